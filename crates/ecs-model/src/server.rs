@@ -1,0 +1,73 @@
+//! The server record as ecsd keeps it (not the wire form: see `ecs_types::server`).
+
+use crate::state::{self, TaskState, VmState};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A server of a project. `generation` is bumped by every write; writers compare-and-swap on it,
+/// so two operations racing for the same server cannot both win.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Server {
+    pub id: String,
+    pub project_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub description: String,
+    pub hostname: String,
+    pub vm_state: VmState,
+    pub task_state: Option<TaskState>,
+    pub image_id: String,
+    pub flavor_id: String,
+    pub key_name: Option<String>,
+    /// SHA-512 crypt hash of the admin password; never leaves the process.
+    pub admin_pass_hash: Option<String>,
+    /// Base64 user data as given (Cloud-Init variants and create).
+    pub user_data: Option<String>,
+    /// Image-derived and system metadata (`image_name`, `os_type`, `os_bit`, `vpc_id`, ...) and
+    /// user metadata; every value is a string on the wire.
+    pub metadata: BTreeMap<String, String>,
+    pub network: ServerNic,
+    pub availability_zone: String,
+    pub security_groups: Vec<String>,
+    pub tags: Vec<String>,
+    pub locked: bool,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub launched_ms: Option<i64>,
+    /// The last reinstall or change-OS failed: the spec allows reinstalling such a server without
+    /// `withStopServer` whatever its power state.
+    pub os_change_failed: bool,
+    pub fault: Option<Fault>,
+    pub launch_index: i64,
+    pub generation: i64,
+}
+
+/// The server's port on its subnet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerNic {
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub ip: String,
+    pub mac: String,
+    pub port_id: String,
+}
+
+/// Why a server is in ERROR.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    pub code: i64,
+    pub message: String,
+    pub created_ms: i64,
+}
+
+impl Server {
+    /// The `status` shown on the wire.
+    pub fn status(&self) -> &'static str {
+        state::status(self.vm_state, self.task_state)
+    }
+
+    /// Whether an operation holds the server.
+    pub fn is_busy(&self) -> bool {
+        self.task_state.is_some()
+    }
+}

@@ -1,0 +1,60 @@
+//! The timestamp formats of the wire contract, each produced from one clock reading.
+//!
+//! Jobs use `2022-02-17T05:41:55.441Z`, servers `2019-07-15T11:30:52Z`, `launched_at`
+//! `2019-07-15T11:31:09.000000` and key pairs `2014-05-07T12:06:13.681238`. We store
+//! milliseconds since the epoch and format on the way out.
+
+use time::OffsetDateTime;
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+fn at(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn ymdhms(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Job times: `2022-02-17T05:41:55.441Z`.
+pub fn job_time(ms: i64) -> String {
+    let t = at(ms);
+    format!("{}.{:03}Z", ymdhms(t), t.millisecond())
+}
+
+/// Server `created`/`updated`: `2019-07-15T11:30:52Z`.
+pub fn server_time(ms: i64) -> String {
+    format!("{}Z", ymdhms(at(ms)))
+}
+
+/// `launched_at` and key-pair times: `2019-07-15T11:31:09.000000`.
+pub fn micro_time(ms: i64) -> String {
+    let t = at(ms);
+    format!("{}.{:06}", ymdhms(t), t.microsecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_match_the_contract() {
+        // 2022-02-17T05:41:55.441Z
+        let ms = 1_645_076_515_441;
+        assert_eq!(job_time(ms), "2022-02-17T05:41:55.441Z");
+        assert_eq!(server_time(ms), "2022-02-17T05:41:55Z");
+        assert_eq!(micro_time(ms), "2022-02-17T05:41:55.441000");
+    }
+}

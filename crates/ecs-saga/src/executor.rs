@@ -1,0 +1,482 @@
+//! Runs sagas: forward through the steps, undo on failure, resume from the log after a crash.
+
+use crate::log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
+use crate::saga::{Outputs, Saga, StepCx, StepError};
+use async_trait::async_trait;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// What a [`Hook`] asks the executor to do before a step (fault injection lives behind this).
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookAction {
+    /// Run the step normally.
+    Proceed,
+    /// Wait this long, then run the step.
+    Delay(Duration),
+    /// Fail the step with this error without running it.
+    Fail(StepError),
+}
+
+/// Called before every forward step; lets the application inject delays and failures.
+#[async_trait]
+pub trait Hook: Send + Sync {
+    async fn before_step(
+        &self,
+        kind: &str,
+        saga_id: &str,
+        params: &Value,
+        step: &str,
+    ) -> HookAction;
+}
+
+/// The type-erased form of a registered saga, so that one executor runs every kind.
+#[async_trait]
+trait Runner<C>: Send + Sync {
+    fn steps(&self) -> &'static [&'static str];
+    fn no_return(&self) -> usize;
+    async fn forward(
+        &self,
+        ctx: &C,
+        params: &Value,
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<Value, StepError>;
+    async fn undo(
+        &self,
+        ctx: &C,
+        params: &Value,
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<(), StepError>;
+}
+
+struct Typed<S>(std::marker::PhantomData<fn() -> S>);
+
+fn bad_params(e: serde_json::Error) -> StepError {
+    StepError::new(
+        "Ecs.1000",
+        format!("internal: saga parameters do not parse: {e}"),
+    )
+}
+
+#[async_trait]
+impl<S: Saga> Runner<S::Ctx> for Typed<S> {
+    fn steps(&self) -> &'static [&'static str] {
+        S::STEPS
+    }
+    fn no_return(&self) -> usize {
+        S::NO_RETURN
+    }
+    async fn forward(
+        &self,
+        ctx: &S::Ctx,
+        params: &Value,
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<Value, StepError> {
+        let params: S::Params = serde_json::from_value(params.clone()).map_err(bad_params)?;
+        S::forward(
+            step,
+            &StepCx {
+                ctx,
+                params: &params,
+                saga_id: id,
+                outputs: out,
+            },
+        )
+        .await
+    }
+    async fn undo(
+        &self,
+        ctx: &S::Ctx,
+        params: &Value,
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<(), StepError> {
+        let params: S::Params = serde_json::from_value(params.clone()).map_err(bad_params)?;
+        S::undo(
+            step,
+            &StepCx {
+                ctx,
+                params: &params,
+                saga_id: id,
+                outputs: out,
+            },
+        )
+        .await
+    }
+}
+
+/// Builds an [`Executor`] with its registered saga kinds.
+pub struct ExecutorBuilder<C> {
+    log: Arc<dyn SagaLog>,
+    ctx: Arc<C>,
+    kinds: HashMap<&'static str, Arc<dyn Runner<C>>>,
+    hook: Option<Arc<dyn Hook>>,
+    attempts: u32,
+    backoff: Duration,
+}
+
+impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
+    /// Registers a saga kind.
+    pub fn register<S: Saga<Ctx = C>>(mut self) -> Self {
+        self.kinds
+            .insert(S::KIND, Arc::new(Typed::<S>(std::marker::PhantomData)));
+        self
+    }
+
+    /// Installs the hook called before each step.
+    pub fn hook(mut self, hook: Arc<dyn Hook>) -> Self {
+        self.hook = Some(hook);
+        self
+    }
+
+    /// How often an undo (or a step past the point of no return) is tried before the saga is
+    /// declared stuck, and the first pause between tries (doubled each time).
+    pub fn retries(mut self, attempts: u32, backoff: Duration) -> Self {
+        self.attempts = attempts.max(1);
+        self.backoff = backoff;
+        self
+    }
+
+    /// Finishes the executor.
+    pub fn build(self) -> Executor<C> {
+        Executor {
+            inner: Arc::new(Inner {
+                log: self.log,
+                ctx: self.ctx,
+                kinds: self.kinds,
+                hook: self.hook,
+                attempts: self.attempts,
+                backoff: self.backoff,
+                running: Mutex::new(HashSet::new()),
+                idle: Notify::new(),
+            }),
+        }
+    }
+}
+
+/// Runs sagas on the tokio runtime. Cheap to clone.
+pub struct Executor<C> {
+    inner: Arc<Inner<C>>,
+}
+
+impl<C> Clone for Executor<C> {
+    fn clone(&self) -> Self {
+        Executor {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+struct Inner<C> {
+    log: Arc<dyn SagaLog>,
+    ctx: Arc<C>,
+    kinds: HashMap<&'static str, Arc<dyn Runner<C>>>,
+    hook: Option<Arc<dyn Hook>>,
+    attempts: u32,
+    backoff: Duration,
+    /// Ids of sagas with a live task: a saga is never run twice at once in this process.
+    running: Mutex<HashSet<String>>,
+    idle: Notify,
+}
+
+impl<C: Send + Sync + 'static> Executor<C> {
+    /// Starts building an executor over a log and a shared context.
+    pub fn builder(log: Arc<dyn SagaLog>, ctx: Arc<C>) -> ExecutorBuilder<C> {
+        ExecutorBuilder {
+            log,
+            ctx,
+            kinds: HashMap::new(),
+            hook: None,
+            attempts: 5,
+            backoff: Duration::from_millis(50),
+        }
+    }
+
+    /// The shared context sagas run with.
+    pub fn ctx(&self) -> &Arc<C> {
+        &self.inner.ctx
+    }
+
+    /// Runs a saga (already recorded in the log) in the background. Returns false when a saga
+    /// with this id is already running here.
+    pub fn start(&self, record: SagaRecord) -> bool {
+        {
+            let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            if !running.insert(record.id.clone()) {
+                return false;
+            }
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let id = record.id.clone();
+            inner.run(record).await;
+            let mut running = inner.running.lock().unwrap_or_else(|p| p.into_inner());
+            running.remove(&id);
+            if running.is_empty() {
+                inner.idle.notify_waiters();
+            }
+        });
+        true
+    }
+
+    /// Loads every unfinished saga from the log and resumes it. Returns how many were resumed.
+    pub async fn recover(&self) -> Result<usize, LogError> {
+        let records = self.inner.log.unfinished().await?;
+        let n = records.len();
+        for r in records {
+            tracing::info!(saga = %r.id, kind = %r.kind, events = r.events.len(), "resuming saga");
+            self.start(r);
+        }
+        Ok(n)
+    }
+
+    /// Number of sagas running in this process.
+    pub fn running(&self) -> usize {
+        self.inner.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
+
+    /// Waits until no saga runs (tests and orderly shutdown).
+    pub async fn wait_idle(&self) {
+        loop {
+            let notified = self.inner.idle.notified();
+            if self.running() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Where a saga stands, rebuilt from its log.
+struct Replay {
+    outputs: Outputs,
+    /// Steps whose forward action succeeded and has not been undone.
+    done: Vec<bool>,
+    /// The failure that started the unwind, if any.
+    failure: Option<StepError>,
+    /// The step that failed (its own undo also runs: it may have half-happened).
+    failed_step: Option<usize>,
+    undone: Vec<bool>,
+}
+
+fn replay(steps: &'static [&'static str], events: &[StepEvent]) -> Replay {
+    let mut r = Replay {
+        outputs: Outputs::default(),
+        done: vec![false; steps.len()],
+        failure: None,
+        failed_step: None,
+        undone: vec![false; steps.len()],
+    };
+    for e in events {
+        match e {
+            StepEvent::Started { .. } | StepEvent::UndoStarted { .. } => {}
+            StepEvent::Succeeded { step, output } => {
+                if let Some(name) = steps.get(*step) {
+                    r.done[*step] = true;
+                    r.outputs.insert(name, output.clone());
+                }
+            }
+            StepEvent::Failed { step, error } => {
+                r.failure = Some(error.clone());
+                r.failed_step = Some(*step);
+            }
+            StepEvent::UndoFinished { step } => {
+                if *step < steps.len() {
+                    r.undone[*step] = true;
+                }
+            }
+        }
+    }
+    r
+}
+
+impl<C: Send + Sync + 'static> Inner<C> {
+    async fn run(&self, record: SagaRecord) {
+        let Some(runner) = self.kinds.get(record.kind.as_str()).cloned() else {
+            tracing::error!(saga = %record.id, kind = %record.kind, "unknown saga kind; left in the log");
+            return;
+        };
+        let steps = runner.steps();
+        let mut st = replay(steps, &record.events);
+        if st.failure.is_none() {
+            for i in 0..steps.len() {
+                if st.done[i] {
+                    continue;
+                }
+                match self.forward_step(&*runner, &record, &mut st, i).await {
+                    Ok(()) => {}
+                    Err(e) if i >= runner.no_return() => {
+                        // Past the point of no return the saga cannot go back; after retries
+                        // are exhausted it is stuck rather than wrongly reported as failed.
+                        self.finish(&record.id, Outcome::Stuck(e)).await;
+                        return;
+                    }
+                    Err(e) => {
+                        st.failure = Some(e);
+                        st.failed_step = Some(i);
+                        break;
+                    }
+                }
+            }
+            if st.failure.is_none() {
+                self.finish(&record.id, Outcome::Succeeded).await;
+                return;
+            }
+        }
+        // Unwind: the failed step first (it may have partly happened), then every completed
+        // step in reverse order. Undo actions tolerate "never happened".
+        let failed = st.failed_step.unwrap_or(0);
+        for i in (0..=failed.min(steps.len().saturating_sub(1))).rev() {
+            if st.undone[i] || (!st.done[i] && i != failed) {
+                continue;
+            }
+            if let Err(e) = self.undo_step(&*runner, &record, &st, i).await {
+                self.finish(&record.id, Outcome::Stuck(e)).await;
+                return;
+            }
+            st.undone[i] = true;
+            st.outputs.remove(steps[i]);
+        }
+        let failure = st
+            .failure
+            .unwrap_or_else(|| StepError::new("Ecs.1000", "operation failed"));
+        self.finish(&record.id, Outcome::Failed(failure)).await;
+    }
+
+    async fn forward_step(
+        &self,
+        runner: &dyn Runner<C>,
+        rec: &SagaRecord,
+        st: &mut Replay,
+        i: usize,
+    ) -> Result<(), StepError> {
+        let name = runner.steps()[i];
+        let tries = if i >= runner.no_return() {
+            self.attempts
+        } else {
+            1
+        };
+        let mut last = None;
+        for attempt in 0..tries {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+            }
+            self.append(&rec.id, StepEvent::Started { step: i }).await;
+            if let Some(hook) = &self.hook {
+                match hook
+                    .before_step(&rec.kind, &rec.id, &rec.params, name)
+                    .await
+                {
+                    HookAction::Proceed => {}
+                    HookAction::Delay(d) => tokio::time::sleep(d).await,
+                    HookAction::Fail(e) => {
+                        self.append(
+                            &rec.id,
+                            StepEvent::Failed {
+                                step: i,
+                                error: e.clone(),
+                            },
+                        )
+                        .await;
+                        return Err(e);
+                    }
+                }
+            }
+            match runner
+                .forward(&self.ctx, &rec.params, &rec.id, &st.outputs, i)
+                .await
+            {
+                Ok(output) => {
+                    self.append(
+                        &rec.id,
+                        StepEvent::Succeeded {
+                            step: i,
+                            output: output.clone(),
+                        },
+                    )
+                    .await;
+                    st.done[i] = true;
+                    st.outputs.insert(name, output);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(saga = %rec.id, step = name, error = %e, "saga step failed");
+                    last = Some(e);
+                }
+            }
+        }
+        let e = last.unwrap_or_else(|| StepError::new("Ecs.1000", "step failed"));
+        if i < runner.no_return() {
+            self.append(
+                &rec.id,
+                StepEvent::Failed {
+                    step: i,
+                    error: e.clone(),
+                },
+            )
+            .await;
+        }
+        Err(e)
+    }
+
+    async fn undo_step(
+        &self,
+        runner: &dyn Runner<C>,
+        rec: &SagaRecord,
+        st: &Replay,
+        i: usize,
+    ) -> Result<(), StepError> {
+        let mut last = None;
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+            }
+            self.append(&rec.id, StepEvent::UndoStarted { step: i })
+                .await;
+            match runner
+                .undo(&self.ctx, &rec.params, &rec.id, &st.outputs, i)
+                .await
+            {
+                Ok(()) => {
+                    self.append(&rec.id, StepEvent::UndoFinished { step: i })
+                        .await;
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(saga = %rec.id, step = runner.steps()[i], error = %e, "undo failed");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| StepError::new("Ecs.1000", "undo failed")))
+    }
+
+    /// Appends to the log, retrying until it works: running the next action without the
+    /// record of the last one on disk would break recovery, so the saga waits instead.
+    async fn append(&self, id: &str, event: StepEvent) {
+        let mut pause = Duration::from_millis(10);
+        while let Err(e) = self.log.append(id, &event).await {
+            tracing::error!(saga = %id, error = %e, "saga log append failed; retrying");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn finish(&self, id: &str, outcome: Outcome) {
+        let mut pause = Duration::from_millis(10);
+        while let Err(e) = self.log.finish(id, &outcome).await {
+            tracing::error!(saga = %id, error = %e, "saga log finish failed; retrying");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(5));
+        }
+    }
+}

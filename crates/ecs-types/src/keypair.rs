@@ -1,0 +1,72 @@
+//! Nova-compatible key pairs, `/v2.1/{project_id}/os-keypairs`.
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /v2.1/{project_id}/os-keypairs` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateKeypairBody {
+    pub keypair: CreateKeypair,
+}
+
+/// The `keypair` object of a create/import request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateKeypair {
+    pub name: String,
+    #[serde(default)]
+    pub public_key: Option<String>,
+    #[serde(default, rename = "type")]
+    pub key_type: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// The answer of create/import; `private_key` only when the key was generated.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedKeypair {
+    pub fingerprint: String,
+    pub name: String,
+    pub public_key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<String>,
+    pub user_id: String,
+    #[serde(rename = "type")]
+    pub key_type: String,
+}
+
+/// One element of the list answer (each wrapped in `{"keypair": ...}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedKeypair {
+    pub fingerprint: String,
+    pub name: String,
+    pub public_key: String,
+    #[serde(rename = "type")]
+    pub key_type: String,
+}
+
+/// The show answer: Nova's detail form (`id` is an integer, `deleted` a boolean).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeypairDetail {
+    pub created_at: String,
+    pub deleted: bool,
+    pub deleted_at: Option<String>,
+    pub fingerprint: String,
+    pub id: i64,
+    pub name: String,
+    pub public_key: String,
+    pub updated_at: Option<String>,
+    pub user_id: String,
+    #[serde(rename = "type")]
+    pub key_type: String,
+}
+
+/// `{"keypair": T}` wrapper used by every key-pair answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeypairEnvelope<T> {
+    pub keypair: T,
+}
+
+/// `{"keypairs": [{"keypair": ...}]}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeypairList {
+    pub keypairs: Vec<KeypairEnvelope<ListedKeypair>>,
+}

@@ -1,0 +1,148 @@
+//! Request bodies of the ECS server operations.
+//!
+//! Every field the client may omit is an `Option`; the rules between fields (for example
+//! "`userid` is required with `keyname`") are checked by the application layer, which can say
+//! which rule was broken. Unknown fields are ignored, as the real service does.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// `{"os-reinstall": {...}}` for `/v1` and `/v2` `reinstallos`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReinstallBody {
+    #[serde(rename = "os-reinstall")]
+    pub os_reinstall: Option<OsOptions>,
+}
+
+/// `{"os-change": {...}}` for `/v1` and `/v2` `changeos`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChangeOsBody {
+    #[serde(rename = "os-change")]
+    pub os_change: Option<OsOptions>,
+}
+
+/// The fields shared by reinstall and change OS (change OS adds `imageid` and `isAutoPay`).
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct OsOptions {
+    pub adminpass: Option<String>,
+    pub keyname: Option<String>,
+    pub userid: Option<String>,
+    pub mode: Option<String>,
+    pub metadata: Option<OsMetadata>,
+    pub imageid: Option<String>,
+    #[serde(rename = "isAutoPay")]
+    pub is_auto_pay: Option<String>,
+}
+
+/// `metadata` of reinstall / change OS.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct OsMetadata {
+    #[serde(rename = "__system__encrypted")]
+    pub system_encrypted: Option<String>,
+    #[serde(rename = "__system__cmkid")]
+    pub system_cmkid: Option<String>,
+    #[serde(rename = "BYOL")]
+    pub byol: Option<String>,
+    /// Only meaningful for the `/v2` (Cloud-Init) variants.
+    pub user_data: Option<String>,
+}
+
+/// `POST /v1/{project_id}/cloudservers`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CreateServersBody {
+    pub server: Option<PostPaidServer>,
+    pub dry_run: Option<bool>,
+}
+
+/// The `server` object of a pay-per-use create.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PostPaidServer {
+    pub name: Option<String>,
+    #[serde(rename = "imageRef")]
+    pub image_ref: Option<String>,
+    #[serde(rename = "flavorRef")]
+    pub flavor_ref: Option<String>,
+    pub vpcid: Option<String>,
+    pub nics: Option<Vec<Nic>>,
+    pub root_volume: Option<RootVolume>,
+    pub data_volumes: Option<Vec<RootVolume>>,
+    pub availability_zone: Option<String>,
+    pub key_name: Option<String>,
+    #[serde(rename = "adminPass")]
+    pub admin_pass: Option<String>,
+    pub count: Option<i64>,
+    #[serde(rename = "isAutoRename")]
+    pub is_auto_rename: Option<bool>,
+    pub security_groups: Option<Vec<IdRef>>,
+    pub user_data: Option<String>,
+    pub metadata: Option<BTreeMap<String, String>>,
+    pub server_tags: Option<Vec<Tag>>,
+    pub description: Option<String>,
+}
+
+/// A NIC of a create request.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Nic {
+    pub subnet_id: Option<String>,
+    pub ip_address: Option<String>,
+}
+
+/// The system (or a data) volume of a create request.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct RootVolume {
+    pub volumetype: Option<String>,
+    pub size: Option<i64>,
+}
+
+/// `{"id": "..."}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct IdRef {
+    pub id: Option<String>,
+}
+
+/// `{"key": "...", "value": "..."}`.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Tag {
+    pub key: Option<String>,
+    pub value: Option<String>,
+}
+
+/// `POST /v1/{project_id}/cloudservers/delete`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeleteServersBody {
+    pub servers: Option<Vec<IdRef>>,
+    pub delete_publicip: Option<bool>,
+    pub delete_volume: Option<bool>,
+}
+
+/// `POST /v1/{project_id}/cloudservers/action`: exactly one of the three keys.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServersActionBody {
+    #[serde(rename = "os-start")]
+    pub os_start: Option<BatchAction>,
+    #[serde(rename = "os-stop")]
+    pub os_stop: Option<BatchAction>,
+    pub reboot: Option<BatchAction>,
+}
+
+/// The servers (and for stop/reboot the `type`) of a batch action.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BatchAction {
+    pub servers: Option<Vec<IdRef>>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `PUT /v1/{project_id}/cloudservers/{server_id}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdateServerBody {
+    pub server: Option<UpdateServer>,
+}
+
+/// Updatable fields of a server.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct UpdateServer {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub hostname: Option<String>,
+}
