@@ -147,6 +147,7 @@ mod tests {
             os_change_failed: false,
             fault: None,
             launch_index: 0,
+            reservation_id: "r-1".into(),
             generation: 1,
         }
     }

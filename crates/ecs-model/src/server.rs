@@ -39,6 +39,8 @@ pub struct Server {
     pub os_change_failed: bool,
     pub fault: Option<Fault>,
     pub launch_index: i64,
+    /// Shared by the servers of one create request (`OS-EXT-SRV-ATTR:reservation_id`).
+    pub reservation_id: String,
     pub generation: i64,
 }
 

@@ -1,1 +1,128 @@
-//! ecs-store
+//! Persistence for ecsd behind one trait, [`Store`], so that the embedded SQLite store and a
+//! shared PostgreSQL store are interchangeable.
+//!
+//! Method names read resource first (`server_get`, `keypair_list`). Every write that starts an
+//! operation goes through [`Store::begin`], which takes the server's lock (a compare-and-swap on
+//! its generation), records the job and the saga, and allocates addresses, all in one
+//! transaction: a request either leaves all of that behind or none of it. The store also is the
+//! saga log ([`ecs_saga::SagaLog`]); a saga's id is its job's id, so finishing a saga finishes
+//! its job in the same transaction.
+
+mod filter;
+pub mod sqlite;
+
+pub use filter::{ServerFilter, ServerPage};
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use ecs_model::image::Image;
+use ecs_model::job::Job;
+use ecs_model::keypair::Keypair;
+use ecs_model::network::{Subnet, Vpc};
+use ecs_model::server::Server;
+use ecs_model::volume::Volume;
+use ecs_saga::{SagaLog, SagaRecord};
+
+/// Why a store call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A compare-and-swap lost (someone else changed the row first), or a unique key is taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row to change does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// No private address is left in the subnet.
+    #[error("subnet {0} has no free address")]
+    AddressesExhausted(String),
+    /// The database failed (I/O, corruption, disk full).
+    #[error("database: {0}")]
+    Backend(String),
+}
+
+/// Everything a request writes when it starts an operation, applied atomically.
+#[derive(Debug, Default, Clone)]
+pub struct Begin {
+    /// Servers whose state changes: each must still have the `generation` it carries.
+    pub update_servers: Vec<Server>,
+    /// New servers; the store assigns their address (`network.ip`, `network.mac`).
+    pub insert_servers: Vec<Server>,
+    pub insert_volumes: Vec<Volume>,
+    pub jobs: Vec<Job>,
+    pub sagas: Vec<SagaRecord>,
+}
+
+/// A server with its attached volumes, as most readers want it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerRow {
+    pub server: Server,
+    pub volumes: Vec<Volume>,
+}
+
+/// The persistence interface of ecsd.
+#[async_trait]
+pub trait Store: SagaLog + Send + Sync {
+    // --- key pairs
+    /// Inserts a key pair; `Conflict` when the name is taken in the project. Returns it with its id.
+    async fn keypair_insert(&self, kp: Keypair) -> Result<Keypair, StoreError>;
+    async fn keypair_get(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<Keypair>, StoreError>;
+    /// Key pairs of a project by name, after `marker` (a name), at most `limit`.
+    async fn keypair_list(
+        &self,
+        project_id: &str,
+        limit: Option<usize>,
+        marker: Option<&str>,
+    ) -> Result<Vec<Keypair>, StoreError>;
+    /// Deletes a key pair; false when there was none.
+    async fn keypair_delete(&self, project_id: &str, name: &str) -> Result<bool, StoreError>;
+
+    // --- images
+    /// Inserts or replaces an image.
+    async fn image_put(&self, image: Image) -> Result<(), StoreError>;
+    async fn image_get(&self, id: &str) -> Result<Option<Image>, StoreError>;
+    async fn image_list(&self) -> Result<Vec<Image>, StoreError>;
+
+    // --- networks
+    /// The project's default VPC and subnet, created on first use.
+    async fn network_default(&self, project_id: &str) -> Result<(Vpc, Subnet), StoreError>;
+    async fn vpc_list(&self, project_id: &str) -> Result<Vec<Vpc>, StoreError>;
+    async fn subnet_list(&self, project_id: &str) -> Result<Vec<Subnet>, StoreError>;
+    /// How many addresses of a subnet are allocated.
+    async fn subnet_used(&self, subnet_id: &str) -> Result<i64, StoreError>;
+
+    // --- servers and volumes
+    async fn server_get(&self, project_id: &str, id: &str)
+        -> Result<Option<ServerRow>, StoreError>;
+    async fn server_list(
+        &self,
+        project_id: &str,
+        filter: &ServerFilter,
+    ) -> Result<ServerPage, StoreError>;
+    /// Compare-and-swap: writes `server` if the stored generation equals `server.generation`,
+    /// and returns it with the generation bumped. `Conflict` otherwise.
+    async fn server_update(&self, server: Server) -> Result<Server, StoreError>;
+    /// Removes a server, its address and any volume rows still attached to it.
+    async fn server_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError>;
+    /// Inserts or replaces a volume row.
+    async fn volume_put(&self, volume: Volume) -> Result<(), StoreError>;
+    async fn volume_get(&self, id: &str) -> Result<Option<Volume>, StoreError>;
+    async fn volume_delete(&self, id: &str) -> Result<(), StoreError>;
+    /// Every volume (invariant checks, garbage collection).
+    async fn volume_list(&self) -> Result<Vec<Volume>, StoreError>;
+
+    // --- operations and jobs
+    /// Applies a [`Begin`] atomically; returns the inserted servers with their addresses.
+    async fn begin(&self, begin: Begin) -> Result<Vec<Server>, StoreError>;
+    /// A job and its sub-jobs.
+    async fn job_get(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<(Job, Vec<Job>)>, StoreError>;
+    /// Deletes finished jobs (and their saga logs) that ended before `before_ms`.
+    async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,190 @@
+//! Jobs and the saga log. A saga's id is its job's id: finishing the one finishes the other in
+//! the same transaction, so a job can never say RUNNING for a saga that has ended.
+
+use super::catalog::{decode, encode, query_bodies};
+use super::{backend, SqliteStore};
+use crate::StoreError;
+use async_trait::async_trait;
+use ecs_model::job::{Job, JobStatus};
+use ecs_saga::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
+use rusqlite::{params, Connection, OptionalExtension};
+
+pub(crate) fn job_insert_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
+    c.prepare_cached("INSERT INTO jobs (id, project_id, parent_id, status, end_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        .and_then(|mut st| st.execute(params![j.id, j.project_id, j.parent_id, j.status.as_str(), j.end_ms, encode(j).unwrap_or_default()]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) fn saga_insert_in(c: &Connection, s: &SagaRecord) -> Result<(), StoreError> {
+    c.prepare_cached("INSERT INTO sagas (id, kind, params, done) VALUES (?1, ?2, ?3, 0)")
+        .and_then(|mut st| st.execute(params![s.id, s.kind, s.params.to_string()]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn job_get_in(c: &Connection, id: &str) -> Result<Option<Job>, StoreError> {
+    let b: Option<String> = c
+        .prepare_cached("SELECT body FROM jobs WHERE id = ?1")
+        .and_then(|mut st| st.query_row(params![id], |r| r.get(0)).optional())
+        .map_err(backend)?;
+    b.map(|b| decode(&b)).transpose()
+}
+
+fn job_put_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
+    c.prepare_cached("UPDATE jobs SET status = ?1, end_ms = ?2, body = ?3 WHERE id = ?4")
+        .and_then(|mut st| {
+            st.execute(params![
+                j.status.as_str(),
+                j.end_ms,
+                encode(j).unwrap_or_default(),
+                j.id
+            ])
+        })
+        .map_err(backend)?;
+    Ok(())
+}
+
+fn log_err(e: StoreError) -> LogError {
+    LogError(e.to_string())
+}
+
+impl SqliteStore {
+    pub(crate) async fn job_with_children(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<(Job, Vec<Job>)>, StoreError> {
+        let (p, id) = (project_id.to_string(), id.to_string());
+        self.read(move |c| {
+            let Some(job) = job_get_in(c, &id)? else {
+                return Ok(None);
+            };
+            if job.project_id != p {
+                return Ok(None);
+            }
+            let children: Vec<Job> = query_bodies(
+                c,
+                "SELECT body FROM jobs WHERE parent_id = ?1 ORDER BY rowid",
+                &id,
+            )?;
+            Ok(Some((job, children)))
+        })
+        .await
+    }
+
+    pub(crate) async fn jobs_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.write(move |c| {
+            // Only whole trees: a parent goes with its sub-jobs once every one of them is done.
+            c.execute(
+                "DELETE FROM saga_events WHERE saga_id IN (SELECT id FROM jobs WHERE end_ms IS NOT NULL AND end_ms < ?1)",
+                params![before_ms],
+            )
+            .map_err(backend)?;
+            c.execute(
+                "DELETE FROM sagas WHERE done = 1 AND id IN (SELECT id FROM jobs WHERE end_ms IS NOT NULL AND end_ms < ?1)",
+                params![before_ms],
+            )
+            .map_err(backend)?;
+            let n = c
+                .execute(
+                    "DELETE FROM jobs WHERE end_ms IS NOT NULL AND end_ms < ?1
+                       AND NOT EXISTS (SELECT 1 FROM jobs ch WHERE ch.parent_id = jobs.id AND (ch.end_ms IS NULL OR ch.end_ms >= ?1))",
+                    params![before_ms],
+                )
+                .map_err(backend)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl SagaLog for SqliteStore {
+    async fn append(&self, saga_id: &str, event: &StepEvent) -> Result<(), LogError> {
+        let id = saga_id.to_string();
+        let body = serde_json::to_string(event).map_err(|e| LogError(e.to_string()))?;
+        let starting = matches!(event, StepEvent::Started { step: 0 });
+        self.write(move |c| {
+            c.prepare_cached(
+                "INSERT INTO saga_events (saga_id, seq, body)
+                 SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM saga_events WHERE saga_id = ?1",
+            )
+            .and_then(|mut st| st.execute(params![id, body]))
+            .map_err(backend)?;
+            if starting {
+                if let Some(mut job) = job_get_in(c, &id)? {
+                    if job.status == JobStatus::Init {
+                        job.status = JobStatus::Running;
+                        job_put_in(c, &job)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(log_err)
+    }
+
+    async fn finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), LogError> {
+        let id = saga_id.to_string();
+        let outcome = outcome.clone();
+        self.write(move |c| {
+            let text = serde_json::to_string(&outcome).map_err(backend)?;
+            c.execute(
+                "UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2",
+                params![text, id],
+            )
+            .map_err(backend)?;
+            if let Some(mut job) = job_get_in(c, &id)? {
+                job.end_ms = Some(ecs_model::timefmt::now_ms());
+                match outcome {
+                    Outcome::Succeeded => job.status = JobStatus::Success,
+                    Outcome::Failed(e) | Outcome::Stuck(e) => {
+                        job.status = JobStatus::Fail;
+                        job.error_code = Some(e.code);
+                        job.fail_reason = Some(e.message);
+                    }
+                }
+                job_put_in(c, &job)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(log_err)
+    }
+
+    async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, kind, params FROM sagas WHERE done = 0 ORDER BY rowid")
+                .map_err(backend)?;
+            let heads: Vec<(String, String, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(backend)?
+                .collect::<Result<_, _>>()
+                .map_err(backend)?;
+            let mut ev = c
+                .prepare("SELECT body FROM saga_events WHERE saga_id = ?1 ORDER BY seq")
+                .map_err(backend)?;
+            let mut out = Vec::with_capacity(heads.len());
+            for (id, kind, params) in heads {
+                let events = ev
+                    .query_map(params![id], |r| r.get::<_, String>(0))
+                    .map_err(backend)?
+                    .map(|b| b.map_err(backend).and_then(|b| decode::<StepEvent>(&b)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let params = serde_json::from_str(&params).map_err(backend)?;
+                out.push(SagaRecord {
+                    id,
+                    kind,
+                    params,
+                    events,
+                });
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(log_err)
+    }
+}

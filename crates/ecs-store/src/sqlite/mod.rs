@@ -1,0 +1,285 @@
+//! The embedded SQLite store: one writer thread with group commit, a small pool of readers.
+//!
+//! SQLite allows one writer at a time. Rather than have every request contend for the write
+//! lock (and pay one fsync each), writes are queued to a single thread that runs everything
+//! waiting in one transaction, each request in its own savepoint so one failure does not undo
+//! the others, and answers every request only after the commit is on disk. Readers use their own
+//! connections (WAL mode lets them run while the writer writes).
+
+mod catalog;
+mod jobs;
+mod schema;
+mod servers;
+
+use crate::StoreError;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+
+/// Most write requests one group commit takes; bounds the latency of the first of them.
+const MAX_BATCH: usize = 512;
+
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A queued write: run against the writer's connection, or (`None`) told that the transaction
+/// could not begin, in which case it only produces its answer.
+type WriteJob = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
+
+/// The SQLite implementation of [`crate::Store`].
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<mpsc::Sender<WriteJob>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(backend)?;
+    // FULL: a job id we have answered with survives a power loss (see docs/benchmarks.md for
+    // what relaxing it would buy).
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
+        .map_err(backend)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and starts its writer thread.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = open(&path, false)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL;")
+            .map_err(backend)?;
+        schema::migrate(&conn)?;
+        let (tx, rx) = mpsc::channel::<WriteJob>();
+        std::thread::Builder::new()
+            .name("ecsd-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(backend)?;
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(tx),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in the writer's transaction; resolves once the transaction is committed.
+    pub(crate) async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: WriteJob = Box::new(move |conn| {
+            let r = match conn {
+                Some(c) => f(c),
+                None => Err(StoreError::Backend(
+                    "the write transaction could not begin".into(),
+                )),
+            };
+            let ok = r.is_ok();
+            let deliver: Deliver = Box::new(move |commit| {
+                let _ = tx.send(commit.and(r));
+            });
+            (ok, deliver)
+        });
+        self.writer
+            .lock()
+            .map_err(backend)?
+            .send(job)
+            .map_err(|_| StoreError::Backend("writer thread has stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Backend("writer thread dropped the request".into()))?
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = match pool.lock().map_err(backend)?.pop() {
+                Some(c) => c,
+                None => open(&path, true)?,
+            };
+            let r = f(&conn);
+            if let Ok(mut p) = pool.lock() {
+                if p.len() < 16 {
+                    p.push(conn);
+                }
+            }
+            r
+        })
+        .await
+        .map_err(backend)?
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        let mut delivers = Vec::with_capacity(batch.len());
+        let began = conn.execute_batch("BEGIN IMMEDIATE");
+        if let Err(e) = began {
+            tracing::error!(error = %e, "cannot begin a write transaction");
+            for job in batch {
+                let (_, d) = job(None);
+                d(Err(backend(&e)));
+            }
+            continue;
+        }
+        for job in batch {
+            let _ = conn.execute_batch("SAVEPOINT req");
+            let (ok, d) = job(Some(&conn));
+            if !ok {
+                let _ = conn.execute_batch("ROLLBACK TO req");
+            }
+            let _ = conn.execute_batch("RELEASE req");
+            delivers.push(d);
+        }
+        match conn.execute_batch("COMMIT") {
+            Ok(()) => delivers.into_iter().for_each(|d| d(Ok(()))),
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; rolling back the batch");
+                let _ = conn.execute_batch("ROLLBACK");
+                let msg = e.to_string();
+                delivers
+                    .into_iter()
+                    .for_each(|d| d(Err(StoreError::Backend(msg.clone()))));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[async_trait::async_trait]
+impl crate::Store for SqliteStore {
+    async fn keypair_insert(
+        &self,
+        kp: ecs_model::keypair::Keypair,
+    ) -> Result<ecs_model::keypair::Keypair, StoreError> {
+        self.kp_insert(kp).await
+    }
+    async fn keypair_get(
+        &self,
+        project_id: &str,
+        name: &str,
+    ) -> Result<Option<ecs_model::keypair::Keypair>, StoreError> {
+        self.kp_get(project_id, name).await
+    }
+    async fn keypair_list(
+        &self,
+        project_id: &str,
+        limit: Option<usize>,
+        marker: Option<&str>,
+    ) -> Result<Vec<ecs_model::keypair::Keypair>, StoreError> {
+        self.kp_list(project_id, limit, marker).await
+    }
+    async fn keypair_delete(&self, project_id: &str, name: &str) -> Result<bool, StoreError> {
+        self.kp_delete(project_id, name).await
+    }
+    async fn image_put(&self, image: ecs_model::image::Image) -> Result<(), StoreError> {
+        self.img_put(image).await
+    }
+    async fn image_get(&self, id: &str) -> Result<Option<ecs_model::image::Image>, StoreError> {
+        self.img_get(id).await
+    }
+    async fn image_list(&self) -> Result<Vec<ecs_model::image::Image>, StoreError> {
+        self.img_list().await
+    }
+    async fn network_default(
+        &self,
+        project_id: &str,
+    ) -> Result<(ecs_model::network::Vpc, ecs_model::network::Subnet), StoreError> {
+        self.net_default(project_id).await
+    }
+    async fn vpc_list(&self, project_id: &str) -> Result<Vec<ecs_model::network::Vpc>, StoreError> {
+        self.vpcs(project_id).await
+    }
+    async fn subnet_list(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<ecs_model::network::Subnet>, StoreError> {
+        self.subnets(project_id).await
+    }
+    async fn subnet_used(&self, subnet_id: &str) -> Result<i64, StoreError> {
+        self.subnet_used_count(subnet_id).await
+    }
+    async fn server_get(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<crate::ServerRow>, StoreError> {
+        self.srv_get(project_id, id).await
+    }
+    async fn server_list(
+        &self,
+        project_id: &str,
+        filter: &crate::ServerFilter,
+    ) -> Result<crate::ServerPage, StoreError> {
+        self.srv_list(project_id, filter).await
+    }
+    async fn server_update(
+        &self,
+        server: ecs_model::server::Server,
+    ) -> Result<ecs_model::server::Server, StoreError> {
+        self.srv_update(server).await
+    }
+    async fn server_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        self.srv_delete(project_id, id).await
+    }
+    async fn volume_put(&self, volume: ecs_model::volume::Volume) -> Result<(), StoreError> {
+        self.vol_put(volume).await
+    }
+    async fn volume_get(&self, id: &str) -> Result<Option<ecs_model::volume::Volume>, StoreError> {
+        self.vol_get(id).await
+    }
+    async fn volume_delete(&self, id: &str) -> Result<(), StoreError> {
+        self.vol_delete(id).await
+    }
+    async fn volume_list(&self) -> Result<Vec<ecs_model::volume::Volume>, StoreError> {
+        self.vol_list().await
+    }
+    async fn begin(
+        &self,
+        begin: crate::Begin,
+    ) -> Result<Vec<ecs_model::server::Server>, StoreError> {
+        self.begin_op(begin).await
+    }
+    async fn job_get(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<(ecs_model::job::Job, Vec<ecs_model::job::Job>)>, StoreError> {
+        self.job_with_children(project_id, id).await
+    }
+    async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.jobs_expire(before_ms).await
+    }
+}
