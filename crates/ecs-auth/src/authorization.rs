@@ -38,19 +38,14 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
     if value.is_empty() {
         return Err(AuthError::MissingAuthorization);
     }
-    let (algorithm, fields) = value
-        .split_once(char::is_whitespace)
-        .ok_or(AuthError::MalformedAuthorization)?;
+    let (algorithm, fields) = value.split_once(char::is_whitespace).ok_or(AuthError::MalformedAuthorization)?;
     if algorithm != ALGORITHM {
         return Err(AuthError::UnsupportedAlgorithm);
     }
 
     let (mut access, mut signed_headers, mut signature) = (None, None, None);
     for field in fields.split(',') {
-        let (key, val) = field
-            .trim()
-            .split_once('=')
-            .ok_or(AuthError::MalformedAuthorization)?;
+        let (key, val) = field.trim().split_once('=').ok_or(AuthError::MalformedAuthorization)?;
         let slot = match key {
             "Access" => &mut access,
             "SignedHeaders" => &mut signed_headers,
@@ -61,8 +56,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
             return Err(AuthError::MalformedAuthorization);
         }
     }
-    let (Some(access), Some(signed_headers), Some(signature)) = (access, signed_headers, signature)
-    else {
+    let (Some(access), Some(signed_headers), Some(signature)) = (access, signed_headers, signature) else {
         return Err(AuthError::MalformedAuthorization);
     };
 
@@ -74,11 +68,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization, AuthError> {
         return Err(AuthError::MalformedAuthorization);
     }
 
-    Ok(Authorization {
-        access: access.to_owned(),
-        signed_headers,
-        signature: signature.to_owned(),
-    })
+    Ok(Authorization { access: access.to_owned(), signed_headers, signature: signature.to_owned() })
 }
 
 #[cfg(test)]
@@ -90,15 +80,9 @@ mod tests {
     fn v1() -> Authorization {
         Authorization {
             access: "HWAKEXAMPLE0000000001".into(),
-            signed_headers: [
-                "content-type",
-                "host",
-                "user-agent",
-                "x-project-id",
-                "x-sdk-date",
-            ]
-            .map(String::from)
-            .to_vec(),
+            signed_headers: ["content-type", "host", "user-agent", "x-project-id", "x-sdk-date"]
+                .map(String::from)
+                .to_vec(),
             signature: "8e77a19bf9c4804eb5257d886264c3e6e080a4055bd3562434d37fc56ff8199b".into(),
         }
     }
@@ -123,10 +107,7 @@ mod tests {
 
     #[test]
     fn empty_value_is_missing() {
-        assert_eq!(
-            parse_authorization("   "),
-            Err(AuthError::MissingAuthorization)
-        );
+        assert_eq!(parse_authorization("   "), Err(AuthError::MissingAuthorization));
     }
 
     #[test]
@@ -136,11 +117,7 @@ mod tests {
             "SDK-HMAC-SM3 Access=a, SignedHeaders=host, Signature=00",
             "sdk-hmac-sha256 Access=a, SignedHeaders=host, Signature=00",
         ] {
-            assert_eq!(
-                parse_authorization(v),
-                Err(AuthError::UnsupportedAlgorithm),
-                "{v}"
-            );
+            assert_eq!(parse_authorization(v), Err(AuthError::UnsupportedAlgorithm), "{v}");
         }
     }
 
@@ -158,11 +135,7 @@ mod tests {
             "SDK-HMAC-SHA256 Access=a, SignedHeaders=host, Signature=00,",
             "SDK-HMAC-SHA256 access=a, SignedHeaders=host, Signature=00",
         ] {
-            assert_eq!(
-                parse_authorization(v),
-                Err(AuthError::MalformedAuthorization),
-                "{v}"
-            );
+            assert_eq!(parse_authorization(v), Err(AuthError::MalformedAuthorization), "{v}");
         }
     }
 }

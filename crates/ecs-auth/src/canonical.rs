@@ -10,19 +10,12 @@ use crate::digest::sha256_hex;
 use crate::{AuthError, RequestParts, ALGORITHM, CONTENT_SHA256_HEADER};
 
 /// Everything except `A-Z a-z 0-9 - _ . ~` is escaped, matching Python's `quote(s, safe='~')`.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Builds the canonical request for the headers named in `signed_headers`, in that order.
 ///
 /// Fails with [`AuthError::MissingSignedHeader`] if one of them is absent from `parts.headers`.
-pub fn canonical_request(
-    parts: &RequestParts<'_>,
-    signed_headers: &[String],
-) -> Result<String, AuthError> {
+pub fn canonical_request(parts: &RequestParts<'_>, signed_headers: &[String]) -> Result<String, AuthError> {
     let mut header_block = String::new();
     for name in signed_headers {
         let values = parts.headers.get_all(name.as_str());
@@ -36,10 +29,7 @@ pub fn canonical_request(
 
 /// `"SDK-HMAC-SHA256\n" + date + "\n" + hex(sha256(canonical_request))`.
 pub fn string_to_sign(sdk_date: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{sdk_date}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{sdk_date}\n{}", sha256_hex(canonical_request.as_bytes()))
 }
 
 /// Appends `name:value\n` for one signed header.
@@ -120,22 +110,13 @@ fn canonical_query(raw_query: Option<&str>) -> String {
     pairs.sort();
     pairs
         .iter()
-        .map(|(key, value)| {
-            format!(
-                "{}={}",
-                percent_encode(key, UNRESERVED),
-                percent_encode(value, UNRESERVED)
-            )
-        })
+        .map(|(key, value)| format!("{}={}", percent_encode(key, UNRESERVED), percent_encode(value, UNRESERVED)))
         .collect::<Vec<_>>()
         .join("&")
 }
 
 fn query_decode(s: &str) -> Vec<u8> {
-    let plus_as_space: Vec<u8> = s
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
+    let plus_as_space: Vec<u8> = s.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect();
     percent_decode(&plus_as_space).collect()
 }
 
@@ -171,10 +152,7 @@ mod tests {
     #[test]
     fn v1_body_hash_and_uri() {
         let v = &crate::test_vectors::V1;
-        assert_eq!(
-            sha256_hex(v.body),
-            "f89ecd695c6d704b5d77045dd7b0ee456fe46b1c643acbff1ef4a96a0bf7bf66"
-        );
+        assert_eq!(sha256_hex(v.body), "f89ecd695c6d704b5d77045dd7b0ee456fe46b1c643acbff1ef4a96a0bf7bf66");
         assert_eq!(
             canonical_uri(v.path),
             "/v1/0123456789abcdef0123456789abcdef/cloudservers/e6b99563-0000-4000-8000-1820d4fd2a67/reinstallos/"
@@ -185,20 +163,10 @@ mod tests {
     fn v3_query_is_sorted_and_reencoded() {
         let expected = "limit=25&name=web%2001%2F%C3%BC~x&offset=1&status=ACTIVE";
         // The SDK's wire form, in the caller's (unsorted) order.
-        assert_eq!(
-            canonical_query(Some(
-                "offset=1&limit=25&name=web%2001%2F%C3%BC~x&status=ACTIVE"
-            )),
-            expected
-        );
+        assert_eq!(canonical_query(Some("offset=1&limit=25&name=web%2001%2F%C3%BC~x&status=ACTIVE")), expected);
         // Other legal spellings of the same values: lower-case escapes, `+` for space, an
         // escaped tilde, an unescaped slash.
-        assert_eq!(
-            canonical_query(Some(
-                "status=ACTIVE&name=web+01/%c3%bc%7Ex&offset=1&limit=25"
-            )),
-            expected
-        );
+        assert_eq!(canonical_query(Some("status=ACTIVE&name=web+01/%c3%bc%7Ex&offset=1&limit=25")), expected);
     }
 
     #[test]
@@ -220,15 +188,9 @@ mod tests {
         assert_eq!(canonical_uri(""), "/");
         assert_eq!(canonical_uri("/"), "/");
         assert_eq!(canonical_uri("/a/b/"), "/a/b/");
-        assert_eq!(
-            canonical_uri("/v2.1/p/os-keypairs/my%20key"),
-            "/v2.1/p/os-keypairs/my%20key/"
-        );
+        assert_eq!(canonical_uri("/v2.1/p/os-keypairs/my%20key"), "/v2.1/p/os-keypairs/my%20key/");
         // Unescaped characters outside the unreserved set get escaped; needless escapes go.
-        assert_eq!(
-            canonical_uri("/v1/{project_id}/x"),
-            "/v1/%7Bproject_id%7D/x/"
-        );
+        assert_eq!(canonical_uri("/v1/{project_id}/x"), "/v1/%7Bproject_id%7D/x/");
         assert_eq!(canonical_uri("/%7e%41b"), "/~Ab/");
         // An encoded slash is a separator once decoded.
         assert_eq!(canonical_uri("/a%2Fb"), "/a/b/");
@@ -240,17 +202,8 @@ mod tests {
     fn content_sha256_header_replaces_the_body_hash() {
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("h"));
-        headers.insert(
-            CONTENT_SHA256_HEADER,
-            HeaderValue::from_static("UNSIGNED-PAYLOAD"),
-        );
-        let parts = RequestParts {
-            method: "PUT",
-            path: "/x",
-            query: None,
-            headers: &headers,
-            body: b"anything",
-        };
+        headers.insert(CONTENT_SHA256_HEADER, HeaderValue::from_static("UNSIGNED-PAYLOAD"));
+        let parts = RequestParts { method: "PUT", path: "/x", query: None, headers: &headers, body: b"anything" };
         let cr = canonical_request(&parts, &["host".to_owned()]).unwrap();
         assert_eq!(cr, "PUT\n/x/\n\nhost:h\n\nhost\nUNSIGNED-PAYLOAD");
     }
@@ -261,13 +214,7 @@ mod tests {
         headers.insert("x-a", HeaderValue::from_static("  two  words \t"));
         headers.append("x-b", HeaderValue::from_static("1"));
         headers.append("x-b", HeaderValue::from_static(" 2"));
-        let parts = RequestParts {
-            method: "GET",
-            path: "/",
-            query: None,
-            headers: &headers,
-            body: b"",
-        };
+        let parts = RequestParts { method: "GET", path: "/", query: None, headers: &headers, body: b"" };
         let cr = canonical_request(&parts, &["x-a".to_owned(), "x-b".to_owned()]).unwrap();
         let block: Vec<&str> = cr.lines().skip(3).take(2).collect();
         assert_eq!(block, ["x-a:two  words", "x-b:1,2"]);

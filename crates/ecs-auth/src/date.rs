@@ -15,12 +15,7 @@ pub fn sdk_date(t: SystemTime) -> String {
     let days = secs.div_euclid(SECONDS_PER_DAY);
     let of_day = secs.rem_euclid(SECONDS_PER_DAY);
     let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60
-    )
+    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", of_day / 3600, of_day / 60 % 60, of_day % 60)
 }
 
 /// Seconds since the Unix epoch, negative before it, saturating far outside any real clock.
@@ -39,9 +34,7 @@ pub(crate) fn parse_sdk_date(s: &str) -> Option<i64> {
         return None;
     }
     let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        b[range].iter().try_fold(0i64, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
-        })
+        b[range].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
     };
     let year = num(0..4)?;
     let month = num(4..6)?;
@@ -120,10 +113,7 @@ mod tests {
         // 2024-02-29T23:59:59.999Z
         let t = UNIX_EPOCH + Duration::from_millis(1_709_251_199_999);
         assert_eq!(sdk_date(t), "20240229T235959Z");
-        assert_eq!(
-            sdk_date(UNIX_EPOCH - Duration::from_secs(1)),
-            "19691231T235959Z"
-        );
+        assert_eq!(sdk_date(UNIX_EPOCH - Duration::from_secs(1)), "19691231T235959Z");
     }
 
     #[test]

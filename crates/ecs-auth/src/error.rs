@@ -42,27 +42,17 @@ impl AuthError {
     /// gateway does: it just computes a different signature.
     pub fn message(&self) -> &'static str {
         match self {
-            AuthError::MissingAuthorization => {
-                "Incorrect IAM authentication information: Authorization not found"
-            }
-            AuthError::MalformedAuthorization => {
-                "Incorrect IAM authentication information: Authorization format error"
-            }
+            AuthError::MissingAuthorization => "Incorrect IAM authentication information: Authorization not found",
+            AuthError::MalformedAuthorization => "Incorrect IAM authentication information: Authorization format error",
             AuthError::UnsupportedAlgorithm => {
                 "Incorrect IAM authentication information: unsupported signing algorithm"
             }
             AuthError::UnknownAccessKey => {
                 "Incorrect IAM authentication information: Get secretKey failed,err:ak not exist"
             }
-            AuthError::MissingDate => {
-                "Incorrect IAM authentication information: x-sdk-date not found"
-            }
-            AuthError::MalformedDate => {
-                "Incorrect IAM authentication information: x-sdk-date format error"
-            }
-            AuthError::DateOutOfWindow => {
-                "Incorrect IAM authentication information: x-sdk-date expires"
-            }
+            AuthError::MissingDate => "Incorrect IAM authentication information: x-sdk-date not found",
+            AuthError::MalformedDate => "Incorrect IAM authentication information: x-sdk-date format error",
+            AuthError::DateOutOfWindow => "Incorrect IAM authentication information: x-sdk-date expires",
             AuthError::MissingSignedHeader(_) | AuthError::SignatureMismatch => {
                 "Incorrect IAM authentication information: verify aksk signature fail"
             }
@@ -89,11 +79,7 @@ mod tests {
     #[test]
     fn every_message_carries_the_gateway_prefix() {
         for e in &ALL {
-            assert!(
-                e.message()
-                    .starts_with("Incorrect IAM authentication information: "),
-                "{e:?}"
-            );
+            assert!(e.message().starts_with("Incorrect IAM authentication information: "), "{e:?}");
         }
     }
 
@@ -101,10 +87,7 @@ mod tests {
     fn signature_problems_use_the_gateway_wording() {
         let expected = "Incorrect IAM authentication information: verify aksk signature fail";
         assert_eq!(AuthError::SignatureMismatch.message(), expected);
-        assert_eq!(
-            AuthError::MissingSignedHeader("host".into()).message(),
-            expected
-        );
+        assert_eq!(AuthError::MissingSignedHeader("host".into()).message(), expected);
         assert_eq!(
             AuthError::MissingAuthorization.message(),
             "Incorrect IAM authentication information: Authorization not found"

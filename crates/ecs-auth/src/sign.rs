@@ -15,12 +15,8 @@ use crate::{Authorization, RequestParts, DATE_HEADER};
 /// reject the request with [`crate::AuthError::MissingDate`].
 pub fn sign(parts: &RequestParts<'_>, ak: &str, sk: &str) -> String {
     // HeaderMap names are already lower case; `keys()` yields each name once.
-    let mut names: Vec<&str> = parts
-        .headers
-        .keys()
-        .map(|name| name.as_str())
-        .filter(|name| !name.contains('_'))
-        .collect();
+    let mut names: Vec<&str> =
+        parts.headers.keys().map(|name| name.as_str()).filter(|name| !name.contains('_')).collect();
     names.sort_unstable();
 
     let mut header_block = String::new();
@@ -29,11 +25,7 @@ pub fn sign(parts: &RequestParts<'_>, ak: &str, sk: &str) -> String {
     }
     let canonical = assemble(parts, &header_block, &names.join(";"));
 
-    let date = parts
-        .headers
-        .get(DATE_HEADER)
-        .map(header_text)
-        .unwrap_or_default();
+    let date = parts.headers.get(DATE_HEADER).map(header_text).unwrap_or_default();
     let to_sign = string_to_sign(date.trim(), &canonical);
     let signature = hmac_sha256(sk.as_bytes(), to_sign.as_bytes());
 
@@ -59,12 +51,7 @@ mod tests {
     fn reproduces_the_sdk_authorization_for_every_vector() {
         for v in ALL {
             let headers = v.header_map();
-            assert_eq!(
-                sign(&v.parts(&headers), AK, SK),
-                v.authorization(),
-                "{}",
-                v.name
-            );
+            assert_eq!(sign(&v.parts(&headers), AK, SK), v.authorization(), "{}", v.name);
         }
     }
 
@@ -78,10 +65,7 @@ mod tests {
         // Changing the unsigned header must not change the signature.
         let mut changed = headers.clone();
         changed.insert("x_custom", HeaderValue::from_static("different"));
-        assert_eq!(
-            sign(&V4.parts(&changed), AK, SK),
-            sign(&V4.parts(&headers), AK, SK)
-        );
+        assert_eq!(sign(&V4.parts(&changed), AK, SK), sign(&V4.parts(&headers), AK, SK));
     }
 
     #[test]
@@ -90,10 +74,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("localhost:9000"));
         headers.insert("x-sdk-date", HeaderValue::from_str(&sdk_date(now)).unwrap());
-        headers.insert(
-            "content-type",
-            HeaderValue::from_static("application/json;charset=utf-8"),
-        );
+        headers.insert("content-type", HeaderValue::from_static("application/json;charset=utf-8"));
         headers.insert("x-project-id", HeaderValue::from_static("p"));
         let body = br#"{"os-change": {"imageid": "abc"}}"#;
         let parts = RequestParts {
@@ -106,25 +87,16 @@ mod tests {
         let header = sign(&parts, "MYAK", "my secret");
         let auth = parse_authorization(&header).unwrap();
         assert_eq!(auth.access, "MYAK");
-        assert_eq!(
-            auth.signed_headers,
-            ["content-type", "host", "x-project-id", "x-sdk-date"]
-        );
+        assert_eq!(auth.signed_headers, ["content-type", "host", "x-project-id", "x-sdk-date"]);
         assert_eq!(verify(&parts, &auth, "my secret", now), Ok(()));
-        assert_eq!(
-            verify(&parts, &auth, "other secret", now),
-            Err(AuthError::SignatureMismatch)
-        );
+        assert_eq!(verify(&parts, &auth, "other secret", now), Err(AuthError::SignatureMismatch));
 
         // Headers a transport adds after signing do not disturb verification.
         let mut on_the_wire = headers.clone();
         on_the_wire.insert("accept", HeaderValue::from_static("*/*"));
         on_the_wire.insert("content-length", HeaderValue::from_static("33"));
         on_the_wire.insert("authorization", HeaderValue::from_str(&header).unwrap());
-        let received = RequestParts {
-            headers: &on_the_wire,
-            ..parts
-        };
+        let received = RequestParts { headers: &on_the_wire, ..parts };
         assert_eq!(verify(&received, &auth, "my secret", now), Ok(()));
     }
 }

@@ -32,22 +32,13 @@ impl Vector {
     pub fn header_map(&self) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in self.headers {
-            map.append(
-                HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                HeaderValue::from_static(value),
-            );
+            map.append(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_static(value));
         }
         map
     }
 
     pub fn parts<'a>(&'a self, headers: &'a HeaderMap) -> RequestParts<'a> {
-        RequestParts {
-            method: self.method,
-            path: self.path,
-            query: self.query,
-            headers,
-            body: self.body,
-        }
+        RequestParts { method: self.method, path: self.path, query: self.query, headers, body: self.body }
     }
 
     pub fn signed_headers(&self) -> Vec<String> {
@@ -56,11 +47,7 @@ impl Vector {
 
     /// The `Authorization` header the Python SDK sent.
     pub fn authorization(&self) -> String {
-        format!(
-            "SDK-HMAC-SHA256 Access={AK}, SignedHeaders={}, Signature={}",
-            self.signed.join(";"),
-            self.signature
-        )
+        format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders={}, Signature={}", self.signed.join(";"), self.signature)
     }
 }
 

@@ -16,16 +16,8 @@ const MAX_SKEW_SECS: u64 = 15 * 60;
 /// Checks the signature (constant-time compare) and that X-Sdk-Date is within 15 minutes of `now`.
 ///
 /// The caller has already parsed `auth` and looked up `sk` for `auth.access`.
-pub fn verify(
-    parts: &RequestParts<'_>,
-    auth: &Authorization,
-    sk: &str,
-    now: SystemTime,
-) -> Result<(), AuthError> {
-    let date_value = parts
-        .headers
-        .get(DATE_HEADER)
-        .ok_or(AuthError::MissingDate)?;
+pub fn verify(parts: &RequestParts<'_>, auth: &Authorization, sk: &str, now: SystemTime) -> Result<(), AuthError> {
+    let date_value = parts.headers.get(DATE_HEADER).ok_or(AuthError::MissingDate)?;
     let date = header_text(date_value);
     let date = date.trim();
     let signed_at = parse_sdk_date(date).ok_or(AuthError::MalformedDate)?;
@@ -64,12 +56,7 @@ mod tests {
         }
     }
 
-    fn check(
-        v: &Vector,
-        headers: &http::HeaderMap,
-        sk: &str,
-        now: SystemTime,
-    ) -> Result<(), AuthError> {
+    fn check(v: &Vector, headers: &http::HeaderMap, sk: &str, now: SystemTime) -> Result<(), AuthError> {
         let auth = parse_authorization(&v.authorization())?;
         verify(&v.parts(headers), &auth, sk, now)
     }
@@ -103,61 +90,29 @@ mod tests {
         let headers = V2.header_map();
         assert_eq!(check(&V2, &headers, SK, at(15 * 60)), Ok(()));
         assert_eq!(check(&V2, &headers, SK, at(-15 * 60)), Ok(()));
-        assert_eq!(
-            check(&V2, &headers, SK, at(15 * 60 + 1)),
-            Err(AuthError::DateOutOfWindow)
-        );
-        assert_eq!(
-            check(&V2, &headers, SK, at(-15 * 60 - 1)),
-            Err(AuthError::DateOutOfWindow)
-        );
+        assert_eq!(check(&V2, &headers, SK, at(15 * 60 + 1)), Err(AuthError::DateOutOfWindow));
+        assert_eq!(check(&V2, &headers, SK, at(-15 * 60 - 1)), Err(AuthError::DateOutOfWindow));
     }
 
     #[test]
     fn tampered_body_fails() {
         let headers = V1.header_map();
-        let tampered = V1
-            .body
-            .to_vec()
-            .into_iter()
-            .map(|b| if b == b'b' { b'c' } else { b })
-            .collect::<Vec<_>>();
+        let tampered = V1.body.to_vec().into_iter().map(|b| if b == b'b' { b'c' } else { b }).collect::<Vec<_>>();
         assert_ne!(tampered, V1.body);
         let auth = parse_authorization(&V1.authorization()).unwrap();
-        let parts = RequestParts {
-            body: &tampered,
-            ..V1.parts(&headers)
-        };
-        assert_eq!(
-            verify(&parts, &auth, SK, at(0)),
-            Err(AuthError::SignatureMismatch)
-        );
+        let parts = RequestParts { body: &tampered, ..V1.parts(&headers) };
+        assert_eq!(verify(&parts, &auth, SK, at(0)), Err(AuthError::SignatureMismatch));
         // An empty body where one was signed is tampering too.
-        let parts = RequestParts {
-            body: b"",
-            ..V1.parts(&headers)
-        };
-        assert_eq!(
-            verify(&parts, &auth, SK, at(0)),
-            Err(AuthError::SignatureMismatch)
-        );
+        let parts = RequestParts { body: b"", ..V1.parts(&headers) };
+        assert_eq!(verify(&parts, &auth, SK, at(0)), Err(AuthError::SignatureMismatch));
     }
 
     #[test]
     fn tampered_signed_header_fails() {
-        for (v, name) in [
-            (&V1, "x-project-id"),
-            (&V3, "host"),
-            (&V4, "x-security-token"),
-        ] {
+        for (v, name) in [(&V1, "x-project-id"), (&V3, "host"), (&V4, "x-security-token")] {
             let mut headers = v.header_map();
             headers.insert(name, HeaderValue::from_static("tampered"));
-            assert_eq!(
-                check(v, &headers, SK, at(0)),
-                Err(AuthError::SignatureMismatch),
-                "{} {name}",
-                v.name
-            );
+            assert_eq!(check(v, &headers, SK, at(0)), Err(AuthError::SignatureMismatch), "{} {name}", v.name);
         }
     }
 
@@ -167,27 +122,12 @@ mod tests {
         let auth = parse_authorization(&V3.authorization()).unwrap();
         let base = V3.parts(&headers);
         for parts in [
-            RequestParts {
-                method: "POST",
-                ..base
-            },
-            RequestParts {
-                path: "/v1/0123456789abcdef0123456789abcdef/cloudservers",
-                ..base
-            },
-            RequestParts {
-                query: Some("offset=1&limit=26&name=web%2001%2F%C3%BC~x&status=ACTIVE"),
-                ..base
-            },
-            RequestParts {
-                query: None,
-                ..base
-            },
+            RequestParts { method: "POST", ..base },
+            RequestParts { path: "/v1/0123456789abcdef0123456789abcdef/cloudservers", ..base },
+            RequestParts { query: Some("offset=1&limit=26&name=web%2001%2F%C3%BC~x&status=ACTIVE"), ..base },
+            RequestParts { query: None, ..base },
         ] {
-            assert_eq!(
-                verify(&parts, &auth, SK, at(0)),
-                Err(AuthError::SignatureMismatch)
-            );
+            assert_eq!(verify(&parts, &auth, SK, at(0)), Err(AuthError::SignatureMismatch));
         }
     }
 
@@ -203,12 +143,7 @@ mod tests {
     fn wrong_sk_fails() {
         for v in ALL {
             assert_eq!(
-                check(
-                    v,
-                    &v.header_map(),
-                    "HWSKEXAMPLE00000000000000000000000000003",
-                    at(0)
-                ),
+                check(v, &v.header_map(), "HWSKEXAMPLE00000000000000000000000000003", at(0)),
                 Err(AuthError::SignatureMismatch),
                 "{}",
                 v.name
@@ -220,10 +155,7 @@ mod tests {
     fn missing_signed_header_fails() {
         let mut headers = V1.header_map();
         headers.remove("user-agent");
-        assert_eq!(
-            check(&V1, &headers, SK, at(0)),
-            Err(AuthError::MissingSignedHeader("user-agent".into()))
-        );
+        assert_eq!(check(&V1, &headers, SK, at(0)), Err(AuthError::MissingSignedHeader("user-agent".into())));
     }
 
     #[test]
@@ -231,14 +163,8 @@ mod tests {
         let mut headers = V2.header_map();
         headers.remove("x-sdk-date");
         assert_eq!(check(&V2, &headers, SK, at(0)), Err(AuthError::MissingDate));
-        headers.insert(
-            "x-sdk-date",
-            HeaderValue::from_static("2024-01-01T12:00:00Z"),
-        );
-        assert_eq!(
-            check(&V2, &headers, SK, at(0)),
-            Err(AuthError::MalformedDate)
-        );
+        headers.insert("x-sdk-date", HeaderValue::from_static("2024-01-01T12:00:00Z"));
+        assert_eq!(check(&V2, &headers, SK, at(0)), Err(AuthError::MalformedDate));
     }
 
     #[test]
@@ -250,22 +176,13 @@ mod tests {
         assert_eq!(verify(&V2.parts(&headers), &auth, SK, at(0)), Ok(()));
         // A truncated signature or an odd number of digits never matches.
         auth.signature = V2.signature[..62].to_owned();
-        assert_eq!(
-            verify(&V2.parts(&headers), &auth, SK, at(0)),
-            Err(AuthError::SignatureMismatch)
-        );
+        assert_eq!(verify(&V2.parts(&headers), &auth, SK, at(0)), Err(AuthError::SignatureMismatch));
         auth.signature = V2.signature[..63].to_owned();
-        assert_eq!(
-            verify(&V2.parts(&headers), &auth, SK, at(0)),
-            Err(AuthError::SignatureMismatch)
-        );
+        assert_eq!(verify(&V2.parts(&headers), &auth, SK, at(0)), Err(AuthError::SignatureMismatch));
         // Dropping a header from SignedHeaders changes the canonical request.
         let mut auth = parse_authorization(&V2.authorization()).unwrap();
         auth.signed_headers.retain(|h| h != "user-agent");
-        assert_eq!(
-            verify(&V2.parts(&headers), &auth, SK, at(0)),
-            Err(AuthError::SignatureMismatch)
-        );
+        assert_eq!(verify(&V2.parts(&headers), &auth, SK, at(0)), Err(AuthError::SignatureMismatch));
     }
 
     #[test]
@@ -276,17 +193,9 @@ mod tests {
         assert_eq!(err, AuthError::SignatureMismatch);
         let expected = hex::encode(hmac_sha256(
             SK.as_bytes(),
-            string_to_sign(
-                V1.date,
-                &canonical_request(&V1.parts(&headers), &V1.signed_headers()).unwrap(),
-            )
-            .as_bytes(),
+            string_to_sign(V1.date, &canonical_request(&V1.parts(&headers), &V1.signed_headers()).unwrap()).as_bytes(),
         ));
-        for text in [
-            err.to_string(),
-            format!("{err:?}"),
-            err.message().to_owned(),
-        ] {
+        for text in [err.to_string(), format!("{err:?}"), err.message().to_owned()] {
             assert!(!text.contains(SK));
             assert!(!text.contains(&expected));
         }

@@ -6,11 +6,7 @@ use md5::{Digest, Md5};
 /// `"fc:47:b5:...:5a"`; this equals what `ssh-keygen -l -E md5` prints after its `MD5:` prefix.
 pub fn md5_fingerprint(blob: &[u8]) -> String {
     let digest = Md5::digest(blob);
-    digest
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    digest.iter().map(|byte| format!("{byte:02x}")).collect::<Vec<_>>().join(":")
 }
 
 #[cfg(test)]
@@ -20,10 +16,7 @@ mod tests {
     #[test]
     fn empty_blob_is_md5_of_nothing() {
         // MD5("") = d41d8cd98f00b204e9800998ecf8427e.
-        assert_eq!(
-            md5_fingerprint(b""),
-            "d4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e"
-        );
+        assert_eq!(md5_fingerprint(b""), "d4:1d:8c:d9:8f:00:b2:04:e9:80:09:98:ec:f8:42:7e");
     }
 
     #[test]

@@ -29,8 +29,7 @@ pub fn generate_keypair(comment: &str) -> Result<GeneratedKey, KeyError> {
     if comment.chars().any(char::is_control) {
         return Err(KeyError::InvalidComment);
     }
-    let mut key =
-        PrivateKey::random(&mut OsRng, Algorithm::Ed25519).map_err(KeyError::Generation)?;
+    let mut key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).map_err(KeyError::Generation)?;
     key.set_comment(comment);
 
     let public = key.public_key();
@@ -38,16 +37,9 @@ pub fn generate_keypair(comment: &str) -> Result<GeneratedKey, KeyError> {
     let blob = public.to_bytes().map_err(KeyError::Generation)?;
     // `to_openssh` returns a zeroizing buffer; the copy handed to the caller is theirs to
     // protect, but the library's own buffer is wiped when dropped here.
-    let private_key = key
-        .to_openssh(LineEnding::LF)
-        .map_err(KeyError::Generation)?
-        .to_string();
+    let private_key = key.to_openssh(LineEnding::LF).map_err(KeyError::Generation)?.to_string();
 
-    Ok(GeneratedKey {
-        public_key,
-        private_key,
-        fingerprint: md5_fingerprint(&blob),
-    })
+    Ok(GeneratedKey { public_key, private_key, fingerprint: md5_fingerprint(&blob) })
 }
 
 #[cfg(test)]
@@ -66,9 +58,7 @@ mod tests {
         assert_eq!(info.key_type, "ssh-ed25519");
         assert_eq!(info.fingerprint, generated.fingerprint);
 
-        assert!(generated
-            .private_key
-            .starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
+        assert!(generated.private_key.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
         let private = PrivateKey::from_openssh(&generated.private_key).expect("PEM parses back");
         assert!(!private.is_encrypted());
         assert_eq!(private.algorithm(), Algorithm::Ed25519);
@@ -94,9 +84,6 @@ mod tests {
 
     #[test]
     fn rejects_comment_with_newline() {
-        assert!(matches!(
-            generate_keypair("a\nb"),
-            Err(KeyError::InvalidComment)
-        ));
+        assert!(matches!(generate_keypair("a\nb"), Err(KeyError::InvalidComment)));
     }
 }

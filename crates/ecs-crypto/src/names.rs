@@ -10,18 +10,10 @@ const MAX_KEYPAIR_NAME_CHARS: usize = 64;
 pub fn validate_keypair_name(name: &str) -> Result<(), String> {
     let len = name.chars().count();
     if len == 0 || len > MAX_KEYPAIR_NAME_CHARS {
-        return Err(format!(
-            "The key pair name must contain 1 to {MAX_KEYPAIR_NAME_CHARS} characters."
-        ));
+        return Err(format!("The key pair name must contain 1 to {MAX_KEYPAIR_NAME_CHARS} characters."));
     }
-    if !name
-        .chars()
-        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(
-            "The key pair name can contain only letters, digits, underscores (_) and hyphens (-)."
-                .to_owned(),
-        );
+    if !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+        return Err("The key pair name can contain only letters, digits, underscores (_) and hyphens (-).".to_owned());
     }
     Ok(())
 }

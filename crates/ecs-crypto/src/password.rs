@@ -4,8 +4,7 @@ use sha_crypt::{Params, PasswordVerifier, ShaCrypt};
 use ssh_key::rand_core::{OsRng, RngCore};
 
 /// The crypt(3) base64 alphabet, used for both the salt and the encoded digest.
-const CRYPT_ALPHABET: &[u8; 64] =
-    b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const CRYPT_ALPHABET: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Salt length in characters; SHA-crypt uses at most 16.
 const SALT_LEN: usize = 16;
@@ -48,10 +47,7 @@ pub fn hash_password(password: &str) -> String {
     let mut random = [0u8; SALT_LEN];
     OsRng.fill_bytes(&mut random);
     // 64 alphabet characters, so the low six bits of each byte pick one uniformly.
-    let salt: String = random
-        .iter()
-        .map(|b| char::from(CRYPT_ALPHABET[usize::from(b & 0x3f)]))
-        .collect();
+    let salt: String = random.iter().map(|b| char::from(CRYPT_ALPHABET[usize::from(b & 0x3f)])).collect();
     hash_password_with_salt(password, &salt)
 }
 
@@ -91,9 +87,7 @@ fn push_crypt_base64(out: &mut String, bytes: [u8; 3], chars: usize) {
 pub fn verify_password(password: &str, hash: &str) -> bool {
     // The library verifier compares in constant time and understands every field crypt(3)
     // may write, so hashes produced elsewhere (e.g. by chpasswd) verify too.
-    ShaCrypt::default()
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
+    ShaCrypt::default().verify_password(password.as_bytes(), hash).is_ok()
 }
 
 #[cfg(test)]
@@ -123,27 +117,19 @@ mod tests {
     fn matches_openssl_passwd() {
         // `openssl passwd -6 -salt saltsaltsaltsalt 'Hello world!'`
         let expected = "$6$saltsaltsaltsalt$HXHZKJ0g.uKZHDcR9YIeniE7EWRBrei5U2090m6ZyXxoHrCmrfz3uLl219xdRK/fN3ZsMvKWeXNxv7g0bQ10W.";
-        assert_eq!(
-            hash_password_with_salt("Hello world!", "saltsaltsaltsalt"),
-            expected
-        );
+        assert_eq!(hash_password_with_salt("Hello world!", "saltsaltsaltsalt"), expected);
         assert!(verify_password("Hello world!", expected));
         // `openssl passwd -6 -salt 'kf8.jB3ZLrhG2/n1' '!QAZxsw2'`
         let expected = "$6$kf8.jB3ZLrhG2/n1$P8h74KdqkBEuViCMSgJgLyyGBAoUjM/Y6StAiN3TuP8JvpoBvjJWVNOkAe4HgCXTQI9juZL0jL51IR2ZoCp7P.";
-        assert_eq!(
-            hash_password_with_salt("!QAZxsw2", "kf8.jB3ZLrhG2/n1"),
-            expected
-        );
+        assert_eq!(hash_password_with_salt("!QAZxsw2", "kf8.jB3ZLrhG2/n1"), expected);
     }
 
     #[test]
     fn matches_reference_vector_with_short_salt() {
         // From the SHA-crypt specification's test vectors.
-        let expected = "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
-        assert_eq!(
-            hash_password_with_salt("Hello world!", "saltstring"),
-            expected
-        );
+        let expected =
+            "$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
+        assert_eq!(hash_password_with_salt("Hello world!", "saltstring"), expected);
     }
 
     #[test]

@@ -16,9 +16,7 @@ const MAX_LEN: usize = 26;
 pub fn check_password_complexity(password: &str, user: &str) -> Result<(), String> {
     let len = password.chars().count();
     if !(MIN_LEN..=MAX_LEN).contains(&len) {
-        return Err(format!(
-            "The password length must range from {MIN_LEN} to {MAX_LEN}."
-        ));
+        return Err(format!("The password length must range from {MIN_LEN} to {MAX_LEN}."));
     }
 
     let (mut upper, mut lower, mut digit, mut special) = (false, false, false, false);
@@ -35,10 +33,7 @@ pub fn check_password_complexity(password: &str, user: &str) -> Result<(), Strin
             }
         }
     }
-    let classes = [upper, lower, digit, special]
-        .into_iter()
-        .filter(|present| *present)
-        .count();
+    let classes = [upper, lower, digit, special].into_iter().filter(|present| *present).count();
     if classes < 3 {
         return Err(format!(
             "The password must contain at least three of the following: uppercase letters, \
@@ -69,10 +64,7 @@ mod tests {
         assert_eq!(check_password_complexity("!QAZxsw2", "root"), Ok(()));
         assert_eq!(check_password_complexity("1qazXSW@", "root"), Ok(()));
         // Exactly 26 characters, three classes.
-        assert_eq!(
-            check_password_complexity("Abcdefghijklmnopqrstuvwxy1", "root"),
-            Ok(())
-        );
+        assert_eq!(check_password_complexity("Abcdefghijklmnopqrstuvwxy1", "root"), Ok(()));
     }
 
     #[test]

@@ -11,14 +11,8 @@ use crate::fingerprint::md5_fingerprint;
 pub const MAX_PUBLIC_KEY_LEN: usize = 4096;
 
 /// Key types accepted for import, as they appear at the start of an OpenSSH line.
-const SUPPORTED_TYPES: [&str; 6] = [
-    "ssh-rsa",
-    "ssh-ed25519",
-    "ecdsa-sha2-nistp256",
-    "ecdsa-sha2-nistp384",
-    "ecdsa-sha2-nistp521",
-    "ssh-dss",
-];
+const SUPPORTED_TYPES: [&str; 6] =
+    ["ssh-rsa", "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-dss"];
 
 /// A validated public key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +38,7 @@ pub fn parse_public_key(line: &str) -> Result<PublicKeyInfo, KeyError> {
         return Err(KeyError::Empty);
     }
     if trimmed.len() > MAX_PUBLIC_KEY_LEN {
-        return Err(KeyError::TooLong {
-            max: MAX_PUBLIC_KEY_LEN,
-        });
+        return Err(KeyError::TooLong { max: MAX_PUBLIC_KEY_LEN });
     }
     if trimmed.contains(['\n', '\r']) {
         return Err(KeyError::MultiLine);
@@ -61,10 +53,7 @@ pub fn parse_public_key(line: &str) -> Result<PublicKeyInfo, KeyError> {
     let (Some(declared), Some(data)) = (fields.next(), fields.next()) else {
         return Err(KeyError::Format);
     };
-    let key_type = SUPPORTED_TYPES
-        .into_iter()
-        .find(|t| *t == declared)
-        .ok_or(KeyError::UnsupportedType)?;
+    let key_type = SUPPORTED_TYPES.into_iter().find(|t| *t == declared).ok_or(KeyError::UnsupportedType)?;
 
     let blob = STANDARD.decode(data).map_err(|_| KeyError::Base64)?;
     if embedded_type(&blob) != Some(key_type.as_bytes()) {
@@ -95,7 +84,8 @@ mod tests {
 
     // Fixtures made with `ssh-keygen`; the fingerprints are what `ssh-keygen -l -E md5 -f`
     // printed for each, without its "MD5:" prefix.
-    const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGy4EI42i+3NatlN3MHCcpN6g7XXMFiGMMOJjOQPJG/P fixture@ecsd";
+    const ED25519: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGy4EI42i+3NatlN3MHCcpN6g7XXMFiGMMOJjOQPJG/P fixture@ecsd";
     const ED25519_MD5: &str = "ea:40:21:42:f9:51:bb:82:a9:f5:50:02:78:f3:2f:bf";
     const RSA: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDGTZ2yCku27GgTxPzYdYxm80kIi9WzDOehztH5vTXEGo/NR1355jb0aFePWIOFjNHWv849O3ak9mjf7CH1fjadFKSIKzB9vn8iEjscQNSfFlV8k5T6rDQR4dN0nx5FWdCvCUmVXMnuZTRlIEM/Q7/Y7srEmjwCMIamtbB2oe9FhC0lK2O9Q49wy/JDkkryRsvrtrNHBz6Tua2m1LDTx8OrW2S0bRPJNzGlCJKDPkYemMjWIw3GCfHfXkifjM+iws7Qslvx5i1FA0GxTUKze1IAoZZeYqkyjrTf3uTOKe6KtpLnr3Pb2aOgWQhASCVFtC5RYRB88fCrz+v5KdC8cJQ7 fixture@ecsd";
     const RSA_MD5: &str = "cc:14:1c:86:c3:13:5a:47:63:33:df:f6:d2:af:59:8a";
@@ -147,10 +137,7 @@ mod tests {
     fn rejects_curve_mismatch() {
         // A P-256 key relabelled as P-384: the embedded name disagrees.
         let forged = format!("ecdsa-sha2-nistp384 {}", base64_of(ECDSA_P256));
-        assert!(matches!(
-            parse_public_key(&forged),
-            Err(KeyError::TypeMismatch { .. })
-        ));
+        assert!(matches!(parse_public_key(&forged), Err(KeyError::TypeMismatch { .. })));
     }
 
     #[test]
@@ -181,26 +168,15 @@ mod tests {
     fn rejects_rsa_header_over_ed25519_blob() {
         let forged = format!("ssh-rsa {} user", base64_of(ED25519));
         let err = parse_public_key(&forged).unwrap_err();
-        assert!(matches!(
-            err,
-            KeyError::TypeMismatch {
-                declared: "ssh-rsa"
-            }
-        ));
+        assert!(matches!(err, KeyError::TypeMismatch { declared: "ssh-rsa" }));
         // The message names the problem, not the key.
         assert!(!err.to_string().contains(base64_of(ED25519)));
     }
 
     #[test]
     fn rejects_unknown_type_and_missing_data() {
-        assert!(matches!(
-            parse_public_key("ssh-foo AAAA"),
-            Err(KeyError::UnsupportedType)
-        ));
-        assert!(matches!(
-            parse_public_key("ssh-ed25519"),
-            Err(KeyError::Format)
-        ));
+        assert!(matches!(parse_public_key("ssh-foo AAAA"), Err(KeyError::UnsupportedType)));
+        assert!(matches!(parse_public_key("ssh-ed25519"), Err(KeyError::Format)));
     }
 
     #[test]
@@ -209,27 +185,18 @@ mod tests {
         // key is cut short.
         let blob = STANDARD.decode(base64_of(ED25519)).expect("fixture");
         let short = STANDARD.encode(&blob[..blob.len() - 4]);
-        assert!(matches!(
-            parse_public_key(&format!("ssh-ed25519 {short}")),
-            Err(KeyError::Malformed)
-        ));
+        assert!(matches!(parse_public_key(&format!("ssh-ed25519 {short}")), Err(KeyError::Malformed)));
     }
 
     #[test]
     fn rejects_overlong_line() {
         let long = format!("{ED25519} {}", "c".repeat(MAX_PUBLIC_KEY_LEN));
-        assert!(matches!(
-            parse_public_key(&long),
-            Err(KeyError::TooLong { .. })
-        ));
+        assert!(matches!(parse_public_key(&long), Err(KeyError::TooLong { .. })));
     }
 
     #[test]
     fn rejects_control_characters() {
         let with_nul = format!("{ED25519}\0");
-        assert!(matches!(
-            parse_public_key(&with_nul),
-            Err(KeyError::ControlCharacter)
-        ));
+        assert!(matches!(parse_public_key(&with_nul), Err(KeyError::ControlCharacter)));
     }
 }

@@ -1,1 +1,94 @@
-//! ecs-driver
+//! Compute drivers: where disks and virtual machines really live.
+//!
+//! The control plane (store + sagas) decides; a driver does. Every driver verb is an "ensure"
+//! keyed by ecsd's own ids, so a saga step that is replayed after a crash finds the work done
+//! and succeeds instead of doing it twice: creating a disk that exists, deleting one that is
+//! gone, stopping a stopped VM are all successes.
+
+pub mod sim;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// Why a driver call failed; `code` becomes the job's `error_code`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DriverError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl DriverError {
+    /// A driver failure with the generic system-error code.
+    pub fn system(message: impl Into<String>) -> Self {
+        DriverError { code: "Ecs.1000", message: message.into() }
+    }
+}
+
+/// A disk to create from an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskSpec {
+    pub disk_id: String,
+    pub image_id: String,
+    /// The image's bytes, for drivers that need them.
+    pub image_file: Option<String>,
+    pub size_gb: i64,
+}
+
+/// What is written into a fresh system disk so the owner can log in (the image has no
+/// Cloud-Init), or handed to Cloud-Init for images that have it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Injection {
+    /// OpenSSH public key line for root's `authorized_keys`.
+    pub public_key: Option<String>,
+    /// SHA-512 crypt hash for root's `/etc/shadow` entry.
+    pub password_hash: Option<String>,
+    /// Base64 user data (Cloud-Init images only).
+    pub user_data: Option<String>,
+    pub hostname: Option<String>,
+    /// Hand the data to Cloud-Init (NoCloud seed) rather than writing it into the filesystem.
+    pub via_cloud_init: bool,
+}
+
+/// A VM to run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VmSpec {
+    pub server_id: String,
+    pub boot_disk: String,
+    pub vcpus: i64,
+    pub ram_mb: i64,
+}
+
+/// Power state as the driver sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Power {
+    Running,
+    Stopped,
+    /// The driver knows no VM for this server.
+    Absent,
+}
+
+/// The operations sagas need from a compute backend.
+#[async_trait]
+pub trait ComputeDriver: Send + Sync {
+    /// Short name shown at start-up (`sim`, `qemu`).
+    fn name(&self) -> &'static str;
+    /// Ensures a disk exists, built from its image.
+    async fn disk_create(&self, spec: &DiskSpec) -> Result<(), DriverError>;
+    /// Writes login data into a disk (idempotent: the same injection twice gives the same disk).
+    async fn disk_inject(&self, disk_id: &str, injection: &Injection) -> Result<(), DriverError>;
+    /// Ensures a disk is gone.
+    async fn disk_delete(&self, disk_id: &str) -> Result<(), DriverError>;
+    /// Every disk the driver holds (orphan checks).
+    async fn disk_list(&self) -> Result<Vec<String>, DriverError>;
+    /// Ensures the VM runs from `spec.boot_disk` (starting or re-pointing it as needed).
+    async fn vm_start(&self, spec: &VmSpec) -> Result<(), DriverError>;
+    /// Ensures the VM is stopped (`force`: no graceful shutdown).
+    async fn vm_stop(&self, server_id: &str, force: bool) -> Result<(), DriverError>;
+    /// Reboots a running VM.
+    async fn vm_reboot(&self, spec: &VmSpec, hard: bool) -> Result<(), DriverError>;
+    /// Ensures the VM is gone (its disks are deleted separately).
+    async fn vm_destroy(&self, server_id: &str) -> Result<(), DriverError>;
+    /// The VM's power state.
+    async fn vm_power(&self, server_id: &str) -> Result<Power, DriverError>;
+}

@@ -16,18 +16,12 @@ pub struct Error {
 impl Error {
     /// An error with a specific message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-        }
+        Error { code, message: message.into() }
     }
 
     /// An error with the code's documented message.
     pub fn code(code: Code) -> Self {
-        Error {
-            code,
-            message: code.default_message().to_string(),
-        }
+        Error { code, message: code.default_message().to_string() }
     }
 
     /// `Ecs.0005` with a message naming what is wrong.

@@ -11,10 +11,7 @@ use ecs_types::Code;
 
 fn not_locked(s: &Server) -> Result<(), Error> {
     if s.locked {
-        return Err(Error::new(
-            Code::Ecs0605,
-            format!("ECS[{}] is locked.", s.id),
-        ));
+        return Err(Error::new(Code::Ecs0605, format!("ECS[{}] is locked.", s.id)));
     }
     Ok(())
 }
@@ -36,11 +33,7 @@ fn not_busy(s: &Server) -> Result<(), Error> {
 fn wrong_status(s: &Server, wanted: &str) -> Error {
     Error::new(
         Code::Ecs0100,
-        format!(
-            "The ECS status does not meet requirements: server {} is {}, {wanted}.",
-            s.id,
-            s.status()
-        ),
+        format!("The ECS status does not meet requirements: server {} is {}, {wanted}.", s.id, s.status()),
     )
 }
 
@@ -50,19 +43,15 @@ pub fn os_rebuild_allowed(s: &Server, has_system_disk: bool, with_stop: bool) ->
     not_locked(s)?;
     not_busy(s)?;
     if !has_system_disk {
-        return Err(Error::new(
-            Code::Ecs0105,
-            format!("No system disk found on server {}.", s.id),
-        ));
+        return Err(Error::new(Code::Ecs0105, format!("No system disk found on server {}.", s.id)));
     }
     match s.vm_state {
         VmState::Stopped => Ok(()),
         VmState::Error | VmState::Active if s.os_change_failed => Ok(()),
         VmState::Active if with_stop => Ok(()),
-        VmState::Active => Err(wrong_status(
-            s,
-            "it must be SHUTOFF, or the request must carry \"mode\": \"withStopServer\"",
-        )),
+        VmState::Active => {
+            Err(wrong_status(s, "it must be SHUTOFF, or the request must carry \"mode\": \"withStopServer\""))
+        }
         _ => Err(wrong_status(s, "it must be SHUTOFF")),
     }
 }
@@ -156,13 +145,8 @@ mod tests {
         r.err().map(|e| e.code)
     }
 
-    const ALL_VM: [VmState; 5] = [
-        VmState::Building,
-        VmState::Active,
-        VmState::Stopped,
-        VmState::Error,
-        VmState::Deleted,
-    ];
+    const ALL_VM: [VmState; 5] =
+        [VmState::Building, VmState::Active, VmState::Stopped, VmState::Error, VmState::Deleted];
 
     #[test]
     fn rebuild_gate_over_every_vm_state() {
@@ -182,20 +166,11 @@ mod tests {
     fn rebuild_gate_order_lock_then_busy_then_disk() {
         let mut s = server(VmState::Stopped, Some(TaskState::Rebuilding));
         s.locked = true;
-        assert_eq!(
-            code(os_rebuild_allowed(&s, false, true)),
-            Some(Code::Ecs0605)
-        );
+        assert_eq!(code(os_rebuild_allowed(&s, false, true)), Some(Code::Ecs0605));
         s.locked = false;
-        assert_eq!(
-            code(os_rebuild_allowed(&s, false, true)),
-            Some(Code::Ecs0100)
-        );
+        assert_eq!(code(os_rebuild_allowed(&s, false, true)), Some(Code::Ecs0100));
         s.task_state = None;
-        assert_eq!(
-            code(os_rebuild_allowed(&s, false, true)),
-            Some(Code::Ecs0105)
-        );
+        assert_eq!(code(os_rebuild_allowed(&s, false, true)), Some(Code::Ecs0105));
         assert_eq!(code(os_rebuild_allowed(&s, true, false)), None);
     }
 
@@ -210,21 +185,13 @@ mod tests {
 
     #[test]
     fn busy_servers_refuse_every_operation() {
-        for task in [
-            TaskState::Rebuilding,
-            TaskState::PoweringOff,
-            TaskState::Deleting,
-            TaskState::Spawning,
-        ] {
+        for task in [TaskState::Rebuilding, TaskState::PoweringOff, TaskState::Deleting, TaskState::Spawning] {
             let s = server(VmState::Active, Some(task));
             assert_eq!(code(start_allowed(&s)), Some(Code::Ecs0100));
             assert_eq!(code(stop_allowed(&s)), Some(Code::Ecs0100));
             assert_eq!(code(reboot_allowed(&s)), Some(Code::Ecs0100));
             assert_eq!(code(delete_allowed(&s)), Some(Code::Ecs0100));
-            assert_eq!(
-                code(os_rebuild_allowed(&s, true, true)),
-                Some(Code::Ecs0100)
-            );
+            assert_eq!(code(os_rebuild_allowed(&s, true, true)), Some(Code::Ecs0100));
             assert_eq!(code(update_allowed(&s)), None);
         }
     }
@@ -233,10 +200,7 @@ mod tests {
     fn power_gates_over_every_vm_state() {
         for vm in ALL_VM {
             let s = server(vm, None);
-            assert_eq!(
-                code(start_allowed(&s)).is_none(),
-                matches!(vm, VmState::Stopped | VmState::Active)
-            );
+            assert_eq!(code(start_allowed(&s)).is_none(), matches!(vm, VmState::Stopped | VmState::Active));
             assert_eq!(
                 code(stop_allowed(&s)).is_none(),
                 matches!(vm, VmState::Stopped | VmState::Active | VmState::Error)
@@ -250,13 +214,7 @@ mod tests {
     fn locked_servers_refuse_management_operations() {
         let mut s = server(VmState::Active, None);
         s.locked = true;
-        for r in [
-            start_allowed(&s),
-            stop_allowed(&s),
-            reboot_allowed(&s),
-            delete_allowed(&s),
-            update_allowed(&s),
-        ] {
+        for r in [start_allowed(&s), stop_allowed(&s), reboot_allowed(&s), delete_allowed(&s), update_allowed(&s)] {
             assert_eq!(code(r), Some(Code::Ecs0605));
         }
     }

@@ -14,9 +14,7 @@ pub fn new_uuid() -> String {
 /// A job id: `ff8080` followed by 26 random hex characters.
 pub fn new_job_id() -> String {
     let mut rng = rand::thread_rng();
-    let tail: String = (0..26)
-        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
-        .collect();
+    let tail: String = (0..26).map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0')).collect();
     format!("ff8080{tail}")
 }
 

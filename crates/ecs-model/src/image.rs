@@ -36,28 +36,25 @@ pub struct Image {
 
 /// The public images every fresh ecsd serves. Fixed ids, so scripts and docs can name them.
 pub fn builtin_images(now_ms: i64) -> Vec<Image> {
-    let img =
-        |id: &str, name: &str, platform: &str, version: &str, cloud_init: bool, min_disk: i64| {
-            Image {
-                id: id.to_string(),
-                name: name.to_string(),
-                os_type: "Linux".to_string(),
-                platform: platform.to_string(),
-                os_version: version.to_string(),
-                os_bit: "64".to_string(),
-                min_disk,
-                min_ram: 0,
-                size_bytes: min_disk * 1024 * 1024 * 1024 / 8,
-                status: "active".to_string(),
-                cloud_init,
-                image_type: "gold".to_string(),
-                visibility: "public".to_string(),
-                owner: None,
-                disk_format: "qcow2".to_string(),
-                file: None,
-                created_ms: now_ms,
-            }
-        };
+    let img = |id: &str, name: &str, platform: &str, version: &str, cloud_init: bool, min_disk: i64| Image {
+        id: id.to_string(),
+        name: name.to_string(),
+        os_type: "Linux".to_string(),
+        platform: platform.to_string(),
+        os_version: version.to_string(),
+        os_bit: "64".to_string(),
+        min_disk,
+        min_ram: 0,
+        size_bytes: min_disk * 1024 * 1024 * 1024 / 8,
+        status: "active".to_string(),
+        cloud_init,
+        image_type: "gold".to_string(),
+        visibility: "public".to_string(),
+        owner: None,
+        disk_format: "qcow2".to_string(),
+        file: None,
+        created_ms: now_ms,
+    };
     vec![
         img(
             "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e01",
@@ -91,14 +88,7 @@ pub fn builtin_images(now_ms: i64) -> Vec<Image> {
             false,
             40,
         ),
-        img(
-            "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e05",
-            "CentOS 7.9 64bit",
-            "CentOS",
-            "CentOS 7.9 64bit",
-            true,
-            40,
-        ),
+        img("6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e05", "CentOS 7.9 64bit", "CentOS", "CentOS 7.9 64bit", true, 40),
         img(
             "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e06",
             "Huawei Cloud EulerOS 2.0 Standard 64 bit",

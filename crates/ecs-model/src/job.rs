@@ -81,13 +81,7 @@ pub struct Job {
 
 impl Job {
     /// A new job in INIT, as recorded when a request is accepted.
-    pub fn new(
-        project_id: &str,
-        job_type: &str,
-        parent_id: Option<&str>,
-        server_id: Option<&str>,
-        now_ms: i64,
-    ) -> Job {
+    pub fn new(project_id: &str, job_type: &str, parent_id: Option<&str>, server_id: Option<&str>, now_ms: i64) -> Job {
         Job {
             id: crate::new_job_id(),
             project_id: project_id.to_string(),

@@ -68,12 +68,7 @@ pub fn gateway(cidr: &str) -> Option<Ipv4Addr> {
 /// A MAC address in OpenStack's `fa:16:3e` range, derived from a host index so that it is
 /// unique within a subnet.
 pub fn mac_for(n: u32) -> String {
-    format!(
-        "fa:16:3e:{:02x}:{:02x}:{:02x}",
-        (n >> 16) & 0xff,
-        (n >> 8) & 0xff,
-        n & 0xff
-    )
+    format!("fa:16:3e:{:02x}:{:02x}:{:02x}", (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }
 
 #[cfg(test)]
@@ -82,19 +77,10 @@ mod tests {
 
     #[test]
     fn host_addresses_skip_reserved_ones() {
-        assert_eq!(
-            host_address("192.168.0.0/24", 0),
-            Some(Ipv4Addr::new(192, 168, 0, 2))
-        );
-        assert_eq!(
-            host_address("192.168.0.0/24", 252),
-            Some(Ipv4Addr::new(192, 168, 0, 254))
-        );
+        assert_eq!(host_address("192.168.0.0/24", 0), Some(Ipv4Addr::new(192, 168, 0, 2)));
+        assert_eq!(host_address("192.168.0.0/24", 252), Some(Ipv4Addr::new(192, 168, 0, 254)));
         assert_eq!(host_address("192.168.0.0/24", 253), None);
-        assert_eq!(
-            host_address("192.168.0.0/16", 300),
-            Some(Ipv4Addr::new(192, 168, 1, 46))
-        );
+        assert_eq!(host_address("192.168.0.0/16", 300), Some(Ipv4Addr::new(192, 168, 1, 46)));
         assert_eq!(gateway("10.1.2.0/24"), Some(Ipv4Addr::new(10, 1, 2, 1)));
         assert_eq!(parse_cidr("bad"), None);
     }

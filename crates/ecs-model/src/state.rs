@@ -82,12 +82,7 @@ impl TaskState {
     }
 
     fn is_rebuild(self) -> bool {
-        matches!(
-            self,
-            TaskState::Rebuilding
-                | TaskState::RebuildBlockDeviceMapping
-                | TaskState::RebuildSpawning
-        )
+        matches!(self, TaskState::Rebuilding | TaskState::RebuildBlockDeviceMapping | TaskState::RebuildSpawning)
     }
 }
 
@@ -146,10 +141,7 @@ mod tests {
         assert_eq!(status(V::Stopped, Some(T::PoweringOn)), "SHUTOFF");
         assert_eq!(status(V::Stopped, Some(T::Rebuilding)), "REBUILD");
         assert_eq!(status(V::Stopped, Some(T::RebuildSpawning)), "REBUILD");
-        assert_eq!(
-            status(V::Error, Some(T::RebuildBlockDeviceMapping)),
-            "REBUILD"
-        );
+        assert_eq!(status(V::Error, Some(T::RebuildBlockDeviceMapping)), "REBUILD");
         assert_eq!(status(V::Active, Some(T::Rebooting)), "REBOOT");
         assert_eq!(status(V::Active, Some(T::RebootingHard)), "HARD_REBOOT");
         assert_eq!(status(V::Error, None), "ERROR");
@@ -160,10 +152,7 @@ mod tests {
 
     #[test]
     fn task_state_wire_names_use_hyphens_for_power() {
-        assert_eq!(
-            serde_json::to_string(&TaskState::PoweringOff).unwrap(),
-            "\"powering-off\""
-        );
+        assert_eq!(serde_json::to_string(&TaskState::PoweringOff).unwrap(), "\"powering-off\"");
         assert_eq!(TaskState::PoweringOn.as_str(), "powering-on");
         assert_eq!(VmState::Stopped.power_state(), 4);
         assert_eq!(VmState::Active.power_state(), 1);

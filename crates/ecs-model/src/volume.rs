@@ -23,6 +23,4 @@ pub struct Volume {
 pub const SYSTEM_DEVICE: &str = "/dev/vda";
 
 /// Volume types accepted for `root_volume.volumetype`.
-pub const VOLUME_TYPES: &[&str] = &[
-    "SATA", "SAS", "SSD", "GPSSD", "co-p1", "uh-l1", "ESSD", "GPSSD2", "ESSD2",
-];
+pub const VOLUME_TYPES: &[&str] = &["SATA", "SAS", "SSD", "GPSSD", "co-p1", "uh-l1", "ESSD", "GPSSD2", "ESSD2"];

@@ -23,13 +23,7 @@ pub enum HookAction {
 /// Called before every forward step; lets the application inject delays and failures.
 #[async_trait]
 pub trait Hook: Send + Sync {
-    async fn before_step(
-        &self,
-        kind: &str,
-        saga_id: &str,
-        params: &Value,
-        step: &str,
-    ) -> HookAction;
+    async fn before_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) -> HookAction;
 }
 
 /// The type-erased form of a registered saga, so that one executor runs every kind.
@@ -37,31 +31,14 @@ pub trait Hook: Send + Sync {
 trait Runner<C>: Send + Sync {
     fn steps(&self) -> &'static [&'static str];
     fn no_return(&self) -> usize;
-    async fn forward(
-        &self,
-        ctx: &C,
-        params: &Value,
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<Value, StepError>;
-    async fn undo(
-        &self,
-        ctx: &C,
-        params: &Value,
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<(), StepError>;
+    async fn forward(&self, ctx: &C, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<Value, StepError>;
+    async fn undo(&self, ctx: &C, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<(), StepError>;
 }
 
 struct Typed<S>(std::marker::PhantomData<fn() -> S>);
 
 fn bad_params(e: serde_json::Error) -> StepError {
-    StepError::new(
-        "Ecs.1000",
-        format!("internal: saga parameters do not parse: {e}"),
-    )
+    StepError::new("Ecs.1000", format!("internal: saga parameters do not parse: {e}"))
 }
 
 #[async_trait]
@@ -81,36 +58,11 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
         step: usize,
     ) -> Result<Value, StepError> {
         let params: S::Params = serde_json::from_value(params.clone()).map_err(bad_params)?;
-        S::forward(
-            step,
-            &StepCx {
-                ctx,
-                params: &params,
-                saga_id: id,
-                outputs: out,
-            },
-        )
-        .await
+        S::forward(step, &StepCx { ctx, params: &params, saga_id: id, outputs: out }).await
     }
-    async fn undo(
-        &self,
-        ctx: &S::Ctx,
-        params: &Value,
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<(), StepError> {
+    async fn undo(&self, ctx: &S::Ctx, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<(), StepError> {
         let params: S::Params = serde_json::from_value(params.clone()).map_err(bad_params)?;
-        S::undo(
-            step,
-            &StepCx {
-                ctx,
-                params: &params,
-                saga_id: id,
-                outputs: out,
-            },
-        )
-        .await
+        S::undo(step, &StepCx { ctx, params: &params, saga_id: id, outputs: out }).await
     }
 }
 
@@ -122,13 +74,20 @@ pub struct ExecutorBuilder<C> {
     hook: Option<Arc<dyn Hook>>,
     attempts: u32,
     backoff: Duration,
+    twice: bool,
 }
 
 impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
+    /// Runs every forward action twice in a row and fails the step if the two outputs differ:
+    /// the test of idempotency that every saga's tests use.
+    pub fn run_steps_twice(mut self, on: bool) -> Self {
+        self.twice = on;
+        self
+    }
+
     /// Registers a saga kind.
     pub fn register<S: Saga<Ctx = C>>(mut self) -> Self {
-        self.kinds
-            .insert(S::KIND, Arc::new(Typed::<S>(std::marker::PhantomData)));
+        self.kinds.insert(S::KIND, Arc::new(Typed::<S>(std::marker::PhantomData)));
         self
     }
 
@@ -158,6 +117,7 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
                 backoff: self.backoff,
                 running: Mutex::new(HashSet::new()),
                 idle: Notify::new(),
+                twice: self.twice,
             }),
         }
     }
@@ -170,9 +130,7 @@ pub struct Executor<C> {
 
 impl<C> Clone for Executor<C> {
     fn clone(&self) -> Self {
-        Executor {
-            inner: self.inner.clone(),
-        }
+        Executor { inner: self.inner.clone() }
     }
 }
 
@@ -186,6 +144,7 @@ struct Inner<C> {
     /// Ids of sagas with a live task: a saga is never run twice at once in this process.
     running: Mutex<HashSet<String>>,
     idle: Notify,
+    twice: bool,
 }
 
 impl<C: Send + Sync + 'static> Executor<C> {
@@ -198,6 +157,7 @@ impl<C: Send + Sync + 'static> Executor<C> {
             hook: None,
             attempts: 5,
             backoff: Duration::from_millis(50),
+            twice: false,
         }
     }
 
@@ -346,9 +306,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
             st.undone[i] = true;
             st.outputs.remove(steps[i]);
         }
-        let failure = st
-            .failure
-            .unwrap_or_else(|| StepError::new("Ecs.1000", "operation failed"));
+        let failure = st.failure.unwrap_or_else(|| StepError::new("Ecs.1000", "operation failed"));
         self.finish(&record.id, Outcome::Failed(failure)).await;
     }
 
@@ -360,11 +318,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
         i: usize,
     ) -> Result<(), StepError> {
         let name = runner.steps()[i];
-        let tries = if i >= runner.no_return() {
-            self.attempts
-        } else {
-            1
-        };
+        let tries = if i >= runner.no_return() { self.attempts } else { 1 };
         let mut last = None;
         for attempt in 0..tries {
             if attempt > 0 {
@@ -372,38 +326,31 @@ impl<C: Send + Sync + 'static> Inner<C> {
             }
             self.append(&rec.id, StepEvent::Started { step: i }).await;
             if let Some(hook) = &self.hook {
-                match hook
-                    .before_step(&rec.kind, &rec.id, &rec.params, name)
-                    .await
-                {
+                match hook.before_step(&rec.kind, &rec.id, &rec.params, name).await {
                     HookAction::Proceed => {}
                     HookAction::Delay(d) => tokio::time::sleep(d).await,
                     HookAction::Fail(e) => {
-                        self.append(
-                            &rec.id,
-                            StepEvent::Failed {
-                                step: i,
-                                error: e.clone(),
-                            },
-                        )
-                        .await;
+                        self.append(&rec.id, StepEvent::Failed { step: i, error: e.clone() }).await;
                         return Err(e);
                     }
                 }
             }
-            match runner
-                .forward(&self.ctx, &rec.params, &rec.id, &st.outputs, i)
-                .await
-            {
+            let mut result = runner.forward(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await;
+            if self.twice {
+                if let Ok(first) = &result {
+                    result = match runner.forward(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await {
+                        Ok(second) if &second == first => Ok(second),
+                        Ok(second) => Err(StepError::new(
+                            "Ecs.1000",
+                            format!("step {name} is not idempotent: {first} then {second}"),
+                        )),
+                        Err(e) => Err(StepError::new("Ecs.1000", format!("step {name} failed when repeated: {e}"))),
+                    };
+                }
+            }
+            match result {
                 Ok(output) => {
-                    self.append(
-                        &rec.id,
-                        StepEvent::Succeeded {
-                            step: i,
-                            output: output.clone(),
-                        },
-                    )
-                    .await;
+                    self.append(&rec.id, StepEvent::Succeeded { step: i, output: output.clone() }).await;
                     st.done[i] = true;
                     st.outputs.insert(name, output);
                     return Ok(());
@@ -416,14 +363,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
         }
         let e = last.unwrap_or_else(|| StepError::new("Ecs.1000", "step failed"));
         if i < runner.no_return() {
-            self.append(
-                &rec.id,
-                StepEvent::Failed {
-                    step: i,
-                    error: e.clone(),
-                },
-            )
-            .await;
+            self.append(&rec.id, StepEvent::Failed { step: i, error: e.clone() }).await;
         }
         Err(e)
     }
@@ -440,15 +380,10 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
-            self.append(&rec.id, StepEvent::UndoStarted { step: i })
-                .await;
-            match runner
-                .undo(&self.ctx, &rec.params, &rec.id, &st.outputs, i)
-                .await
-            {
+            self.append(&rec.id, StepEvent::UndoStarted { step: i }).await;
+            match runner.undo(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await {
                 Ok(()) => {
-                    self.append(&rec.id, StepEvent::UndoFinished { step: i })
-                        .await;
+                    self.append(&rec.id, StepEvent::UndoFinished { step: i }).await;
                     return Ok(());
                 }
                 Err(e) => {

@@ -40,12 +40,7 @@ pub struct SagaRecord {
 impl SagaRecord {
     /// A saga that has not run yet.
     pub fn new(id: impl Into<String>, kind: &str, params: Value) -> Self {
-        SagaRecord {
-            id: id.into(),
-            kind: kind.to_string(),
-            params,
-            events: Vec::new(),
-        }
+        SagaRecord { id: id.into(), kind: kind.to_string(), params, events: Vec::new() }
     }
 }
 

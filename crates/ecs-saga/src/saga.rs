@@ -19,10 +19,7 @@ pub struct StepError {
 impl StepError {
     /// A step error with a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        StepError {
-            code: code.into(),
-            message: message.into(),
-        }
+        StepError { code: code.into(), message: message.into() }
     }
 }
 
@@ -35,10 +32,7 @@ pub struct Key<T> {
 impl<T> Key<T> {
     /// The key of the output of step `name`.
     pub const fn new(name: &'static str) -> Self {
-        Key {
-            name,
-            _t: PhantomData,
-        }
+        Key { name, _t: PhantomData }
     }
 }
 
@@ -60,26 +54,18 @@ impl Outputs {
     /// The output of an earlier step, or an error if that step has not produced one (a bug in
     /// the saga's step order, reported rather than panicking).
     pub fn get<T: DeserializeOwned>(&self, key: &Key<T>) -> Result<T, StepError> {
-        let v = self.map.get(key.name).ok_or_else(|| {
-            StepError::new(
-                "Ecs.1000",
-                format!("internal: no output from step {}", key.name),
-            )
-        })?;
-        serde_json::from_value(v.clone()).map_err(|e| {
-            StepError::new(
-                "Ecs.1000",
-                format!("internal: output of step {}: {e}", key.name),
-            )
-        })
+        let v = self
+            .map
+            .get(key.name)
+            .ok_or_else(|| StepError::new("Ecs.1000", format!("internal: no output from step {}", key.name)))?;
+        serde_json::from_value(v.clone())
+            .map_err(|e| StepError::new("Ecs.1000", format!("internal: output of step {}: {e}", key.name)))
     }
 
     /// Like [`Outputs::get`], but `None` when the step has not run (for undo actions, which must
     /// tolerate "never happened").
     pub fn try_get<T: DeserializeOwned>(&self, key: &Key<T>) -> Option<T> {
-        self.map
-            .get(key.name)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
+        self.map.get(key.name).and_then(|v| serde_json::from_value(v.clone()).ok())
     }
 }
 

@@ -15,10 +15,7 @@ struct MemLog {
 
 impl MemLog {
     fn create(&self, rec: &SagaRecord) {
-        self.kinds
-            .lock()
-            .unwrap()
-            .insert(rec.id.clone(), (rec.kind.clone(), rec.params.clone()));
+        self.kinds.lock().unwrap().insert(rec.id.clone(), (rec.kind.clone(), rec.params.clone()));
         self.events.lock().unwrap().insert(rec.id.clone(), vec![]);
     }
     fn outcome(&self, id: &str) -> Option<Outcome> {
@@ -29,19 +26,11 @@ impl MemLog {
 #[async_trait]
 impl SagaLog for MemLog {
     async fn append(&self, id: &str, e: &StepEvent) -> Result<(), LogError> {
-        self.events
-            .lock()
-            .unwrap()
-            .entry(id.to_string())
-            .or_default()
-            .push(e.clone());
+        self.events.lock().unwrap().entry(id.to_string()).or_default().push(e.clone());
         Ok(())
     }
     async fn finish(&self, id: &str, o: &Outcome) -> Result<(), LogError> {
-        self.outcomes
-            .lock()
-            .unwrap()
-            .insert(id.to_string(), o.clone());
+        self.outcomes.lock().unwrap().insert(id.to_string(), o.clone());
         Ok(())
     }
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
@@ -97,11 +86,7 @@ impl Saga for Toy {
             }
             1 | 2 => {
                 let name = cx.outputs.get(&NAME)?;
-                cx.ctx
-                    .resources
-                    .lock()
-                    .unwrap()
-                    .insert(format!("{name}-{step}"));
+                cx.ctx.resources.lock().unwrap().insert(format!("{name}-{step}"));
                 Ok(Value::Null)
             }
             _ => {
@@ -116,11 +101,7 @@ impl Saga for Toy {
             return Err(StepError::new("Ecs.1000", "undo broken"));
         }
         if let (1 | 2, Some(name)) = (step, cx.outputs.try_get(&NAME)) {
-            cx.ctx
-                .resources
-                .lock()
-                .unwrap()
-                .remove(&format!("{name}-{step}"));
+            cx.ctx.resources.lock().unwrap().remove(&format!("{name}-{step}"));
         }
         Ok(())
     }
@@ -138,15 +119,7 @@ fn setup() -> (Arc<MemLog>, Arc<World>, Executor<World>) {
 }
 
 fn record(id: &str, fail_at: Option<usize>, undo_fails: bool) -> SagaRecord {
-    SagaRecord::new(
-        id,
-        Toy::KIND,
-        serde_json::to_value(Params {
-            fail_at,
-            undo_fails,
-        })
-        .unwrap(),
-    )
+    SagaRecord::new(id, Toy::KIND, serde_json::to_value(Params { fail_at, undo_fails }).unwrap())
 }
 
 fn resources(w: &World) -> Vec<String> {
@@ -216,43 +189,26 @@ async fn recovery_resumes_after_each_crash_point_and_reuses_logged_ids() {
     for k in 0..full.len() {
         let (log2, world2, ex2) = setup();
         log2.create(&rec);
-        log2.events
-            .lock()
-            .unwrap()
-            .insert("s".into(), full[..k].to_vec());
+        log2.events.lock().unwrap().insert("s".into(), full[..k].to_vec());
         // Replay the effects the crashed run had already made (the world is durable too).
         for e in &full[..k] {
             if let StepEvent::Succeeded { step: 0, .. } = e {
                 *world2.allocations.lock().unwrap() = 1;
             }
-            if let StepEvent::Succeeded {
-                step: s @ (1 | 2), ..
-            } = e
-            {
-                world2
-                    .resources
-                    .lock()
-                    .unwrap()
-                    .insert(format!("res-1-{s}"));
+            if let StepEvent::Succeeded { step: s @ (1 | 2), .. } = e {
+                world2.resources.lock().unwrap().insert(format!("res-1-{s}"));
             }
         }
         assert_eq!(ex2.recover().await.unwrap(), 1);
         ex2.wait_idle().await;
-        assert_eq!(
-            log2.outcome("s"),
-            Some(Outcome::Succeeded),
-            "crash after {k} events"
-        );
+        assert_eq!(log2.outcome("s"), Some(Outcome::Succeeded), "crash after {k} events");
         let got = resources(&world2);
         // A crash between allocating and logging the name may allocate a second one; what
         // matters is that exactly one name's resources exist and "old" is gone.
         assert_eq!(got.len(), 2, "crash after {k}: {got:?}");
         assert!(!got.contains(&"old".to_string()));
         let first = got[0].rsplit_once('-').unwrap().0.to_string();
-        assert!(
-            got.iter().all(|r| r.starts_with(&first)),
-            "crash after {k}: {got:?}"
-        );
+        assert!(got.iter().all(|r| r.starts_with(&first)), "crash after {k}: {got:?}");
     }
 }
 

@@ -65,11 +65,7 @@ pub trait Store: SagaLog + Send + Sync {
     // --- key pairs
     /// Inserts a key pair; `Conflict` when the name is taken in the project. Returns it with its id.
     async fn keypair_insert(&self, kp: Keypair) -> Result<Keypair, StoreError>;
-    async fn keypair_get(
-        &self,
-        project_id: &str,
-        name: &str,
-    ) -> Result<Option<Keypair>, StoreError>;
+    async fn keypair_get(&self, project_id: &str, name: &str) -> Result<Option<Keypair>, StoreError>;
     /// Key pairs of a project by name, after `marker` (a name), at most `limit`.
     async fn keypair_list(
         &self,
@@ -95,13 +91,8 @@ pub trait Store: SagaLog + Send + Sync {
     async fn subnet_used(&self, subnet_id: &str) -> Result<i64, StoreError>;
 
     // --- servers and volumes
-    async fn server_get(&self, project_id: &str, id: &str)
-        -> Result<Option<ServerRow>, StoreError>;
-    async fn server_list(
-        &self,
-        project_id: &str,
-        filter: &ServerFilter,
-    ) -> Result<ServerPage, StoreError>;
+    async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError>;
+    async fn server_list(&self, project_id: &str, filter: &ServerFilter) -> Result<ServerPage, StoreError>;
     /// Compare-and-swap: writes `server` if the stored generation equals `server.generation`,
     /// and returns it with the generation bumped. `Conflict` otherwise.
     async fn server_update(&self, server: Server) -> Result<Server, StoreError>;
@@ -118,11 +109,7 @@ pub trait Store: SagaLog + Send + Sync {
     /// Applies a [`Begin`] atomically; returns the inserted servers with their addresses.
     async fn begin(&self, begin: Begin) -> Result<Vec<Server>, StoreError>;
     /// A job and its sub-jobs.
-    async fn job_get(
-        &self,
-        project_id: &str,
-        id: &str,
-    ) -> Result<Option<(Job, Vec<Job>)>, StoreError>;
+    async fn job_get(&self, project_id: &str, id: &str) -> Result<Option<(Job, Vec<Job>)>, StoreError>;
     /// Deletes finished jobs (and their saga logs) that ended before `before_ms`.
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError>;
 }

@@ -130,12 +130,8 @@ impl Code {
             Code::Common0001 => "A system exception occurred.",
             Code::Common0002 => "The request body cannot be left blank.",
             Code::Common0011 => "Failed to query system tasks.",
-            Code::Apigw0301 => {
-                "Incorrect IAM authentication information: verify aksk signature fail"
-            }
-            Code::Apigw0101 => {
-                "The API does not exist or has not been published in the environment."
-            }
+            Code::Apigw0301 => "Incorrect IAM authentication information: verify aksk signature fail",
+            Code::Apigw0101 => "The API does not exist or has not been published in the environment.",
             Code::Apigw0308 => "The throttling threshold has been reached",
             Code::NovaNotFound => "The resource could not be found.",
             Code::NovaConflict => "There was a conflict when trying to complete your request.",

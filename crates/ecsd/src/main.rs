@@ -1,1 +1,23 @@
-fn main() {}
+//! The `ecsd` command: `ecsd serve` runs the Huawei Cloud ECS-compatible service.
+
+use clap::Parser;
+use ecsd::config::Cli;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match ecsd::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ecsd: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

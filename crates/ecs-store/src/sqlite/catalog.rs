@@ -33,10 +33,7 @@ impl SqliteStore {
                 )
                 .map_err(backend)?;
             if n == 0 {
-                return Err(StoreError::Conflict(format!(
-                    "Key pair '{}' already exists.",
-                    kp.name
-                )));
+                return Err(StoreError::Conflict(format!("Key pair '{}' already exists.", kp.name)));
             }
             let id = c.last_insert_rowid();
             Ok(Keypair { id, ..kp })
@@ -44,19 +41,13 @@ impl SqliteStore {
         .await
     }
 
-    pub(crate) async fn kp_get(
-        &self,
-        project_id: &str,
-        name: &str,
-    ) -> Result<Option<Keypair>, StoreError> {
+    pub(crate) async fn kp_get(&self, project_id: &str, name: &str) -> Result<Option<Keypair>, StoreError> {
         let (p, n) = (project_id.to_string(), name.to_string());
         self.read(move |c| {
             let row: Option<(i64, String)> = c
-                .query_row(
-                    "SELECT id, body FROM keypairs WHERE project_id = ?1 AND name = ?2",
-                    params![p, n],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .query_row("SELECT id, body FROM keypairs WHERE project_id = ?1 AND name = ?2", params![p, n], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()
                 .map_err(backend)?;
             row.map(|(id, b)| keypair_from_row(id, &b)).transpose()
@@ -89,10 +80,7 @@ impl SqliteStore {
         let (p, n) = (project_id.to_string(), name.to_string());
         self.write(move |c| {
             let n = c
-                .execute(
-                    "DELETE FROM keypairs WHERE project_id = ?1 AND name = ?2",
-                    params![p, n],
-                )
+                .execute("DELETE FROM keypairs WHERE project_id = ?1 AND name = ?2", params![p, n])
                 .map_err(backend)?;
             Ok(n > 0)
         })
@@ -115,9 +103,7 @@ impl SqliteStore {
         let id = id.to_string();
         self.read(move |c| {
             let b: Option<String> = c
-                .query_row("SELECT body FROM images WHERE id = ?1", params![id], |r| {
-                    r.get(0)
-                })
+                .query_row("SELECT body FROM images WHERE id = ?1", params![id], |r| r.get(0))
                 .optional()
                 .map_err(backend)?;
             b.map(|b| decode(&b)).transpose()
@@ -126,8 +112,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn img_list(&self) -> Result<Vec<Image>, StoreError> {
-        self.read(|c| query_bodies(c, "SELECT body FROM images ORDER BY id", ""))
-            .await
+        self.read(|c| query_bodies(c, "SELECT body FROM images ORDER BY id", "")).await
     }
 
     pub(crate) async fn net_default(&self, project_id: &str) -> Result<(Vpc, Subnet), StoreError> {
@@ -148,9 +133,7 @@ impl SqliteStore {
                 cidr: network::DEFAULT_CIDR.into(),
                 created_ms: now,
             };
-            let gateway = network::gateway(network::DEFAULT_CIDR)
-                .map(|g| g.to_string())
-                .unwrap_or_default();
+            let gateway = network::gateway(network::DEFAULT_CIDR).map(|g| g.to_string()).unwrap_or_default();
             let subnet = Subnet {
                 id: ecs_model::new_uuid(),
                 project_id: p.clone(),
@@ -163,11 +146,8 @@ impl SqliteStore {
                 neutron_subnet_id: ecs_model::new_uuid(),
                 created_ms: now,
             };
-            c.execute(
-                "INSERT INTO vpcs (id, project_id, body) VALUES (?1, ?2, ?3)",
-                params![vpc.id, p, encode(&vpc)?],
-            )
-            .map_err(backend)?;
+            c.execute("INSERT INTO vpcs (id, project_id, body) VALUES (?1, ?2, ?3)", params![vpc.id, p, encode(&vpc)?])
+                .map_err(backend)?;
             c.execute(
                 "INSERT INTO subnets (id, project_id, vpc_id, body) VALUES (?1, ?2, ?3, ?4)",
                 params![subnet.id, p, vpc.id, encode(&subnet)?],
@@ -185,74 +165,40 @@ impl SqliteStore {
 
     pub(crate) async fn vpcs(&self, project_id: &str) -> Result<Vec<Vpc>, StoreError> {
         let p = project_id.to_string();
-        self.read(move |c| {
-            query_bodies(
-                c,
-                "SELECT body FROM vpcs WHERE project_id = ?1 ORDER BY rowid",
-                &p,
-            )
-        })
-        .await
+        self.read(move |c| query_bodies(c, "SELECT body FROM vpcs WHERE project_id = ?1 ORDER BY rowid", &p)).await
     }
 
     pub(crate) async fn subnets(&self, project_id: &str) -> Result<Vec<Subnet>, StoreError> {
         let p = project_id.to_string();
-        self.read(move |c| {
-            query_bodies(
-                c,
-                "SELECT body FROM subnets WHERE project_id = ?1 ORDER BY rowid",
-                &p,
-            )
-        })
-        .await
+        self.read(move |c| query_bodies(c, "SELECT body FROM subnets WHERE project_id = ?1 ORDER BY rowid", &p)).await
     }
 
     pub(crate) async fn subnet_used_count(&self, subnet_id: &str) -> Result<i64, StoreError> {
         let s = subnet_id.to_string();
         self.read(move |c| {
-            c.query_row(
-                "SELECT COUNT(*) FROM ip_alloc WHERE subnet_id = ?1",
-                params![s],
-                |r| r.get(0),
-            )
-            .map_err(backend)
+            c.query_row("SELECT COUNT(*) FROM ip_alloc WHERE subnet_id = ?1", params![s], |r| r.get(0)).map_err(backend)
         })
         .await
     }
 }
 
 fn net_find_in(c: &Connection, project_id: &str) -> Result<Option<(Vpc, Subnet)>, StoreError> {
-    let vpcs: Vec<Vpc> = query_bodies(
-        c,
-        "SELECT body FROM vpcs WHERE project_id = ?1 ORDER BY rowid LIMIT 1",
-        project_id,
-    )?;
+    let vpcs: Vec<Vpc> =
+        query_bodies(c, "SELECT body FROM vpcs WHERE project_id = ?1 ORDER BY rowid LIMIT 1", project_id)?;
     let Some(vpc) = vpcs.into_iter().next() else {
         return Ok(None);
     };
-    let subnets: Vec<Subnet> = query_bodies(
-        c,
-        "SELECT body FROM subnets WHERE vpc_id = ?1 ORDER BY rowid LIMIT 1",
-        &vpc.id,
-    )?;
+    let subnets: Vec<Subnet> =
+        query_bodies(c, "SELECT body FROM subnets WHERE vpc_id = ?1 ORDER BY rowid LIMIT 1", &vpc.id)?;
     Ok(subnets.into_iter().next().map(|s| (vpc, s)))
 }
 
 /// Runs a one-parameter query (`?1` = `arg`, or no parameter when the SQL has none) and
 /// decodes the `body` column of each row.
-pub(crate) fn query_bodies<T: DeserializeOwned>(
-    c: &Connection,
-    sql: &str,
-    arg: &str,
-) -> Result<Vec<T>, StoreError> {
+pub(crate) fn query_bodies<T: DeserializeOwned>(c: &Connection, sql: &str, arg: &str) -> Result<Vec<T>, StoreError> {
     let mut st = c.prepare_cached(sql).map_err(backend)?;
     let mut out = Vec::new();
-    let mut rows = if st.parameter_count() == 0 {
-        st.query([])
-    } else {
-        st.query(params![arg])
-    }
-    .map_err(backend)?;
+    let mut rows = if st.parameter_count() == 0 { st.query([]) } else { st.query(params![arg]) }.map_err(backend)?;
     while let Some(r) = rows.next().map_err(backend)? {
         let b: String = r.get(0).map_err(backend)?;
         out.push(decode(&b)?);

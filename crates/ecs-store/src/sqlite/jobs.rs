@@ -10,9 +10,13 @@ use ecs_saga::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
 use rusqlite::{params, Connection, OptionalExtension};
 
 pub(crate) fn job_insert_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
-    c.prepare_cached("INSERT INTO jobs (id, project_id, parent_id, status, end_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-        .and_then(|mut st| st.execute(params![j.id, j.project_id, j.parent_id, j.status.as_str(), j.end_ms, encode(j).unwrap_or_default()]))
-        .map_err(backend)?;
+    c.prepare_cached(
+        "INSERT INTO jobs (id, project_id, parent_id, status, end_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut st| {
+        st.execute(params![j.id, j.project_id, j.parent_id, j.status.as_str(), j.end_ms, encode(j).unwrap_or_default()])
+    })
+    .map_err(backend)?;
     Ok(())
 }
 
@@ -33,14 +37,7 @@ fn job_get_in(c: &Connection, id: &str) -> Result<Option<Job>, StoreError> {
 
 fn job_put_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
     c.prepare_cached("UPDATE jobs SET status = ?1, end_ms = ?2, body = ?3 WHERE id = ?4")
-        .and_then(|mut st| {
-            st.execute(params![
-                j.status.as_str(),
-                j.end_ms,
-                encode(j).unwrap_or_default(),
-                j.id
-            ])
-        })
+        .and_then(|mut st| st.execute(params![j.status.as_str(), j.end_ms, encode(j).unwrap_or_default(), j.id]))
         .map_err(backend)?;
     Ok(())
 }
@@ -63,11 +60,7 @@ impl SqliteStore {
             if job.project_id != p {
                 return Ok(None);
             }
-            let children: Vec<Job> = query_bodies(
-                c,
-                "SELECT body FROM jobs WHERE parent_id = ?1 ORDER BY rowid",
-                &id,
-            )?;
+            let children: Vec<Job> = query_bodies(c, "SELECT body FROM jobs WHERE parent_id = ?1 ORDER BY rowid", &id)?;
             Ok(Some((job, children)))
         })
         .await
@@ -131,11 +124,7 @@ impl SagaLog for SqliteStore {
         let outcome = outcome.clone();
         self.write(move |c| {
             let text = serde_json::to_string(&outcome).map_err(backend)?;
-            c.execute(
-                "UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2",
-                params![text, id],
-            )
-            .map_err(backend)?;
+            c.execute("UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2", params![text, id]).map_err(backend)?;
             if let Some(mut job) = job_get_in(c, &id)? {
                 job.end_ms = Some(ecs_model::timefmt::now_ms());
                 match outcome {
@@ -156,17 +145,14 @@ impl SagaLog for SqliteStore {
 
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
         self.read(|c| {
-            let mut st = c
-                .prepare("SELECT id, kind, params FROM sagas WHERE done = 0 ORDER BY rowid")
-                .map_err(backend)?;
+            let mut st =
+                c.prepare("SELECT id, kind, params FROM sagas WHERE done = 0 ORDER BY rowid").map_err(backend)?;
             let heads: Vec<(String, String, String)> = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .map_err(backend)?
                 .collect::<Result<_, _>>()
                 .map_err(backend)?;
-            let mut ev = c
-                .prepare("SELECT body FROM saga_events WHERE saga_id = ?1 ORDER BY seq")
-                .map_err(backend)?;
+            let mut ev = c.prepare("SELECT body FROM saga_events WHERE saga_id = ?1 ORDER BY seq").map_err(backend)?;
             let mut out = Vec::with_capacity(heads.len());
             for (id, kind, params) in heads {
                 let events = ev
@@ -175,12 +161,7 @@ impl SagaLog for SqliteStore {
                     .map(|b| b.map_err(backend).and_then(|b| decode::<StepEvent>(&b)))
                     .collect::<Result<Vec<_>, _>>()?;
                 let params = serde_json::from_str(&params).map_err(backend)?;
-                out.push(SagaRecord {
-                    id,
-                    kind,
-                    params,
-                    events,
-                });
+                out.push(SagaRecord { id, kind, params, events });
             }
             Ok(out)
         })

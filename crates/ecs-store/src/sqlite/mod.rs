@@ -39,17 +39,13 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(path, flags).map_err(backend)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(backend)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(backend)?;
     // FULL: a job id we have answered with survives a power loss (see docs/benchmarks.md for
     // what relaxing it would buy).
-    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
-        .map_err(backend)?;
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;").map_err(backend)?;
     Ok(conn)
 }
 
@@ -58,19 +54,14 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let conn = open(&path, false)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL;")
-            .map_err(backend)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL;").map_err(backend)?;
         schema::migrate(&conn)?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         std::thread::Builder::new()
             .name("ecsd-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(backend)?;
-        Ok(SqliteStore {
-            path,
-            writer: Mutex::new(tx),
-            readers: Arc::new(Mutex::new(Vec::new())),
-        })
+        Ok(SqliteStore { path, writer: Mutex::new(tx), readers: Arc::new(Mutex::new(Vec::new())) })
     }
 
     /// The database file.
@@ -88,9 +79,7 @@ impl SqliteStore {
         let job: WriteJob = Box::new(move |conn| {
             let r = match conn {
                 Some(c) => f(c),
-                None => Err(StoreError::Backend(
-                    "the write transaction could not begin".into(),
-                )),
+                None => Err(StoreError::Backend("the write transaction could not begin".into())),
             };
             let ok = r.is_ok();
             let deliver: Deliver = Box::new(move |commit| {
@@ -103,8 +92,7 @@ impl SqliteStore {
             .map_err(backend)?
             .send(job)
             .map_err(|_| StoreError::Backend("writer thread has stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Backend("writer thread dropped the request".into()))?
+        rx.await.map_err(|_| StoreError::Backend("writer thread dropped the request".into()))?
     }
 
     /// Runs `f` on a reader connection on the blocking pool.
@@ -167,9 +155,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
                 tracing::error!(error = %e, "commit failed; rolling back the batch");
                 let _ = conn.execute_batch("ROLLBACK");
                 let msg = e.to_string();
-                delivers
-                    .into_iter()
-                    .for_each(|d| d(Err(StoreError::Backend(msg.clone()))));
+                delivers.into_iter().for_each(|d| d(Err(StoreError::Backend(msg.clone()))));
             }
         }
     }
@@ -180,10 +166,7 @@ mod tests;
 
 #[async_trait::async_trait]
 impl crate::Store for SqliteStore {
-    async fn keypair_insert(
-        &self,
-        kp: ecs_model::keypair::Keypair,
-    ) -> Result<ecs_model::keypair::Keypair, StoreError> {
+    async fn keypair_insert(&self, kp: ecs_model::keypair::Keypair) -> Result<ecs_model::keypair::Keypair, StoreError> {
         self.kp_insert(kp).await
     }
     async fn keypair_get(
@@ -222,20 +205,13 @@ impl crate::Store for SqliteStore {
     async fn vpc_list(&self, project_id: &str) -> Result<Vec<ecs_model::network::Vpc>, StoreError> {
         self.vpcs(project_id).await
     }
-    async fn subnet_list(
-        &self,
-        project_id: &str,
-    ) -> Result<Vec<ecs_model::network::Subnet>, StoreError> {
+    async fn subnet_list(&self, project_id: &str) -> Result<Vec<ecs_model::network::Subnet>, StoreError> {
         self.subnets(project_id).await
     }
     async fn subnet_used(&self, subnet_id: &str) -> Result<i64, StoreError> {
         self.subnet_used_count(subnet_id).await
     }
-    async fn server_get(
-        &self,
-        project_id: &str,
-        id: &str,
-    ) -> Result<Option<crate::ServerRow>, StoreError> {
+    async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<crate::ServerRow>, StoreError> {
         self.srv_get(project_id, id).await
     }
     async fn server_list(
@@ -245,10 +221,7 @@ impl crate::Store for SqliteStore {
     ) -> Result<crate::ServerPage, StoreError> {
         self.srv_list(project_id, filter).await
     }
-    async fn server_update(
-        &self,
-        server: ecs_model::server::Server,
-    ) -> Result<ecs_model::server::Server, StoreError> {
+    async fn server_update(&self, server: ecs_model::server::Server) -> Result<ecs_model::server::Server, StoreError> {
         self.srv_update(server).await
     }
     async fn server_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
@@ -266,10 +239,7 @@ impl crate::Store for SqliteStore {
     async fn volume_list(&self) -> Result<Vec<ecs_model::volume::Volume>, StoreError> {
         self.vol_list().await
     }
-    async fn begin(
-        &self,
-        begin: crate::Begin,
-    ) -> Result<Vec<ecs_model::server::Server>, StoreError> {
+    async fn begin(&self, begin: crate::Begin) -> Result<Vec<ecs_model::server::Server>, StoreError> {
         self.begin_op(begin).await
     }
     async fn job_get(

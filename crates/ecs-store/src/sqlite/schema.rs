@@ -43,10 +43,6 @@ CREATE TABLE IF NOT EXISTS saga_events (
 /// Brings the schema to the current version.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(V1).map_err(backend)?;
-    conn.execute(
-        "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')",
-        [],
-    )
-    .map_err(backend)?;
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')", []).map_err(backend)?;
     Ok(())
 }

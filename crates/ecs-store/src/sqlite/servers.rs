@@ -9,17 +9,8 @@ use ecs_model::volume::Volume;
 use rusqlite::{params, Connection, OptionalExtension};
 
 fn volumes_of(c: &Connection, server_id: &str) -> Result<Vec<Volume>, StoreError> {
-    let mut v: Vec<Volume> = query_bodies(
-        c,
-        "SELECT body FROM volumes WHERE server_id = ?1",
-        server_id,
-    )?;
-    v.sort_by_key(|v| {
-        (
-            v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }),
-            v.created_ms,
-        )
-    });
+    let mut v: Vec<Volume> = query_bodies(c, "SELECT body FROM volumes WHERE server_id = ?1", server_id)?;
+    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
     Ok(v)
 }
 
@@ -31,10 +22,7 @@ fn row(c: &Connection, server: Server) -> Result<ServerRow, StoreError> {
 fn get_in(c: &Connection, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
     let b: Option<String> = c
         .prepare_cached("SELECT body FROM servers WHERE id = ?1 AND project_id = ?2")
-        .and_then(|mut st| {
-            st.query_row(params![id, project_id], |r| r.get(0))
-                .optional()
-        })
+        .and_then(|mut st| st.query_row(params![id, project_id], |r| r.get(0)).optional())
         .map_err(backend)?;
     b.map(|b| decode(&b)).transpose()
 }
@@ -49,32 +37,29 @@ fn update_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
              WHERE id = ?7 AND generation = ?8",
         )
         .and_then(|mut st| {
-            st.execute(params![s.name, s.status(), s.flavor_id, s.network.ip, s.generation, encode(&s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?, s.id, expected])
+            st.execute(params![
+                s.name,
+                s.status(),
+                s.flavor_id,
+                s.network.ip,
+                s.generation,
+                encode(&s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+                s.id,
+                expected
+            ])
         })
         .map_err(backend)?;
     if n == 0 {
-        return Err(StoreError::Conflict(format!(
-            "server {} changed concurrently",
-            s.id
-        )));
+        return Err(StoreError::Conflict(format!("server {} changed concurrently", s.id)));
     }
     Ok(s)
 }
 
 /// Allocates the lowest free address of the subnet: the next after the highest in use, or
 /// (once the top is reached) the first gap.
-fn allocate_ip(
-    c: &Connection,
-    subnet_id: &str,
-    cidr: &str,
-    server_id: &str,
-) -> Result<u32, StoreError> {
+fn allocate_ip(c: &Connection, subnet_id: &str, cidr: &str, server_id: &str) -> Result<u32, StoreError> {
     let max: Option<i64> = c
-        .query_row(
-            "SELECT MAX(n) FROM ip_alloc WHERE subnet_id = ?1",
-            params![subnet_id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT MAX(n) FROM ip_alloc WHERE subnet_id = ?1", params![subnet_id], |r| r.get(0))
         .map_err(backend)?;
     let mut n = max.map(|m| m + 1).unwrap_or(0) as u32;
     if network::host_address(cidr, n).is_none() {
@@ -94,55 +79,32 @@ fn allocate_ip(
             return Err(StoreError::AddressesExhausted(subnet_id.to_string()));
         }
     }
-    c.execute(
-        "INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES (?1, ?2, ?3)",
-        params![subnet_id, n, server_id],
-    )
-    .map_err(backend)?;
+    c.execute("INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES (?1, ?2, ?3)", params![subnet_id, n, server_id])
+        .map_err(backend)?;
     Ok(n)
 }
 
 fn subnet_cidr(c: &Connection, subnet_id: &str) -> Result<String, StoreError> {
     let subnets: Vec<ecs_model::network::Subnet> =
         query_bodies(c, "SELECT body FROM subnets WHERE id = ?1", subnet_id)?;
-    subnets
-        .into_iter()
-        .next()
-        .map(|s| s.cidr)
-        .ok_or_else(|| StoreError::NotFound(format!("subnet {subnet_id}")))
+    subnets.into_iter().next().map(|s| s.cidr).ok_or_else(|| StoreError::NotFound(format!("subnet {subnet_id}")))
 }
 
 fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
     let cidr = subnet_cidr(c, &s.network.subnet_id)?;
     let n = allocate_ip(c, &s.network.subnet_id, &cidr, &s.id)?;
-    let ip = network::host_address(&cidr, n)
-        .ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
+    let ip =
+        network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
     s.network.ip = ip.to_string();
     s.network.mac = network::mac_for(n);
-    let seq: i64 = c
-        .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| {
-            r.get(0)
-        })
-        .map_err(backend)?;
+    let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| r.get(0)).map_err(backend)?;
     c.execute(
         "INSERT INTO servers (id, project_id, seq, name, status, flavor_id, ip, generation, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            s.id,
-            s.project_id,
-            seq,
-            s.name,
-            s.status(),
-            s.flavor_id,
-            s.network.ip,
-            s.generation,
-            encode(&s)?
-        ],
+        params![s.id, s.project_id, seq, s.name, s.status(), s.flavor_id, s.network.ip, s.generation, encode(&s)?],
     )
     .map_err(|e| match e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
             StoreError::Conflict(format!("server {} exists", s.id))
         }
         e => backend(e),
@@ -155,22 +117,13 @@ pub(crate) fn volume_put_in(c: &Connection, v: &Volume) -> Result<(), StoreError
         "INSERT INTO volumes (id, server_id, body) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET server_id = excluded.server_id, body = excluded.body",
     )
-    .and_then(|mut st| {
-        st.execute(params![
-            v.id,
-            v.server_id,
-            serde_json::to_string(v).unwrap_or_default()
-        ])
-    })
+    .and_then(|mut st| st.execute(params![v.id, v.server_id, serde_json::to_string(v).unwrap_or_default()]))
     .map_err(backend)?;
     Ok(())
 }
 
 fn like_pattern(s: &str) -> String {
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -178,10 +131,7 @@ fn like_pattern(s: &str) -> String {
 fn matches_body(s: &Server, f: &ServerFilter) -> bool {
     let tag_ok = f.tags.iter().all(|t| s.tags.contains(t));
     let not_tag_ok = f.not_tags.is_empty() || !f.not_tags.iter().all(|t| s.tags.contains(t));
-    let res_ok = f
-        .reservation_id
-        .as_ref()
-        .is_none_or(|r| &s.reservation_id == r);
+    let res_ok = f.reservation_id.as_ref().is_none_or(|r| &s.reservation_id == r);
     tag_ok && not_tag_ok && res_ok
 }
 
@@ -189,10 +139,7 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
     let mut sql = String::from("SELECT seq, id, body FROM servers WHERE project_id = ?");
     let mut args: Vec<String> = vec![project_id.to_string()];
     if let Some(ids) = &f.server_ids {
-        sql.push_str(&format!(
-            " AND id IN ({})",
-            vec!["?"; ids.len().max(1)].join(",")
-        ));
+        sql.push_str(&format!(" AND id IN ({})", vec!["?"; ids.len().max(1)].join(",")));
         if ids.is_empty() {
             args.push(String::new());
         }
@@ -220,15 +167,13 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         }
     }
     sql.push_str(" ORDER BY seq DESC");
-    let body_filters = f.server_ids.is_none()
-        && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some());
+    let body_filters =
+        f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some());
     let marker_seq: Option<i64> = match &f.marker {
         Some(m) => Some(
-            c.query_row(
-                "SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2",
-                params![m, project_id],
-                |r| r.get(0),
-            )
+            c.query_row("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2", params![m, project_id], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(backend)?
             .unwrap_or(i64::MAX),
@@ -236,25 +181,15 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         None => None,
     };
     let mut st = c.prepare(&sql).map_err(backend)?;
-    let mut rows = st
-        .query(rusqlite::params_from_iter(args.iter()))
-        .map_err(backend)?;
+    let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(backend)?;
     let mut count = 0i64;
-    let skip = if marker_seq.is_some() {
-        0
-    } else {
-        f.page.saturating_sub(1) * f.limit
-    };
+    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1) * f.limit };
     let mut matched_after_marker = 0usize;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(backend)? {
         let seq: i64 = r.get(0).map_err(backend)?;
         let body: String = r.get(2).map_err(backend)?;
-        let server: Option<Server> = if body_filters || out.len() < f.limit {
-            Some(decode(&body)?)
-        } else {
-            None
-        };
+        let server: Option<Server> = if body_filters || out.len() < f.limit { Some(decode(&body)?) } else { None };
         if body_filters && !server.as_ref().is_some_and(|s| matches_body(s, f)) {
             continue;
         }
@@ -271,29 +206,17 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         }
     }
     drop(rows);
-    let servers = out
-        .into_iter()
-        .map(|s| row(c, s))
-        .collect::<Result<Vec<_>, _>>()?;
+    let servers = out.into_iter().map(|s| row(c, s)).collect::<Result<Vec<_>, _>>()?;
     Ok(ServerPage { count, servers })
 }
 
 impl SqliteStore {
-    pub(crate) async fn srv_get(
-        &self,
-        project_id: &str,
-        id: &str,
-    ) -> Result<Option<ServerRow>, StoreError> {
+    pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.read(move |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose())
-            .await
+        self.read(move |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose()).await
     }
 
-    pub(crate) async fn srv_list(
-        &self,
-        project_id: &str,
-        f: &ServerFilter,
-    ) -> Result<ServerPage, StoreError> {
+    pub(crate) async fn srv_list(&self, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
         let (p, f) = (project_id.to_string(), f.clone());
         self.read(move |c| list_in(c, &p, &f)).await
     }
@@ -305,15 +228,9 @@ impl SqliteStore {
     pub(crate) async fn srv_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
         let (p, id) = (project_id.to_string(), id.to_string());
         self.write(move |c| {
-            c.execute(
-                "DELETE FROM servers WHERE id = ?1 AND project_id = ?2",
-                params![id, p],
-            )
-            .map_err(backend)?;
-            c.execute("DELETE FROM ip_alloc WHERE server_id = ?1", params![id])
-                .map_err(backend)?;
-            c.execute("DELETE FROM volumes WHERE server_id = ?1", params![id])
-                .map_err(backend)?;
+            c.execute("DELETE FROM servers WHERE id = ?1 AND project_id = ?2", params![id, p]).map_err(backend)?;
+            c.execute("DELETE FROM ip_alloc WHERE server_id = ?1", params![id]).map_err(backend)?;
+            c.execute("DELETE FROM volumes WHERE server_id = ?1", params![id]).map_err(backend)?;
             Ok(())
         })
         .await
@@ -326,11 +243,7 @@ impl SqliteStore {
     pub(crate) async fn vol_get(&self, id: &str) -> Result<Option<Volume>, StoreError> {
         let id = id.to_string();
         self.read(move |c| {
-            Ok(
-                query_bodies::<Volume>(c, "SELECT body FROM volumes WHERE id = ?1", &id)?
-                    .into_iter()
-                    .next(),
-            )
+            Ok(query_bodies::<Volume>(c, "SELECT body FROM volumes WHERE id = ?1", &id)?.into_iter().next())
         })
         .await
     }
@@ -338,16 +251,14 @@ impl SqliteStore {
     pub(crate) async fn vol_delete(&self, id: &str) -> Result<(), StoreError> {
         let id = id.to_string();
         self.write(move |c| {
-            c.execute("DELETE FROM volumes WHERE id = ?1", params![id])
-                .map_err(backend)?;
+            c.execute("DELETE FROM volumes WHERE id = ?1", params![id]).map_err(backend)?;
             Ok(())
         })
         .await
     }
 
     pub(crate) async fn vol_list(&self) -> Result<Vec<Volume>, StoreError> {
-        self.read(|c| query_bodies(c, "SELECT body FROM volumes ORDER BY id", ""))
-            .await
+        self.read(|c| query_bodies(c, "SELECT body FROM volumes ORDER BY id", "")).await
     }
 
     pub(crate) async fn begin_op(&self, b: Begin) -> Result<Vec<Server>, StoreError> {

@@ -56,16 +56,8 @@ fn server(project: &str, subnet: &str, name: &str) -> Server {
 
 async fn create(st: &SqliteStore, project: &str, names: &[&str]) -> Vec<Server> {
     let (_, subnet) = st.network_default(project).await.unwrap();
-    let servers = names
-        .iter()
-        .map(|n| server(project, &subnet.id, n))
-        .collect();
-    st.begin(Begin {
-        insert_servers: servers,
-        ..Default::default()
-    })
-    .await
-    .unwrap()
+    let servers = names.iter().map(|n| server(project, &subnet.id, n)).collect();
+    st.begin(Begin { insert_servers: servers, ..Default::default() }).await.unwrap()
 }
 
 #[tokio::test]
@@ -90,10 +82,7 @@ async fn update_is_a_compare_and_swap_on_generation() {
     assert_eq!(won.generation, s.generation + 1);
     let mut second = s.clone();
     second.name = "second".into();
-    assert!(matches!(
-        st.server_update(second).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(st.server_update(second).await, Err(StoreError::Conflict(_))));
     let got = st.server_get("p1", &s.id).await.unwrap().unwrap();
     assert_eq!(got.server.name, "first");
 }
@@ -107,12 +96,7 @@ async fn a_begin_that_loses_its_cas_writes_nothing() {
     let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&s.id), 0);
     let saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({}));
     let r = st
-        .begin(Begin {
-            update_servers: vec![stale],
-            jobs: vec![job.clone()],
-            sagas: vec![saga],
-            ..Default::default()
-        })
+        .begin(Begin { update_servers: vec![stale], jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() })
         .await;
     assert!(matches!(r, Err(StoreError::Conflict(_))));
     assert!(st.job_get("p1", &job.id).await.unwrap().is_none());
@@ -128,9 +112,7 @@ async fn concurrent_cas_writers_exactly_one_wins() {
         let st = st.clone();
         let mut mine = s.clone();
         mine.name = format!("w{i}");
-        handles.push(tokio::spawn(
-            async move { st.server_update(mine).await.is_ok() },
-        ));
+        handles.push(tokio::spawn(async move { st.server_update(mine).await.is_ok() }));
     }
     let mut wins = 0;
     for h in handles {
@@ -147,45 +129,18 @@ async fn the_saga_log_drives_the_job_and_survives_reopening() {
     {
         let st = SqliteStore::open(&path).unwrap();
         let saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({"a": 1}));
-        st.begin(Begin {
-            jobs: vec![job.clone()],
-            sagas: vec![saga],
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-        assert_eq!(
-            st.job_get("p1", &job.id).await.unwrap().unwrap().0.status,
-            JobStatus::Init
-        );
-        st.append(&job.id, &StepEvent::Started { step: 0 })
-            .await
-            .unwrap();
-        st.append(
-            &job.id,
-            &StepEvent::Succeeded {
-                step: 0,
-                output: serde_json::json!("x"),
-            },
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            st.job_get("p1", &job.id).await.unwrap().unwrap().0.status,
-            JobStatus::Running
-        );
+        st.begin(Begin { jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() }).await.unwrap();
+        assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Init);
+        st.append(&job.id, &StepEvent::Started { step: 0 }).await.unwrap();
+        st.append(&job.id, &StepEvent::Succeeded { step: 0, output: serde_json::json!("x") }).await.unwrap();
+        assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     }
     let st = SqliteStore::open(&path).unwrap();
     let open = st.unfinished().await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].params, serde_json::json!({"a": 1}));
     assert_eq!(open[0].events.len(), 2);
-    st.finish(
-        &job.id,
-        &Outcome::Failed(StepError::new("Ecs.0105", "no disk")),
-    )
-    .await
-    .unwrap();
+    st.finish(&job.id, &Outcome::Failed(StepError::new("Ecs.0105", "no disk"))).await.unwrap();
     let (j, _) = st.job_get("p1", &job.id).await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Fail);
     assert_eq!(j.error_code.as_deref(), Some("Ecs.0105"));
@@ -218,25 +173,14 @@ async fn list_filters_and_both_paginations() {
     let page3 = st.server_list("p1", &f(Some("web"), 5, 3)).await.unwrap();
     assert_eq!(page3.servers.len(), 2);
     // '_' is literal in a name filter, not a wildcard.
-    assert_eq!(
-        st.server_list("p1", &f(Some("b_1"), 10, 1))
-            .await
-            .unwrap()
-            .count,
-        1
-    );
+    assert_eq!(st.server_list("p1", &f(Some("b_1"), 10, 1)).await.unwrap().count, 1);
     let mut mf = f(Some("web"), 5, 1);
     mf.marker = Some(web.servers[4].server.id.clone());
     let after = st.server_list("p1", &mf).await.unwrap();
     assert_eq!(after.servers[0].server.name, "web-06");
     let mut by_ip = f(None, 10, 1);
     by_ip.ip_eq = Some(made[0].network.ip.clone());
-    assert_eq!(
-        st.server_list("p1", &by_ip).await.unwrap().servers[0]
-            .server
-            .id,
-        made[0].id
-    );
+    assert_eq!(st.server_list("p1", &by_ip).await.unwrap().servers[0].server.id, made[0].id);
     let mut by_id = f(Some("nomatch"), 10, 1);
     by_id.server_ids = Some(vec![made[1].id.clone(), made[2].id.clone()]);
     assert_eq!(st.server_list("p1", &by_id).await.unwrap().count, 2);
@@ -257,10 +201,7 @@ async fn keypair_names_are_unique_per_project() {
     };
     let a = st.keypair_insert(kp("p1")).await.unwrap();
     assert!(a.id > 0);
-    assert!(matches!(
-        st.keypair_insert(kp("p1")).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(st.keypair_insert(kp("p1")).await, Err(StoreError::Conflict(_))));
     st.keypair_insert(kp("p2")).await.unwrap();
     assert_eq!(st.keypair_list("p1", None, None).await.unwrap().len(), 1);
     assert!(st.keypair_delete("p1", "k1").await.unwrap());
@@ -285,10 +226,7 @@ async fn volumes_follow_their_server() {
         created_ms: 0,
     };
     st.volume_put(v.clone()).await.unwrap();
-    assert_eq!(
-        st.server_get("p1", &s.id).await.unwrap().unwrap().volumes,
-        vec![v.clone()]
-    );
+    assert_eq!(st.server_get("p1", &s.id).await.unwrap().unwrap().volumes, vec![v.clone()]);
     st.server_delete("p1", &s.id).await.unwrap();
     assert!(st.volume_get(&v.id).await.unwrap().is_none());
 }

@@ -1,0 +1,193 @@
+//! Who may call the API: AK/SK credentials, each belonging to a user of a project.
+//!
+//! The bootstrap account comes from the variables the official SDKs read
+//! (`HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`), so a shell set up
+//! for the SDK is set up for ecsd too; without them one is generated on first start and kept in
+//! the data directory. More accounts come from the configuration file.
+
+use crate::config::{AccountConfig, FileConfig};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// A credential and what it may act as.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub ak: String,
+    pub sk: String,
+    pub user_id: String,
+    pub project_id: String,
+    pub project_name: String,
+}
+
+// The secret key must never reach a log line, so Debug leaves it out.
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("ak", &self.ak)
+            .field("user_id", &self.user_id)
+            .field("project_id", &self.project_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every known credential, by access key.
+#[derive(Debug, Clone, Default)]
+pub struct Accounts {
+    by_ak: HashMap<String, Account>,
+    bootstrap: Option<String>,
+}
+
+fn hex(n: usize) -> String {
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0')).collect()
+}
+
+fn alnum_upper(n: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| A[rng.gen_range(0..A.len())] as char).collect()
+}
+
+fn alnum(n: usize) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..n).map(|_| A[rng.gen_range(0..A.len())] as char).collect()
+}
+
+/// A project id as IAM issues them: 32 lower-case hex characters.
+pub fn valid_project_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn check(a: &Account) -> Result<(), String> {
+    if !valid_project_id(&a.project_id) {
+        return Err(format!("project id {:?} is not 32 lower-case hex characters", a.project_id));
+    }
+    if a.ak.is_empty() || a.ak.len() > 128 || !a.ak.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!("access key {:?} must be 1-128 letters and digits", a.ak));
+    }
+    if a.sk.is_empty() || a.sk.len() > 256 {
+        return Err("secret key must be 1-256 characters".into());
+    }
+    if a.user_id.is_empty() || a.user_id.len() > 64 {
+        return Err("user id must be 1-64 characters".into());
+    }
+    Ok(())
+}
+
+impl Accounts {
+    /// Builds the account set: the bootstrap account (environment, else the data directory,
+    /// else newly generated and saved there) plus the configuration file's.
+    pub fn load(data_dir: &Path, file: &FileConfig, region: &str) -> Result<Self, String> {
+        let saved_path = data_dir.join("account.json");
+        let saved: Option<Account> = std::fs::read(&saved_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let bootstrap = match (env("HUAWEICLOUD_SDK_AK"), env("HUAWEICLOUD_SDK_SK")) {
+            (Some(ak), Some(sk)) => {
+                let project_id = env("HUAWEICLOUD_SDK_PROJECT_ID")
+                    .or_else(|| saved.as_ref().map(|s| s.project_id.clone()))
+                    .unwrap_or_else(|| hex(32));
+                // The user id is ours to choose; keep it stable across restarts.
+                let user_id = saved.as_ref().map(|s| s.user_id.clone()).unwrap_or_else(|| hex(32));
+                Account { ak, sk, user_id, project_id, project_name: region.to_string() }
+            }
+            _ => match saved {
+                Some(s) => s,
+                None => Account {
+                    ak: alnum_upper(20),
+                    sk: alnum(40),
+                    user_id: hex(32),
+                    project_id: hex(32),
+                    project_name: region.to_string(),
+                },
+            },
+        };
+        check(&bootstrap)?;
+        save_private(&saved_path, &bootstrap)?;
+        let mut accounts = Accounts::default();
+        accounts.bootstrap = Some(bootstrap.ak.clone());
+        accounts.by_ak.insert(bootstrap.ak.clone(), bootstrap);
+        for a in &file.accounts {
+            let acc = from_config(a, region);
+            check(&acc)?;
+            if accounts.by_ak.insert(acc.ak.clone(), acc).is_some() {
+                return Err(format!("access key {} is configured twice", a.ak));
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// A set with exactly these accounts (tests).
+    pub fn from_list(list: Vec<Account>) -> Self {
+        let bootstrap = list.first().map(|a| a.ak.clone());
+        Accounts { by_ak: list.into_iter().map(|a| (a.ak.clone(), a)).collect(), bootstrap }
+    }
+
+    /// The account of an access key.
+    pub fn get(&self, ak: &str) -> Option<&Account> {
+        self.by_ak.get(ak)
+    }
+
+    /// The bootstrap account (printed at start-up).
+    pub fn bootstrap(&self) -> Option<&Account> {
+        self.bootstrap.as_ref().and_then(|ak| self.by_ak.get(ak))
+    }
+
+    /// Every distinct project id.
+    pub fn projects(&self) -> Vec<String> {
+        let mut p: Vec<String> = self.by_ak.values().map(|a| a.project_id.clone()).collect();
+        p.sort();
+        p.dedup();
+        p
+    }
+}
+
+fn from_config(a: &AccountConfig, region: &str) -> Account {
+    Account {
+        ak: a.ak.clone(),
+        sk: a.sk.clone(),
+        user_id: a.user_id.clone(),
+        project_id: a.project_id.clone(),
+        project_name: a.project_name.clone().unwrap_or_else(|| region.to_string()),
+    }
+}
+
+/// Writes the account file readable by its owner only: it holds a secret key.
+fn save_private(path: &Path, a: &Account) -> Result<(), String> {
+    let bytes = serde_json::to_vec_pretty(a).map_err(|e| e.to_string())?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_secret_key() {
+        let a = Account {
+            ak: "AK1".into(),
+            sk: "VERYSECRET".into(),
+            user_id: "u".into(),
+            project_id: "0123456789abcdef0123456789abcdef".into(),
+            project_name: "r".into(),
+        };
+        assert!(!format!("{a:?}").contains("VERYSECRET"));
+        assert!(!format!("{:?}", Accounts::from_list(vec![a])).contains("VERYSECRET"));
+    }
+
+    #[test]
+    fn project_ids_must_look_like_iam_ones() {
+        assert!(valid_project_id("0123456789abcdef0123456789abcdef"));
+        assert!(!valid_project_id("0123456789ABCDEF0123456789abcdef"));
+        assert!(!valid_project_id("{project_id}"));
+    }
+}

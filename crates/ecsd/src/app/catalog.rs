@@ -1,0 +1,131 @@
+//! Read-only catalogs: images (IMS), flavors, VPCs and subnets.
+
+use super::{internal, views};
+use crate::context::App;
+use crate::http::Caller;
+use ecs_model::flavor::FLAVORS;
+use ecs_model::image::Image;
+use ecs_model::Error;
+use ecs_types::flavor::FlavorList;
+use ecs_types::image::{ImageInfo, ImageList, PageInfo};
+use ecs_types::network::{SubnetEnvelope, SubnetList, VpcEnvelope, VpcList};
+use ecs_types::Code;
+
+/// Images the caller may see: public ones and its project's private ones.
+pub async fn visible_images(app: &App, caller: &Caller) -> Result<Vec<Image>, Error> {
+    let all = app.ctx.store.image_list().await.map_err(internal)?;
+    Ok(all
+        .into_iter()
+        .filter(|i| i.owner.is_none() || i.owner.as_deref() == Some(caller.project_id.as_str()))
+        .collect())
+}
+
+/// An image the caller may use, or `Ecs.0031`.
+pub async fn image_for(app: &App, caller: &Caller, id: &str) -> Result<Image, Error> {
+    let img = app.ctx.store.image_get(id).await.map_err(internal)?;
+    match img {
+        Some(i) if i.owner.is_none() || i.owner.as_deref() == Some(caller.project_id.as_str()) => {
+            if i.status != "active" {
+                return Err(Error::new(Code::Ecs0032, format!("The image [{id}] is not in Active state.")));
+            }
+            Ok(i)
+        }
+        _ => Err(Error::new(Code::Ecs0031, format!("The image [{id}] does not exist."))),
+    }
+}
+
+/// IMS `GET /v2/cloudimages` with its common filters and marker pagination (sorted by name).
+pub async fn list_images(app: &App, caller: &Caller, q: &[(String, String)]) -> Result<ImageList, Error> {
+    use crate::http::json::{int_param, param};
+    let mut imgs = visible_images(app, caller).await?;
+    let eq = |key: &str, v: &str| param(q, key).is_none_or(|want| want == v);
+    imgs.retain(|i| {
+        eq("__imagetype", &i.image_type)
+            && eq("__os_type", &i.os_type)
+            && eq("__platform", &i.platform)
+            && eq("__os_bit", &i.os_bit)
+            && eq("id", &i.id)
+            && eq("name", &i.name)
+            && eq("status", &i.status)
+            && eq("visibility", &i.visibility)
+            && eq("disk_format", &i.disk_format)
+            && eq("__isregistered", "true")
+            && eq("__support_kvm", "true")
+    });
+    if let Some(min) = int_param(q, "min_disk")? {
+        imgs.retain(|i| i.min_disk >= min as i64);
+    }
+    imgs.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    if let Some(m) = param(q, "marker") {
+        let pos = imgs
+            .iter()
+            .position(|i| i.id == m)
+            .ok_or_else(|| Error::invalid(format!("marker [{m}] is not an image id.")))?;
+        imgs.drain(..=pos);
+    }
+    let limit = int_param(q, "limit")?.unwrap_or(500).clamp(1, 1000);
+    let more = imgs.len() > limit;
+    imgs.truncate(limit);
+    let next_marker = if more { imgs.last().map(|i| i.id.clone()).unwrap_or_default() } else { String::new() };
+    Ok(ImageList { images: imgs.iter().map(views::image_info).collect(), page_info: PageInfo { next_marker } })
+}
+
+/// Glance-style `GET /v2/images/{id}`.
+pub async fn show_image(app: &App, caller: &Caller, id: &str) -> Result<ImageInfo, Error> {
+    let imgs = visible_images(app, caller).await?;
+    imgs.iter()
+        .find(|i| i.id == id)
+        .map(views::image_info)
+        .ok_or_else(|| Error::new(Code::NovaNotFound, format!("No image found with ID {id}")))
+}
+
+/// `GET /v1/{project_id}/cloudservers/flavors`.
+pub fn list_flavors(caller: &Caller, q: &[(String, String)]) -> FlavorList {
+    let want = crate::http::json::param(q, "flavor_id");
+    FlavorList {
+        flavors: FLAVORS
+            .iter()
+            .filter(|f| want.is_none_or(|w| w == f.id))
+            .map(|f| views::flavor_view(f, &caller.project_id))
+            .collect(),
+    }
+}
+
+/// `GET /v1/{project_id}/vpcs`.
+pub async fn list_vpcs(app: &App, caller: &Caller) -> Result<VpcList, Error> {
+    app.ctx.store.network_default(&caller.project_id).await.map_err(internal)?;
+    let vpcs = app.ctx.store.vpc_list(&caller.project_id).await.map_err(internal)?;
+    Ok(VpcList { vpcs: vpcs.iter().map(views::vpc_view).collect() })
+}
+
+/// `GET /v1/{project_id}/vpcs/{vpc_id}`.
+pub async fn show_vpc(app: &App, caller: &Caller, id: &str) -> Result<VpcEnvelope, Error> {
+    let vpcs = list_vpcs(app, caller).await?;
+    vpcs.vpcs
+        .into_iter()
+        .find(|v| v.id == id)
+        .map(|vpc| VpcEnvelope { vpc })
+        .ok_or_else(|| Error::new(Code::NovaNotFound, format!("Vpc {id} could not be found.")))
+}
+
+/// `GET /v1/{project_id}/subnets`, optionally of one VPC.
+pub async fn list_subnets(app: &App, caller: &Caller, vpc_id: Option<&str>) -> Result<SubnetList, Error> {
+    app.ctx.store.network_default(&caller.project_id).await.map_err(internal)?;
+    let subnets = app.ctx.store.subnet_list(&caller.project_id).await.map_err(internal)?;
+    let mut out = Vec::new();
+    for s in subnets.iter().filter(|s| vpc_id.is_none_or(|v| v == s.vpc_id)) {
+        let used = app.ctx.store.subnet_used(&s.id).await.map_err(internal)?;
+        out.push(views::subnet_view(s, used));
+    }
+    Ok(SubnetList { subnets: out })
+}
+
+/// `GET /v1/{project_id}/subnets/{subnet_id}`.
+pub async fn show_subnet(app: &App, caller: &Caller, id: &str) -> Result<SubnetEnvelope, Error> {
+    let all = list_subnets(app, caller, None).await?;
+    all.subnets
+        .into_iter()
+        .find(|s| s.id == id)
+        .map(|subnet| SubnetEnvelope { subnet })
+        .ok_or_else(|| Error::new(Code::NovaNotFound, format!("Subnet {id} could not be found.")))
+}

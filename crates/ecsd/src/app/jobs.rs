@@ -1,0 +1,20 @@
+//! `GET /v1/{project_id}/jobs/{job_id}`.
+
+use super::{internal, views};
+use crate::context::App;
+use crate::http::Caller;
+use ecs_model::Error;
+use ecs_types::job::JobView;
+use ecs_types::Code;
+
+/// The job view, or `Common.0011` for an id that is malformed, unknown or another project's.
+pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<JobView, Error> {
+    let not_found =
+        || Error::new(Code::Common0011, format!("Failed to query system tasks: job [{id}] does not exist."));
+    if !ecs_model::ids::is_job_id(id) {
+        return Err(not_found());
+    }
+    let (job, children) =
+        app.ctx.store.job_get(&caller.project_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
+    Ok(views::job_view(&job, &children))
+}

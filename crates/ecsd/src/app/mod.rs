@@ -1,0 +1,49 @@
+//! The application layer: one module per resource. Each operation validates its input,
+//! checks the state gate, and (for long operations) records the job and its saga in one
+//! transaction before answering with the job id; the saga does the work.
+
+pub mod catalog;
+pub mod jobs;
+pub mod keypairs;
+pub mod os;
+pub mod power;
+pub mod servers;
+pub mod validate;
+pub mod views;
+
+use crate::context::App;
+use ecs_model::Error;
+use ecs_saga::SagaRecord;
+use ecs_store::{Begin, ServerRow, StoreError};
+
+/// Looks a server of the caller's project up; `Ecs.0114` when there is none.
+pub async fn server_of(app: &App, project_id: &str, id: &str) -> Result<ServerRow, Error> {
+    if !ecs_model::ids::is_uuid(id) {
+        return Err(Error::server_not_found(id));
+    }
+    app.ctx.store.server_get(project_id, id).await.map_err(internal)?.ok_or_else(|| Error::server_not_found(id))
+}
+
+/// A store failure while serving a request.
+pub fn internal(e: StoreError) -> Error {
+    Error::internal(e.to_string())
+}
+
+/// Records an operation and starts its sagas. A lost compare-and-swap means another request
+/// changed one of the servers since it was read: the operation is refused as "busy" rather
+/// than retried, because the gate decision was made on the old state.
+pub async fn begin(app: &App, begin: Begin) -> Result<Vec<ecs_model::server::Server>, Error> {
+    let sagas: Vec<SagaRecord> = begin.sagas.clone();
+    let inserted = app.ctx.store.begin(begin).await.map_err(|e| match e {
+        StoreError::Conflict(_) => Error::new(
+            ecs_types::Code::Ecs0100,
+            "The ECS status does not meet requirements: another operation changed the server at the same time; try again.",
+        ),
+        StoreError::AddressesExhausted(s) => Error::invalid(format!("subnet {s} has no free IP address.")),
+        e => internal(e),
+    })?;
+    for s in sagas {
+        app.executor.start(s);
+    }
+    Ok(inserted)
+}

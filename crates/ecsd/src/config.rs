@@ -1,0 +1,88 @@
+//! Command line and configuration file.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// ecsd: a Huawei Cloud ECS-compatible compute service.
+#[derive(Debug, Parser)]
+#[command(name = "ecsd", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service.
+    Serve(ServeArgs),
+}
+
+/// The compute driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriverKind {
+    /// Simulated servers and disks (state in the data directory).
+    Sim,
+}
+
+/// `ecsd serve` options; every one also reads an `ECSD_*` environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ECSD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for the database, the driver's state and the generated account.
+    #[arg(long, env = "ECSD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Compute driver.
+    #[arg(long, env = "ECSD_DRIVER", value_enum, default_value = "sim")]
+    pub driver: DriverKind,
+    /// Time each simulated driver action takes, in milliseconds (0 for tests; a few thousand
+    /// to watch servers go through their states).
+    #[arg(long, env = "ECSD_SIM_STEP_MS", default_value_t = 0)]
+    pub sim_step_ms: u64,
+    /// Configuration file with extra projects and credentials (TOML).
+    #[arg(long, env = "ECSD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Region name reported for projects that do not set one.
+    #[arg(long, env = "ECSD_REGION", default_value = "cn-north-4")]
+    pub region: String,
+}
+
+/// The configuration file.
+///
+/// ```toml
+/// [[accounts]]
+/// project_id = "0123456789abcdef0123456789abcdef"
+/// project_name = "cn-north-4"
+/// user_id = "7e25b1da389f4697a79df3a0e5bd494e"
+/// ak = "MYAK0000000000000001"
+/// sk = "MYSK..."
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub accounts: Vec<AccountConfig>,
+}
+
+/// One credential: an AK/SK pair belonging to a user of a project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub project_id: String,
+    pub project_name: Option<String>,
+    pub user_id: String,
+    pub ak: String,
+    pub sk: String,
+}
+
+impl FileConfig {
+    /// Reads and parses a configuration file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

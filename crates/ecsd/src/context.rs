@@ -1,0 +1,62 @@
+//! The shared state: what sagas act through ([`Ctx`]) and what request handlers use ([`App`]).
+
+use crate::accounts::Accounts;
+use ecs_driver::{ComputeDriver, DriverError};
+use ecs_model::server::Server;
+use ecs_saga::{Executor, StepError};
+use ecs_store::{Store, StoreError};
+use std::sync::Arc;
+
+/// What saga steps act through.
+pub struct Ctx {
+    pub store: Arc<dyn Store>,
+    pub driver: Arc<dyn ComputeDriver>,
+}
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct App {
+    pub ctx: Arc<Ctx>,
+    pub executor: Executor<Ctx>,
+    pub accounts: Arc<Accounts>,
+}
+
+/// A store failure inside a saga step.
+pub fn store_step_error(e: StoreError) -> StepError {
+    StepError::new("Ecs.1000", format!("A system exception occurred: {e}"))
+}
+
+/// A driver failure inside a saga step.
+pub fn driver_step_error(e: DriverError) -> StepError {
+    StepError::new(e.code, e.message)
+}
+
+impl Ctx {
+    /// Reads a server, applies `change`, and writes it back with compare-and-swap, retrying
+    /// when a concurrent writer (a rename, a lock) got there first. Returns `None` when the
+    /// server no longer exists.
+    pub async fn update_server<F>(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        change: F,
+    ) -> Result<Option<Server>, StepError>
+    where
+        F: Fn(&mut Server) + Send + Sync,
+    {
+        for _ in 0..100 {
+            let Some(row) = self.store.server_get(project_id, server_id).await.map_err(store_step_error)? else {
+                return Ok(None);
+            };
+            let mut s = row.server;
+            change(&mut s);
+            s.updated_ms = ecs_model::timefmt::now_ms();
+            match self.store.server_update(s).await {
+                Ok(s) => return Ok(Some(s)),
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(store_step_error(e)),
+            }
+        }
+        Err(StepError::new("Ecs.1000", format!("server {server_id} kept changing; update abandoned")))
+    }
+}

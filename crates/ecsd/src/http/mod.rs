@@ -1,0 +1,27 @@
+//! The HTTP face of ecsd: one route table, authentication, request ids, and the one place
+//! where domain errors become Huawei-shaped responses.
+
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod request_id;
+mod routes;
+
+use crate::context::App;
+use axum::Router;
+
+pub use auth::Caller;
+pub use error::ApiError;
+
+/// Largest request body accepted (the biggest legitimate one, a create with 32 KiB of user
+/// data, is far below this).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Builds the whole router.
+pub fn router(app: App) -> Router {
+    routes::api()
+        .fallback(error::no_route)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(app)
+}

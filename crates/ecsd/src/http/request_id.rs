@@ -1,0 +1,29 @@
+//! `X-Request-Id` on every response, as the real service sends (the SDKs copy it into their
+//! exceptions).
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::Rng;
+
+/// The id of the request being served.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// 32 lower-case hex characters.
+pub fn new_request_id() -> String {
+    let n: u128 = rand::thread_rng().gen();
+    format!("{n:032x}")
+}
+
+/// Assigns the id, makes it available to handlers, and sets the response header.
+pub async fn assign(mut req: Request, next: Next) -> Response {
+    let id = new_request_id();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}

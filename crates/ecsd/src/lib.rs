@@ -1,0 +1,15 @@
+//! ecsd: a Huawei Cloud ECS-compatible compute service.
+//!
+//! Requests come in through [`http`], which authenticates them and turns them into calls on
+//! [`app`]; the application layer validates, checks the state gates, records the job and its
+//! saga in one transaction and answers with a job id; [`sagas`] then do the work through a
+//! compute driver, step by durable step.
+
+pub mod accounts;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod http;
+pub mod sagas;
+pub mod server;

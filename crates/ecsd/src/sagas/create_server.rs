@@ -1,0 +1,141 @@
+//! Create one server (a `createSingleServer` sub-job): build its system disk from the image,
+//! write the login data into it, boot it.
+
+use super::SagaParams;
+use crate::context::{driver_step_error, Ctx};
+use async_trait::async_trait;
+use ecs_driver::{DiskSpec, Injection, VmSpec};
+use ecs_model::server::Fault;
+use ecs_model::state::{TaskState, VmState};
+use ecs_model::timefmt::now_ms;
+use ecs_saga::{Saga, StepCx, StepError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What the saga needs; ids were chosen when the request was accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Params {
+    pub project_id: String,
+    pub server_id: String,
+    pub disk_id: String,
+    pub image_id: String,
+    pub image_file: Option<String>,
+    pub size_gb: i64,
+    pub injection: Injection,
+    pub vcpus: i64,
+    pub ram_mb: i64,
+}
+
+impl SagaParams for Params {
+    const KIND: &'static str = CreateServer::KIND;
+}
+
+/// The create-server saga.
+pub struct CreateServer;
+
+const CREATE_DISK: usize = 0;
+const INJECT: usize = 1;
+const BOOT: usize = 2;
+const MARK_ACTIVE: usize = 3;
+
+#[async_trait]
+impl Saga for CreateServer {
+    type Ctx = Ctx;
+    type Params = Params;
+    const KIND: &'static str = "create_server";
+    const STEPS: &'static [&'static str] = &["create_disk", "inject", "boot", "mark_active"];
+
+    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
+        let p = cx.params;
+        let ctx = cx.ctx;
+        match step {
+            CREATE_DISK => {
+                ctx.update_server(&p.project_id, &p.server_id, |s| s.task_state = Some(TaskState::Spawning)).await?;
+                let spec = DiskSpec {
+                    disk_id: p.disk_id.clone(),
+                    image_id: p.image_id.clone(),
+                    image_file: p.image_file.clone(),
+                    size_gb: p.size_gb,
+                };
+                ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
+            }
+            INJECT => ctx.driver.disk_inject(&p.disk_id, &p.injection).await.map_err(driver_step_error)?,
+            BOOT => {
+                let vm = VmSpec {
+                    server_id: p.server_id.clone(),
+                    boot_disk: p.disk_id.clone(),
+                    vcpus: p.vcpus,
+                    ram_mb: p.ram_mb,
+                };
+                ctx.driver.vm_start(&vm).await.map_err(driver_step_error)?;
+            }
+            _ => {
+                ctx.update_server(&p.project_id, &p.server_id, |s| {
+                    s.vm_state = VmState::Active;
+                    s.task_state = None;
+                    s.launched_ms.get_or_insert(now_ms());
+                })
+                .await?;
+            }
+        }
+        Ok(Value::Null)
+    }
+
+    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
+        let p = cx.params;
+        let ctx = cx.ctx;
+        match step {
+            CREATE_DISK => {
+                ctx.driver.disk_delete(&p.disk_id).await.map_err(driver_step_error)?;
+                ctx.store.volume_delete(&p.disk_id).await.map_err(crate::context::store_step_error)?;
+                // The server stays, in ERROR, so the user sees what happened and can delete it.
+                ctx.update_server(&p.project_id, &p.server_id, |s| {
+                    s.vm_state = VmState::Error;
+                    s.task_state = None;
+                    s.fault = Some(Fault {
+                        code: 500,
+                        message: "Creating the server failed; see its job.".into(),
+                        created_ms: now_ms(),
+                    });
+                })
+                .await?;
+            }
+            BOOT | MARK_ACTIVE => ctx.driver.vm_destroy(&p.server_id).await.map_err(driver_step_error)?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sagas::testing::Harness;
+
+    #[tokio::test]
+    async fn every_step_is_idempotent() {
+        let h = Harness::new().await;
+        let id = h.create_server().await;
+        let row = h.server(&id).await;
+        assert_eq!(row.server.status(), "ACTIVE");
+        assert_eq!(row.volumes.len(), 1);
+        assert_eq!(h.disk_key(&row.volumes[0].id).await.as_deref(), Some(h.key_a.as_str()));
+        assert_eq!(h.vm_running(&id).await, Some(true));
+        h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
+    async fn a_failure_at_each_step_leaves_an_error_server_and_no_disk() {
+        for step in CreateServer::STEPS {
+            let h = Harness::new_plain().await;
+            h.fail_next("create_server", step);
+            let (job, id) = h.create_server_job().await;
+            h.assert_failed(&job).await;
+            let row = h.server(&id).await;
+            assert_eq!(row.server.status(), "ERROR", "step {step}");
+            assert!(row.volumes.is_empty(), "step {step}: the system disk row is gone");
+            assert_eq!(h.vm_running(&id).await, None, "step {step}: no VM left");
+            h.assert_no_orphan_disks().await;
+        }
+    }
+}

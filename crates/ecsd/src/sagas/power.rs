@@ -1,0 +1,135 @@
+//! Start, stop or reboot one server (a sub-job of a batch action).
+
+use super::SagaParams;
+use crate::context::{driver_step_error, Ctx};
+use async_trait::async_trait;
+use ecs_driver::VmSpec;
+use ecs_model::state::VmState;
+use ecs_saga::{Saga, StepCx, StepError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The power action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    Start,
+    Stop { hard: bool },
+    Reboot { hard: bool },
+}
+
+/// What the saga needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Params {
+    pub project_id: String,
+    pub server_id: String,
+    pub action: Action,
+    pub prior_vm_state: VmState,
+    pub boot_disk: Option<String>,
+    pub vcpus: i64,
+    pub ram_mb: i64,
+}
+
+impl SagaParams for Params {
+    const KIND: &'static str = Power::KIND;
+}
+
+/// The power saga: one driver call, then the new state.
+pub struct Power;
+
+fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
+    let disk = p.boot_disk.clone().ok_or_else(|| StepError::new("Ecs.0105", "No system disk found."))?;
+    Ok(VmSpec { server_id: p.server_id.clone(), boot_disk: disk, vcpus: p.vcpus, ram_mb: p.ram_mb })
+}
+
+#[async_trait]
+impl Saga for Power {
+    type Ctx = Ctx;
+    type Params = Params;
+    const KIND: &'static str = "power";
+    const STEPS: &'static [&'static str] = &["power", "record_state"];
+
+    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
+        let p = cx.params;
+        let ctx = cx.ctx;
+        if step == 0 {
+            match p.action {
+                Action::Start => ctx.driver.vm_start(&vm_spec(p)?).await,
+                Action::Stop { hard } => ctx.driver.vm_stop(&p.server_id, hard).await,
+                Action::Reboot { hard } => ctx.driver.vm_reboot(&vm_spec(p)?, hard).await,
+            }
+            .map_err(driver_step_error)?;
+        } else {
+            let vm = if matches!(p.action, Action::Stop { .. }) { VmState::Stopped } else { VmState::Active };
+            ctx.update_server(&p.project_id, &p.server_id, |s| {
+                s.vm_state = vm;
+                s.task_state = None;
+                s.fault = None;
+                if vm == VmState::Active {
+                    s.launched_ms = Some(ecs_model::timefmt::now_ms());
+                }
+            })
+            .await?;
+        }
+        Ok(Value::Null)
+    }
+
+    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
+        let p = cx.params;
+        if step == 0 {
+            // Report what the driver really has, so a half-done stop is not shown as running.
+            let power = cx.ctx.driver.vm_power(&p.server_id).await.map_err(driver_step_error)?;
+            let vm = match (p.prior_vm_state, power) {
+                (VmState::Error, _) => VmState::Error,
+                (_, ecs_driver::Power::Running) => VmState::Active,
+                (_, _) => VmState::Stopped,
+            };
+            cx.ctx
+                .update_server(&p.project_id, &p.server_id, |s| {
+                    s.vm_state = vm;
+                    s.task_state = None;
+                })
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sagas::testing::Harness;
+
+    #[tokio::test]
+    async fn stop_start_reboot_with_every_step_run_twice() {
+        let h = Harness::new().await;
+        let id = h.create_server().await;
+        let job = h.power(&id, "os-stop").await;
+        h.assert_succeeded(&job).await;
+        assert_eq!(h.server(&id).await.server.status(), "SHUTOFF");
+        assert_eq!(h.vm_running(&id).await, Some(false));
+        let job = h.power(&id, "os-start").await;
+        h.assert_succeeded(&job).await;
+        assert_eq!(h.server(&id).await.server.status(), "ACTIVE");
+        assert_eq!(h.vm_running(&id).await, Some(true));
+        let job = h.power(&id, "reboot").await;
+        h.assert_succeeded(&job).await;
+        assert_eq!(h.server(&id).await.server.status(), "ACTIVE");
+    }
+
+    #[tokio::test]
+    async fn a_failed_stop_leaves_the_server_running() {
+        for step in Power::STEPS {
+            let h = Harness::new_plain().await;
+            let id = h.create_server().await;
+            h.fail_next("power", step);
+            let job = h.power(&id, "os-stop").await;
+            h.assert_failed(&job).await;
+            let s = h.server(&id).await.server;
+            assert!(s.task_state.is_none(), "step {step}");
+            // Failing before the driver call keeps it running; failing after it reports the
+            // driver's truth (stopped).
+            let want = if *step == "power" { "ACTIVE" } else { "SHUTOFF" };
+            assert_eq!(s.status(), want, "step {step}");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! A test harness for the sagas: a real App (SQLite store, simulated driver) in a temporary
+//! directory, requests made through the application layer, and a hook that fails a chosen step.
+
+use crate::accounts::{Account, Accounts};
+use crate::app;
+use crate::context::App;
+use crate::http::Caller;
+use crate::server::{build, Options};
+use async_trait::async_trait;
+use ecs_driver::sim::SimDriver;
+use ecs_saga::{Hook, HookAction, StepError};
+use ecs_store::ServerRow;
+use ecs_types::keypair::CreateKeypairBody;
+use ecs_types::requests::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Fails the next step matching (kind, step name), once.
+#[derive(Default)]
+pub struct FailNext(Mutex<Option<(String, String)>>);
+
+#[async_trait]
+impl Hook for FailNext {
+    async fn before_step(&self, kind: &str, _id: &str, _p: &Value, step: &str) -> HookAction {
+        let mut g = self.0.lock().unwrap();
+        if g.as_ref().is_some_and(|(k, s)| k == kind && s == step) {
+            *g = None;
+            return HookAction::Fail(StepError::new("Ecs.9001", format!("injected failure at {kind}/{step}")));
+        }
+        HookAction::Proceed
+    }
+}
+
+pub struct Harness {
+    _dir: tempfile::TempDir,
+    pub app: App,
+    pub caller: Caller,
+    sim: SimDriver,
+    fail: Arc<FailNext>,
+    pub key_a: String,
+    pub key_b: String,
+}
+
+const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
+
+impl Harness {
+    /// Every saga step runs twice (idempotency).
+    pub async fn new() -> Harness {
+        Self::with(true).await
+    }
+
+    /// Steps run once (failure injection).
+    pub async fn new_plain() -> Harness {
+        Self::with(false).await
+    }
+
+    async fn with(twice: bool) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let account = Account {
+            ak: "TESTAK".into(),
+            sk: "TESTSK".into(),
+            user_id: USER.into(),
+            project_id: PROJECT.into(),
+            project_name: "cn-north-4".into(),
+        };
+        let fail = Arc::new(FailNext::default());
+        let app = build(Options {
+            data_dir: dir.path().to_path_buf(),
+            sim_step: Duration::ZERO,
+            accounts: Accounts::from_list(vec![account]),
+            hook: Some(fail.clone()),
+            run_steps_twice: twice,
+        })
+        .await
+        .unwrap();
+        let caller = Caller { user_id: USER.into(), project_id: PROJECT.into(), ak: "TESTAK".into() };
+        let sim = SimDriver::new(dir.path().join("sim"), Duration::ZERO).unwrap();
+        let mut h = Harness { _dir: dir, app, caller, sim, fail, key_a: String::new(), key_b: String::new() };
+        h.key_a = h.keypair("key-a").await;
+        h.key_b = h.keypair("key-b").await;
+        h
+    }
+
+    async fn keypair(&self, name: &str) -> String {
+        let body: CreateKeypairBody = serde_json::from_value(json!({"keypair": {"name": name}})).unwrap();
+        app::keypairs::create(&self.app, &self.caller, body).await.unwrap().public_key
+    }
+
+    /// Makes the next (kind, step) fail.
+    pub fn fail_next(&self, kind: &str, step: &str) {
+        *self.fail.0.lock().unwrap() = Some((kind.into(), step.into()));
+    }
+
+    async fn settle(&self) {
+        tokio::time::timeout(Duration::from_secs(20), self.app.executor.wait_idle()).await.expect("sagas settle");
+    }
+
+    /// Creates a server with key A and waits; returns (job id, server id).
+    pub async fn create_server_job(&self) -> (String, String) {
+        let (vpc, subnet) = self.app.ctx.store.network_default(PROJECT).await.unwrap();
+        let body: CreateServersBody = serde_json::from_value(json!({"server": {
+            "name": "s", "imageRef": "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e02", "flavorRef": "s6.small.1",
+            "vpcid": vpc.id, "nics": [{"subnet_id": subnet.id}], "root_volume": {"volumetype": "SSD"},
+            "key_name": "key-a"}}))
+        .unwrap();
+        let created = app::servers::create(&self.app, &self.caller, body).await.unwrap();
+        self.settle().await;
+        match created {
+            app::servers::Created::Accepted { job_id, server_ids } => (job_id, server_ids[0].clone()),
+            app::servers::Created::DryRun => unreachable!(),
+        }
+    }
+
+    /// Creates a server and checks it came up.
+    pub async fn create_server(&self) -> String {
+        let (job, id) = self.create_server_job().await;
+        self.assert_succeeded(&job).await;
+        id
+    }
+
+    pub async fn delete_server(&self, id: &str) -> String {
+        let body: DeleteServersBody = serde_json::from_value(json!({"servers": [{"id": id}]})).unwrap();
+        let job = app::servers::delete(&self.app, &self.caller, body).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    /// `action` is "os-start", "os-stop" or "reboot".
+    pub async fn power(&self, id: &str, action: &str) -> String {
+        let body: ServersActionBody =
+            serde_json::from_value(json!({action: {"servers": [{"id": id}], "type": "SOFT"}})).unwrap();
+        let job = app::power::action(&self.app, &self.caller, body).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    /// A `/v1` reinstall with key B.
+    pub async fn reinstall(&self, id: &str, with_stop: bool) -> String {
+        let mut o = json!({"keyname": "key-b", "userid": USER});
+        if with_stop {
+            o["mode"] = json!("withStopServer");
+        }
+        let opts: OsOptions = serde_json::from_value(o).unwrap();
+        let v = app::os::Variant { change: false, cloud_init: false };
+        let job = app::os::rebuild(&self.app, &self.caller, id, v, Some(opts)).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    async fn job_status(&self, job: &str) -> (String, Option<String>) {
+        let v = app::jobs::show(&self.app, &self.caller, job).await.unwrap();
+        (v.status, v.error_code)
+    }
+
+    pub async fn assert_succeeded(&self, job: &str) {
+        assert_eq!(self.job_status(job).await, ("SUCCESS".to_string(), None));
+    }
+
+    pub async fn assert_failed(&self, job: &str) {
+        let (status, code) = self.job_status(job).await;
+        assert_eq!(status, "FAIL");
+        assert_eq!(code.as_deref(), Some("Ecs.9001"));
+    }
+
+    pub async fn try_server(&self, id: &str) -> Option<ServerRow> {
+        self.app.ctx.store.server_get(PROJECT, id).await.unwrap()
+    }
+
+    pub async fn server(&self, id: &str) -> ServerRow {
+        self.try_server(id).await.expect("server exists")
+    }
+
+    pub async fn disk_key(&self, disk: &str) -> Option<String> {
+        self.sim.disk(disk).await.unwrap().and_then(|d| d.injection).and_then(|i| i.public_key)
+    }
+
+    pub async fn vm_running(&self, id: &str) -> Option<bool> {
+        self.sim.vm(id).await.unwrap().map(|v| v.running)
+    }
+
+    pub async fn vm_boot_disk(&self, id: &str) -> Option<String> {
+        self.sim.vm(id).await.unwrap().and_then(|v| v.boot_disk)
+    }
+
+    /// Every driver disk has a volume row and every volume row a driver disk; no server is left
+    /// in a transitional state.
+    pub async fn assert_no_orphan_disks(&self) {
+        use ecs_driver::ComputeDriver;
+        let disks: BTreeSet<String> = self.sim.disk_list().await.unwrap().into_iter().collect();
+        let vols: BTreeSet<String> =
+            self.app.ctx.store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
+        assert_eq!(disks, vols, "driver disks vs volume rows");
+        let f = ecs_store::ServerFilter { limit: 1000, page: 1, ..Default::default() };
+        for s in self.app.ctx.store.server_list(PROJECT, &f).await.unwrap().servers {
+            assert!(s.server.task_state.is_none(), "server {} still {:?}", s.server.id, s.server.task_state);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Assembling the service and serving it on a bound listener (shared by `main` and tests).
+
+use crate::accounts::Accounts;
+use crate::context::{App, Ctx};
+use ecs_driver::sim::SimDriver;
+use ecs_driver::ComputeDriver;
+use ecs_saga::{Executor, Hook};
+use ecs_store::{SqliteStore, Store};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How to build the service.
+pub struct Options {
+    pub data_dir: PathBuf,
+    pub sim_step: Duration,
+    pub accounts: Accounts,
+    /// Called before every saga step (fault injection).
+    pub hook: Option<Arc<dyn Hook>>,
+    /// Run every saga step twice (idempotency tests).
+    pub run_steps_twice: bool,
+}
+
+/// Jobs that ended more than this long ago are deleted, as Huawei does after a day.
+const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
+
+/// Opens the store and the driver, seeds the image catalog and the projects' networks, and
+/// builds the executor. Does not resume sagas yet: [`serve`] does, once it can answer.
+pub async fn build(opts: Options) -> Result<App, String> {
+    std::fs::create_dir_all(&opts.data_dir).map_err(|e| format!("cannot create {}: {e}", opts.data_dir.display()))?;
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(opts.data_dir.join("ecsd.db")).map_err(|e| format!("cannot open the database: {e}"))?,
+    );
+    let driver: Arc<dyn ComputeDriver> =
+        Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?);
+    let now = ecs_model::timefmt::now_ms();
+    for img in ecs_model::image::builtin_images(now) {
+        if store.image_get(&img.id).await.map_err(|e| e.to_string())?.is_none() {
+            store.image_put(img).await.map_err(|e| e.to_string())?;
+        }
+    }
+    for p in opts.accounts.projects() {
+        store.network_default(&p).await.map_err(|e| e.to_string())?;
+    }
+    let ctx = Arc::new(Ctx { store: store.clone(), driver });
+    let log: Arc<dyn ecs_saga::SagaLog> = Arc::new(StoreLog(store));
+    let mut b = crate::sagas::register(Executor::builder(log, ctx.clone())).run_steps_twice(opts.run_steps_twice);
+    if let Some(h) = opts.hook {
+        b = b.hook(h);
+    }
+    Ok(App { ctx, executor: b.build(), accounts: Arc::new(opts.accounts) })
+}
+
+/// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).
+struct StoreLog(Arc<dyn Store>);
+
+#[async_trait::async_trait]
+impl ecs_saga::SagaLog for StoreLog {
+    async fn append(&self, id: &str, e: &ecs_saga::StepEvent) -> Result<(), ecs_saga::LogError> {
+        self.0.append(id, e).await
+    }
+    async fn finish(&self, id: &str, o: &ecs_saga::Outcome) -> Result<(), ecs_saga::LogError> {
+        self.0.finish(id, o).await
+    }
+    async fn unfinished(&self) -> Result<Vec<ecs_saga::SagaRecord>, ecs_saga::LogError> {
+        self.0.unfinished().await
+    }
+}
+
+/// Resumes unfinished sagas, then serves HTTP on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    match app.executor.recover().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sagas = n, "resumed unfinished operations"),
+        Err(e) => tracing::error!(error = %e, "could not load unfinished operations"),
+    }
+    let store = app.ctx.store.clone();
+    let expiry = tokio::spawn(async move {
+        loop {
+            let cutoff = ecs_model::timefmt::now_ms() - JOB_RETENTION.as_millis() as i64;
+            if let Err(e) = store.job_expire(cutoff).await {
+                tracing::warn!(error = %e, "job expiry failed");
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+    let router = crate::http::router(app);
+    let r = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    expiry.abort();
+    r
+}
