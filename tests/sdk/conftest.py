@@ -51,7 +51,7 @@ JOB_TIMEOUT_S = 30.0
 # A password that satisfies the documented complexity rules (8-26 chars, 3 of 4 classes).
 GOOD_PASSWORD = "Ecsd@Test2024"
 DEFAULT_FLAVOR = "s6.small.1"
-USER_DATA = base64.b64encode(b"#!/bin/bash\necho ecsd-sdk-test > /tmp/marker\n").decode()
+USER_DATA = base64.b64encode(b"#!/bin/bash\necho ecsd-sdk-test\n").decode()
 
 _ENDPOINT_RE = re.compile(r"^\s+endpoint:\s+(https?://\S+)\s*$")
 _USER_ID_RE = re.compile(r"^\s+user_id:\s+([0-9a-f]{32})\s*$")

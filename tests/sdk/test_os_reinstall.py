@@ -1,5 +1,7 @@
 """Reinstall (v1 without, v2 with Cloud-Init) and change OS (v1, v2) through the official ECS SDK."""
 
+import huaweicloudsdkecs.v2 as ecs_v2
+
 from conftest import (
     GOOD_PASSWORD,
     USER_DATA,
@@ -12,7 +14,6 @@ from conftest import (
     stop_server,
     wait_job_success,
 )
-import huaweicloudsdkecs.v2 as ecs_v2
 
 
 def _assert_job(job, job_type, server_id):

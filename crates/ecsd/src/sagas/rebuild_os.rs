@@ -132,8 +132,10 @@ impl Saga for RebuildOs {
                 )
                 .to_string(),
             )),
+            // The task state tells the user where the rebuild is: `rebuilding` while the new disk
+            // is built, `rebuild_block_device_mapping` while it is prepared and attached,
+            // `rebuild_spawning` while the server boots from it.
             CREATE_DISK => {
-                set_task(cx, None, TaskState::RebuildBlockDeviceMapping).await?;
                 let id = cx.outputs.get(&NEW_DISK)?;
                 let spec = DiskSpec {
                     disk_id: id,
@@ -145,6 +147,7 @@ impl Saga for RebuildOs {
                 Ok(Value::Null)
             }
             INJECT => {
+                set_task(cx, None, TaskState::RebuildBlockDeviceMapping).await?;
                 let id = cx.outputs.get(&NEW_DISK)?;
                 // A /v2 call on an image without Cloud-Init cannot deliver anything, exactly as
                 // the real service warns; the disk is still replaced.

@@ -1,0 +1,12 @@
+//! HTTP integration tests: the real service on a free loopback port, driven over HTTP with
+//! requests signed exactly as the official SDKs sign them.
+
+mod auth;
+mod catalog;
+mod client;
+mod concurrency;
+mod jobs;
+mod keypairs;
+mod reinstall;
+mod restart;
+mod servers;
