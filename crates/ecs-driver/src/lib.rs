@@ -91,4 +91,14 @@ pub trait ComputeDriver: Send + Sync {
     async fn vm_destroy(&self, server_id: &str) -> Result<(), DriverError>;
     /// The VM's power state.
     async fn vm_power(&self, server_id: &str) -> Result<Power, DriverError>;
+    /// How a user reaches the VM from the host (for example `ssh -p 2222 root@127.0.0.1`), if
+    /// the driver offers a way; shown in the server's metadata.
+    async fn vm_access(&self, _server_id: &str) -> Option<String> {
+        None
+    }
+    /// Re-attaches to whatever the driver left running before a restart (VM processes), and
+    /// reports servers whose VM died. Called once at start-up, before sagas resume.
+    async fn reconcile(&self) -> Result<(), DriverError> {
+        Ok(())
+    }
 }
