@@ -106,8 +106,7 @@ impl Accounts {
         };
         check(&bootstrap)?;
         save_private(&saved_path, &bootstrap)?;
-        let mut accounts = Accounts::default();
-        accounts.bootstrap = Some(bootstrap.ak.clone());
+        let mut accounts = Accounts { bootstrap: Some(bootstrap.ak.clone()), ..Default::default() };
         accounts.by_ak.insert(bootstrap.ak.clone(), bootstrap);
         for a in &file.accounts {
             let acc = from_config(a, region);
@@ -189,5 +188,36 @@ mod tests {
         assert!(valid_project_id("0123456789abcdef0123456789abcdef"));
         assert!(!valid_project_id("0123456789ABCDEF0123456789abcdef"));
         assert!(!valid_project_id("{project_id}"));
+    }
+
+    #[test]
+    fn config_file_accounts_are_added_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file: FileConfig = toml::from_str(
+            r#"
+            [[accounts]]
+            project_id = "fedcba9876543210fedcba9876543210"
+            user_id = "u2"
+            ak = "SECONDAK"
+            sk = "second"
+            "#,
+        )
+        .unwrap();
+        let acc = Accounts::load(dir.path(), &file, "cn-north-4").unwrap();
+        let second = acc.get("SECONDAK").unwrap();
+        assert_eq!(second.project_id, "fedcba9876543210fedcba9876543210");
+        assert_eq!(second.project_name, "cn-north-4");
+        assert!(acc.projects().contains(&second.project_id));
+        // The bootstrap account was generated and saved, and is the same on the next load.
+        let again = Accounts::load(dir.path(), &file, "cn-north-4").unwrap();
+        assert_eq!(acc.bootstrap().unwrap().ak, again.bootstrap().unwrap().ak);
+
+        let mut bad = file.clone();
+        bad.accounts[0].project_id = "not-hex".into();
+        assert!(Accounts::load(dir.path(), &bad, "r").unwrap_err().contains("32 lower-case hex"));
+        let mut dup = file.clone();
+        dup.accounts.push(dup.accounts[0].clone());
+        assert!(Accounts::load(dir.path(), &dup, "r").unwrap_err().contains("twice"));
+        assert!(toml::from_str::<FileConfig>("[[accounts]]\nunknown = 1").is_err());
     }
 }

@@ -97,6 +97,11 @@ impl Svc {
         }
     }
 
+    /// The service's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// A client for a service running elsewhere (a separate process).
     pub fn remote(base: &str, ak: &str, sk: &str, project: &str) -> Svc {
         Svc {

@@ -259,3 +259,36 @@ async fn a_running_server_goes_through_powering_off_and_rebuild_states() {
     assert!(states.iter().any(|s| s == "REBUILD/rebuild_spawning"), "{states:?}");
     assert_eq!(svc.show(&id).await["status"], "ACTIVE");
 }
+
+#[tokio::test]
+async fn passwords_are_stored_only_as_hashes() {
+    let svc = Svc::start().await;
+    let mut body = svc.create_body("s", IMAGE_PLAIN, None, 1).await;
+    body["server"]["adminPass"] = json!("Create-Pass-71x");
+    let r = svc.post("/v1/{p}/cloudservers", body).await;
+    svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+    let id = r.body["serverIds"][0].as_str().unwrap().to_string();
+    let r = svc
+        .post(
+            &reinstall_path(1, &id),
+            json!({"os-reinstall": {"adminpass": "Reinstall-Pass-93y", "mode": "withStopServer"}}),
+        )
+        .await;
+    svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+    let shown = svc.show(&id).await.to_string();
+    let mut files = vec![svc.data_dir().to_path_buf()];
+    let mut scanned = 0;
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        scanned += 1;
+        for secret in ["Create-Pass-71x", "Reinstall-Pass-93y"] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in {}", p.display());
+        }
+    }
+    assert!(scanned >= 3, "the database and the driver's disks were scanned");
+    assert!(!shown.contains("Pass-"), "no password in the server view");
+}
