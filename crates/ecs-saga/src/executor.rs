@@ -24,6 +24,8 @@ pub enum HookAction {
 #[async_trait]
 pub trait Hook: Send + Sync {
     async fn before_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) -> HookAction;
+    /// Called once a forward step's success is in the log (crash-after-step injection).
+    async fn after_step(&self, _kind: &str, _saga_id: &str, _params: &Value, _step: &str) {}
 }
 
 /// The type-erased form of a registered saga, so that one executor runs every kind.
@@ -353,6 +355,9 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     self.append(&rec.id, StepEvent::Succeeded { step: i, output: output.clone() }).await;
                     st.done[i] = true;
                     st.outputs.insert(name, output);
+                    if let Some(hook) = &self.hook {
+                        hook.after_step(&rec.kind, &rec.id, &rec.params, name).await;
+                    }
                     return Ok(());
                 }
                 Err(e) => {

@@ -25,7 +25,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         data_dir: args.data_dir.clone(),
         sim_step: Duration::from_millis(args.sim_step_ms),
         accounts,
-        hook: None,
+        faults: file.faults.clone(),
         run_steps_twice: false,
     })
     .await?;

@@ -66,6 +66,9 @@ pub struct ServeArgs {
 pub struct FileConfig {
     #[serde(default)]
     pub accounts: Vec<AccountConfig>,
+    /// Faults in force from start-up (see the README's fault-injection section).
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultSpec>,
 }
 
 /// One credential: an AK/SK pair belonging to a user of a project.

@@ -19,6 +19,8 @@ pub struct App {
     pub ctx: Arc<Ctx>,
     pub executor: Executor<Ctx>,
     pub accounts: Arc<Accounts>,
+    /// Injected faults (also the executor's hook).
+    pub faults: Arc<crate::faults::Faults>,
 }
 
 /// A store failure inside a saga step.

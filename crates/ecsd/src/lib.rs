@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod faults;
 pub mod http;
 pub mod sagas;
 pub mod server;

@@ -2,9 +2,10 @@
 
 use crate::accounts::Accounts;
 use crate::context::{App, Ctx};
+use crate::faults::{FaultSpec, Faults};
 use ecs_driver::sim::SimDriver;
 use ecs_driver::ComputeDriver;
-use ecs_saga::{Executor, Hook};
+use ecs_saga::Executor;
 use ecs_store::{SqliteStore, Store};
 use std::future::Future;
 use std::path::PathBuf;
@@ -17,8 +18,8 @@ pub struct Options {
     pub data_dir: PathBuf,
     pub sim_step: Duration,
     pub accounts: Accounts,
-    /// Called before every saga step (fault injection).
-    pub hook: Option<Arc<dyn Hook>>,
+    /// Faults in force from the start (configuration file).
+    pub faults: Vec<FaultSpec>,
     /// Run every saga step twice (idempotency tests).
     pub run_steps_twice: bool,
 }
@@ -46,11 +47,16 @@ pub async fn build(opts: Options) -> Result<App, String> {
     }
     let ctx = Arc::new(Ctx { store: store.clone(), driver });
     let log: Arc<dyn ecs_saga::SagaLog> = Arc::new(StoreLog(store));
-    let mut b = crate::sagas::register(Executor::builder(log, ctx.clone())).run_steps_twice(opts.run_steps_twice);
-    if let Some(h) = opts.hook {
-        b = b.hook(h);
+    let faults = Arc::new(Faults::default());
+    for f in opts.faults {
+        f.validate().map_err(|e| format!("fault in configuration: {}", e.message))?;
+        faults.add(f);
     }
-    Ok(App { ctx, executor: b.build(), accounts: Arc::new(opts.accounts) })
+    let executor = crate::sagas::register(Executor::builder(log, ctx.clone()))
+        .run_steps_twice(opts.run_steps_twice)
+        .hook(faults.clone())
+        .build();
+    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults })
 }
 
 /// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).

@@ -172,6 +172,7 @@ pub async fn rebuild(
     let params = rebuild_os::Params {
         project_id: caller.project_id.clone(),
         server_id: server_id.to_string(),
+        change_os: v.change,
         prior_vm_state: row.server.vm_state,
         was_running,
         old_disk,

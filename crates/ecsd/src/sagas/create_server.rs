@@ -38,12 +38,15 @@ const INJECT: usize = 1;
 const BOOT: usize = 2;
 const MARK_ACTIVE: usize = 3;
 
+/// The step names, in order.
+pub const STEP_NAMES: &[&str] = &["create_disk", "inject", "boot", "mark_active"];
+
 #[async_trait]
 impl Saga for CreateServer {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "create_server";
-    const STEPS: &'static [&'static str] = &["create_disk", "inject", "boot", "mark_active"];
+    const STEPS: &'static [&'static str] = STEP_NAMES;
 
     async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
         let p = cx.params;
@@ -128,7 +131,7 @@ mod tests {
     async fn a_failure_at_each_step_leaves_an_error_server_and_no_disk() {
         for step in CreateServer::STEPS {
             let h = Harness::new_plain().await;
-            h.fail_next("create_server", step);
+            h.fail_next("createServer", step);
             let (job, id) = h.create_server_job().await;
             h.assert_failed(&job).await;
             let row = h.server(&id).await;

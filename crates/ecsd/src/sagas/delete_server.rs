@@ -28,12 +28,15 @@ impl SagaParams for Params {
 /// steps are retried until they succeed.
 pub struct DeleteServer;
 
+/// The step names, in order.
+pub const STEP_NAMES: &[&str] = &["stop", "destroy_vm", "delete_disks", "remove_record"];
+
 #[async_trait]
 impl Saga for DeleteServer {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "delete_server";
-    const STEPS: &'static [&'static str] = &["stop", "destroy_vm", "delete_disks", "remove_record"];
+    const STEPS: &'static [&'static str] = STEP_NAMES;
     const NO_RETURN: usize = 1;
 
     async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
@@ -92,7 +95,7 @@ mod tests {
     async fn a_failed_stop_leaves_the_server_as_it_was() {
         let h = Harness::new_plain().await;
         let id = h.create_server().await;
-        h.fail_next("delete_server", "stop");
+        h.fail_next("deleteServer", "stop");
         let job = h.delete_server(&id).await;
         h.assert_failed(&job).await;
         let row = h.server(&id).await;

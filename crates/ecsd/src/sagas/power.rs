@@ -41,12 +41,15 @@ fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
     Ok(VmSpec { server_id: p.server_id.clone(), boot_disk: disk, vcpus: p.vcpus, ram_mb: p.ram_mb })
 }
 
+/// The step names, in order.
+pub const STEP_NAMES: &[&str] = &["power", "record_state"];
+
 #[async_trait]
 impl Saga for Power {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "power";
-    const STEPS: &'static [&'static str] = &["power", "record_state"];
+    const STEPS: &'static [&'static str] = STEP_NAMES;
 
     async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
         let p = cx.params;
@@ -121,7 +124,7 @@ mod tests {
         for step in Power::STEPS {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
-            h.fail_next("power", step);
+            h.fail_next("stopServer", step);
             let job = h.power(&id, "os-stop").await;
             h.assert_failed(&job).await;
             let s = h.server(&id).await.server;

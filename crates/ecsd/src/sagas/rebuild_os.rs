@@ -40,6 +40,9 @@ impl From<&Image> for ImageInfo {
 pub struct Params {
     pub project_id: String,
     pub server_id: String,
+    /// Change OS (a new image) rather than reinstall.
+    #[serde(default)]
+    pub change_os: bool,
     pub prior_vm_state: VmState,
     pub was_running: bool,
     /// The system disk being replaced.
@@ -103,13 +106,16 @@ async fn set_task(cx: &StepCx<'_, RebuildOs>, vm: Option<VmState>, task: TaskSta
     Ok(())
 }
 
+/// The step names, in order.
+pub const STEP_NAMES: &[&str] =
+    &["stop_server", "new_disk_id", "create_disk", "inject", "swap_disk", "boot", "delete_old_disk"];
+
 #[async_trait]
 impl Saga for RebuildOs {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "rebuild_os";
-    const STEPS: &'static [&'static str] =
-        &["stop_server", "new_disk_id", "create_disk", "inject", "swap_disk", "boot", "delete_old_disk"];
+    const STEPS: &'static [&'static str] = STEP_NAMES;
     const NO_RETURN: usize = DELETE_OLD_DISK;
 
     async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
@@ -263,7 +269,7 @@ mod tests {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
             let old = h.server(&id).await.volumes[0].id.clone();
-            h.fail_next("rebuild_os", step);
+            h.fail_next("reinstallOs", step);
             let job = h.reinstall(&id, true).await;
             h.assert_failed(&job).await;
             let row = h.server(&id).await;

@@ -4,41 +4,22 @@
 use crate::accounts::{Account, Accounts};
 use crate::app;
 use crate::context::App;
+use crate::faults::{FaultAction, FaultSpec};
 use crate::http::Caller;
 use crate::server::{build, Options};
-use async_trait::async_trait;
 use ecs_driver::sim::SimDriver;
-use ecs_saga::{Hook, HookAction, StepError};
 use ecs_store::ServerRow;
 use ecs_types::keypair::CreateKeypairBody;
 use ecs_types::requests::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// Fails the next step matching (kind, step name), once.
-#[derive(Default)]
-pub struct FailNext(Mutex<Option<(String, String)>>);
-
-#[async_trait]
-impl Hook for FailNext {
-    async fn before_step(&self, kind: &str, _id: &str, _p: &Value, step: &str) -> HookAction {
-        let mut g = self.0.lock().unwrap();
-        if g.as_ref().is_some_and(|(k, s)| k == kind && s == step) {
-            *g = None;
-            return HookAction::Fail(StepError::new("Ecs.9001", format!("injected failure at {kind}/{step}")));
-        }
-        HookAction::Proceed
-    }
-}
 
 pub struct Harness {
     _dir: tempfile::TempDir,
     pub app: App,
     pub caller: Caller,
     sim: SimDriver,
-    fail: Arc<FailNext>,
     pub key_a: String,
     pub key_b: String,
 }
@@ -66,19 +47,18 @@ impl Harness {
             project_id: PROJECT.into(),
             project_name: "cn-north-4".into(),
         };
-        let fail = Arc::new(FailNext::default());
         let app = build(Options {
             data_dir: dir.path().to_path_buf(),
             sim_step: Duration::ZERO,
             accounts: Accounts::from_list(vec![account]),
-            hook: Some(fail.clone()),
+            faults: vec![],
             run_steps_twice: twice,
         })
         .await
         .unwrap();
         let caller = Caller { user_id: USER.into(), project_id: PROJECT.into(), ak: "TESTAK".into() };
         let sim = SimDriver::new(dir.path().join("sim"), Duration::ZERO).unwrap();
-        let mut h = Harness { _dir: dir, app, caller, sim, fail, key_a: String::new(), key_b: String::new() };
+        let mut h = Harness { _dir: dir, app, caller, sim, key_a: String::new(), key_b: String::new() };
         h.key_a = h.keypair("key-a").await;
         h.key_b = h.keypair("key-b").await;
         h
@@ -89,9 +69,21 @@ impl Harness {
         app::keypairs::create(&self.app, &self.caller, body).await.unwrap().public_key
     }
 
-    /// Makes the next (kind, step) fail.
-    pub fn fail_next(&self, kind: &str, step: &str) {
-        *self.fail.0.lock().unwrap() = Some((kind.into(), step.into()));
+    /// Makes the next `step` of `operation` (a job type) fail with `Ecs.9001`.
+    pub fn fail_next(&self, operation: &str, step: &str) {
+        let spec = FaultSpec {
+            operation: Some(operation.into()),
+            step: Some(step.into()),
+            project_id: None,
+            server_id: None,
+            action: FaultAction::Fail,
+            error_code: Some("Ecs.9001".into()),
+            message: None,
+            delay_ms: None,
+            times: Some(1),
+        };
+        spec.validate().unwrap();
+        self.app.faults.add(spec);
     }
 
     async fn settle(&self) {

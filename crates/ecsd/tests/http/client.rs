@@ -73,7 +73,7 @@ impl Svc {
             data_dir: dir.path().into(),
             sim_step: step,
             accounts,
-            hook: None,
+            faults: vec![],
             run_steps_twice: false,
         })
         .await

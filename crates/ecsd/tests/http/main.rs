@@ -5,6 +5,7 @@ mod auth;
 mod catalog;
 mod client;
 mod concurrency;
+mod faults;
 mod jobs;
 mod keypairs;
 mod reinstall;

@@ -1,12 +1,13 @@
 //! The route table: every method and path ecsd serves, in one place.
 
+mod admin;
 mod catalog;
 mod jobs;
 mod keypairs;
 mod servers;
 
 use crate::context::App;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 /// Paths follow the SDKs' `resource_path`s exactly; `{project_id}` is checked against the
@@ -39,4 +40,7 @@ pub fn api() -> Router<App> {
         .route("/v1/{project_id}/vpcs/{vpc_id}", get(catalog::vpc))
         .route("/v1/{project_id}/subnets", get(catalog::subnets))
         .route("/v1/{project_id}/subnets/{subnet_id}", get(catalog::subnet))
+        // ecsd's own admin API
+        .route("/ecsd-admin/v1/faults", get(admin::list).post(admin::create).delete(admin::clear))
+        .route("/ecsd-admin/v1/faults/{id}", delete(admin::remove))
 }

@@ -1,0 +1,316 @@
+//! Fault injection: make operations fail, slow down, hang or crash the process on purpose, so
+//! users can test how their automation copes with a `FAIL` job.
+//!
+//! A fault names what it targets (an operation by its job type, a step of that operation's
+//! saga, a project, a server; each optional) and what happens there. Faults come from the
+//! configuration file at start-up and from the admin API (`/ecsd-admin/v1/faults`), where a
+//! caller can only create, see and clear faults of its own project. They live in memory: a
+//! restart clears those created through the API.
+
+use async_trait::async_trait;
+use ecs_model::Error;
+use ecs_saga::{Hook, HookAction, StepError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// What happens when a fault matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultAction {
+    /// The step fails with `error_code` / `message`; the operation unwinds and its job FAILs.
+    Fail,
+    /// The step starts `delay_ms` later.
+    Delay,
+    /// The step waits until the fault is cleared.
+    Hang,
+    /// The process aborts right after the step has succeeded (crash-recovery tests).
+    Crash,
+}
+
+/// A fault as requested (admin API body, `[[faults]]` in the configuration file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// A job type: `reinstallOs`, `changeOs`, `createServer`, `deleteServer`, `startServer`,
+    /// `stopServer`, `rebootServer`. Absent: every operation.
+    #[serde(default)]
+    pub operation: Option<String>,
+    /// A step of the operation's saga (e.g. `create_disk`). Absent: every step.
+    #[serde(default)]
+    pub step: Option<String>,
+    #[serde(default)]
+    pub project_id: Option<String>,
+    #[serde(default)]
+    pub server_id: Option<String>,
+    pub action: FaultAction,
+    /// For `fail`: the job's `error_code` (default `Ecs.1000`).
+    #[serde(default)]
+    pub error_code: Option<String>,
+    /// For `fail`: the job's `fail_reason`.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// For `delay`.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// How many times it fires before it clears itself. Absent: until cleared.
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+/// A fault in force.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fault {
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: FaultSpec,
+    /// How many times it has fired.
+    pub hits: u32,
+}
+
+/// Job types faults can name, and the saga steps of each.
+pub const OPERATIONS: &[(&str, &[&str])] = &[
+    ("reinstallOs", crate::sagas::rebuild_os::STEP_NAMES),
+    ("changeOs", crate::sagas::rebuild_os::STEP_NAMES),
+    ("createServer", crate::sagas::create_server::STEP_NAMES),
+    ("deleteServer", crate::sagas::delete_server::STEP_NAMES),
+    ("startServer", crate::sagas::power::STEP_NAMES),
+    ("stopServer", crate::sagas::power::STEP_NAMES),
+    ("rebootServer", crate::sagas::power::STEP_NAMES),
+];
+
+impl FaultSpec {
+    /// Checks the fields; `Ecs.0005` naming what is wrong.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(op) = &self.operation {
+            let Some((_, steps)) = OPERATIONS.iter().find(|(o, _)| o == op) else {
+                let names: Vec<&str> = OPERATIONS.iter().map(|(o, _)| *o).collect();
+                return Err(Error::invalid(format!("operation {op:?} is not one of {}.", names.join(", "))));
+            };
+            if let Some(step) = &self.step {
+                if !steps.contains(&step.as_str()) {
+                    return Err(Error::invalid(format!(
+                        "{op} has no step {step:?}; its steps are {}.",
+                        steps.join(", ")
+                    )));
+                }
+            }
+        } else if let Some(step) = &self.step {
+            if !OPERATIONS.iter().any(|(_, steps)| steps.contains(&step.as_str())) {
+                return Err(Error::invalid(format!("no operation has a step {step:?}.")));
+            }
+        }
+        if let Some(code) = &self.error_code {
+            let ok = code.split_once('.').is_some_and(|(a, n)| {
+                !a.is_empty()
+                    && a.chars().all(|c| c.is_ascii_alphabetic())
+                    && n.len() == 4
+                    && n.chars().all(|c| c.is_ascii_digit())
+            });
+            if !ok {
+                return Err(Error::invalid(format!("error_code {code:?} must look like Ecs.0123.")));
+            }
+        }
+        if self.message.as_ref().is_some_and(|m| m.len() > 1024) {
+            return Err(Error::invalid("message must be at most 1024 characters."));
+        }
+        match self.action {
+            FaultAction::Delay if self.delay_ms.is_none() => Err(Error::invalid("a delay fault needs delay_ms.")),
+            _ if self.delay_ms.is_some_and(|d| d > 3_600_000) => {
+                Err(Error::invalid("delay_ms must be at most one hour."))
+            }
+            _ if self.times == Some(0) => Err(Error::invalid("times must be at least 1.")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The job type a saga runs for, from its kind and parameters.
+pub fn operation_of(kind: &str, params: &Value) -> &'static str {
+    match kind {
+        "rebuild_os" if params["change_os"] == Value::Bool(true) => "changeOs",
+        "rebuild_os" => "reinstallOs",
+        "create_server" => "createServer",
+        "delete_server" => "deleteServer",
+        "power" => match &params["action"] {
+            Value::String(s) if s == "Start" => "startServer",
+            Value::Object(o) if o.contains_key("Stop") => "stopServer",
+            _ => "rebootServer",
+        },
+        _ => "unknown",
+    }
+}
+
+/// The faults in force; the saga executor's hook.
+#[derive(Default)]
+pub struct Faults {
+    list: Mutex<Vec<Fault>>,
+}
+
+impl Faults {
+    /// Adds a fault (already validated); returns it with its id.
+    pub fn add(&self, spec: FaultSpec) -> Fault {
+        let f = Fault { id: ecs_model::new_uuid(), spec, hits: 0 };
+        self.lock().push(f.clone());
+        f
+    }
+
+    /// Faults of a project (`None`: all).
+    pub fn list(&self, project: Option<&str>) -> Vec<Fault> {
+        self.lock().iter().filter(|f| project.is_none() || f.spec.project_id.as_deref() == project).cloned().collect()
+    }
+
+    /// Removes one fault of a project; false when there is none.
+    pub fn remove(&self, project: &str, id: &str) -> bool {
+        let mut l = self.lock();
+        let before = l.len();
+        l.retain(|f| !(f.id == id && f.spec.project_id.as_deref() == Some(project)));
+        l.len() != before
+    }
+
+    /// Removes every fault of a project; returns how many.
+    pub fn clear(&self, project: &str) -> usize {
+        let mut l = self.lock();
+        let before = l.len();
+        l.retain(|f| f.spec.project_id.as_deref() != Some(project));
+        before - l.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
+        self.list.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn exists(&self, id: &str) -> bool {
+        self.lock().iter().any(|f| f.id == id)
+    }
+
+    /// Finds the first fault matching this step with one of `actions`, counts the hit, and
+    /// retires it when its `times` are used up.
+    fn fire(&self, kind: &str, params: &Value, step: &str, actions: &[FaultAction]) -> Option<Fault> {
+        let op = operation_of(kind, params);
+        let project = params["project_id"].as_str();
+        let server = params["server_id"].as_str();
+        let mut l = self.lock();
+        let i = l.iter().position(|f| {
+            let s = &f.spec;
+            actions.contains(&s.action)
+                && s.operation.as_deref().is_none_or(|o| o == op)
+                && s.step.as_deref().is_none_or(|st| st == step)
+                && s.project_id.as_deref().is_none_or(|p| Some(p) == project)
+                && s.server_id.as_deref().is_none_or(|sv| Some(sv) == server)
+        })?;
+        l[i].hits += 1;
+        let fired = l[i].clone();
+        if fired.spec.times.is_some_and(|t| fired.hits >= t) {
+            l.remove(i);
+        }
+        Some(fired)
+    }
+}
+
+#[async_trait]
+impl Hook for Faults {
+    async fn before_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) -> HookAction {
+        let Some(f) = self.fire(kind, params, step, &[FaultAction::Fail, FaultAction::Delay, FaultAction::Hang]) else {
+            return HookAction::Proceed;
+        };
+        let op = operation_of(kind, params);
+        tracing::warn!(saga = saga_id, operation = op, step, fault = %f.id, action = ?f.spec.action, "injected fault");
+        match f.spec.action {
+            FaultAction::Fail => HookAction::Fail(StepError::new(
+                f.spec.error_code.clone().unwrap_or_else(|| "Ecs.1000".into()),
+                f.spec.message.clone().unwrap_or_else(|| format!("Injected fault: {op} failed at step {step}.")),
+            )),
+            FaultAction::Delay => HookAction::Delay(Duration::from_millis(f.spec.delay_ms.unwrap_or(0))),
+            FaultAction::Hang => {
+                while self.exists(&f.id) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                HookAction::Proceed
+            }
+            FaultAction::Crash => HookAction::Proceed,
+        }
+    }
+
+    async fn after_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) {
+        if let Some(f) = self.fire(kind, params, step, &[FaultAction::Crash]) {
+            tracing::error!(saga = saga_id, step, fault = %f.id, "injected crash after step");
+            std::process::abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(v: Value) -> FaultSpec {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn specs_are_validated_against_the_real_operations_and_steps() {
+        assert!(spec(
+            json!({"operation": "reinstallOs", "step": "create_disk", "action": "fail", "error_code": "Ecs.0101"})
+        )
+        .validate()
+        .is_ok());
+        for bad in [
+            json!({"operation": "rebuild", "action": "fail"}),
+            json!({"operation": "reinstallOs", "step": "nope", "action": "fail"}),
+            json!({"step": "nope", "action": "fail"}),
+            json!({"action": "fail", "error_code": "oops"}),
+            json!({"action": "delay"}),
+            json!({"action": "fail", "times": 0}),
+        ] {
+            assert!(spec(bad.clone()).validate().is_err(), "{bad}");
+        }
+        assert!(serde_json::from_value::<FaultSpec>(json!({"action": "explode"})).is_err());
+        assert!(serde_json::from_value::<FaultSpec>(json!({"action": "fail", "colour": 1})).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_fault_fires_where_it_targets_and_retires_after_its_times() {
+        let faults = Faults::default();
+        faults.add(spec(json!({"operation": "reinstallOs", "step": "create_disk", "project_id": "p1",
+            "action": "fail", "error_code": "Ecs.0101", "times": 2})));
+        let reinstall = json!({"project_id": "p1", "server_id": "s1", "change_os": false});
+        let change = json!({"project_id": "p1", "server_id": "s1", "change_os": true});
+        let other = json!({"project_id": "p2", "server_id": "s1", "change_os": false});
+        assert_eq!(faults.before_step("rebuild_os", "j", &reinstall, "inject").await, HookAction::Proceed);
+        assert_eq!(faults.before_step("rebuild_os", "j", &change, "create_disk").await, HookAction::Proceed);
+        assert_eq!(faults.before_step("rebuild_os", "j", &other, "create_disk").await, HookAction::Proceed);
+        for _ in 0..2 {
+            match faults.before_step("rebuild_os", "j", &reinstall, "create_disk").await {
+                HookAction::Fail(e) => assert_eq!(e.code, "Ecs.0101"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(faults.before_step("rebuild_os", "j", &reinstall, "create_disk").await, HookAction::Proceed);
+        assert!(faults.list(None).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_hang_lasts_until_the_fault_is_cleared() {
+        let faults = std::sync::Arc::new(Faults::default());
+        faults.add(spec(json!({"operation": "startServer", "project_id": "p", "action": "hang"})));
+        let f2 = faults.clone();
+        let started = json!({"project_id": "p", "server_id": "s", "action": "Start"});
+        let task = tokio::spawn(async move { f2.before_step("power", "j", &started, "power").await });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert!(!task.is_finished(), "still hanging");
+        assert_eq!(faults.clear("p"), 1);
+        assert_eq!(task.await.unwrap(), HookAction::Proceed);
+    }
+
+    #[test]
+    fn operations_are_named_by_job_type() {
+        assert_eq!(operation_of("power", &json!({"action": {"Stop": {"hard": false}}})), "stopServer");
+        assert_eq!(operation_of("power", &json!({"action": "Start"})), "startServer");
+        assert_eq!(operation_of("power", &json!({"action": {"Reboot": {"hard": true}}})), "rebootServer");
+        assert_eq!(operation_of("rebuild_os", &json!({"change_os": true})), "changeOs");
+        assert_eq!(operation_of("delete_server", &json!({})), "deleteServer");
+    }
+}

@@ -1,0 +1,54 @@
+//! The admin API, outside the Huawei paths: fault injection.
+//!
+//! Authenticated like every other call; a caller acts on its own project's faults only, so a
+//! shared ecsd cannot be used to break someone else's jobs.
+
+use crate::context::App;
+use crate::faults::{Fault, FaultSpec};
+use crate::http::json::parse;
+use crate::http::{ApiError, Caller};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use ecs_model::Error;
+use ecs_types::Code;
+use serde_json::{json, Value};
+
+/// `GET /ecsd-admin/v1/faults`.
+pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>) -> Json<Value> {
+    Json(json!({"faults": app.faults.list(Some(&c.project_id))}))
+}
+
+/// `POST /ecsd-admin/v1/faults`: 201 with the fault and its id.
+pub async fn create(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Fault>), ApiError> {
+    let mut spec: FaultSpec = parse(&body)?;
+    if spec.project_id.as_deref().is_some_and(|p| p != c.project_id) {
+        return Err(Error::invalid("project_id: a fault can only target the caller's own project.").into());
+    }
+    spec.project_id = Some(c.project_id.clone());
+    spec.validate()?;
+    Ok((StatusCode::CREATED, Json(app.faults.add(spec))))
+}
+
+/// `DELETE /ecsd-admin/v1/faults`: clears every fault of the project.
+pub async fn clear(State(app): State<App>, Extension(c): Extension<Caller>) -> Json<Value> {
+    Json(json!({"cleared": app.faults.clear(&c.project_id)}))
+}
+
+/// `DELETE /ecsd-admin/v1/faults/{id}`.
+pub async fn remove(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if app.faults.remove(&c.project_id, &id) {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::new(Code::NovaNotFound, format!("Fault {id} does not exist.")).into())
+    }
+}
