@@ -3,6 +3,7 @@
 use crate::accounts::Accounts;
 use crate::config::{Cli, Command, FileConfig, ServeArgs};
 use crate::server::{self, Options};
+use std::io::Write;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -33,23 +34,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let endpoint = format!("http://{addr}");
-    println!("ecsd {} serving the Huawei Cloud ECS API", env!("CARGO_PKG_VERSION"));
-    println!("  endpoint:   {endpoint}");
-    println!("  project_id: {}", bootstrap.project_id);
-    println!("  user_id:    {}", bootstrap.user_id);
-    println!("  ak:         {}", bootstrap.ak);
-    println!("  sk:         {}", bootstrap.sk);
-    println!("  driver:     {:?} ({} ms per step)", args.driver, args.sim_step_ms);
-    println!("  data dir:   {}", args.data_dir.display());
-    println!();
-    println!("Python SDK:");
-    println!("  client = (EcsClient.new_builder()");
-    println!(
-        "            .with_credentials(BasicCredentials(\"{}\", \"<sk>\", \"{}\"))",
-        bootstrap.ak, bootstrap.project_id
-    );
-    println!("            .with_endpoints([\"{endpoint}\"]).build())");
-    use std::io::Write;
+    // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
+    // take the service down.
+    let banner = banner(&endpoint, &bootstrap, &args);
+    let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();
     server::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())
 }
@@ -74,4 +62,32 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+/// What a client needs, printed at start-up.
+fn banner(endpoint: &str, a: &crate::accounts::Account, args: &ServeArgs) -> String {
+    format!(
+        "ecsd {version} serving the Huawei Cloud ECS API
+  endpoint:   {endpoint}
+  project_id: {project}
+  user_id:    {user}
+  ak:         {ak}
+  sk:         {sk}
+  driver:     {driver:?} ({step} ms per step)
+  data dir:   {data}
+
+Python SDK:
+  client = (EcsClient.new_builder()
+            .with_credentials(BasicCredentials(\"{ak}\", \"<sk>\", \"{project}\"))
+            .with_endpoints([\"{endpoint}\"]).build())
+",
+        version = env!("CARGO_PKG_VERSION"),
+        project = a.project_id,
+        user = a.user_id,
+        ak = a.ak,
+        sk = a.sk,
+        driver = args.driver,
+        step = args.sim_step_ms,
+        data = args.data_dir.display(),
+    )
 }

@@ -163,10 +163,18 @@ impl Svc {
                 rb = rb.header(k.as_str(), v.as_bytes());
             }
         }
-        let r = rb.body(body).send().await.unwrap();
+        // A transport failure (the server was killed mid-request) is status 0, so that crash
+        // tests can tell "cut off" from an answer; every other test asserts a real status.
+        let r = match rb.body(body).send().await {
+            Ok(r) => r,
+            Err(e) => return Resp { status: 0, body: Value::String(e.to_string()), headers: Default::default() },
+        };
         let status = r.status().as_u16();
         let headers = r.headers().clone();
-        let bytes = r.bytes().await.unwrap();
+        let bytes = match r.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Resp { status: 0, body: Value::String(e.to_string()), headers },
+        };
         let body = if bytes.is_empty() {
             Value::Null
         } else {

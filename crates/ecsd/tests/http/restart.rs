@@ -1,41 +1,9 @@
 //! The real binary, killed with SIGKILL in the middle of a reinstall and started again.
 
 use crate::client::*;
+use crate::process::start;
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-/// Starts `ecsd serve` on a free port; returns the child and its banner fields.
-fn start(data: &Path, env: &[(&str, &str)]) -> (Child, std::collections::HashMap<String, String>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsd"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data)
-        .env("ECSD_SIM_STEP_MS", "250")
-        .env_remove("HUAWEICLOUD_SDK_AK")
-        .env_remove("HUAWEICLOUD_SDK_SK")
-        .env_remove("HUAWEICLOUD_SDK_PROJECT_ID")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("ecsd starts");
-    let out = child.stdout.take().unwrap();
-    let mut banner = std::collections::HashMap::new();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
-        if let Some((k, v)) = line.trim().split_once(':') {
-            banner.insert(k.trim().to_string(), v.trim().to_string());
-        }
-        if line.trim().starts_with("data dir:") {
-            break;
-        }
-    }
-    assert!(banner.contains_key("endpoint"), "banner: {banner:?}");
-    (child, banner)
-}
 
 #[tokio::test]
 async fn a_reinstall_interrupted_by_sigkill_finishes_after_restart() {
@@ -91,4 +59,49 @@ async fn a_generated_account_is_kept_across_restarts() {
     assert_eq!(svc.get("/v1/{p}/cloudservers/flavors").await.status, 200);
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_crash_injected_after_a_step_is_recovered_on_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsd.toml");
+    // From the configuration file: the first reinstall crashes the process right after the
+    // new disk is swapped in (the old one is not deleted yet).
+    std::fs::write(
+        &cfg,
+        r#"
+[[faults]]
+operation = "reinstallOs"
+step = "swap_disk"
+action = "crash"
+times = 1
+"#,
+    )
+    .unwrap();
+    let creds = [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
+    let data = dir.path().join("data");
+    let args = ["--config", cfg.to_str().unwrap(), "--sim-step-ms", "0"];
+    let (mut child, banner) = crate::process::start_with(&data, &creds, &args);
+    let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
+    let kp = svc.keypair("k").await;
+    let id = svc.server("s", IMAGE_PLAIN, Some("k")).await;
+    let old = Svc::boot_volume(&svc.show(&id).await);
+    let r = svc
+        .post(
+            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
+            json!({"os-reinstall": {"keyname": "k", "userid": kp["user_id"], "mode": "withStopServer"}}),
+        )
+        .await;
+    let job = r.body["job_id"].as_str().unwrap().to_string();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "the process crashed: {status:?}");
+
+    let (mut child, banner) = crate::process::start_with(&data, &creds, &args);
+    let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
+    svc.job_ok(&job).await;
+    let s = svc.show(&id).await;
+    assert_eq!(s["status"], "ACTIVE");
+    assert_ne!(Svc::boot_volume(&s), old);
+    assert_eq!(std::fs::read_dir(data.join("sim/disks")).unwrap().count(), 1, "the old disk was deleted after all");
+    crate::process::kill(&mut child);
 }
