@@ -55,6 +55,7 @@ USER_DATA = base64.b64encode(b"#!/bin/bash\necho ecsd-sdk-test\n").decode()
 
 _ENDPOINT_RE = re.compile(r"^\s+endpoint:\s+(https?://\S+)\s*$")
 _USER_ID_RE = re.compile(r"^\s+user_id:\s+([0-9a-f]{32})\s*$")
+_HTTPS_RE = re.compile(r"^\s+https:\s+(https://\S+)\s*$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,6 +87,7 @@ class Ecsd:
     user_id: str
     data_dir: Path
     log_path: Path
+    https_endpoint: str = ""
     stdout_lines: list = field(default_factory=list)
 
     def stop(self) -> None:
@@ -121,7 +123,8 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
     )
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [str(binary), "serve", "--listen", "127.0.0.1:0", "--data-dir", str(data_dir),
+        [str(binary), "serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
+         "--data-dir", str(data_dir),
          "--driver", "sim"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -145,13 +148,16 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
             m = _USER_ID_RE.match(line)
             if m:
                 found.put(("user_id", m.group(1)))
+            m = _HTTPS_RE.match(line)
+            if m:
+                found.put(("https", m.group(1)))
         found.put(("eof", ""))
 
     threading.Thread(target=pump, name="ecsd-stdout", daemon=True).start()
 
     info: dict = {}
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not ("endpoint" in info and "user_id" in info):
+    while not ("endpoint" in info and "user_id" in info and "https" in info):
         remaining = deadline - time.monotonic()
         try:
             kind, value = found.get(timeout=max(remaining, 0.01))
@@ -183,7 +189,8 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
             time.sleep(0.05)
 
     return Ecsd(proc=proc, endpoint=info["endpoint"].rstrip("/"), user_id=info["user_id"],
-                data_dir=data_dir, log_path=log_path, stdout_lines=lines)
+                data_dir=data_dir, log_path=log_path, https_endpoint=info["https"].rstrip("/"),
+                stdout_lines=lines)
 
 
 def _stop_and_clean(server: Ecsd) -> None:

@@ -53,6 +53,10 @@ pub enum Code {
     NovaConflict,
     /// Nova-style bad request.
     NovaBadRequest,
+    /// IAM (Keystone) authentication failure on `/v3/auth/tokens`.
+    IamUnauthorized,
+    /// IAM (Keystone) malformed request.
+    IamBadRequest,
 }
 
 /// How the error body is shaped on the wire.
@@ -64,6 +68,8 @@ pub enum Shape {
     Gateway,
     /// `{"itemNotFound":{"code":404,"message":"..."}}`
     Nova(&'static str),
+    /// Keystone's `{"error":{"code":401,"message":"...","title":"Unauthorized"}}`
+    Keystone(&'static str),
 }
 
 impl Code {
@@ -93,6 +99,8 @@ impl Code {
             Code::NovaNotFound => "itemNotFound",
             Code::NovaConflict => "conflictingRequest",
             Code::NovaBadRequest => "badRequest",
+            Code::IamUnauthorized => "Unauthorized",
+            Code::IamBadRequest => "Bad Request",
         }
     }
 
@@ -100,7 +108,7 @@ impl Code {
     pub fn http_status(self) -> u16 {
         match self {
             Code::Ecs0114 | Code::Apigw0101 | Code::NovaNotFound => 404,
-            Code::Apigw0301 => 401,
+            Code::Apigw0301 | Code::IamUnauthorized => 401,
             Code::Apigw0308 => 429,
             Code::NovaConflict => 409,
             // Huawei answers "commands are being executed" with an odd 501; kept for fidelity.
@@ -136,6 +144,8 @@ impl Code {
             Code::NovaNotFound => "The resource could not be found.",
             Code::NovaConflict => "There was a conflict when trying to complete your request.",
             Code::NovaBadRequest => "Invalid input for field/attribute.",
+            Code::IamUnauthorized => "The username or password is wrong.",
+            Code::IamBadRequest => "The request you have made requires authentication.",
         }
     }
 
@@ -146,6 +156,8 @@ impl Code {
             Code::NovaNotFound => Shape::Nova("itemNotFound"),
             Code::NovaConflict => Shape::Nova("conflictingRequest"),
             Code::NovaBadRequest => Shape::Nova("badRequest"),
+            Code::IamUnauthorized => Shape::Keystone("Unauthorized"),
+            Code::IamBadRequest => Shape::Keystone("Bad Request"),
             _ => Shape::Ecs,
         }
     }
@@ -181,6 +193,8 @@ pub const ALL: &[Code] = &[
     Code::NovaNotFound,
     Code::NovaConflict,
     Code::NovaBadRequest,
+    Code::IamUnauthorized,
+    Code::IamBadRequest,
 ];
 
 #[cfg(test)]

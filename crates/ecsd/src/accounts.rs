@@ -19,6 +19,19 @@ pub struct Account {
     pub user_id: String,
     pub project_id: String,
     pub project_name: String,
+    /// IAM user name for password authentication (`POST /v3/auth/tokens`); none: AK/SK only.
+    #[serde(default)]
+    pub user_name: Option<String>,
+    /// SHA-512 crypt hash of that user's password.
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// The account (domain) the user belongs to.
+    #[serde(default = "default_domain")]
+    pub domain_name: String,
+}
+
+fn default_domain() -> String {
+    "ecsd".into()
 }
 
 // The secret key must never reach a log line, so Debug leaves it out.
@@ -91,7 +104,7 @@ impl Accounts {
                     .unwrap_or_else(|| hex(32));
                 // The user id is ours to choose; keep it stable across restarts.
                 let user_id = saved.as_ref().map(|s| s.user_id.clone()).unwrap_or_else(|| hex(32));
-                Account { ak, sk, user_id, project_id, project_name: region.to_string() }
+                Account { ak, sk, user_id, project_id, project_name: region.to_string(), ..Account::blank() }
             }
             _ => match saved {
                 Some(s) => s,
@@ -101,6 +114,7 @@ impl Accounts {
                     user_id: hex(32),
                     project_id: hex(32),
                     project_name: region.to_string(),
+                    ..Account::blank()
                 },
             },
         };
@@ -134,6 +148,20 @@ impl Accounts {
         self.bootstrap.as_ref().and_then(|ak| self.by_ak.get(ak))
     }
 
+    /// The account a user name and password log in to, in the given domain (any when `None`).
+    pub fn by_password(&self, user: &str, password: &str, domain: Option<&str>) -> Option<&Account> {
+        self.by_ak.values().find(|a| {
+            a.user_name.as_deref() == Some(user)
+                && domain.is_none_or(|d| d == a.domain_name)
+                && a.password_hash.as_deref().is_some_and(|h| ecs_crypto::verify_password(password, h))
+        })
+    }
+
+    /// Every account (IAM project listing).
+    pub fn all(&self) -> impl Iterator<Item = &Account> {
+        self.by_ak.values()
+    }
+
     /// Every distinct project id.
     pub fn projects(&self) -> Vec<String> {
         let mut p: Vec<String> = self.by_ak.values().map(|a| a.project_id.clone()).collect();
@@ -150,6 +178,26 @@ fn from_config(a: &AccountConfig, region: &str) -> Account {
         user_id: a.user_id.clone(),
         project_id: a.project_id.clone(),
         project_name: a.project_name.clone().unwrap_or_else(|| region.to_string()),
+        user_name: a.user_name.clone(),
+        // A plain password in the file is hashed here and not kept.
+        password_hash: a.password_hash.clone().or_else(|| a.password.as_deref().map(ecs_crypto::hash_password)),
+        domain_name: a.domain_name.clone().unwrap_or_else(default_domain),
+    }
+}
+
+impl Account {
+    /// An account with no password login (fields filled in by the caller).
+    pub fn blank() -> Account {
+        Account {
+            ak: String::new(),
+            sk: String::new(),
+            user_id: String::new(),
+            project_id: String::new(),
+            project_name: String::new(),
+            user_name: None,
+            password_hash: None,
+            domain_name: default_domain(),
+        }
     }
 }
 
@@ -178,6 +226,8 @@ mod tests {
             user_id: "u".into(),
             project_id: "0123456789abcdef0123456789abcdef".into(),
             project_name: "r".into(),
+            password_hash: Some(ecs_crypto::hash_password("pw-12345678")),
+            ..Account::blank()
         };
         assert!(!format!("{a:?}").contains("VERYSECRET"));
         assert!(!format!("{:?}", Accounts::from_list(vec![a])).contains("VERYSECRET"));

@@ -2,6 +2,7 @@
 
 use crate::accounts::Accounts;
 use crate::config::{Cli, Command, FileConfig, ServeArgs};
+use crate::listener::Limits;
 use crate::server::{self, Options};
 use std::io::Write;
 use std::time::Duration;
@@ -28,18 +29,32 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         accounts,
         faults: file.faults.clone(),
         run_steps_twice: false,
+        rate_limit: args.rate_limit,
+        token_ttl: Duration::from_secs(args.token_ttl_secs),
     })
     .await?;
     let listener =
         TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let endpoint = format!("http://{addr}");
+    let endpoint = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let tls = match args.listen_tls.as_str() {
+        "off" | "none" | "" => None,
+        addr => {
+            let cfg = crate::tls::server_config(&args.data_dir, args.tls_cert.as_deref(), args.tls_key.as_deref())?;
+            let l = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            Some((l, cfg))
+        }
+    };
+    let tls_endpoint = match &tls {
+        Some((l, _)) => format!("https://{}", l.local_addr().map_err(|e| e.to_string())?),
+        None => "off".into(),
+    };
+    let limits = Limits { max_connections: args.max_connections, ..Limits::default() };
     // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
     // take the service down.
-    let banner = banner(&endpoint, &bootstrap, &args);
+    let banner = banner(&endpoint, &tls_endpoint, &bootstrap, &args);
     let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();
-    server::serve(listener, app, shutdown_signal()).await.map_err(|e| e.to_string())
+    server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
 async fn shutdown_signal() {
@@ -65,10 +80,11 @@ async fn shutdown_signal() {
 }
 
 /// What a client needs, printed at start-up.
-fn banner(endpoint: &str, a: &crate::accounts::Account, args: &ServeArgs) -> String {
+fn banner(endpoint: &str, tls_endpoint: &str, a: &crate::accounts::Account, args: &ServeArgs) -> String {
     format!(
         "ecsd {version} serving the Huawei Cloud ECS API
   endpoint:   {endpoint}
+  https:      {tls_endpoint}
   project_id: {project}
   user_id:    {user}
   ak:         {ak}

@@ -49,6 +49,24 @@ pub struct ServeArgs {
     /// Region name reported for projects that do not set one.
     #[arg(long, env = "ECSD_REGION", default_value = "cn-north-4")]
     pub region: String,
+    /// Address for HTTPS, or `off`.
+    #[arg(long, env = "ECSD_LISTEN_TLS", default_value = "127.0.0.1:8443")]
+    pub listen_tls: String,
+    /// PEM certificate for HTTPS (with --tls-key); a self-signed one is generated when absent.
+    #[arg(long, env = "ECSD_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS.
+    #[arg(long, env = "ECSD_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Requests per second allowed per credential (bursts of twice that); 0 turns the limit off.
+    #[arg(long, env = "ECSD_RATE_LIMIT", default_value_t = 0)]
+    pub rate_limit: u32,
+    /// Open connections allowed per listener.
+    #[arg(long, env = "ECSD_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Lifetime of IAM tokens, in seconds.
+    #[arg(long, env = "ECSD_TOKEN_TTL_SECS", default_value_t = 86400)]
+    pub token_ttl_secs: u64,
 }
 
 /// The configuration file.
@@ -80,6 +98,17 @@ pub struct AccountConfig {
     pub user_id: String,
     pub ak: String,
     pub sk: String,
+    /// IAM user name, for `POST /v3/auth/tokens` with the password method.
+    #[serde(default)]
+    pub user_name: Option<String>,
+    /// That user's password (hashed at start-up), or `password_hash` (SHA-512 crypt).
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub password_hash: Option<String>,
+    /// The account (domain) name the user logs in with; "ecsd" by default.
+    #[serde(default)]
+    pub domain_name: Option<String>,
 }
 
 impl FileConfig {

@@ -21,6 +21,10 @@ pub struct App {
     pub accounts: Arc<Accounts>,
     /// Injected faults (also the executor's hook).
     pub faults: Arc<crate::faults::Faults>,
+    /// Issues and checks `X-Auth-Token`s.
+    pub tokens: Arc<crate::iam::Tokens>,
+    /// Requests per second per credential; `None`: unlimited.
+    pub limiter: Option<Arc<crate::http::auth::RateLimiter>>,
 }
 
 /// A store failure inside a saga step.

@@ -12,5 +12,8 @@ pub mod config;
 pub mod context;
 pub mod faults;
 pub mod http;
+pub mod iam;
+pub mod listener;
 pub mod sagas;
 pub mod server;
+pub mod tls;

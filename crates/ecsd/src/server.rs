@@ -3,6 +3,7 @@
 use crate::accounts::Accounts;
 use crate::context::{App, Ctx};
 use crate::faults::{FaultSpec, Faults};
+use crate::listener::{accept_loop, Limits};
 use ecs_driver::sim::SimDriver;
 use ecs_driver::ComputeDriver;
 use ecs_saga::Executor;
@@ -22,6 +23,25 @@ pub struct Options {
     pub faults: Vec<FaultSpec>,
     /// Run every saga step twice (idempotency tests).
     pub run_steps_twice: bool,
+    /// Requests per second per credential (0: unlimited); bursts of twice that are allowed.
+    pub rate_limit: u32,
+    /// Lifetime of tokens from `POST /v3/auth/tokens`.
+    pub token_ttl: Duration,
+}
+
+impl Options {
+    /// Defaults for an embedded service (tests): no rate limit, 24-hour tokens.
+    pub fn new(data_dir: PathBuf, accounts: Accounts) -> Options {
+        Options {
+            data_dir,
+            sim_step: Duration::ZERO,
+            accounts,
+            faults: vec![],
+            run_steps_twice: false,
+            rate_limit: 0,
+            token_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
 }
 
 /// Jobs that ended more than this long ago are deleted, as Huawei does after a day.
@@ -56,7 +76,9 @@ pub async fn build(opts: Options) -> Result<App, String> {
         .run_steps_twice(opts.run_steps_twice)
         .hook(faults.clone())
         .build();
-    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults })
+    let tokens = Arc::new(crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?);
+    let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::http::auth::rate_limiter);
+    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter })
 }
 
 /// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).
@@ -75,9 +97,12 @@ impl ecs_saga::SagaLog for StoreLog {
     }
 }
 
-/// Resumes unfinished sagas, then serves HTTP on `listener` until `shutdown` resolves.
+/// Resumes unfinished sagas, then serves HTTP on `listener` (and HTTPS on `tls`) until
+/// `shutdown` resolves.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,
+    limits: Limits,
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -97,7 +122,16 @@ pub async fn serve(
         }
     });
     let router = crate::http::router(app);
-    let r = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut loops = vec![tokio::spawn(accept_loop(listener, None, router.clone(), limits.clone(), stop_rx.clone()))];
+    if let Some((l, cfg)) = tls {
+        loops.push(tokio::spawn(accept_loop(l, Some(cfg), router, limits, stop_rx)));
+    }
+    shutdown.await;
+    let _ = stop_tx.send(true);
+    for l in loops {
+        let _ = l.await;
+    }
     expiry.abort();
-    r
+    Ok(())
 }

@@ -7,7 +7,7 @@
 use super::error::ApiError;
 use super::request_id::RequestId;
 use super::MAX_BODY;
-use crate::accounts::valid_project_id;
+use crate::accounts::{valid_project_id, Account};
 use crate::context::App;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -15,6 +15,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ecs_model::Error;
 use ecs_types::Code;
+use std::sync::Arc;
+use std::time::SystemTime;
 
 /// The authenticated caller, available to handlers as an extension.
 #[derive(Debug, Clone)]
@@ -41,43 +43,89 @@ pub fn path_project(path: &str) -> Option<&str> {
     }
 }
 
-fn unauthorized(e: &ecs_auth::AuthError, rid: &str) -> Response {
-    ApiError::gateway(Code::Apigw0301, e.message(), rid).into_response()
+fn unauthorized(message: &str, rid: &str) -> Response {
+    ApiError::gateway(Code::Apigw0301, message, rid).into_response()
 }
 
-/// Verifies the signature, checks the project, and hands the request on with a [`Caller`].
+/// Per-credential request rate limiter.
+pub type RateLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// `per_second` requests per second per credential, in bursts of up to twice that.
+pub fn rate_limiter(per_second: std::num::NonZeroU32) -> Arc<RateLimiter> {
+    let burst = per_second.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
+    Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst)))
+}
+
+/// How long a client may take to send its body once the headers are in.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The account a request authenticates as: an AK/SK signature, or an `X-Auth-Token`.
+fn identify(app: &App, parts: &axum::http::request::Parts, body: &[u8], rid: &str) -> Result<Account, Response> {
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(value) = header("authorization") {
+        let auth = ecs_auth::parse_authorization(value).map_err(|e| unauthorized(e.message(), rid))?;
+        let account = app
+            .accounts
+            .get(&auth.access)
+            .ok_or_else(|| unauthorized(ecs_auth::AuthError::UnknownAccessKey.message(), rid))?;
+        let signed = ecs_auth::RequestParts {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers: &parts.headers,
+            body,
+        };
+        if let Err(e) = ecs_auth::verify(&signed, &auth, &account.sk, SystemTime::now()) {
+            tracing::info!(ak = %auth.access, reason = %e, "signature rejected");
+            return Err(unauthorized(e.message(), rid));
+        }
+        return Ok(account.clone());
+    }
+    if let Some(token) = header("x-auth-token") {
+        let claims = app.tokens.verify(token, SystemTime::now()).map_err(|e| unauthorized(e.message(), rid))?;
+        // The account must still exist, with the same user and project.
+        return match app.accounts.get(&claims.ak) {
+            Some(a) if a.user_id == claims.user_id && a.project_id == claims.project_id => Ok(a.clone()),
+            _ => Err(unauthorized(crate::iam::TokenError::Malformed.message(), rid)),
+        };
+    }
+    Err(unauthorized("Incorrect IAM authentication information: Authorization not found, x-auth-token not found", rid))
+}
+
+/// Verifies the caller, applies its rate limit, checks the project, and hands the request on
+/// with a [`Caller`].
 pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Response {
     let rid = req.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let (mut parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
             return ApiError::from(Error::invalid(format!("request body is illegal: larger than {MAX_BODY} bytes.")))
                 .into_response()
         }
+        Err(_) => {
+            return ApiError::from(Error::invalid(format!(
+                "request body is illegal: not received within {} s.",
+                BODY_TIMEOUT.as_secs()
+            )))
+            .into_response()
+        }
     };
-    let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let auth = match header.map(ecs_auth::parse_authorization) {
-        None => return unauthorized(&ecs_auth::AuthError::MissingAuthorization, &rid),
-        Some(Err(e)) => return unauthorized(&e, &rid),
-        Some(Ok(a)) => a,
-    };
-    let Some(account) = app.accounts.get(&auth.access) else {
-        return unauthorized(&ecs_auth::AuthError::UnknownAccessKey, &rid);
-    };
-    let raw_path = parts.uri.path().to_string();
-    let signed = ecs_auth::RequestParts {
-        method: parts.method.as_str(),
-        path: &raw_path,
-        query: parts.uri.query(),
-        headers: &parts.headers,
-        body: &bytes,
-    };
-    if let Err(e) = ecs_auth::verify(&signed, &auth, &account.sk, std::time::SystemTime::now()) {
-        tracing::info!(ak = %auth.access, reason = %e, "signature rejected");
-        return unauthorized(&e, &rid);
+    // Password authentication carries its credential in the body; it is the one unsigned call.
+    if parts.method == axum::http::Method::POST && parts.uri.path().trim_end_matches('/') == "/v3/auth/tokens" {
+        return next.run(Request::from_parts(parts, Body::from(bytes))).await;
     }
-    if let Some(p) = path_project(&raw_path) {
+    let account = match identify(&app, &parts, &bytes, &rid) {
+        Ok(a) => a,
+        Err(resp) => return resp,
+    };
+    if let Some(limiter) = &app.limiter {
+        if limiter.check_key(&account.ak).is_err() {
+            let msg = "The throttling threshold has been reached: policy user over ratelimit,time:1 second";
+            return ApiError::gateway(Code::Apigw0308, msg, &rid).into_response();
+        }
+    }
+    if let Some(p) = path_project(parts.uri.path()) {
         let header_project = parts.headers.get("x-project-id").and_then(|v| v.to_str().ok());
         if !valid_project_id(p) || p != account.project_id || header_project.is_some_and(|h| h != p) {
             return ApiError::from(Error::new(
@@ -90,7 +138,7 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
     parts.extensions.insert(Caller {
         user_id: account.user_id.clone(),
         project_id: account.project_id.clone(),
-        ak: account.ak.clone(),
+        ak: account.ak,
     });
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

@@ -55,6 +55,9 @@ impl IntoResponse for ApiError {
                 "request_id": self.request_id.unwrap_or_default(),
             }),
             Shape::Nova(fault) => json!({fault: {"code": code.http_status(), "message": message}}),
+            Shape::Keystone(title) => {
+                json!({"error": {"code": code.http_status(), "message": message, "title": title}})
+            }
         };
         (status, Json(body)).into_response()
     }

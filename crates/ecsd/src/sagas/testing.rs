@@ -46,16 +46,11 @@ impl Harness {
             user_id: USER.into(),
             project_id: PROJECT.into(),
             project_name: "cn-north-4".into(),
+            ..Account::blank()
         };
-        let app = build(Options {
-            data_dir: dir.path().to_path_buf(),
-            sim_step: Duration::ZERO,
-            accounts: Accounts::from_list(vec![account]),
-            faults: vec![],
-            run_steps_twice: twice,
-        })
-        .await
-        .unwrap();
+        let mut opts = Options::new(dir.path().to_path_buf(), Accounts::from_list(vec![account]));
+        opts.run_steps_twice = twice;
+        let app = build(opts).await.unwrap();
         let caller = Caller { user_id: USER.into(), project_id: PROJECT.into(), ak: "TESTAK".into() };
         let sim = SimDriver::new(dir.path().join("sim"), Duration::ZERO).unwrap();
         let mut h = Harness { _dir: dir, app, caller, sim, key_a: String::new(), key_b: String::new() };

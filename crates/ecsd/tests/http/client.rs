@@ -1,6 +1,7 @@
 //! A signing test client and a service started on `127.0.0.1:0`.
 
 use ecsd::accounts::{Account, Accounts};
+use ecsd::listener::Limits;
 use ecsd::server::{build, serve, Options};
 use http::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
@@ -11,15 +12,36 @@ pub const OTHER_PROJECT: &str = "fedcba9876543210fedcba9876543210";
 pub const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
 pub const AK: &str = "HWAKEXAMPLE0000000001";
 pub const SK: &str = "HWSKEXAMPLE00000000000000000000000000002";
+/// The IAM user of the first account, for token tests.
+pub const USER_NAME: &str = "alice";
+pub const PASSWORD: &str = "Alice-Password-1";
 /// An image without Cloud-Init, and one with it.
 pub const IMAGE_PLAIN: &str = "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e02";
 pub const IMAGE_CLOUD_INIT: &str = "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e01";
 pub const IMAGE_OTHER_PLAIN: &str = "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e04";
 
+/// An HTTP client; the TLS tests need rustls's ring provider installed once per process.
+pub fn new_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// How to start a test service.
+#[derive(Clone, Default)]
+pub struct SvcConfig {
+    pub step: Duration,
+    pub rate_limit: u32,
+    pub token_ttl: Option<Duration>,
+    pub tls: bool,
+    pub limits: Limits,
+}
+
 /// A running service and a client for it.
 pub struct Svc {
     pub base: String,
     pub host: String,
+    /// The HTTPS listener, when started with one.
+    pub tls_addr: Option<std::net::SocketAddr>,
     pub http: reqwest::Client,
     pub ak: String,
     pub sk: String,
@@ -48,10 +70,14 @@ impl Resp {
 
 impl Svc {
     pub async fn start() -> Svc {
-        Self::start_with_step(Duration::ZERO).await
+        Self::start_cfg(SvcConfig::default()).await
     }
 
     pub async fn start_with_step(step: Duration) -> Svc {
+        Self::start_cfg(SvcConfig { step, ..Default::default() }).await
+    }
+
+    pub async fn start_cfg(cfg: SvcConfig) -> Svc {
         let dir = tempfile::tempdir().unwrap();
         let accounts = Accounts::from_list(vec![
             Account {
@@ -60,34 +86,45 @@ impl Svc {
                 user_id: USER.into(),
                 project_id: PROJECT.into(),
                 project_name: "cn-north-4".into(),
+                user_name: Some(USER_NAME.into()),
+                password_hash: Some(ecs_crypto::hash_password(PASSWORD)),
+                domain_name: "ecsd".into(),
             },
             Account {
                 ak: "OTHERAK".into(),
                 sk: "OTHERSK".into(),
                 user_id: "99999999999999999999999999999999".into(),
                 project_id: OTHER_PROJECT.into(),
-                project_name: "cn-north-4".into(),
+                project_name: "eu-west-0".into(),
+                ..Account::blank()
             },
         ]);
-        let app = build(Options {
-            data_dir: dir.path().into(),
-            sim_step: step,
-            accounts,
-            faults: vec![],
-            run_steps_twice: false,
-        })
-        .await
-        .unwrap();
+        let mut opts = Options::new(dir.path().into(), accounts);
+        opts.sim_step = cfg.step;
+        opts.rate_limit = cfg.rate_limit;
+        if let Some(ttl) = cfg.token_ttl {
+            opts.token_ttl = ttl;
+        }
+        let app = build(opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let tls = if cfg.tls {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let tls_cfg = ecsd::tls::server_config(dir.path(), None, None).unwrap();
+            Some((l, tls_cfg))
+        } else {
+            None
+        };
+        let tls_addr = tls.as_ref().map(|(l, _)| l.local_addr().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(serve(listener, app.clone(), async move {
+        tokio::spawn(serve(listener, tls, cfg.limits.clone(), app.clone(), async move {
             let _ = rx.await;
         }));
         Svc {
             base: format!("http://{addr}"),
             host: addr.to_string(),
-            http: reqwest::Client::new(),
+            tls_addr,
+            http: new_client(),
             ak: AK.into(),
             sk: SK.into(),
             project: PROJECT.into(),
@@ -107,7 +144,8 @@ impl Svc {
         Svc {
             base: base.to_string(),
             host: base.trim_start_matches("http://").to_string(),
-            http: reqwest::Client::new(),
+            tls_addr: None,
+            http: new_client(),
             ak: ak.into(),
             sk: sk.into(),
             project: project.into(),
@@ -122,6 +160,7 @@ impl Svc {
         Svc {
             base: self.base.clone(),
             host: self.host.clone(),
+            tls_addr: self.tls_addr,
             http: self.http.clone(),
             ak: "OTHERAK".into(),
             sk: "OTHERSK".into(),

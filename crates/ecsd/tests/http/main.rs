@@ -12,4 +12,5 @@ mod keypairs;
 mod process;
 mod reinstall;
 mod restart;
+mod security;
 mod servers;

@@ -14,7 +14,7 @@ pub fn start(data: &Path, env: &[(&str, &str)]) -> (Child, HashMap<String, Strin
 /// Like [`start`], with extra command-line arguments (`--sim-step-ms`, `--config`).
 pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Child, HashMap<String, String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsd"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--data-dir"])
         .arg(data)
         .args(args)
         .env("ECSD_SIM_STEP_MS", "250")

@@ -2,6 +2,7 @@
 
 mod admin;
 mod catalog;
+mod iam;
 mod jobs;
 mod keypairs;
 mod servers;
@@ -40,6 +41,9 @@ pub fn api() -> Router<App> {
         .route("/v1/{project_id}/vpcs/{vpc_id}", get(catalog::vpc))
         .route("/v1/{project_id}/subnets", get(catalog::subnets))
         .route("/v1/{project_id}/subnets/{subnet_id}", get(catalog::subnet))
+        // IAM
+        .route("/v3/auth/tokens", post(iam::issue_token))
+        .route("/v3/projects", get(iam::projects))
         // ecsd's own admin API
         .route("/ecsd-admin/v1/faults", get(admin::list).post(admin::create).delete(admin::clear))
         .route("/ecsd-admin/v1/faults/{id}", delete(admin::remove))

@@ -1,0 +1,123 @@
+//! The two IAM calls clients make of ecsd: `POST /v3/auth/tokens` (password → token) and
+//! `GET /v3/projects?name=<region>` (the SDKs' project lookup when given a region).
+
+use crate::context::App;
+use crate::http::json::{param, query_pairs};
+use crate::http::{ApiError, Caller};
+use crate::iam::iam_time;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use ecs_model::Error;
+use ecs_types::Code;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::SystemTime;
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    auth: Auth,
+}
+
+#[derive(Deserialize)]
+struct Auth {
+    identity: Identity,
+    scope: Option<Scope>,
+}
+
+#[derive(Deserialize)]
+struct Identity {
+    methods: Vec<String>,
+    password: Option<PasswordMethod>,
+}
+
+#[derive(Deserialize)]
+struct PasswordMethod {
+    user: PasswordUser,
+}
+
+#[derive(Deserialize)]
+struct PasswordUser {
+    name: String,
+    password: String,
+    domain: Option<Named>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Scope {
+    project: Option<ProjectRef>,
+}
+
+#[derive(Deserialize)]
+struct ProjectRef {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+fn bad(msg: &str) -> ApiError {
+    Error::new(Code::IamBadRequest, msg).into()
+}
+
+/// `POST /v3/auth/tokens` (password method): 201, the token in `X-Subject-Token`.
+pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+    let req: TokenRequest = serde_json::from_slice(&body).map_err(|e| bad(&format!("Invalid request body: {e}.")))?;
+    if !req.auth.identity.methods.iter().any(|m| m == "password") {
+        return Err(bad("Only the \"password\" identity method is supported."));
+    }
+    let pw = req.auth.identity.password.ok_or_else(|| bad("identity.password is required."))?;
+    let domain = pw.user.domain.and_then(|d| d.name);
+    let acc = app
+        .accounts
+        .by_password(&pw.user.name, &pw.user.password, domain.as_deref())
+        .ok_or_else(|| ApiError::from(Error::code(Code::IamUnauthorized)))?
+        .clone();
+    if let Some(p) = req.auth.scope.and_then(|s| s.project) {
+        let matches = p.id.as_deref().is_none_or(|id| id == acc.project_id)
+            && p.name.as_deref().is_none_or(|n| n == acc.project_name);
+        if !matches {
+            return Err(Error::new(Code::IamUnauthorized, "The user has no access to the requested project.").into());
+        }
+    }
+    let (token, claims) = app.tokens.mint(&acc.ak, &acc.user_id, &acc.project_id, SystemTime::now());
+    let domain = json!({"id": acc.domain_name, "name": acc.domain_name});
+    let body = json!({"token": {
+        "expires_at": iam_time(claims.expires),
+        "issued_at": iam_time(claims.issued),
+        "methods": ["password"],
+        "project": {"id": acc.project_id, "name": acc.project_name, "domain": domain},
+        "user": {"id": acc.user_id, "name": acc.user_name, "domain": domain, "password_expires_at": ""},
+        "roles": [{"id": "0", "name": "op_service"}],
+        "catalog": [],
+    }});
+    let mut resp = (StatusCode::CREATED, Json(body)).into_response();
+    let v = HeaderValue::from_str(&token).map_err(|e| Error::internal(e.to_string()))?;
+    resp.headers_mut().insert("x-subject-token", v);
+    Ok(resp)
+}
+
+/// `GET /v3/projects[?name=...]`: the caller's projects.
+pub async fn projects(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Json<Value> {
+    let q = query_pairs(q.as_deref());
+    let name = param(&q, "name");
+    let mut seen = std::collections::BTreeSet::new();
+    let projects: Vec<Value> = app
+        .accounts
+        .all()
+        .filter(|a| a.user_id == c.user_id && a.project_id == c.project_id)
+        .filter(|a| name.is_none_or(|n| n == a.project_name))
+        .filter(|a| seen.insert(a.project_id.clone()))
+        .map(|a| {
+            json!({"id": a.project_id, "name": a.project_name, "domain_id": a.domain_name, "description": "",
+                "enabled": true, "is_domain": false, "parent_id": a.domain_name,
+                "links": {"self": format!("/v3/projects/{}", a.project_id)}})
+        })
+        .collect();
+    Json(json!({"projects": projects, "links": {"self": "/v3/projects", "previous": null, "next": null}}))
+}
