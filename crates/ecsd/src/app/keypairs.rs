@@ -96,6 +96,8 @@ pub async fn list(
 
 /// Shows one key pair in Nova's detail form.
 pub async fn show(app: &App, caller: &Caller, name: &str) -> Result<KeypairDetail, Error> {
+    // A name no key pair can have is not looked up at all.
+    ecs_crypto::validate_keypair_name(name).map_err(|_| not_found(name))?;
     let k =
         app.ctx.store.keypair_get(&caller.project_id, name).await.map_err(internal)?.ok_or_else(|| not_found(name))?;
     Ok(KeypairDetail {
@@ -114,6 +116,7 @@ pub async fn show(app: &App, caller: &Caller, name: &str) -> Result<KeypairDetai
 
 /// Deletes a key pair.
 pub async fn delete(app: &App, caller: &Caller, name: &str) -> Result<(), Error> {
+    ecs_crypto::validate_keypair_name(name).map_err(|_| not_found(name))?;
     if app.ctx.store.keypair_delete(&caller.project_id, name).await.map_err(internal)? {
         Ok(())
     } else {

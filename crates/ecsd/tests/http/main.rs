@@ -7,6 +7,7 @@ mod client;
 mod concurrency;
 mod crash;
 mod faults;
+mod hygiene;
 mod jobs;
 mod keypairs;
 mod process;
