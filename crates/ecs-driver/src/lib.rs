@@ -5,6 +5,7 @@
 //! and succeeds instead of doing it twice: creating a disk that exists, deleting one that is
 //! gone, stopping a stopped VM are all successes.
 
+pub mod qemu;
 pub mod sim;
 
 use async_trait::async_trait;

@@ -1,9 +1,9 @@
 //! What each `ecsd` subcommand does.
 
 use crate::accounts::Accounts;
-use crate::config::{Cli, Command, FileConfig, ServeArgs};
+use crate::config::{Cli, Command, DriverKind, FileConfig, ImageCommand, ServeArgs};
 use crate::listener::Limits;
-use crate::server::{self, Options};
+use crate::server::{self, DriverChoice, Options};
 use std::io::Write;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Image(ImageCommand::BuildDemo(a)) => crate::images::build_demo(a).await,
+        Command::Image(ImageCommand::Import(a)) => crate::images::import(a).await,
     }
 }
 
@@ -23,7 +25,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let accounts = Accounts::load(&args.data_dir, &file, &args.region)?;
     let bootstrap = accounts.bootstrap().cloned().ok_or("no account configured")?;
+    let (driver, driver_line) = match args.driver {
+        DriverKind::Sim => (DriverChoice::Sim, format!("sim ({} ms per step)", args.sim_step_ms)),
+        DriverKind::Qemu => {
+            let accel: ecs_driver::qemu::Accel = args.accel.parse()?;
+            let info = tokio::task::spawn_blocking(move || ecs_driver::qemu::check_host_for(accel))
+                .await
+                .map_err(|e| e.to_string())??;
+            let cfg = ecs_driver::qemu::QemuConfig {
+                accel: info.accel,
+                stop_timeout: Duration::from_secs(args.qemu_stop_timeout_secs),
+            };
+            (DriverChoice::Qemu(cfg), format!("qemu, {} ({}; {})", info.accel, info.accel_reason, info.qemu_version))
+        }
+    };
     let app = server::build(Options {
+        driver,
         data_dir: args.data_dir.clone(),
         sim_step: Duration::from_millis(args.sim_step_ms),
         accounts,
@@ -51,7 +68,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let limits = Limits { max_connections: args.max_connections, ..Limits::default() };
     // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
     // take the service down.
-    let banner = banner(&endpoint, &tls_endpoint, &bootstrap, &args);
+    let banner = banner(&endpoint, &tls_endpoint, &driver_line, &bootstrap, &args);
     let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();
     server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
@@ -80,7 +97,7 @@ async fn shutdown_signal() {
 }
 
 /// What a client needs, printed at start-up.
-fn banner(endpoint: &str, tls_endpoint: &str, a: &crate::accounts::Account, args: &ServeArgs) -> String {
+fn banner(endpoint: &str, tls_endpoint: &str, driver: &str, a: &crate::accounts::Account, args: &ServeArgs) -> String {
     format!(
         "ecsd {version} serving the Huawei Cloud ECS API
   endpoint:   {endpoint}
@@ -89,7 +106,7 @@ fn banner(endpoint: &str, tls_endpoint: &str, a: &crate::accounts::Account, args
   user_id:    {user}
   ak:         {ak}
   sk:         {sk}
-  driver:     {driver:?} ({step} ms per step)
+  driver:     {driver}
   data dir:   {data}
 
 Python SDK:
@@ -102,8 +119,6 @@ Python SDK:
         user = a.user_id,
         ak = a.ak,
         sk = a.sk,
-        driver = args.driver,
-        step = args.sim_step_ms,
         data = args.data_dir.display(),
     )
 }

@@ -18,6 +18,61 @@ pub struct Cli {
 pub enum Command {
     /// Run the service.
     Serve(ServeArgs),
+    /// Manage the image catalog (for the QEMU driver).
+    #[command(subcommand)]
+    Image(ImageCommand),
+}
+
+/// `ecsd image ...`
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build a small bootable Linux image without Cloud-Init (kernel, busybox, dropbear SSH) from
+    /// Debian packages, and register it.
+    BuildDemo(BuildDemoArgs),
+    /// Register an existing qcow2 or raw disk image.
+    Import(ImportArgs),
+}
+
+/// `ecsd image build-demo`
+#[derive(Debug, Clone, Args)]
+pub struct BuildDemoArgs {
+    #[arg(long, env = "ECSD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Image name in the catalog.
+    #[arg(long, default_value = "ecsd demo (no Cloud-Init)")]
+    pub name: String,
+    /// Written into the guest's /etc/os-release (VARIANT_ID), to tell images apart.
+    #[arg(long, default_value = "one")]
+    pub variant: String,
+}
+
+/// `ecsd image import FILE`
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The qcow2 or raw image file.
+    pub file: PathBuf,
+    #[arg(long, env = "ECSD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[arg(long)]
+    pub name: String,
+    /// `Linux` or `Windows`.
+    #[arg(long, default_value = "Linux")]
+    pub os_type: String,
+    /// Distribution family, e.g. `Debian`, `Ubuntu`.
+    #[arg(long, default_value = "Other")]
+    pub platform: String,
+    /// e.g. `Debian GNU/Linux 12 64bit`.
+    #[arg(long)]
+    pub os_version: Option<String>,
+    /// The image runs Cloud-Init (then keys go through a NoCloud seed, not into the disk).
+    #[arg(long, default_value_t = false)]
+    pub cloud_init: bool,
+    /// Smallest system disk, in GiB (default: the image's virtual size, rounded up).
+    #[arg(long)]
+    pub min_disk: Option<i64>,
+    /// Use the file where it is instead of copying it into the data directory.
+    #[arg(long, default_value_t = false)]
+    pub in_place: bool,
 }
 
 /// The compute driver.
@@ -25,6 +80,8 @@ pub enum Command {
 pub enum DriverKind {
     /// Simulated servers and disks (state in the data directory).
     Sim,
+    /// Real virtual machines: QEMU processes with qcow2 system disks.
+    Qemu,
 }
 
 /// `ecsd serve` options; every one also reads an `ECSD_*` environment variable.
@@ -67,6 +124,12 @@ pub struct ServeArgs {
     /// Lifetime of IAM tokens, in seconds.
     #[arg(long, env = "ECSD_TOKEN_TTL_SECS", default_value_t = 86400)]
     pub token_ttl_secs: u64,
+    /// QEMU accelerator: `tcg`, `kvm`, or `auto` (KVM if a probe proves it works).
+    #[arg(long, env = "ECSD_QEMU_ACCEL", default_value = "auto")]
+    pub accel: String,
+    /// Seconds a graceful stop waits for the guest before QEMU is told to quit.
+    #[arg(long, env = "ECSD_QEMU_STOP_TIMEOUT_SECS", default_value_t = 30)]
+    pub qemu_stop_timeout_secs: u64,
 }
 
 /// The configuration file.

@@ -13,6 +13,7 @@ pub mod context;
 pub mod faults;
 pub mod http;
 pub mod iam;
+pub mod images;
 pub mod listener;
 pub mod sagas;
 pub mod server;

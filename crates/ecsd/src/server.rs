@@ -14,8 +14,16 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
+/// Which compute driver runs the servers.
+#[derive(Debug, Clone)]
+pub enum DriverChoice {
+    Sim,
+    Qemu(ecs_driver::qemu::QemuConfig),
+}
+
 /// How to build the service.
 pub struct Options {
+    pub driver: DriverChoice,
     pub data_dir: PathBuf,
     pub sim_step: Duration,
     pub accounts: Accounts,
@@ -33,6 +41,7 @@ impl Options {
     /// Defaults for an embedded service (tests): no rate limit, 24-hour tokens.
     pub fn new(data_dir: PathBuf, accounts: Accounts) -> Options {
         Options {
+            driver: DriverChoice::Sim,
             data_dir,
             sim_step: Duration::ZERO,
             accounts,
@@ -54,14 +63,24 @@ pub async fn build(opts: Options) -> Result<App, String> {
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(opts.data_dir.join("ecsd.db")).map_err(|e| format!("cannot open the database: {e}"))?,
     );
-    let driver: Arc<dyn ComputeDriver> =
-        Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?);
-    let now = ecs_model::timefmt::now_ms();
-    for img in ecs_model::image::builtin_images(now) {
-        if store.image_get(&img.id).await.map_err(|e| e.to_string())?.is_none() {
-            store.image_put(img).await.map_err(|e| e.to_string())?;
+    let driver: Arc<dyn ComputeDriver> = match &opts.driver {
+        DriverChoice::Sim => {
+            Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?)
+        }
+        DriverChoice::Qemu(cfg) => Arc::new(
+            ecs_driver::qemu::QemuDriver::new(opts.data_dir.join("qemu"), cfg.clone()).map_err(|e| e.to_string())?,
+        ),
+    };
+    // The built-in catalog is for the simulated driver: its images have no bytes to boot.
+    if matches!(opts.driver, DriverChoice::Sim) {
+        let now = ecs_model::timefmt::now_ms();
+        for img in ecs_model::image::builtin_images(now) {
+            if store.image_get(&img.id).await.map_err(|e| e.to_string())?.is_none() {
+                store.image_put(img).await.map_err(|e| e.to_string())?;
+            }
         }
     }
+    driver.reconcile().await.map_err(|e| format!("cannot take stock of the driver's VMs: {e}"))?;
     for p in opts.accounts.projects() {
         store.network_default(&p).await.map_err(|e| e.to_string())?;
     }
@@ -97,6 +116,45 @@ impl ecs_saga::SagaLog for StoreLog {
     }
 }
 
+/// After a restart: a server recorded as running whose VM is not (it died while ecsd was
+/// away) is shown as stopped, so that the API never claims a VM that does not exist. Servers in
+/// the middle of an operation are left to their saga.
+pub async fn repair_power_states(app: &App) -> Result<usize, String> {
+    use ecs_driver::Power;
+    use ecs_model::state::VmState;
+    let mut repaired = 0;
+    for project in app.accounts.projects() {
+        let mut page = 1;
+        loop {
+            let f = ecs_store::ServerFilter { limit: 1000, page, ..Default::default() };
+            let rows = app.ctx.store.server_list(&project, &f).await.map_err(|e| e.to_string())?;
+            for row in &rows.servers {
+                let s = &row.server;
+                if s.task_state.is_some() || s.vm_state != VmState::Active {
+                    continue;
+                }
+                if app.ctx.driver.vm_power(&s.id).await.map_err(|e| e.to_string())? != Power::Running {
+                    tracing::warn!(server = %s.id, "its VM is not running; marking it SHUTOFF");
+                    app.ctx
+                        .update_server(&project, &s.id, |s| {
+                            if s.task_state.is_none() && s.vm_state == VmState::Active {
+                                s.vm_state = VmState::Stopped;
+                            }
+                        })
+                        .await
+                        .map_err(|e| e.message)?;
+                    repaired += 1;
+                }
+            }
+            if rows.servers.len() < 1000 {
+                break;
+            }
+            page += 1;
+        }
+    }
+    Ok(repaired)
+}
+
 /// Resumes unfinished sagas, then serves HTTP on `listener` (and HTTPS on `tls`) until
 /// `shutdown` resolves.
 pub async fn serve(
@@ -106,6 +164,11 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    match repair_power_states(&app).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(servers = n, "servers whose VM died while ecsd was stopped are now SHUTOFF"),
+        Err(e) => tracing::error!(error = %e, "could not check the servers' power states"),
+    }
     match app.executor.recover().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(sagas = n, "resumed unfinished operations"),

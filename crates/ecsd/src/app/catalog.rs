@@ -11,20 +11,24 @@ use ecs_types::image::{ImageInfo, ImageList, PageInfo};
 use ecs_types::network::{SubnetEnvelope, SubnetList, VpcEnvelope, VpcList};
 use ecs_types::Code;
 
-/// Images the caller may see: public ones and its project's private ones.
+/// Whether the caller may use an image: public or its project's, and bootable by the driver
+/// (a real driver needs the image's bytes; the built-in catalog has none).
+fn usable(app: &App, caller: &Caller, i: &Image) -> bool {
+    let owned = i.owner.is_none() || i.owner.as_deref() == Some(caller.project_id.as_str());
+    owned && (app.ctx.driver.name() == "sim" || i.file.is_some())
+}
+
+/// Images the caller may see.
 pub async fn visible_images(app: &App, caller: &Caller) -> Result<Vec<Image>, Error> {
     let all = app.ctx.store.image_list().await.map_err(internal)?;
-    Ok(all
-        .into_iter()
-        .filter(|i| i.owner.is_none() || i.owner.as_deref() == Some(caller.project_id.as_str()))
-        .collect())
+    Ok(all.into_iter().filter(|i| usable(app, caller, i)).collect())
 }
 
 /// An image the caller may use, or `Ecs.0031`.
 pub async fn image_for(app: &App, caller: &Caller, id: &str) -> Result<Image, Error> {
     let img = app.ctx.store.image_get(id).await.map_err(internal)?;
     match img {
-        Some(i) if i.owner.is_none() || i.owner.as_deref() == Some(caller.project_id.as_str()) => {
+        Some(i) if usable(app, caller, &i) => {
             if i.status != "active" {
                 return Err(Error::new(Code::Ecs0032, format!("The image [{id}] is not in Active state.")));
             }

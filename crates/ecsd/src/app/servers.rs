@@ -221,7 +221,17 @@ pub fn image_metadata(m: &mut BTreeMap<String, String>, image: &ecs_model::image
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
 pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope, Error> {
     let row = server_of(app, &caller.project_id, id).await?;
-    Ok(ServerEnvelope { server: views::server_detail(&row) })
+    Ok(ServerEnvelope { server: detail_with_access(app, &row).await })
+}
+
+/// The server detail, with how to reach the VM (`ecsd.access` in its metadata) when the
+/// driver offers a way, e.g. `ssh -p 40022 root@127.0.0.1`.
+async fn detail_with_access(app: &App, row: &ecs_store::ServerRow) -> ecs_types::server::ServerDetail {
+    let mut d = views::server_detail(row);
+    if let Some(access) = app.ctx.driver.vm_access(&row.server.id).await {
+        d.metadata.insert("ecsd.access".into(), access);
+    }
+    d
 }
 
 /// `GET /v1/{project_id}/cloudservers/detail`.
@@ -255,7 +265,11 @@ pub async fn list(app: &App, caller: &Caller, q: &[(String, String)]) -> Result<
         marker: opt("marker"),
     };
     let page = app.ctx.store.server_list(&caller.project_id, &filter).await.map_err(internal)?;
-    Ok(ServerList { count: page.count, servers: page.servers.iter().map(views::server_detail).collect() })
+    let mut servers = Vec::with_capacity(page.servers.len());
+    for row in &page.servers {
+        servers.push(detail_with_access(app, row).await);
+    }
+    Ok(ServerList { count: page.count, servers })
 }
 
 /// `PUT /v1/{project_id}/cloudservers/{server_id}`: name, description, hostname.

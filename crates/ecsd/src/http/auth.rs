@@ -60,14 +60,12 @@ pub fn rate_limiter(per_second: std::num::NonZeroU32) -> Arc<RateLimiter> {
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The account a request authenticates as: an AK/SK signature, or an `X-Auth-Token`.
-fn identify(app: &App, parts: &axum::http::request::Parts, body: &[u8], rid: &str) -> Result<Account, Response> {
+/// The error is the 401 message.
+fn identify(app: &App, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Account, &'static str> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(value) = header("authorization") {
-        let auth = ecs_auth::parse_authorization(value).map_err(|e| unauthorized(e.message(), rid))?;
-        let account = app
-            .accounts
-            .get(&auth.access)
-            .ok_or_else(|| unauthorized(ecs_auth::AuthError::UnknownAccessKey.message(), rid))?;
+        let auth = ecs_auth::parse_authorization(value).map_err(|e| e.message())?;
+        let account = app.accounts.get(&auth.access).ok_or(ecs_auth::AuthError::UnknownAccessKey.message())?;
         let signed = ecs_auth::RequestParts {
             method: parts.method.as_str(),
             path: parts.uri.path(),
@@ -77,19 +75,19 @@ fn identify(app: &App, parts: &axum::http::request::Parts, body: &[u8], rid: &st
         };
         if let Err(e) = ecs_auth::verify(&signed, &auth, &account.sk, SystemTime::now()) {
             tracing::info!(ak = %auth.access, reason = %e, "signature rejected");
-            return Err(unauthorized(e.message(), rid));
+            return Err(e.message());
         }
         return Ok(account.clone());
     }
     if let Some(token) = header("x-auth-token") {
-        let claims = app.tokens.verify(token, SystemTime::now()).map_err(|e| unauthorized(e.message(), rid))?;
+        let claims = app.tokens.verify(token, SystemTime::now()).map_err(|e| e.message())?;
         // The account must still exist, with the same user and project.
         return match app.accounts.get(&claims.ak) {
             Some(a) if a.user_id == claims.user_id && a.project_id == claims.project_id => Ok(a.clone()),
-            _ => Err(unauthorized(crate::iam::TokenError::Malformed.message(), rid)),
+            _ => Err(crate::iam::TokenError::Malformed.message()),
         };
     }
-    Err(unauthorized("Incorrect IAM authentication information: Authorization not found, x-auth-token not found", rid))
+    Err("Incorrect IAM authentication information: Authorization not found, x-auth-token not found")
 }
 
 /// Verifies the caller, applies its rate limit, checks the project, and hands the request on
@@ -111,13 +109,16 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
             .into_response()
         }
     };
-    // Password authentication carries its credential in the body; it is the one unsigned call.
-    if parts.method == axum::http::Method::POST && parts.uri.path().trim_end_matches('/') == "/v3/auth/tokens" {
+    // Password authentication carries its credential in the body; it is unsigned, and so is the
+    // API's own description.
+    if (parts.method == axum::http::Method::POST && parts.uri.path().trim_end_matches('/') == "/v3/auth/tokens")
+        || (parts.method == axum::http::Method::GET && parts.uri.path() == "/openapi.json")
+    {
         return next.run(Request::from_parts(parts, Body::from(bytes))).await;
     }
-    let account = match identify(&app, &parts, &bytes, &rid) {
+    let account = match identify(&app, &parts, &bytes) {
         Ok(a) => a,
-        Err(resp) => return resp,
+        Err(message) => return unauthorized(message, &rid),
     };
     if let Some(limiter) = &app.limiter {
         if limiter.check_key(&account.ak).is_err() {

@@ -1,0 +1,291 @@
+//! One VM: its files, its QEMU command line, starting it and stopping it.
+//!
+//! QEMU runs daemonized (`-daemonize -pidfile`), so guests outlive the control plane and a
+//! restarted ecsd finds them again by pid file and QMP socket. `-no-reboot` plus `panic=-1`
+//! on the demo kernel line make a crashed guest end its QEMU rather than spin a core forever;
+//! the price is that a reboot from inside the guest stops the VM (the control plane sees
+//! it stopped and can start it again).
+
+use super::host::Accel;
+use super::image::{write_atomic, BootInfo, DiskBus};
+use super::process::{self, tool};
+use super::qmp::Qmp;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What the driver remembers about a VM (`vm.json`). The port is kept across stops and driver
+/// restarts, so the SSH address shown to users stays the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmRecord {
+    pub server_id: String,
+    pub boot_disk: String,
+    /// Host loopback port forwarded to the guest's SSH port.
+    pub port: u16,
+    pub vcpus: i64,
+    pub ram_mb: i64,
+}
+
+/// The files of one VM under `vms/<server_id>/`.
+#[derive(Debug, Clone)]
+pub(crate) struct VmPaths {
+    pub dir: PathBuf,
+    pub record: PathBuf,
+    pub pidfile: PathBuf,
+    pub qmp: PathBuf,
+    pub serial: PathBuf,
+    pub log: PathBuf,
+}
+
+impl VmPaths {
+    pub fn new(vms: &Path, server_id: &str) -> VmPaths {
+        let dir = vms.join(server_id);
+        VmPaths {
+            record: dir.join("vm.json"),
+            pidfile: dir.join("qemu.pid"),
+            qmp: dir.join("qmp.sock"),
+            serial: dir.join("serial.log"),
+            log: dir.join("qemu.log"),
+            dir,
+        }
+    }
+
+    pub fn load(&self) -> Result<Option<VmRecord>, String> {
+        match std::fs::read(&self.record) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| format!("VM record {} is corrupt: {e}", self.record.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", self.record.display())),
+        }
+    }
+
+    pub fn store(&self, rec: &VmRecord) -> Result<(), String> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
+        write_atomic(&self.record, &serde_json::to_vec_pretty(rec).map_err(|e| e.to_string())?)
+    }
+
+    /// The QEMU pid, if our QEMU for this VM is alive (the QMP socket path on its command
+    /// line tells it from an unrelated process that reused the pid).
+    pub fn pid(&self) -> Option<i32> {
+        process::live_pid(&self.pidfile, &self.qmp)
+    }
+
+    /// Forgets a QEMU that is gone.
+    pub fn clear_runtime(&self) -> Result<(), String> {
+        process::remove_file_quiet(&self.pidfile)?;
+        process::remove_file_quiet(&self.qmp)
+    }
+}
+
+/// Everything a QEMU command line is made of.
+pub(crate) struct Launch<'a> {
+    pub paths: &'a VmPaths,
+    pub rec: &'a VmRecord,
+    pub disk: &'a Path,
+    pub boot: &'a BootInfo,
+    pub seed: Option<&'a Path>,
+    pub accel: Accel,
+}
+
+/// QEMU's option syntax doubles commas inside values.
+fn esc(p: &Path) -> String {
+    p.to_string_lossy().replace(',', ",,")
+}
+
+/// A stable locally administered MAC per server (the guest sees the same NIC every boot).
+fn mac_for(server_id: &str) -> String {
+    // FNV-1a: tiny, stable across Rust versions (unlike the std hasher).
+    let mut h: u32 = 0x811c_9dc5;
+    for b in server_id.bytes() {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    format!("52:54:00:{:02x}:{:02x}:{:02x}", (h >> 16) as u8, (h >> 8) as u8, h as u8)
+}
+
+/// The QEMU arguments for a VM.
+pub(crate) fn qemu_args(l: &Launch<'_>) -> Vec<String> {
+    let p = l.paths;
+    let mut a: Vec<String> = Vec::new();
+    let mut add = |xs: &[&str]| a.extend(xs.iter().map(|s| s.to_string()));
+    add(&["-name", &format!("ecsd-{}", l.rec.server_id)]);
+    add(&["-machine", "q35"]);
+    add(&l.accel.qemu_args());
+    add(&["-smp", &l.rec.vcpus.max(1).to_string(), "-m", &format!("{}M", l.rec.ram_mb.max(64))]);
+    add(&["-nodefaults", "-display", "none", "-no-reboot"]);
+    add(&["-daemonize", "-pidfile", &p.pidfile.to_string_lossy()]);
+    add(&["-qmp", &format!("unix:{},server=on,wait=off", esc(&p.qmp))]);
+    add(&["-D", &p.log.to_string_lossy()]);
+    // The serial console goes to a file, appended across boots: what a person reads first
+    // when a guest does not come up.
+    add(&["-chardev", &format!("file,id=serial0,path={},append=on", esc(&p.serial)), "-serial", "chardev:serial0"]);
+    add(&["-drive", &format!("file={},if=none,id=disk0,format=qcow2,cache=writeback,discard=unmap", esc(l.disk))]);
+    match l.boot.bus() {
+        DiskBus::Virtio => add(&["-device", "virtio-blk-pci,drive=disk0,bootindex=1"]),
+        DiskBus::Nvme => {
+            // NVMe needs a serial number (at most 20 characters).
+            let serial: String = l.rec.boot_disk.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
+            add(&["-device", &format!("nvme,drive=disk0,serial={serial},bootindex=1")])
+        }
+    }
+    if let Some(seed) = l.seed {
+        add(&["-drive", &format!("file={},if=ide,media=cdrom,format=raw,readonly=on", esc(seed))]);
+    }
+    if let Some(kernel) = &l.boot.kernel {
+        add(&["-kernel", &kernel.to_string_lossy()]);
+        if let Some(initrd) = &l.boot.initrd {
+            add(&["-initrd", &initrd.to_string_lossy()]);
+        }
+        if let Some(append) = &l.boot.append {
+            add(&["-append", append]);
+        }
+    }
+    add(&["-netdev", &format!("user,id=net0,hostfwd=tcp:127.0.0.1:{}-:22", l.rec.port)]);
+    add(&["-device", &format!("virtio-net-pci,netdev=net0,mac={}", mac_for(&l.rec.server_id))]);
+    add(&["-device", "virtio-rng-pci"]);
+    a
+}
+
+/// Starts QEMU; returns its pid once it runs. QEMU's launcher process exits when the daemon is
+/// set up (or failed), so its exit status and stderr tell whether the start worked.
+pub(crate) async fn launch(l: &Launch<'_>) -> Result<i32, String> {
+    process::check_socket_path(&l.paths.qmp)?;
+    l.paths.clear_runtime()?;
+    let out =
+        process::output(tool("qemu-system-x86_64").args(qemu_args(l)), "start the VM", Duration::from_secs(60)).await?;
+    if !out.status.success() {
+        return Err(format!("QEMU did not start ({}): {}", out.status, process::tail(&out.stderr)));
+    }
+    // The pid file is written before the launcher exits.
+    match process::read_pid_file(&l.paths.pidfile) {
+        Some(pid) if process::pid_alive(pid) => Ok(pid),
+        _ => Err(format!(
+            "QEMU exited right after starting; its console said: {}",
+            process::tail(&std::fs::read(&l.paths.serial).unwrap_or_default())
+        )),
+    }
+}
+
+/// What a VM's QEMU is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Liveness {
+    /// No QEMU.
+    Gone,
+    /// QEMU runs the guest (or runs and QMP is busy: we trust the process).
+    Running(i32),
+    /// QEMU is alive but the guest is not running (paused after an error, and so on).
+    Halted(i32, String),
+}
+
+/// Process liveness, then QMP `query-status`.
+pub(crate) async fn liveness(paths: &VmPaths) -> Liveness {
+    let Some(pid) = paths.pid() else { return Liveness::Gone };
+    let status = async {
+        let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(3)).await?;
+        qmp.execute("query-status", None).await
+    }
+    .await;
+    match status {
+        Ok(v) => match v["status"].as_str() {
+            Some("running") | None => Liveness::Running(pid),
+            Some(other) => Liveness::Halted(pid, other.to_string()),
+        },
+        Err(e) => {
+            // QMP serves one client at a time; a busy or slow socket is not a dead VM.
+            tracing::debug!(pid, error = %e, "QMP did not answer query-status; trusting the live process");
+            if process::pid_alive(pid) {
+                Liveness::Running(pid)
+            } else {
+                Liveness::Gone
+            }
+        }
+    }
+}
+
+/// Stops a VM's QEMU: `system_powerdown` and up to `grace` for the guest to power off (unless
+/// `force`), then `quit`, then SIGKILL.
+pub(crate) async fn shutdown(paths: &VmPaths, force: bool, grace: Duration) -> Result<(), String> {
+    let Some(pid) = paths.pid() else { return paths.clear_runtime() };
+    if !force {
+        let asked = async {
+            let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(5)).await?;
+            qmp.execute("system_powerdown", None).await
+        }
+        .await;
+        match asked {
+            Ok(_) if process::wait_gone(pid, grace).await => return paths.clear_runtime(),
+            Ok(_) => tracing::warn!(pid, "guest did not power off within {} s; quitting QEMU", grace.as_secs()),
+            Err(e) => tracing::warn!(pid, error = %e, "cannot ask the guest to power off; quitting QEMU"),
+        }
+    }
+    let quit = async {
+        let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(5)).await?;
+        qmp.quit().await
+    }
+    .await;
+    if quit.is_ok() && process::wait_gone(pid, Duration::from_secs(5)).await {
+        return paths.clear_runtime();
+    }
+    process::signal(pid, libc::SIGKILL);
+    if process::wait_gone(pid, Duration::from_secs(10)).await {
+        return paths.clear_runtime();
+    }
+    Err(format!("QEMU (pid {pid}) does not stop, even after SIGKILL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_has_what_the_guest_needs() {
+        let paths = VmPaths::new(Path::new("/state/vms"), "s1");
+        let rec = VmRecord { server_id: "s1".into(), boot_disk: "disk-0001".into(), port: 2222, vcpus: 2, ram_mb: 256 };
+        let boot = BootInfo {
+            kernel: Some("/img/vmlinuz".into()),
+            append: Some("console=ttyS0 root=/dev/nvme0n1".into()),
+            disk_bus: Some(DiskBus::Nvme),
+            ..Default::default()
+        };
+        let l = Launch {
+            paths: &paths,
+            rec: &rec,
+            disk: Path::new("/state/disks/disk-0001.qcow2"),
+            boot: &boot,
+            seed: None,
+            accel: Accel::Tcg,
+        };
+        let args = qemu_args(&l).join(" ");
+        for part in [
+            "-accel tcg -cpu max",
+            "-smp 2 -m 256M",
+            "-no-reboot",
+            "-daemonize -pidfile /state/vms/s1/qemu.pid",
+            "-qmp unix:/state/vms/s1/qmp.sock,server=on,wait=off",
+            "file=/state/disks/disk-0001.qcow2,if=none,id=disk0,format=qcow2",
+            "nvme,drive=disk0,serial=disk0001,bootindex=1",
+            "-kernel /img/vmlinuz",
+            "-append console=ttyS0 root=/dev/nvme0n1",
+            "hostfwd=tcp:127.0.0.1:2222-:22",
+        ] {
+            assert!(args.contains(part), "missing {part:?} in {args}");
+        }
+        assert!(!args.contains("cdrom"));
+
+        let plain = BootInfo::default();
+        let seed = PathBuf::from("/state/disks/d,1.seed.iso");
+        let l = Launch { boot: &plain, seed: Some(&seed), accel: Accel::Kvm, ..l };
+        let args = qemu_args(&l).join(" ");
+        assert!(args.contains("virtio-blk-pci,drive=disk0"));
+        assert!(args.contains("file=/state/disks/d,,1.seed.iso,if=ide,media=cdrom"));
+        assert!(args.contains("-accel kvm -cpu host"));
+        assert!(!args.contains("-kernel"));
+    }
+
+    #[test]
+    fn macs_are_stable_and_local() {
+        assert_eq!(mac_for("s1"), mac_for("s1"));
+        assert_ne!(mac_for("s1"), mac_for("s2"));
+        assert!(mac_for("s1").starts_with("52:54:00:"));
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The real-VM suite: QEMU guests booted from a demo image built from Debian packages, driven
+# through the official Python SDK. Skipped (and said so) where QEMU is not installed, unless
+# ECSD_QEMU_TESTS=1, which makes a missing QEMU a failure.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+venv="${ECSD_SDK_VENV:-$repo/.venv-sdk}"
+
+if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v ssh >/dev/null 2>&1; then
+    if [ "${ECSD_QEMU_TESTS:-}" = 1 ]; then
+        echo "QEMU or ssh is missing: run scripts/install-qemu" >&2
+        exit 1
+    fi
+    echo "SKIPPED: the QEMU suite (qemu-system-x86_64 or ssh not installed; scripts/install-qemu installs them)"
+    exit 0
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$repo/tests/sdk/requirements.txt"
+if [ -z "${ECSD_BIN:-}" ]; then
+    (cd "$repo" && cargo build -p ecsd)
+fi
+cd "$repo"
+"$venv/bin/python" -m pytest -q -s -p no:cacheprovider tests/qemu "$@"

@@ -1,0 +1,181 @@
+"""Real virtual machines: create with key A, reinstall with key B, change OS, all through the official SDK."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+AK = "ECSDQEMUTESTAK000001"
+SK = "ecsdQemuTestSecretKey0000000000000000001"
+PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+WORK = Path(tempfile.mkdtemp(prefix="ecsd-qemu-"))
+os.environ["HOME"] = str(WORK / "home")
+os.makedirs(os.environ["HOME"], exist_ok=True)
+
+from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: E402
+import huaweicloudsdkecs.v2 as ecs  # noqa: E402
+import huaweicloudsdkims.v2 as ims  # noqa: E402
+import huaweicloudsdkvpc.v2 as vpc  # noqa: E402
+
+TIMINGS = {}
+
+
+def ecsd_bin() -> str:
+    return os.environ.get("ECSD_BIN", str(REPO / "target" / "debug" / "ecsd"))
+
+
+def run(*args, **kw):
+    return subprocess.run(list(args), check=True, capture_output=True, text=True, **kw)
+
+
+@pytest.fixture(scope="module")
+def service():
+    data = WORK / "data"
+    for variant in ("one", "two"):
+        t = time.monotonic()
+        out = run(ecsd_bin(), "image", "build-demo", "--data-dir", str(data), "--variant", variant,
+                  "--name", f"ecsd demo {variant} (no Cloud-Init)")
+        TIMINGS[f"build demo image {variant}"] = time.monotonic() - t
+        print(out.stdout.strip())
+    env = dict(os.environ, HUAWEICLOUD_SDK_AK=AK, HUAWEICLOUD_SDK_SK=SK, HUAWEICLOUD_SDK_PROJECT_ID=PROJECT_ID,
+               ECSD_QEMU_ACCEL=os.environ.get("ECSD_QEMU_ACCEL", "auto"))
+    log = open(WORK / "ecsd.log", "wb")
+    proc = subprocess.Popen([ecsd_bin(), "serve", "--driver", "qemu", "--listen", "127.0.0.1:0", "--listen-tls", "off",
+                             "--data-dir", str(data), "--qemu-stop-timeout-secs", "20"],
+                            stdout=subprocess.PIPE, stderr=log, env=env, text=True, bufsize=1)
+    endpoint, banner = None, []
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        banner.append(line.rstrip())
+        m = re.match(r"^\s+endpoint:\s+(http://\S+)", line)
+        if m:
+            endpoint = m.group(1)
+        if line.strip().startswith("data dir:") or time.monotonic() > deadline:
+            break
+    assert endpoint, "\n".join(banner) + (WORK / "ecsd.log").read_text()
+    print("\n".join(banner))
+    import threading
+    threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+    creds = BasicCredentials(AK, SK, PROJECT_ID)
+    clients = (
+        ecs.EcsClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
+        ims.ImsClient.new_builder().with_credentials(BasicCredentials(AK, SK)).with_endpoints([endpoint]).build(),
+        vpc.VpcClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
+    )
+    yield clients
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    # The VMs belong to the test: stop any left by a failure.
+    subprocess.run(["pkill", "-f", str(data / "qemu")], check=False)
+    print("\nTIMINGS " + ", ".join(f"{k}: {v:.1f} s" for k, v in TIMINGS.items()))
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+def wait_job(client, job_id, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.show_job(ecs.ShowJobRequest(job_id=job_id))
+        if job.status in ("SUCCESS", "FAIL"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def keypair(client, name):
+    kp = client.nova_create_keypair(ecs.NovaCreateKeypairRequest(
+        body=ecs.NovaCreateKeypairRequestBody(keypair=ecs.NovaCreateKeypairOption(name=name)))).keypair
+    path = WORK / f"{name}.key"
+    path.write_text(kp.private_key)
+    path.chmod(0o600)
+    return kp, path
+
+
+def ssh(port, key, command, timeout=120):
+    """Runs a command over SSH, retrying until the guest's SSH server answers; returns the
+    completed process of the last attempt."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = subprocess.run(["ssh", "-i", str(key), "-p", str(port), "-o", "StrictHostKeyChecking=no",
+                            "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+                            "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@127.0.0.1", command],
+                           capture_output=True, text=True, timeout=60)
+        refused = "Permission denied" in p.stderr
+        if p.returncode == 0 or refused or time.monotonic() > deadline:
+            return p
+        time.sleep(1)
+
+
+def ssh_port(client, server_id):
+    s = client.show_server(ecs.ShowServerRequest(server_id=server_id)).server
+    access = s.metadata.get("ecsd.access", "")
+    m = re.search(r"-p (\d+)", access)
+    assert m, f"no SSH access in the server metadata: {s.metadata}"
+    return int(m.group(1))
+
+
+def test_reinstall_and_change_os_of_a_real_vm(service):
+    client, ims_client, vpc_client = service
+    images = {i.name: i.id for i in ims_client.list_images(ims.ListImagesRequest()).images}
+    one, two = images["ecsd demo one (no Cloud-Init)"], images["ecsd demo two (no Cloud-Init)"]
+    v = vpc_client.list_vpcs(vpc.ListVpcsRequest()).vpcs[0]
+    sn = vpc_client.list_subnets(vpc.ListSubnetsRequest()).subnets[0]
+    key_a, path_a = keypair(client, "key-a")
+    key_b, path_b = keypair(client, "key-b")
+
+    t = time.monotonic()
+    created = client.create_post_paid_servers(ecs.CreatePostPaidServersRequest(body=ecs.CreatePostPaidServersRequestBody(
+        server=ecs.PostPaidServer(name="vm", image_ref=one, flavor_ref="s6.small.1", vpcid=v.id,
+                                  nics=[ecs.PostPaidServerNic(subnet_id=sn.id)],
+                                  root_volume=ecs.PostPaidServerRootVolume(volumetype="SSD"), key_name="key-a"))))
+    assert wait_job(client, created.job_id).status == "SUCCESS"
+    sid = created.server_ids[0]
+    port = ssh_port(client, sid)
+    p = ssh(port, path_a, "echo hello > /root/marker && cat /etc/os-release")
+    TIMINGS["create to SSH-ready"] = time.monotonic() - t
+    assert p.returncode == 0, p.stderr
+    assert "VARIANT_ID=one" in p.stdout
+
+    t = time.monotonic()
+    job = client.reinstall_server_without_cloud_init(ecs.ReinstallServerWithoutCloudInitRequest(
+        server_id=sid, body=ecs.ReinstallServerWithoutCloudInitRequestBody(
+            os_reinstall=ecs.ReinstallServerWithoutCloudInitOption(keyname="key-b", userid=key_b.user_id,
+                                                                   mode="withStopServer"))))
+    done = wait_job(client, job.job_id)
+    TIMINGS["reinstall job"] = time.monotonic() - t
+    assert done.status == "SUCCESS", done
+    port = ssh_port(client, sid)
+    p = ssh(port, path_b, "ls /root/marker 2>/dev/null; cat /etc/os-release")
+    TIMINGS["reinstall request to SSH-ready"] = time.monotonic() - t
+    assert p.returncode == 0, p.stderr
+    assert "/root/marker" not in p.stdout, "the old disk's files are gone"
+    refused = ssh(port, path_a, "true", timeout=10)
+    assert refused.returncode != 0 and "Permission denied" in refused.stderr, "key A no longer logs in"
+
+    t = time.monotonic()
+    job = client.change_server_os_without_cloud_init(ecs.ChangeServerOsWithoutCloudInitRequest(
+        server_id=sid, body=ecs.ChangeServerOsWithoutCloudInitRequestBody(
+            os_change=ecs.ChangeServerOsWithoutCloudInitOption(keyname="key-a", userid=key_a.user_id, imageid=two,
+                                                               mode="withStopServer"))))
+    done = wait_job(client, job.job_id)
+    assert done.status == "SUCCESS", done
+    p = ssh(ssh_port(client, sid), path_a, "cat /etc/os-release")
+    TIMINGS["change OS request to SSH-ready"] = time.monotonic() - t
+    assert p.returncode == 0, p.stderr
+    assert "VARIANT_ID=two" in p.stdout
+    s = client.show_server(ecs.ShowServerRequest(server_id=sid)).server
+    assert s.image.id == two and s.status == "ACTIVE"
+
+    job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(
+        servers=[ecs.ServerId(id=sid)])))
+    assert wait_job(client, job.job_id).status == "SUCCESS"
