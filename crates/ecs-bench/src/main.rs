@@ -1,0 +1,319 @@
+//! `ecs-bench`: starts ecsd, fills its store through the API and measures it with a closed-loop,
+//! signed load generator; prints each figure next to its target.
+
+mod conn;
+mod cpu;
+mod ecsd_process;
+mod histogram;
+mod load;
+mod machine;
+mod populate;
+mod report;
+mod scenarios;
+mod signer;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+use ecsd_process::{EcsdProcess, Launch};
+use load::Limits;
+use populate::{Dataset, Fill, PER_PROJECT};
+use report::Report;
+use scenarios::{Bench, Credential, Settings};
+use signer::Signer;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The scenarios, in the order `all` runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    All,
+    GetJob,
+    GetServer,
+    ListServers,
+    ReinstallAccept,
+    ReinstallE2e,
+    #[value(name = "get-job-1m")]
+    GetJob1m,
+    Startup,
+}
+
+/// Benchmark ecsd: throughput, latency percentiles and memory per scenario.
+#[derive(Debug, Parser)]
+#[command(name = "ecs-bench", version, about)]
+struct Args {
+    /// Scenario to run (repeatable); `all` runs every one in order.
+    #[arg(long, value_enum, default_values_t = [Scenario::All])]
+    scenario: Vec<Scenario>,
+    /// The ecsd binary (default: `ecsd` next to this program).
+    #[arg(long)]
+    ecsd: Option<PathBuf>,
+    /// Seconds each measured phase runs.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Most requests one phase sends.
+    #[arg(long, default_value_t = 5_000_000)]
+    max_requests: u64,
+    /// Concurrent keep-alive connections of the load generator.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Servers in the store for list-servers (and the memory figure).
+    #[arg(long, default_value_t = 100_000)]
+    servers: usize,
+    /// Jobs in the store for get-job-1m and startup (made by batch stop/start over 1000 servers).
+    #[arg(long, default_value_t = 1_000_000)]
+    jobs: u64,
+    /// Servers of the small dataset (~1k jobs) the GET scenarios run on first.
+    #[arg(long, default_value_t = 1000)]
+    small_servers: usize,
+    /// Servers the reinstall scenarios spread their requests over (at least).
+    #[arg(long, default_value_t = 20_000)]
+    reinstall_servers: usize,
+    /// Reinstalls reinstall-e2e keeps in flight.
+    #[arg(long, default_value_t = 1024)]
+    in_flight: usize,
+    /// Milliseconds between polls of one in-flight job.
+    #[arg(long, default_value_t = 100)]
+    poll_ms: u64,
+    /// Create requests (100 servers each) in flight while populating.
+    #[arg(long, default_value_t = 8)]
+    populate_concurrency: usize,
+    /// Batch stop/start lanes (1000 servers each) while making jobs.
+    #[arg(long, default_value_t = 8)]
+    job_lanes: usize,
+    /// How reinstalls set the new OS's credential.
+    #[arg(long, value_enum, default_value_t = Credential::Password)]
+    credential: Credential,
+    /// Threads of the load generator's runtime.
+    #[arg(long, default_value_t = 2)]
+    client_threads: usize,
+    /// Keep ecsd's data here instead of a temporary directory (must not hold another run's data).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Every scenario for about a second on small datasets; exits non-zero if a request failed.
+    #[arg(long)]
+    smoke: bool,
+}
+
+impl Args {
+    fn settings(&self) -> Settings {
+        let fill = Fill {
+            concurrency: self.populate_concurrency.max(1),
+            poll: Duration::from_millis(50),
+            job_timeout: Duration::from_secs(600),
+        };
+        let mut s = Settings {
+            limits: Limits {
+                duration: Duration::from_secs_f64(self.duration.max(0.1)),
+                max_requests: self.max_requests,
+            },
+            connections: self.connections.max(1),
+            small_servers: self.small_servers.max(1),
+            servers: self.servers,
+            jobs: self.jobs,
+            reinstall_servers: self.reinstall_servers,
+            in_flight: self.in_flight.max(1),
+            poll: Duration::from_millis(self.poll_ms.max(1)),
+            fill,
+            job_lanes: self.job_lanes.max(1),
+            credential: self.credential,
+        };
+        if self.smoke {
+            // Small enough for CI (seconds per scenario), large enough that every code path runs:
+            // creates of 100, a batch action of 1000 servers, reinstalls reusing servers.
+            s.limits.duration = Duration::from_secs(1);
+            s.connections = s.connections.min(16);
+            s.small_servers = 200;
+            s.servers = 1000;
+            s.jobs = 3000;
+            s.reinstall_servers = 200;
+            s.in_flight = 64;
+            s.job_lanes = 1;
+        }
+        s
+    }
+
+    fn wants(&self, sc: Scenario) -> bool {
+        self.scenario.contains(&Scenario::All) || self.scenario.contains(&sc)
+    }
+}
+
+/// `ecsd` next to this program (both are built into the same target directory).
+fn default_ecsd() -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("ecsd")))
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("target/release/ecsd"))
+}
+
+/// Extra accounts for datasets larger than one project's subnet; `None` if one project will do.
+fn extra_accounts(servers: usize) -> Vec<Signer> {
+    let projects = servers.div_ceil(PER_PROJECT).max(1);
+    (1..projects)
+        .map(|i| Signer::new(&format!("BENCHEXTRA{i:010}"), &format!("bench-sk-{i}"), &format!("{i:032x}"), ""))
+        .collect()
+}
+
+fn write_config(path: &Path, extra: &[Signer]) -> Result<()> {
+    let mut text = String::from("# Written by ecs-bench: extra projects for datasets larger than one subnet.\n");
+    for (i, s) in extra.iter().enumerate() {
+        text.push_str(&format!(
+            "[[accounts]]\nproject_id = \"{}\"\nuser_id = \"{:032x}\"\nak = \"{}\"\nsk = \"{}\"\n\n",
+            s.project,
+            0xbe00 + i,
+            s.ak,
+            s.sk
+        ));
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+async fn run(args: &Args) -> Result<Report> {
+    let s = args.settings();
+    let (_tmp, root) = match &args.data_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            (None, d.clone())
+        }
+        None => {
+            let t = tempfile::Builder::new().prefix("ecs-bench-").tempdir()?;
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    };
+    let biggest = s.servers.max(s.reinstall_servers).max(s.small_servers);
+    let extra = extra_accounts(biggest);
+    let config = if extra.is_empty() {
+        None
+    } else {
+        let p = root.join("accounts.toml");
+        write_config(&p, &extra)?;
+        Some(p)
+    };
+    let launch = Launch {
+        binary: args.ecsd.clone().unwrap_or_else(default_ecsd),
+        data_dir: root.join("data"),
+        config,
+        log: root.join("ecsd.log"),
+        banner_timeout: Duration::from_secs(300),
+    };
+    println!("{}", machine::describe());
+    println!("ecsd: {} (data in {})", launch.binary.display(), launch.data_dir.display());
+    let l = launch.clone();
+    let ecsd = tokio::task::spawn_blocking(move || EcsdProcess::start(&l)).await??;
+    println!("ecsd pid {} listening on {}", ecsd.pid().unwrap_or(0), ecsd.endpoint);
+    let host = ecsd.endpoint.to_string();
+    let mut signers = vec![Signer::new(ecsd_process::AK, ecsd_process::SK, ecsd_process::PROJECT, &host)];
+    signers.extend(extra.into_iter().map(|mut x| {
+        x.host = host.clone();
+        x
+    }));
+    let mut b =
+        Bench { s, launch, ecsd, data: Dataset::new(signers), report: Report::default(), get_job_baseline: None };
+    let r = scenarios_in_order(args, &mut b).await;
+    if let Err(e) = b.ecsd.stop(Duration::from_secs(30)) {
+        eprintln!("stopping ecsd: {e:#}");
+    }
+    println!("{}", machine::load_line());
+    r.map(|()| std::mem::take(&mut b.report))
+}
+
+async fn scenarios_in_order(args: &Args, b: &mut Bench) -> Result<()> {
+    // get-job runs first when get-job-1m is asked for: it is the ~1k-job reference.
+    if args.wants(Scenario::GetJob) || args.wants(Scenario::GetJob1m) {
+        scenarios::get_job::run(b).await.context("get-job")?;
+    }
+    if args.wants(Scenario::GetServer) {
+        scenarios::get_server::run(b).await.context("get-server")?;
+    }
+    if args.wants(Scenario::ListServers) {
+        scenarios::list_servers::run(b).await.context("list-servers")?;
+    }
+    if args.wants(Scenario::ReinstallAccept) {
+        scenarios::reinstall::accept(b).await.context("reinstall-accept")?;
+    }
+    if args.wants(Scenario::ReinstallE2e) {
+        scenarios::reinstall::e2e(b).await.context("reinstall-e2e")?;
+    }
+    if args.wants(Scenario::GetJob1m) {
+        scenarios::get_job_1m::run(b).await.context("get-job-1m")?;
+    }
+    if args.wants(Scenario::Startup) {
+        scenarios::startup::run(b).await.context("startup")?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.client_threads.max(1))
+        .thread_name("ecs-bench")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ecs-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = rt.block_on(async {
+        // On ctrl-c or SIGTERM (`timeout`, a CI runner giving up) the run is dropped, and with
+        // it the ecsd process, killed by its PID: it must not outlive the bench.
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => return Err(anyhow::anyhow!("cannot watch for SIGTERM: {e}")),
+        };
+        tokio::select! {
+            r = run(&args) => r,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+            _ = term.recv() => Err(anyhow::anyhow!("terminated")),
+        }
+    });
+    // Workers still draining after an error must not keep the process alive.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
+        Ok(report) => {
+            report.print_table();
+            if args.smoke && report.errors > 0 {
+                eprintln!("ecs-bench: {} requests failed", report.errors);
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ecs-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_projects_only_beyond_one_subnet() {
+        assert!(extra_accounts(1000).is_empty());
+        assert!(extra_accounts(PER_PROJECT).is_empty());
+        let e = extra_accounts(100_000);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].project.len(), 32);
+        assert!(e[0].ak.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(e[0].ak, ecsd_process::AK);
+        assert_ne!(e[0].project, ecsd_process::PROJECT);
+    }
+
+    #[test]
+    fn smoke_shrinks_everything() {
+        let a = Args::parse_from(["ecs-bench", "--smoke"]);
+        let s = a.settings();
+        assert_eq!(s.limits.duration, Duration::from_secs(1));
+        assert!(s.servers <= 1000 && s.jobs <= 3000 && s.connections <= 16);
+        assert!(a.wants(Scenario::Startup));
+        let one = Args::parse_from(["ecs-bench", "--scenario", "get-job-1m"]);
+        assert!(one.wants(Scenario::GetJob1m) && !one.wants(Scenario::GetJob));
+    }
+}

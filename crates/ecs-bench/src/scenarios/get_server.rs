@@ -1,0 +1,27 @@
+//! `get-server`: GET /v1/{p}/cloudservers/{id} of the small dataset's servers.
+
+use super::Bench;
+use crate::report::{as_ms, Target};
+use anyhow::Result;
+use std::sync::Arc;
+
+pub async fn run(b: &mut Bench) -> Result<()> {
+    b.ensure_servers(b.s.small_servers).await?;
+    let paths: Vec<String> = b.data.projects[0]
+        .servers
+        .iter()
+        .take(b.s.small_servers)
+        .map(|id| format!("/v1/{{p}}/cloudservers/{id}"))
+        .collect();
+    let title = format!(
+        "get-server: GET /v1/{{p}}/cloudservers/{{id}} over {} servers, {} in the store, {} connections",
+        paths.len(),
+        b.data.servers(),
+        b.s.connections
+    );
+    let p = b.get_phase(&title, Arc::new(paths)).await?;
+    let s = p.rec.latency.summary();
+    b.report.add("get-server", "throughput", p.rate(p.rec.ok), "req/s", Target::None);
+    b.report.add("get-server", "p99 latency", as_ms(s.p99), "ms", Target::None);
+    Ok(())
+}

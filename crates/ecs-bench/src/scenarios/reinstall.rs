@@ -1,0 +1,400 @@
+//! `reinstall-accept` and `reinstall-e2e`: POST /v1/{p}/cloudservers/{id}/reinstallos
+//! (`withStopServer`) across many servers.
+//!
+//! A server takes one operation at a time (a second one is refused with `400 Ecs.0100`), so
+//! each connection owns a disjoint slice of the servers and only reuses a server once its
+//! previous job is seen finished.
+
+use super::{Bench, Credential};
+use crate::conn::{Answer, Conn};
+use crate::load::{self, Recorder, Worker};
+use crate::populate;
+use crate::report::{as_ms, Target};
+use crate::signer::Signer;
+use anyhow::{anyhow, bail, Result};
+use bytes::Bytes;
+use http::Method;
+use serde_json::json;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Meets ecsd's password rules (length, four character classes, not the user name).
+const PASSWORD: &str = "!QAZxsw2";
+const KEY_NAME: &str = "ecs-bench-key";
+/// How long the unmeasured drain after a phase may wait for the jobs it left running.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The request body: `/v1` (no Cloud-Init), stopping the server first.
+pub fn body(credential: Credential, user_id: &str) -> Bytes {
+    let v = match credential {
+        Credential::Password => json!({"os-reinstall": {"adminpass": PASSWORD, "mode": "withStopServer"}}),
+        Credential::Keypair => {
+            json!({"os-reinstall": {"keyname": KEY_NAME, "userid": user_id, "mode": "withStopServer"}})
+        }
+    };
+    Bytes::from(v.to_string())
+}
+
+fn path(server: &str) -> String {
+    format!("/v1/{{p}}/cloudservers/{server}/reinstallos")
+}
+
+/// The `job_id` of an accepted request.
+fn job_id(a: &Answer) -> Result<String> {
+    a.json()?["job_id"].as_str().map(str::to_string).ok_or_else(|| anyhow!("no job_id in {}", a.text()))
+}
+
+/// A job's status from its view: `Some(true)` SUCCESS, `Some(false)` FAIL, `None` still going.
+fn finished(a: &Answer) -> Result<Option<bool>> {
+    let v = a.json()?;
+    Ok(match v["status"].as_str() {
+        Some("SUCCESS") => Some(true),
+        Some("FAIL") => Some(false),
+        Some(_) => None,
+        None => bail!("job view without status: {}", a.text()),
+    })
+}
+
+async fn get(conn: &mut Conn, signer: &Signer, job: &str) -> Result<Answer> {
+    let a = conn.send(signer.request(Method::GET, &format!("/v1/{{p}}/jobs/{job}"), Bytes::new())?).await?;
+    if a.status != 200 {
+        bail!("GET job {job}: {} {}", a.status, a.text());
+    }
+    Ok(a)
+}
+
+/// Polls every job in `jobs` until it ends (the unmeasured drain after a phase).
+async fn drain_jobs(conn: &mut Conn, signer: &Signer, jobs: impl Iterator<Item = String>) -> Result<()> {
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    for job in jobs {
+        loop {
+            if finished(&get(conn, signer, &job).await?)?.is_some() {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("job {job} still running {DRAIN_TIMEOUT:?} after the phase");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(())
+}
+
+/// Splits the servers into `n` disjoint slices.
+pub fn slices(servers: &[String], n: usize) -> Vec<Vec<String>> {
+    let n = n.max(1);
+    let mut out = vec![Vec::new(); n];
+    for (i, s) in servers.iter().enumerate() {
+        out[i % n].push(s.clone());
+    }
+    out
+}
+
+/// `reinstall-accept`: walks its servers round-robin; a server whose previous job has not been
+/// seen finished is polled first (one GET), and skipped while it still runs.
+struct AcceptWorker {
+    signer: Arc<Signer>,
+    body: Bytes,
+    servers: Vec<String>,
+    pending: Vec<Option<String>>,
+    cursor: usize,
+}
+
+impl Worker for AcceptWorker {
+    async fn step(&mut self, conn: &mut Conn, rec: &mut Recorder) -> bool {
+        if self.servers.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return false;
+        }
+        let i = self.cursor;
+        if let Some(job) = self.pending[i].clone() {
+            match get(conn, &self.signer, &job).await.and_then(|a| Ok((finished(&a)?, a))) {
+                Ok((Some(ok), a)) => {
+                    rec.poll(&a);
+                    if !ok {
+                        rec.failed_jobs += 1;
+                    }
+                    // Free again: the cursor stays, so the next step reinstalls this server.
+                    self.pending[i] = None;
+                }
+                Ok((None, a)) => {
+                    rec.poll(&a);
+                    self.cursor = (i + 1) % self.servers.len();
+                }
+                Err(e) => {
+                    rec.error(format!("{e:#}"));
+                    self.cursor = (i + 1) % self.servers.len();
+                }
+            }
+            return true;
+        }
+        self.cursor = (i + 1) % self.servers.len();
+        let req = match self.signer.request(Method::POST, &path(&self.servers[i]), self.body.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                rec.error(format!("build request: {e:#}"));
+                return false;
+            }
+        };
+        match conn.send(req).await {
+            Ok(a) if a.status == 200 => match job_id(&a) {
+                Ok(j) => {
+                    rec.ok(&a);
+                    self.pending[i] = Some(j);
+                }
+                Err(e) => rec.error(format!("{e:#}")),
+            },
+            Ok(a) if a.is_busy() => rec.busy(&a),
+            Ok(a) => rec.error(format!("reinstall: {} {}", a.status, a.text())),
+            Err(e) => {
+                rec.error(format!("reinstall: {e:#}"));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        true
+    }
+
+    async fn drain(&mut self, conn: &mut Conn) -> Result<()> {
+        let jobs: Vec<String> = self.pending.iter_mut().filter_map(Option::take).collect();
+        drain_jobs(conn, &self.signer, jobs.into_iter()).await
+    }
+}
+
+/// One reinstall in flight.
+struct InFlight {
+    server: String,
+    job: String,
+    sent: Instant,
+}
+
+/// `reinstall-e2e`: keeps its share of the in-flight reinstalls going and polls the oldest.
+struct E2eWorker {
+    signer: Arc<Signer>,
+    body: Bytes,
+    free: VecDeque<String>,
+    in_flight: VecDeque<InFlight>,
+    quota: usize,
+    poll: Duration,
+    /// No poll before this: the oldest job was just seen still running, and the younger ones
+    /// (behind it in the queue) are unlikely to be done sooner.
+    hold: Instant,
+}
+
+impl E2eWorker {
+    async fn send(&mut self, conn: &mut Conn, rec: &mut Recorder, server: String) {
+        let req = match self.signer.request(Method::POST, &path(&server), self.body.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                rec.error(format!("build request: {e:#}"));
+                self.free.push_back(server);
+                return;
+            }
+        };
+        let sent = Instant::now();
+        match conn.send(req).await {
+            Ok(a) if a.status == 200 => match job_id(&a) {
+                Ok(job) => {
+                    rec.ok(&a);
+                    self.in_flight.push_back(InFlight { server, job, sent });
+                }
+                Err(e) => {
+                    rec.error(format!("{e:#}"));
+                    self.free.push_back(server);
+                }
+            },
+            Ok(a) => {
+                if a.is_busy() {
+                    rec.busy(&a);
+                } else {
+                    rec.error(format!("reinstall: {} {}", a.status, a.text()));
+                }
+                self.free.push_back(server);
+            }
+            Err(e) => {
+                rec.error(format!("reinstall: {e:#}"));
+                self.free.push_back(server);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+}
+
+impl Worker for E2eWorker {
+    async fn step(&mut self, conn: &mut Conn, rec: &mut Recorder) -> bool {
+        if self.in_flight.len() < self.quota {
+            if let Some(server) = self.free.pop_front() {
+                self.send(conn, rec, server).await;
+                return true;
+            }
+        }
+        let Some(oldest) = self.in_flight.front() else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            return false;
+        };
+        let due = self.hold.max(oldest.sent + self.poll);
+        let now = Instant::now();
+        if due > now {
+            tokio::time::sleep(due - now).await;
+            return false;
+        }
+        let Some(f) = self.in_flight.pop_front() else { return false };
+        match get(conn, &self.signer, &f.job).await.and_then(|a| Ok((finished(&a)?, a))) {
+            Ok((Some(ok), a)) => {
+                rec.poll(&a);
+                if ok {
+                    rec.completions += 1;
+                    rec.e2e.record(f.sent.elapsed());
+                } else {
+                    rec.failed_jobs += 1;
+                    rec.error(format!("reinstall job {} failed: {}", f.job, a.text()));
+                }
+                self.free.push_back(f.server);
+            }
+            Ok((None, a)) => {
+                rec.poll(&a);
+                self.hold = Instant::now() + self.poll;
+                self.in_flight.push_front(f);
+            }
+            Err(e) => {
+                rec.error(format!("{e:#}"));
+                self.hold = Instant::now() + self.poll;
+                self.in_flight.push_front(f);
+            }
+        }
+        true
+    }
+
+    async fn drain(&mut self, conn: &mut Conn) -> Result<()> {
+        let jobs: Vec<String> = self.in_flight.drain(..).map(|f| f.job).collect();
+        drain_jobs(conn, &self.signer, jobs.into_iter()).await
+    }
+}
+
+/// The servers to reinstall (the first project's, at least `reinstall_servers` of them), the
+/// request body, and the user id a key pair belongs to.
+async fn prepare(b: &mut Bench) -> Result<(Vec<String>, Bytes)> {
+    if b.data.projects[0].servers.len() < b.s.reinstall_servers {
+        let missing = b.s.reinstall_servers - b.data.projects[0].servers.len();
+        b.ensure_servers(b.data.servers() + missing).await?;
+    }
+    let user_id = b.ecsd.banner.get("user_id").cloned().unwrap_or_default();
+    if b.s.credential == Credential::Keypair {
+        let mut conn = Conn::new(b.addr());
+        let signer = b.primary();
+        let req = signer.request(Method::GET, &format!("/v2.1/{{p}}/os-keypairs/{KEY_NAME}"), Bytes::new());
+        let exists = match req {
+            Ok(r) => conn.send(r).await.map(|a| a.status == 200).unwrap_or(false),
+            Err(_) => false,
+        };
+        if !exists {
+            populate::call(
+                &mut conn,
+                &signer,
+                Method::POST,
+                "/v2.1/{p}/os-keypairs",
+                Some(&json!({"keypair": {"name": KEY_NAME}})),
+            )
+            .await?;
+        }
+    }
+    Ok((b.data.projects[0].servers.clone(), body(b.s.credential, &user_id)))
+}
+
+fn credential_text(c: Credential) -> &'static str {
+    match c {
+        Credential::Password => "adminpass",
+        Credential::Keypair => "keyname",
+    }
+}
+
+pub async fn accept(b: &mut Bench) -> Result<()> {
+    let (servers, body) = prepare(b).await?;
+    let n = b.s.connections;
+    let workers: Vec<AcceptWorker> = slices(&servers, n)
+        .into_iter()
+        .map(|s| AcceptWorker {
+            signer: b.primary(),
+            body: body.clone(),
+            pending: vec![None; s.len()],
+            servers: s,
+            cursor: 0,
+        })
+        .collect();
+    let p = load::run(b.addr(), workers, b.s.limits, b.ecsd.pid()).await?;
+    b.data.jobs += p.rec.ok;
+    let title = format!(
+        "reinstall-accept: POST /v1/{{p}}/cloudservers/{{id}}/reinstallos ({}, withStopServer) over {} servers, \
+         {n} connections",
+        credential_text(b.s.credential),
+        servers.len()
+    );
+    let rss = b.rss();
+    b.report.phase(&title, &p, rss);
+    let s = p.rec.latency.summary();
+    b.report.add("reinstall-accept", "durable acceptances (200)", p.rate(p.rec.ok), "/s", Target::AtLeast(15_000.0));
+    b.report.add("reinstall-accept", "p99 latency", as_ms(s.p99), "ms", Target::None);
+    b.report.add("reinstall-accept", "busy answers (Ecs.0100)", p.rec.busy as f64, "", Target::None);
+    Ok(())
+}
+
+pub async fn e2e(b: &mut Bench) -> Result<()> {
+    let (servers, body) = prepare(b).await?;
+    let n = b.s.connections;
+    let quota = b.s.in_flight.div_ceil(n).max(1);
+    let now = Instant::now();
+    let workers: Vec<E2eWorker> = slices(&servers, n)
+        .into_iter()
+        .map(|s| E2eWorker {
+            signer: b.primary(),
+            body: body.clone(),
+            free: s.into(),
+            in_flight: VecDeque::new(),
+            quota,
+            poll: b.s.poll,
+            hold: now,
+        })
+        .collect();
+    let p = load::run(b.addr(), workers, b.s.limits, b.ecsd.pid()).await?;
+    b.data.jobs += p.rec.ok;
+    let title = format!(
+        "reinstall-e2e: reinstall ({}) -> job SUCCESS, {} in flight, polled every {} ms, {n} connections",
+        credential_text(b.s.credential),
+        quota * n,
+        b.s.poll.as_millis()
+    );
+    let rss = b.rss();
+    b.report.phase(&title, &p, rss);
+    let s = p.rec.e2e.summary();
+    b.report.add("reinstall-e2e", "completed reinstalls", p.rate(p.rec.completions), "/s", Target::AtLeast(2_000.0));
+    b.report.add("reinstall-e2e", "request-to-SUCCESS p99", as_ms(s.p99), "ms", Target::None);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_are_disjoint_and_cover_everything() {
+        let servers: Vec<String> = (0..10).map(|i| i.to_string()).collect();
+        let s = slices(&servers, 3);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0], ["0", "3", "6", "9"]);
+        let mut all: Vec<String> = s.concat();
+        all.sort();
+        let mut want = servers.clone();
+        want.sort();
+        assert_eq!(all, want);
+    }
+
+    #[test]
+    fn bodies_are_the_v1_reinstall_with_stop() {
+        let p: serde_json::Value = serde_json::from_slice(&body(Credential::Password, "u")).unwrap();
+        assert_eq!(p["os-reinstall"]["mode"], "withStopServer");
+        assert_eq!(p["os-reinstall"]["adminpass"], PASSWORD);
+        let k: serde_json::Value = serde_json::from_slice(&body(Credential::Keypair, "u1")).unwrap();
+        assert_eq!(k["os-reinstall"]["userid"], "u1");
+        assert_eq!(k["os-reinstall"]["keyname"], KEY_NAME);
+    }
+}
