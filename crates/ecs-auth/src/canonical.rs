@@ -122,6 +122,12 @@ fn query_decode(s: &str) -> Vec<u8> {
 
 /// The `X-Sdk-Content-Sha256` header if present (e.g. `UNSIGNED-PAYLOAD`), else the body hash.
 fn payload_hash(headers: &HeaderMap, body: &[u8]) -> String {
+    // The SDK signs the hash of the empty body when there is none, even when it also sends
+    // `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD` (a non-JSON Content-Type); the header only
+    // replaces the hash of a body that exists.
+    if body.is_empty() {
+        return sha256_hex(body);
+    }
     match headers.get(CONTENT_SHA256_HEADER) {
         Some(value) => header_text(value).trim().to_owned(),
         None => sha256_hex(body),
@@ -132,6 +138,15 @@ fn payload_hash(headers: &HeaderMap, body: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::test_vectors::{Vector, ALL};
+
+    #[test]
+    fn an_unsigned_payload_header_only_replaces_the_hash_of_a_real_body() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_SHA256_HEADER, http::HeaderValue::from_static("UNSIGNED-PAYLOAD"));
+        assert_eq!(payload_hash(&h, b""), sha256_hex(b""));
+        assert_eq!(payload_hash(&h, b"abc"), "UNSIGNED-PAYLOAD");
+        assert_eq!(payload_hash(&HeaderMap::new(), b"abc"), sha256_hex(b"abc"));
+    }
 
     #[test]
     fn vectors_canonical_request_hash_and_string_to_sign() {

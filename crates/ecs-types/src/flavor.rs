@@ -5,15 +5,16 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// `{"flavors": [...]}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FlavorList {
     pub flavors: Vec<FlavorView>,
 }
 
 /// One flavor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FlavorView {
     pub id: String,
     pub name: String,
@@ -37,7 +38,7 @@ pub struct FlavorView {
 }
 
 /// A flavor link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FlavorLink {
     pub href: String,
     pub rel: String,
@@ -46,7 +47,7 @@ pub struct FlavorLink {
 }
 
 /// How many more devices a server of this flavor can take.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AttachableQuantity {
     pub free_scsi: i64,
     pub free_blk: i64,

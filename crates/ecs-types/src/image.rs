@@ -3,22 +3,23 @@
 //! IMS encodes almost everything as strings, including booleans such as `__isregistered`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `{"images": [...], "page_info": {"next_marker": "..."}}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImageList {
     pub images: Vec<ImageInfo>,
     pub page_info: PageInfo,
 }
 
 /// Marker pagination: the id of the last image on this page ("" when it is the last page).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PageInfo {
     pub next_marker: String,
 }
 
 /// One image, with the fields the IMS SDK's `ImageInfo` reads.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImageInfo {
     pub id: String,
     pub name: String,

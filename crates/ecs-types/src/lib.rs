@@ -1,10 +1,11 @@
 //! Wire types of the Huawei Cloud ECS, IMS, VPC and Nova key-pair APIs, and the error-code table.
 //!
-//! Everything here is plain serde data: no I/O, no async, no database. Field names and JSON types
-//! follow the wire contract exactly; where the contract is inferred rather than documented the
-//! field carries an `[inferred]` note.
+//! Everything here is plain serde data, with its OpenAPI schema derived alongside (`utoipa`): no
+//! I/O, no async, no database. Field names and JSON types follow the wire contract exactly; where
+//! the contract is inferred rather than documented the field carries an `[inferred]` note.
 
 pub mod codes;
+pub mod errors;
 pub mod flavor;
 pub mod image;
 pub mod job;

@@ -1,21 +1,22 @@
 //! VPC API v1 paths: `GET /v1/{project_id}/vpcs` and `GET /v1/{project_id}/subnets`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `{"vpcs": [...]}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VpcList {
     pub vpcs: Vec<VpcView>,
 }
 
 /// `{"vpc": ...}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VpcEnvelope {
     pub vpc: VpcView,
 }
 
 /// One VPC.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VpcView {
     pub id: String,
     pub name: String,
@@ -32,26 +33,26 @@ pub struct VpcView {
 }
 
 /// A route of a VPC.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Route {
     pub destination: String,
     pub nexthop: String,
 }
 
 /// `{"subnets": [...]}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubnetList {
     pub subnets: Vec<SubnetView>,
 }
 
 /// `{"subnet": ...}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubnetEnvelope {
     pub subnet: SubnetView,
 }
 
 /// One subnet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubnetView {
     pub id: String,
     pub name: String,

@@ -6,27 +6,30 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// `{"os-reinstall": {...}}` for `/v1` and `/v2` `reinstallos`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ReinstallBody {
     #[serde(rename = "os-reinstall")]
     pub os_reinstall: Option<OsOptions>,
 }
 
 /// `{"os-change": {...}}` for `/v1` and `/v2` `changeos`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ChangeOsBody {
     #[serde(rename = "os-change")]
     pub os_change: Option<OsOptions>,
 }
 
 /// The fields shared by reinstall and change OS (change OS adds `imageid` and `isAutoPay`).
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct OsOptions {
     pub adminpass: Option<String>,
     pub keyname: Option<String>,
     pub userid: Option<String>,
+    /// `withStopServer`: stop a running server first.
+    #[schema(pattern = "^withStopServer$")]
     pub mode: Option<String>,
     pub metadata: Option<OsMetadata>,
     pub imageid: Option<String>,
@@ -35,33 +38,39 @@ pub struct OsOptions {
 }
 
 /// `metadata` of reinstall / change OS.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct OsMetadata {
+    /// `"1"`: encrypt the system disk (with `__system__cmkid`), `"0"`: do not.
     #[serde(rename = "__system__encrypted")]
+    #[schema(pattern = "^[01]$")]
     pub system_encrypted: Option<String>,
     #[serde(rename = "__system__cmkid")]
     pub system_cmkid: Option<String>,
     #[serde(rename = "BYOL")]
+    #[schema(pattern = "^(true|false)$")]
     pub byol: Option<String>,
     /// Only meaningful for the `/v2` (Cloud-Init) variants.
     pub user_data: Option<String>,
 }
 
 /// `POST /v1/{project_id}/cloudservers`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct CreateServersBody {
     pub server: Option<PostPaidServer>,
     pub dry_run: Option<bool>,
 }
 
 /// The `server` object of a pay-per-use create.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct PostPaidServer {
+    /// 1 to 64 letters, digits, `_`, `-` and `.`.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: Option<String>,
     #[serde(rename = "imageRef")]
     pub image_ref: Option<String>,
     #[serde(rename = "flavorRef")]
     pub flavor_ref: Option<String>,
+    #[schema(format = "uuid")]
     pub vpcid: Option<String>,
     pub nics: Option<Vec<Nic>>,
     pub root_volume: Option<RootVolume>,
@@ -70,6 +79,8 @@ pub struct PostPaidServer {
     pub key_name: Option<String>,
     #[serde(rename = "adminPass")]
     pub admin_pass: Option<String>,
+    /// How many servers (default 1).
+    #[schema(minimum = 1, maximum = 100)]
     pub count: Option<i64>,
     #[serde(rename = "isAutoRename")]
     pub is_auto_rename: Option<bool>,
@@ -77,38 +88,41 @@ pub struct PostPaidServer {
     pub user_data: Option<String>,
     pub metadata: Option<BTreeMap<String, String>>,
     pub server_tags: Option<Vec<Tag>>,
+    /// At most 85 characters, without `<` and `>`.
+    #[schema(max_length = 85)]
     pub description: Option<String>,
 }
 
 /// A NIC of a create request.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct Nic {
     pub subnet_id: Option<String>,
     pub ip_address: Option<String>,
 }
 
 /// The system (or a data) volume of a create request.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct RootVolume {
+    #[schema(pattern = "^(SATA|SAS|SSD|GPSSD|co-p1|uh-l1|ESSD|GPSSD2|ESSD2)$")]
     pub volumetype: Option<String>,
     pub size: Option<i64>,
 }
 
 /// `{"id": "..."}`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct IdRef {
     pub id: Option<String>,
 }
 
 /// `{"key": "...", "value": "..."}`.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct Tag {
     pub key: Option<String>,
     pub value: Option<String>,
 }
 
 /// `POST /v1/{project_id}/cloudservers/delete`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct DeleteServersBody {
     pub servers: Option<Vec<IdRef>>,
     pub delete_publicip: Option<bool>,
@@ -116,7 +130,7 @@ pub struct DeleteServersBody {
 }
 
 /// `POST /v1/{project_id}/cloudservers/action`: exactly one of the three keys.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ServersActionBody {
     #[serde(rename = "os-start")]
     pub os_start: Option<BatchAction>,
@@ -126,7 +140,7 @@ pub struct ServersActionBody {
 }
 
 /// The servers (and for stop/reboot the `type`) of a batch action.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct BatchAction {
     pub servers: Option<Vec<IdRef>>,
     #[serde(rename = "type")]
@@ -134,15 +148,21 @@ pub struct BatchAction {
 }
 
 /// `PUT /v1/{project_id}/cloudservers/{server_id}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct UpdateServerBody {
     pub server: Option<UpdateServer>,
 }
 
 /// Updatable fields of a server.
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct UpdateServer {
+    /// 1 to 64 letters, digits, `_`, `-` and `.`.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: Option<String>,
+    /// At most 85 characters, without `<` and `>`.
+    #[schema(max_length = 85)]
     pub description: Option<String>,
+    /// 1 to 64 ASCII letters, digits, `-` and `.`.
+    #[schema(pattern = "^[A-Za-z0-9.-]{1,64}$")]
     pub hostname: Option<String>,
 }

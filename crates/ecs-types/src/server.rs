@@ -6,22 +6,23 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// `{"server": ServerDetail}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerEnvelope {
     pub server: ServerDetail,
 }
 
 /// `{"count": N, "servers": [...]}`; `count` is the number of matches, not the page size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerList {
     pub count: i64,
     pub servers: Vec<ServerDetail>,
 }
 
 /// Every field the spec lists as required, with `null`/`""` where there is no value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerDetail {
     pub id: String,
     pub name: String,
@@ -30,12 +31,14 @@ pub struct ServerDetail {
     #[serde(rename = "OS-EXT-STS:vm_state")]
     pub vm_state: String,
     #[serde(rename = "OS-EXT-STS:task_state")]
+    #[schema(required = true)]
     pub task_state: Option<String>,
     #[serde(rename = "OS-EXT-STS:power_state")]
     pub power_state: i64,
     pub image: ImageRef,
     pub flavor: ServerFlavor,
     pub metadata: BTreeMap<String, String>,
+    #[schema(required = true)]
     pub key_name: Option<String>,
     #[serde(rename = "os-extended-volumes:volumes_attached")]
     pub volumes_attached: Vec<VolumeAttachment>,
@@ -69,8 +72,10 @@ pub struct ServerDetail {
     #[serde(rename = "OS-EXT-SRV-ATTR:launch_index")]
     pub launch_index: i64,
     #[serde(rename = "OS-SRV-USG:launched_at")]
+    #[schema(required = true)]
     pub launched_at: Option<String>,
     #[serde(rename = "OS-SRV-USG:terminated_at")]
+    #[schema(required = true)]
     pub terminated_at: Option<String>,
     #[serde(rename = "OS-DCF:diskConfig")]
     pub disk_config: String,
@@ -79,7 +84,9 @@ pub struct ServerDetail {
     #[serde(rename = "accessIPv6")]
     pub access_ipv6: String,
     pub config_drive: String,
+    #[schema(required = true)]
     pub progress: Option<i64>,
+    #[schema(required = true)]
     pub fault: Option<ServerFault>,
     pub host_status: String,
     #[serde(rename = "hostId")]
@@ -92,13 +99,13 @@ pub struct ServerDetail {
 }
 
 /// `{"id": "<image uuid>"}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImageRef {
     pub id: String,
 }
 
 /// The flavor inside a server: every size is a string.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerFlavor {
     pub id: String,
     pub name: String,
@@ -110,7 +117,7 @@ pub struct ServerFlavor {
 }
 
 /// One attached volume; `bootIndex` "0" marks the system disk.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VolumeAttachment {
     pub id: String,
     pub delete_on_termination: String,
@@ -120,7 +127,7 @@ pub struct VolumeAttachment {
 }
 
 /// One address of a server; `version` is a string.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerAddress {
     pub version: String,
     pub addr: String,
@@ -134,14 +141,14 @@ pub struct ServerAddress {
 }
 
 /// A security group reference.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SecurityGroupRef {
     pub id: String,
     pub name: String,
 }
 
 /// The fault of a server in ERROR.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ServerFault {
     pub code: i64,
     pub created: String,
@@ -150,7 +157,7 @@ pub struct ServerFault {
 }
 
 /// A system tag.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SysTag {
     pub key: String,
     pub value: String,

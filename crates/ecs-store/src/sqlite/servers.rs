@@ -183,13 +183,15 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
     let mut st = c.prepare(&sql).map_err(backend)?;
     let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(backend)?;
     let mut count = 0i64;
-    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1) * f.limit };
+    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
     let mut matched_after_marker = 0usize;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(backend)? {
         let seq: i64 = r.get(0).map_err(backend)?;
         let body: String = r.get(2).map_err(backend)?;
-        let server: Option<Server> = if body_filters || out.len() < f.limit { Some(decode(&body)?) } else { None };
+        // Bodies are decoded only where needed: to apply a body filter, or for the page itself
+        // (decoding every row before the page made deep pages and start-up scans slow).
+        let mut server: Option<Server> = if body_filters { Some(decode(&body)?) } else { None };
         if body_filters && !server.as_ref().is_some_and(|s| matches_body(s, f)) {
             continue;
         }
@@ -200,6 +202,9 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         matched_after_marker += 1;
         if matched_after_marker <= skip || out.len() >= f.limit {
             continue;
+        }
+        if server.is_none() {
+            server = Some(decode(&body)?);
         }
         if let Some(s) = server {
             out.push(s);

@@ -47,23 +47,56 @@ impl IntoResponse for ApiError {
         } else {
             self.error.message
         };
-        let body = match code.shape() {
-            Shape::Ecs => json!({"error": {"code": code.as_str(), "message": message}}),
-            Shape::Gateway => json!({
-                "error_code": code.as_str(),
-                "error_msg": message,
-                "request_id": self.request_id.unwrap_or_default(),
-            }),
-            Shape::Nova(fault) => json!({fault: {"code": code.http_status(), "message": message}}),
-            Shape::Keystone(title) => {
-                json!({"error": {"code": code.http_status(), "message": message, "title": title}})
-            }
-        };
-        (status, Json(body)).into_response()
+        (status, Json(body(code, message, self.request_id.unwrap_or_default()))).into_response()
+    }
+}
+
+/// The error body of `code`, in its shape (the types in `ecs_types::errors` describe each).
+fn body(code: Code, message: String, request_id: String) -> serde_json::Value {
+    match code.shape() {
+        Shape::Ecs => json!({"error": {"code": code.as_str(), "message": message}}),
+        Shape::Gateway => json!({
+            "error_code": code.as_str(),
+            "error_msg": message,
+            "request_id": request_id,
+        }),
+        Shape::Nova(fault) => json!({fault: {"code": code.http_status(), "message": message}}),
+        Shape::Keystone(title) => {
+            json!({"error": {"code": code.http_status(), "message": message, "title": title}})
+        }
     }
 }
 
 /// The answer for a path or method ecsd does not serve.
 pub async fn no_route(Extension(rid): Extension<RequestId>) -> ApiError {
     ApiError::gateway(Code::Apigw0101, Code::Apigw0101.default_message(), &rid.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecs_types::errors::*;
+    use serde::de::DeserializeOwned;
+
+    fn parses_as<T: DeserializeOwned>(v: &serde_json::Value) -> bool {
+        serde_json::from_value::<T>(v.clone()).is_ok()
+    }
+
+    /// Every code's body is exactly one of the documented error shapes (no field more or less).
+    #[test]
+    fn every_error_body_matches_its_documented_shape() {
+        for &code in ecs_types::codes::ALL {
+            let v = body(code, "m".into(), "r".into());
+            let ok = match code.shape() {
+                Shape::Ecs => parses_as::<EcsErrorBody>(&v),
+                Shape::Gateway => parses_as::<GatewayErrorBody>(&v),
+                Shape::Nova("itemNotFound") => parses_as::<NovaItemNotFound>(&v),
+                Shape::Nova("badRequest") => parses_as::<NovaBadRequest>(&v),
+                Shape::Nova("conflictingRequest") => parses_as::<NovaConflict>(&v),
+                Shape::Nova(_) => false,
+                Shape::Keystone(_) => parses_as::<KeystoneErrorBody>(&v),
+            };
+            assert!(ok, "{code:?}: {v}");
+        }
+    }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod openapi;
 pub mod request_id;
 mod routes;
 

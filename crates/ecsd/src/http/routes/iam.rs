@@ -3,6 +3,7 @@
 
 use crate::context::App;
 use crate::http::json::{param, query_pairs};
+use crate::http::openapi::{GatewayRejections, KeystoneOrEcsBadRequest, ProjectListDoc, TokenResponseDoc};
 use crate::http::{ApiError, Caller};
 use crate::iam::iam_time;
 use axum::body::Bytes;
@@ -11,51 +12,60 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ecs_model::Error;
+use ecs_types::errors::{EcsErrorBody, KeystoneErrorBody};
 use ecs_types::Code;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::SystemTime;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordTokenRequest)]
 struct TokenRequest {
     auth: Auth,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuth)]
 struct Auth {
     identity: Identity,
     scope: Option<Scope>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuthIdentity)]
 struct Identity {
     methods: Vec<String>,
     password: Option<PasswordMethod>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuthMethod)]
 struct PasswordMethod {
     user: PasswordUser,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuthUser)]
 struct PasswordUser {
     name: String,
     password: String,
     domain: Option<Named>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuthDomain)]
 struct Named {
     name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuthScope)]
 struct Scope {
     project: Option<ProjectRef>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = PasswordAuthProject)]
 struct ProjectRef {
     id: Option<String>,
     name: Option<String>,
@@ -66,6 +76,23 @@ fn bad(msg: &str) -> ApiError {
 }
 
 /// `POST /v3/auth/tokens` (password method): 201, the token in `X-Subject-Token`.
+#[utoipa::path(
+    post,
+    path = "/v3/auth/tokens",
+    operation_id = "KeystoneCreateUserTokenByPassword",
+    tag = "IAM",
+    summary = "Get a token with a user name and password (unauthenticated)",
+    security(()),
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "The token's description; the token is in `X-Subject-Token`.",
+            body = TokenResponseDoc, headers(("X-Subject-Token" = String, description = "The token."))),
+        (status = 400, description = "Keystone `Bad Request`: the body is not a password request; `Ecs.0005`: \
+            a body over 1 MiB.", body = KeystoneOrEcsBadRequest),
+        (status = 401, description = "Keystone `Unauthorized`: wrong user name or password, or a project the \
+            user has no access to.", body = KeystoneErrorBody),
+    ),
+)]
 pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
     let req: TokenRequest = serde_json::from_slice(&body).map_err(|e| bad(&format!("Invalid request body: {e}.")))?;
     if !req.auth.identity.methods.iter().any(|m| m == "password") {
@@ -103,6 +130,19 @@ pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response
 }
 
 /// `GET /v3/projects[?name=...]`: the caller's projects.
+#[utoipa::path(
+    get,
+    path = "/v3/projects",
+    operation_id = "KeystoneListProjects",
+    tag = "IAM",
+    summary = "The caller's project (the SDKs' lookup by region name)",
+    params(("name" = Option<String>, Query, description = "Only the project of this name (a region name).")),
+    responses(
+        (status = 200, description = "The caller's projects.", body = ProjectListDoc),
+        (status = 400, description = "`Ecs.0005`: the request is malformed (a body over 1 MiB).", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn projects(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Json<Value> {
     let q = query_pairs(q.as_deref());
     let name = param(&q, "name");

@@ -1,11 +1,11 @@
 //! The route table: every method and path ecsd serves, in one place.
 
-mod admin;
-mod catalog;
-mod iam;
-mod jobs;
-mod keypairs;
-mod servers;
+pub(super) mod admin;
+pub(super) mod catalog;
+pub(super) mod iam;
+pub(super) mod jobs;
+pub(super) mod keypairs;
+pub(super) mod servers;
 
 use crate::context::App;
 use axum::routing::{delete, get, post};
@@ -47,4 +47,6 @@ pub fn api() -> Router<App> {
         // ecsd's own admin API
         .route("/ecsd-admin/v1/faults", get(admin::list).post(admin::create).delete(admin::clear))
         .route("/ecsd-admin/v1/faults/{id}", delete(admin::remove))
+        // This API's OpenAPI document (unauthenticated)
+        .route("/openapi.json", get(super::openapi::serve))
 }

@@ -4,7 +4,10 @@ use crate::app::os::{self, Variant};
 use crate::app::servers::{self as srv, Created};
 use crate::app::{power, servers as app_servers};
 use crate::context::App;
-use crate::http::json::{parse, parse_nova, query_pairs};
+use crate::http::json::{int_param, parse, parse_nova, query_pairs};
+use crate::http::openapi::{
+    DryRunAccepted, GatewayRejections, NovaOrEcsBadRequest, NovaServerActionDoc, ProjectPath, UpdatedServerEnvelopeDoc,
+};
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -12,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ecs_model::Error;
+use ecs_types::errors::{EcsErrorBody, NovaItemNotFound};
 use ecs_types::job::{JobAccepted, ServersCreated};
 use ecs_types::requests::*;
 use ecs_types::server::{ServerEnvelope, ServerList};
@@ -24,6 +28,24 @@ fn accepted(job_id: String) -> Json<JobAccepted> {
 }
 
 /// `POST /v1/{project_id}/cloudservers`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers",
+    operation_id = "CreatePostPaidServers",
+    tag = "ECS",
+    summary = "Create pay-per-use servers",
+    params(ProjectPath),
+    request_body = CreateServersBody,
+    responses(
+        (status = 200, description = "Accepted: the job and the new servers' ids.", body = ServersCreated),
+        (status = 202, description = "`dry_run`: the request would be accepted; nothing was created.",
+            body = DryRunAccepted),
+        (status = 400, description = "`Ecs.0005` (a field is missing or invalid), `Ecs.0011` (password rules), \
+            `Ecs.0019` (flavor), `Ecs.0031`/`Ecs.0032` (image), `Ecs.0314` (key pair), `Common.0002` (empty body), \
+            `Ecs.0023` (not the caller's project).", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn create(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -37,11 +59,66 @@ pub async fn create(
 }
 
 /// `GET /v1/{project_id}/cloudservers/detail`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/detail",
+    operation_id = "ListServersDetails",
+    tag = "ECS",
+    summary = "List servers with their details",
+    params(
+        ProjectPath,
+        ("offset" = Option<u32>, Query, maximum = 2147483647, description = "Page number, from 1 (0 is taken as 1)."),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size (default 25)."),
+        ("name" = Option<String>, Query, description = "Name filter (a regular expression)."),
+        ("status" = Option<String>, Query, description = "Only servers in this status."),
+        ("flavor" = Option<String>, Query, description = "Only servers of this flavor."),
+        ("ip" = Option<String>, Query, description = "Private IP address filter (substring)."),
+        ("ip_eq" = Option<String>, Query, description = "Private IP address, exact."),
+        ("tags" = Option<String>, Query, description = "Comma-separated `key.value` tags the servers must all have."),
+        ("not-tags" = Option<String>, Query, description = "Comma-separated tags the servers must not have."),
+        ("reservation_id" = Option<String>, Query, description = "Servers created by one request."),
+        ("server_id" = Option<String>, Query, description = "Comma-separated server ids."),
+        ("marker" = Option<String>, Query, description = "List from after this server id."),
+    ),
+    responses(
+        (status = 200, description = "`count` matching servers, one page of them.", body = ServerList),
+        (status = 400, description = "`Ecs.0005`: a malformed parameter; `Ecs.0023`: not the caller's project.",
+            body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<ServerList> {
-    Ok(Json(srv::list(&app, &c, &query_pairs(q.as_deref())).await?))
+    let q = query_pairs(q.as_deref());
+    check_offset(&q)?;
+    Ok(Json(srv::list(&app, &c, &q).await?))
+}
+
+/// `offset` is an int32 page number in Huawei's contract; a larger one is refused here, before
+/// the page arithmetic (`(offset - 1) * limit`) can overflow.
+fn check_offset(q: &[(String, String)]) -> Result<(), Error> {
+    match int_param(q, "offset")? {
+        Some(o) if o > i32::MAX as usize => {
+            Err(Error::invalid(format!("Invalid query parameter offset: {o} is larger than {}.", i32::MAX)))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/{server_id}",
+    operation_id = "ShowServer",
+    tag = "ECS",
+    summary = "Show a server",
+    params(ProjectPath, ("server_id" = String, Path)),
+    responses(
+        (status = 200, description = "The server.", body = ServerEnvelope),
+        (status = 400, description = "`Ecs.0023`: not the caller's project.", body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn show(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -51,6 +128,22 @@ pub async fn show(
 }
 
 /// `PUT /v1/{project_id}/cloudservers/{server_id}`.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/{server_id}",
+    operation_id = "UpdateServer",
+    tag = "ECS",
+    summary = "Rename a server, change its description or host name",
+    params(ProjectPath, ("server_id" = String, Path)),
+    request_body = UpdateServerBody,
+    responses(
+        (status = 200, description = "The updated server.", body = UpdatedServerEnvelopeDoc),
+        (status = 400, description = "`Ecs.0005`: an invalid field; `Ecs.0100`: the server's state does not \
+            allow it; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.", body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn update(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -62,12 +155,46 @@ pub async fn update(
 }
 
 /// `POST /v1/{project_id}/cloudservers/delete`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/delete",
+    operation_id = "DeleteServers",
+    tag = "ECS",
+    summary = "Delete servers",
+    params(ProjectPath),
+    request_body = DeleteServersBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0118`: too many servers; `Ecs.0100`: a \
+            server's state does not allow it; `Ecs.0605`: a server is locked; `Common.0002`: empty body; \
+            `Ecs.0023`: not the caller's project. Nothing is done unless every server passes.", body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: a server does not exist in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn delete(State(app): State<App>, Extension(c): Extension<Caller>, body: Bytes) -> Res<JobAccepted> {
     let body: DeleteServersBody = parse(&body)?;
     Ok(accepted(srv::delete(&app, &c, body).await?))
 }
 
 /// `POST /v1/{project_id}/cloudservers/action`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/action",
+    operation_id = "BatchServersAction",
+    tag = "ECS",
+    summary = "Start, stop or reboot servers (exactly one of `os-start`, `os-stop`, `reboot`)",
+    params(ProjectPath),
+    request_body = ServersActionBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0118`: too many servers; `Ecs.0100`: a \
+            server's state does not allow it; `Ecs.0605`: a server is locked; `Common.0002`: empty body; \
+            `Ecs.0023`: not the caller's project. Nothing is done unless every server passes.", body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: a server does not exist in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn action(State(app): State<App>, Extension(c): Extension<Caller>, body: Bytes) -> Res<JobAccepted> {
     let body: ServersActionBody = parse(&body)?;
     Ok(accepted(power::action(&app, &c, body).await?))
@@ -80,6 +207,24 @@ async fn rebuild(app: App, c: Caller, id: String, v: Variant, body: Bytes) -> Re
 }
 
 /// `POST /v1/{project_id}/cloudservers/{server_id}/reinstallos`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/{server_id}/reinstallos",
+    operation_id = "ReinstallServerWithoutCloudInit",
+    tag = "ECS",
+    summary = "Reinstall the OS (image without Cloud-Init)",
+    params(ProjectPath, ("server_id" = String, Path)),
+    request_body = ReinstallBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
+            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
+            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
+            body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn reinstall_v1(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -90,6 +235,24 @@ pub async fn reinstall_v1(
 }
 
 /// `POST /v2/{project_id}/cloudservers/{server_id}/reinstallos`.
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/cloudservers/{server_id}/reinstallos",
+    operation_id = "ReinstallServerWithCloudInit",
+    tag = "ECS",
+    summary = "Reinstall the OS (image with Cloud-Init)",
+    params(ProjectPath, ("server_id" = String, Path)),
+    request_body = ReinstallBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
+            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
+            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
+            body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn reinstall_v2(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -100,6 +263,24 @@ pub async fn reinstall_v2(
 }
 
 /// `POST /v1/{project_id}/cloudservers/{server_id}/changeos`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/{server_id}/changeos",
+    operation_id = "ChangeServerOsWithoutCloudInit",
+    tag = "ECS",
+    summary = "Change the OS (image without Cloud-Init)",
+    params(ProjectPath, ("server_id" = String, Path)),
+    request_body = ChangeOsBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
+            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
+            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
+            body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn changeos_v1(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -110,6 +291,24 @@ pub async fn changeos_v1(
 }
 
 /// `POST /v2/{project_id}/cloudservers/{server_id}/changeos`.
+#[utoipa::path(
+    post,
+    path = "/v2/{project_id}/cloudservers/{server_id}/changeos",
+    operation_id = "ChangeServerOsWithCloudInit",
+    tag = "ECS",
+    summary = "Change the OS (image with Cloud-Init)",
+    params(ProjectPath, ("server_id" = String, Path)),
+    request_body = ChangeOsBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
+            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
+            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
+            body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
 pub async fn changeos_v2(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -120,6 +319,22 @@ pub async fn changeos_v2(
 }
 
 /// Nova `POST /v2.1/{project_id}/servers/{server_id}/action`: `{"lock": null}` / `{"unlock": null}`.
+#[utoipa::path(
+    post,
+    path = "/v2.1/{project_id}/servers/{server_id}/action",
+    operation_id = "NovaServerAction",
+    tag = "Nova",
+    summary = "Lock or unlock a server",
+    params(ProjectPath, ("server_id" = String, Path)),
+    request_body = NovaServerActionDoc,
+    responses(
+        (status = 202, description = "Done."),
+        (status = 400, description = "`badRequest`: not exactly one of `lock` and `unlock`, or not JSON; \
+            `Ecs.0023`: not the caller's project.", body = NovaOrEcsBadRequest),
+        (status = 404, description = "`itemNotFound`: no such server in the project.", body = NovaItemNotFound),
+        GatewayRejections,
+    ),
+)]
 pub async fn nova_action(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
@@ -138,6 +353,41 @@ pub async fn nova_action(
             .into())
         }
     };
-    app_servers::set_lock(&app, &c, &id, lock).await?;
+    app_servers::set_lock(&app, &c, &id, lock).await.map_err(nova_not_found)?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// The Nova API answers a missing server with its own `itemNotFound`, not ECS's `Ecs.0114`.
+fn nova_not_found(e: Error) -> Error {
+    if e.code == Code::Ecs0114 {
+        Error::new(Code::NovaNotFound, e.message)
+    } else {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(q: &str) -> Vec<(String, String)> {
+        query_pairs(Some(q))
+    }
+
+    #[test]
+    fn a_huge_offset_is_refused_not_multiplied() {
+        assert!(check_offset(&pairs("offset=2147483647&limit=1000")).is_ok());
+        assert!(check_offset(&pairs("limit=5")).is_ok());
+        let e = check_offset(&pairs("offset=9223372036854775808")).unwrap_err();
+        assert_eq!(e.code, Code::Ecs0005);
+        assert_eq!(check_offset(&pairs("offset=2147483648")).unwrap_err().code, Code::Ecs0005);
+        assert_eq!(check_offset(&pairs("offset=-1")).unwrap_err().code, Code::Ecs0005);
+    }
+
+    #[test]
+    fn the_lock_api_answers_a_missing_server_in_nova_shape() {
+        let e = nova_not_found(Error::server_not_found("x"));
+        assert_eq!((e.code, e.code.http_status()), (Code::NovaNotFound, 404));
+        assert_eq!(nova_not_found(Error::code(Code::Ecs0605)).code, Code::Ecs0605, "other errors pass through");
+    }
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Fuzzes ecsd against its own OpenAPI document with Schemathesis (see run_fuzz.py).
+# Usage: tests/fuzz/run.sh   (works from any directory)
+#   ECSD_BIN             binary under test (default: <repo>/target/debug/ecsd, built here)
+#   ECSD_SDK_VENV        virtualenv to use (default: <repo>/.venv-sdk, created if missing)
+#   ECSD_FUZZ_EXAMPLES   examples per operation and phase (default 25)
+#   ECSD_FUZZ_SEED       generation seed (default fixed, so runs repeat)
+#   ECSD_FUZZ_TIME_LIMIT seconds the Schemathesis run may take (default 165)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+venv="${ECSD_SDK_VENV:-$repo/.venv-sdk}"
+
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
+
+if [ -z "${ECSD_BIN:-}" ]; then
+    (cd "$repo" && cargo build -p ecsd)
+    export ECSD_BIN="$repo/target/debug/ecsd"
+fi
+
+exec "$venv/bin/python" "$here/run_fuzz.py"
