@@ -59,19 +59,7 @@ impl Saga for DeleteServer {
     async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
         if step == 0 {
             let p = cx.params;
-            // The stop may have happened: report the state the driver actually has.
-            let power = cx.ctx.driver.vm_power(&p.server_id).await.map_err(driver_step_error)?;
-            let vm = match (p.prior_vm_state, power) {
-                (VmState::Active, ecs_driver::Power::Running) => VmState::Active,
-                (VmState::Active, _) => VmState::Stopped,
-                (other, _) => other,
-            };
-            cx.ctx
-                .update_server(&p.project_id, &p.server_id, |s| {
-                    s.vm_state = vm;
-                    s.task_state = None;
-                })
-                .await?;
+            super::settle_power_state(cx.ctx, &p.project_id, &p.server_id, p.prior_vm_state).await?;
         }
         Ok(())
     }

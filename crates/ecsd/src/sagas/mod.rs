@@ -31,5 +31,29 @@ pub fn register(b: ExecutorBuilder<Ctx>) -> ExecutorBuilder<Ctx> {
         .register::<rebuild_os::RebuildOs>()
 }
 
+/// Undo of a power change: ends the server's operation with the power state the driver really
+/// has (a stop may have happened before the step failed), keeping ERROR and other non-power
+/// states as they were.
+pub(crate) async fn settle_power_state(
+    ctx: &Ctx,
+    project_id: &str,
+    server_id: &str,
+    prior: ecs_model::state::VmState,
+) -> Result<(), ecs_saga::StepError> {
+    use ecs_model::state::VmState;
+    let power = ctx.driver.vm_power(server_id).await.map_err(crate::context::driver_step_error)?;
+    let vm = match (prior, power) {
+        (VmState::Active | VmState::Stopped, ecs_driver::Power::Running) => VmState::Active,
+        (VmState::Active | VmState::Stopped, _) => VmState::Stopped,
+        (other, _) => other,
+    };
+    ctx.update_server(project_id, server_id, |s| {
+        s.vm_state = vm;
+        s.task_state = None;
+    })
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 pub(crate) mod testing;

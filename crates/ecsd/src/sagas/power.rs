@@ -77,21 +77,9 @@ impl Saga for Power {
     }
 
     async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
-        let p = cx.params;
         if step == 0 {
-            // Report what the driver really has, so a half-done stop is not shown as running.
-            let power = cx.ctx.driver.vm_power(&p.server_id).await.map_err(driver_step_error)?;
-            let vm = match (p.prior_vm_state, power) {
-                (VmState::Error, _) => VmState::Error,
-                (_, ecs_driver::Power::Running) => VmState::Active,
-                (_, _) => VmState::Stopped,
-            };
-            cx.ctx
-                .update_server(&p.project_id, &p.server_id, |s| {
-                    s.vm_state = vm;
-                    s.task_state = None;
-                })
-                .await?;
+            let p = cx.params;
+            super::settle_power_state(cx.ctx, &p.project_id, &p.server_id, p.prior_vm_state).await?;
         }
         Ok(())
     }
