@@ -56,6 +56,21 @@ pub enum GatewayRejections {
     Throttled(GatewayErrorBody),
 }
 
+/// What the four reinstall / change-OS calls refuse with (one list, so the four stay alike).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum OsRebuildRejections {
+    #[response(
+        status = 400,
+        description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
+            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
+            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project."
+    )]
+    Invalid(EcsErrorBody),
+    #[response(status = 404, description = "`Ecs.0114`: no such server in the project.")]
+    NoServer(EcsErrorBody),
+}
+
 /// A 400 from the Nova-compatible APIs: Nova's `badRequest` for the body and parameters, the ECS
 /// shape for what the gateway checks before (project mismatch `Ecs.0023`, oversized body).
 #[derive(Serialize, ToSchema)]

@@ -6,7 +6,8 @@ use crate::app::{power, servers as app_servers};
 use crate::context::App;
 use crate::http::json::{int_param, parse, parse_nova, query_pairs};
 use crate::http::openapi::{
-    DryRunAccepted, GatewayRejections, NovaOrEcsBadRequest, NovaServerActionDoc, ProjectPath, UpdatedServerEnvelopeDoc,
+    DryRunAccepted, GatewayRejections, NovaOrEcsBadRequest, NovaServerActionDoc, OsRebuildRejections, ProjectPath,
+    UpdatedServerEnvelopeDoc,
 };
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;
@@ -217,11 +218,7 @@ async fn rebuild(app: App, c: Caller, id: String, v: Variant, body: Bytes) -> Re
     request_body = ReinstallBody,
     responses(
         (status = 200, description = "Accepted: the job.", body = JobAccepted),
-        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
-            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
-            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
-            body = EcsErrorBody),
-        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        OsRebuildRejections,
         GatewayRejections,
     ),
 )]
@@ -245,11 +242,7 @@ pub async fn reinstall_v1(
     request_body = ReinstallBody,
     responses(
         (status = 200, description = "Accepted: the job.", body = JobAccepted),
-        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
-            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
-            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
-            body = EcsErrorBody),
-        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        OsRebuildRejections,
         GatewayRejections,
     ),
 )]
@@ -273,11 +266,7 @@ pub async fn reinstall_v2(
     request_body = ChangeOsBody,
     responses(
         (status = 200, description = "Accepted: the job.", body = JobAccepted),
-        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
-            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
-            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
-            body = EcsErrorBody),
-        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        OsRebuildRejections,
         GatewayRejections,
     ),
 )]
@@ -301,11 +290,7 @@ pub async fn changeos_v1(
     request_body = ChangeOsBody,
     responses(
         (status = 200, description = "Accepted: the job.", body = JobAccepted),
-        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0011`: password rules; `Ecs.0100`: the \
-            server's state does not allow it; `Ecs.0605`: locked; `Ecs.0105`: no system disk; `Ecs.0314`: key \
-            pair; `Ecs.0031`/`Ecs.0032`: image; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.",
-            body = EcsErrorBody),
-        (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
+        OsRebuildRejections,
         GatewayRejections,
     ),
 )]
