@@ -1,6 +1,6 @@
 //! Key pairs, images, VPCs and subnets.
 
-use super::{backend, SqliteStore};
+use super::{backend, execute_cached, query_row_cached, SqliteStore};
 use crate::StoreError;
 use ecs_model::image::Image;
 use ecs_model::keypair::Keypair;
@@ -43,12 +43,10 @@ impl SqliteStore {
 
     pub(crate) async fn kp_get(&self, project_id: &str, name: &str) -> Result<Option<Keypair>, StoreError> {
         let (p, n) = (project_id.to_string(), name.to_string());
-        self.read(move |c| {
+        self.read_now(move |c| {
             let row: Option<(i64, String)> = c
-                .query_row("SELECT id, body FROM keypairs WHERE project_id = ?1 AND name = ?2", params![p, n], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
+                .prepare_cached("SELECT id, body FROM keypairs WHERE project_id = ?1 AND name = ?2")
+                .and_then(|mut st| st.query_row(params![p, n], |r| Ok((r.get(0)?, r.get(1)?))).optional())
                 .map_err(backend)?;
             row.map(|(id, b)| keypair_from_row(id, &b)).transpose()
         })
@@ -89,7 +87,8 @@ impl SqliteStore {
 
     pub(crate) async fn img_put(&self, image: Image) -> Result<(), StoreError> {
         self.write(move |c| {
-            c.execute(
+            execute_cached(
+                c,
                 "INSERT INTO images (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body",
                 params![image.id, encode(&image)?],
             )
@@ -101,10 +100,10 @@ impl SqliteStore {
 
     pub(crate) async fn img_get(&self, id: &str) -> Result<Option<Image>, StoreError> {
         let id = id.to_string();
-        self.read(move |c| {
+        self.read_now(move |c| {
             let b: Option<String> = c
-                .query_row("SELECT body FROM images WHERE id = ?1", params![id], |r| r.get(0))
-                .optional()
+                .prepare_cached("SELECT body FROM images WHERE id = ?1")
+                .and_then(|mut st| st.query_row(params![id], |r| r.get(0)).optional())
                 .map_err(backend)?;
             b.map(|b| decode(&b)).transpose()
         })
@@ -112,7 +111,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn img_list(&self) -> Result<Vec<Image>, StoreError> {
-        self.read(|c| query_bodies(c, "SELECT body FROM images ORDER BY id", "")).await
+        self.read_now(|c| query_bodies(c, "SELECT body FROM images ORDER BY id", "")).await
     }
 
     pub(crate) async fn net_default(&self, project_id: &str) -> Result<(Vpc, Subnet), StoreError> {
@@ -146,9 +145,14 @@ impl SqliteStore {
                 neutron_subnet_id: ecs_model::new_uuid(),
                 created_ms: now,
             };
-            c.execute("INSERT INTO vpcs (id, project_id, body) VALUES (?1, ?2, ?3)", params![vpc.id, p, encode(&vpc)?])
-                .map_err(backend)?;
-            c.execute(
+            execute_cached(
+                c,
+                "INSERT INTO vpcs (id, project_id, body) VALUES (?1, ?2, ?3)",
+                params![vpc.id, p, encode(&vpc)?],
+            )
+            .map_err(backend)?;
+            execute_cached(
+                c,
                 "INSERT INTO subnets (id, project_id, vpc_id, body) VALUES (?1, ?2, ?3, ?4)",
                 params![subnet.id, p, vpc.id, encode(&subnet)?],
             )
@@ -160,23 +164,28 @@ impl SqliteStore {
 
     async fn net_find(&self, project_id: &str) -> Result<Option<(Vpc, Subnet)>, StoreError> {
         let p = project_id.to_string();
-        self.read(move |c| net_find_in(c, &p)).await
+        self.read_now(move |c| net_find_in(c, &p)).await
     }
 
     pub(crate) async fn vpcs(&self, project_id: &str) -> Result<Vec<Vpc>, StoreError> {
         let p = project_id.to_string();
-        self.read(move |c| query_bodies(c, "SELECT body FROM vpcs WHERE project_id = ?1 ORDER BY rowid", &p)).await
+        self.read_now(move |c| query_bodies_in_rowid_order(c, "SELECT rowid, body FROM vpcs WHERE project_id = ?1", &p))
+            .await
     }
 
     pub(crate) async fn subnets(&self, project_id: &str) -> Result<Vec<Subnet>, StoreError> {
         let p = project_id.to_string();
-        self.read(move |c| query_bodies(c, "SELECT body FROM subnets WHERE project_id = ?1 ORDER BY rowid", &p)).await
+        self.read_now(move |c| {
+            query_bodies_in_rowid_order(c, "SELECT rowid, body FROM subnets WHERE project_id = ?1", &p)
+        })
+        .await
     }
 
     pub(crate) async fn subnet_used_count(&self, subnet_id: &str) -> Result<i64, StoreError> {
         let s = subnet_id.to_string();
         self.read(move |c| {
-            c.query_row("SELECT COUNT(*) FROM ip_alloc WHERE subnet_id = ?1", params![s], |r| r.get(0)).map_err(backend)
+            query_row_cached(c, "SELECT COUNT(*) FROM ip_alloc WHERE subnet_id = ?1", params![s], |r| r.get(0))
+                .map_err(backend)
         })
         .await
     }
@@ -184,12 +193,12 @@ impl SqliteStore {
 
 fn net_find_in(c: &Connection, project_id: &str) -> Result<Option<(Vpc, Subnet)>, StoreError> {
     let vpcs: Vec<Vpc> =
-        query_bodies(c, "SELECT body FROM vpcs WHERE project_id = ?1 ORDER BY rowid LIMIT 1", project_id)?;
+        query_bodies_in_rowid_order(c, "SELECT rowid, body FROM vpcs WHERE project_id = ?1", project_id)?;
     let Some(vpc) = vpcs.into_iter().next() else {
         return Ok(None);
     };
     let subnets: Vec<Subnet> =
-        query_bodies(c, "SELECT body FROM subnets WHERE vpc_id = ?1 ORDER BY rowid LIMIT 1", &vpc.id)?;
+        query_bodies_in_rowid_order(c, "SELECT rowid, body FROM subnets WHERE vpc_id = ?1", &vpc.id)?;
     Ok(subnets.into_iter().next().map(|s| (vpc, s)))
 }
 
@@ -204,4 +213,24 @@ pub(crate) fn query_bodies<T: DeserializeOwned>(c: &Connection, sql: &str, arg: 
         out.push(decode(&b)?);
     }
     Ok(out)
+}
+
+/// Like [`query_bodies`] for SQL selecting `rowid, body`, returned in rowid (insertion) order.
+///
+/// The order is applied here rather than with `ORDER BY rowid`: with a bound parameter, that
+/// clause makes SQLite compile the statement again on every execution (see
+/// docs/benchmarks.md), and these queries return a handful of rows.
+pub(crate) fn query_bodies_in_rowid_order<T: DeserializeOwned>(
+    c: &Connection,
+    sql: &str,
+    arg: &str,
+) -> Result<Vec<T>, StoreError> {
+    let mut st = c.prepare_cached(sql).map_err(backend)?;
+    let mut rows: Vec<(i64, String)> = st
+        .query_map(params![arg], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    rows.sort_unstable_by_key(|(rowid, _)| *rowid);
+    rows.iter().map(|(_, b)| decode(b)).collect()
 }

@@ -1,8 +1,8 @@
 //! Jobs and the saga log. A saga's id is its job's id: finishing the one finishes the other in
 //! the same transaction, so a job can never say RUNNING for a saga that has ended.
 
-use super::catalog::{decode, encode, query_bodies};
-use super::{backend, SqliteStore};
+use super::catalog::{decode, encode, query_bodies_in_rowid_order};
+use super::{backend, execute_cached, SqliteStore};
 use crate::StoreError;
 use async_trait::async_trait;
 use ecs_model::job::{Job, JobStatus};
@@ -53,14 +53,15 @@ impl SqliteStore {
         id: &str,
     ) -> Result<Option<(Job, Vec<Job>)>, StoreError> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.read(move |c| {
+        self.read_now(move |c| {
             let Some(job) = job_get_in(c, &id)? else {
                 return Ok(None);
             };
             if job.project_id != p {
                 return Ok(None);
             }
-            let children: Vec<Job> = query_bodies(c, "SELECT body FROM jobs WHERE parent_id = ?1 ORDER BY rowid", &id)?;
+            let children: Vec<Job> =
+                query_bodies_in_rowid_order(c, "SELECT rowid, body FROM jobs WHERE parent_id = ?1", &id)?;
             Ok(Some((job, children)))
         })
         .await
@@ -69,12 +70,14 @@ impl SqliteStore {
     pub(crate) async fn jobs_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.write(move |c| {
             // Only whole trees: a parent goes with its sub-jobs once every one of them is done.
-            c.execute(
+            execute_cached(
+                c,
                 "DELETE FROM saga_events WHERE saga_id IN (SELECT id FROM jobs WHERE end_ms IS NOT NULL AND end_ms < ?1)",
                 params![before_ms],
             )
             .map_err(backend)?;
-            c.execute(
+            execute_cached(
+                c,
                 "DELETE FROM sagas WHERE done = 1 AND id IN (SELECT id FROM jobs WHERE end_ms IS NOT NULL AND end_ms < ?1)",
                 params![before_ms],
             )
@@ -94,17 +97,22 @@ impl SqliteStore {
 
 #[async_trait]
 impl SagaLog for SqliteStore {
-    async fn append(&self, saga_id: &str, event: &StepEvent) -> Result<(), LogError> {
+    async fn append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), LogError> {
         let id = saga_id.to_string();
-        let body = serde_json::to_string(event).map_err(|e| LogError(e.to_string()))?;
-        let starting = matches!(event, StepEvent::Started { step: 0 });
+        let bodies = events
+            .iter()
+            .map(|e| serde_json::to_string(e).map_err(|e| LogError(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let starting = events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }));
         self.write(move |c| {
-            c.prepare_cached(
-                "INSERT INTO saga_events (saga_id, seq, body)
-                 SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM saga_events WHERE saga_id = ?1",
-            )
-            .and_then(|mut st| st.execute(params![id, body]))
-            .map_err(backend)?;
+            for body in &bodies {
+                c.prepare_cached(
+                    "INSERT INTO saga_events (saga_id, seq, body)
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2 FROM saga_events WHERE saga_id = ?1",
+                )
+                .and_then(|mut st| st.execute(params![id, body]))
+                .map_err(backend)?;
+            }
             if starting {
                 if let Some(mut job) = job_get_in(c, &id)? {
                     if job.status == JobStatus::Init {
@@ -124,7 +132,8 @@ impl SagaLog for SqliteStore {
         let outcome = outcome.clone();
         self.write(move |c| {
             let text = serde_json::to_string(&outcome).map_err(backend)?;
-            c.execute("UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2", params![text, id]).map_err(backend)?;
+            execute_cached(c, "UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2", params![text, id])
+                .map_err(backend)?;
             if let Some(mut job) = job_get_in(c, &id)? {
                 job.end_ms = Some(ecs_model::timefmt::now_ms());
                 match outcome {

@@ -28,11 +28,27 @@ type WriteJob = Box<dyn FnOnce(Option<&Connection>) -> (bool, Deliver) + Send>;
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<mpsc::Sender<WriteJob>>,
-    readers: Arc<Mutex<Vec<Connection>>>,
+    readers: Arc<Readers>,
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
+}
+
+/// `Connection::execute` through the statement cache: the writer runs the same few statements
+/// thousands of times a second, and parsing them each time was a measurable share of its work.
+pub(crate) fn execute_cached(c: &Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+/// `Connection::query_row` through the statement cache.
+pub(crate) fn query_row_cached<T>(
+    c: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(p, f)
 }
 
 fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -61,7 +77,8 @@ impl SqliteStore {
             .name("ecsd-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(backend)?;
-        Ok(SqliteStore { path, writer: Mutex::new(tx), readers: Arc::new(Mutex::new(Vec::new())) })
+        let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()) });
+        Ok(SqliteStore { path, writer: Mutex::new(tx), readers })
     }
 
     /// The database file.
@@ -95,33 +112,63 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Backend("writer thread dropped the request".into()))?
     }
 
-    /// Runs `f` on a reader connection on the blocking pool.
+    /// Runs `f` on a reader connection on the blocking pool: for scans, whose time grows with
+    /// the data.
     pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
-        let pool = self.readers.clone();
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = match pool.lock().map_err(backend)?.pop() {
-                Some(c) => c,
-                None => open(&path, true)?,
-            };
-            let r = f(&conn);
-            if let Ok(mut p) = pool.lock() {
-                if p.len() < 16 {
-                    p.push(conn);
-                }
-            }
-            r
-        })
-        .await
-        .map_err(backend)?
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || readers.with(f)).await.map_err(backend)?
+    }
+
+    /// Runs `f` on a reader connection on the calling thread: for lookups by key, which take a
+    /// few microseconds on a cached statement, less than handing them to another thread and
+    /// back would cost (two context switches and the blocking pool's bookkeeping).
+    pub(crate) async fn read_now<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<R, StoreError>,
+    {
+        self.readers.with(f)
     }
 }
 
+/// Read-only connections, kept for reuse: each one holds its compiled statements.
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// Connections kept idle at most; more are opened under load and closed after.
+const MAX_IDLE_READERS: usize = 32;
+
+impl Readers {
+    fn with<R>(&self, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let taken = self.idle.lock().map_err(backend)?.pop();
+        let conn = match taken {
+            Some(c) => c,
+            None => open(&self.path, true)?,
+        };
+        let r = f(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        r
+    }
+}
+
+/// Runs a statement without parameters from the connection's statement cache: the
+/// transaction-control statements run several times per batch and would otherwise be parsed
+/// every time.
+fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
+    conn.set_prepared_statement_cache_capacity(64);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -131,8 +178,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             }
         }
         let mut delivers = Vec::with_capacity(batch.len());
-        let began = conn.execute_batch("BEGIN IMMEDIATE");
-        if let Err(e) = began {
+        if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "cannot begin a write transaction");
             for job in batch {
                 let (_, d) = job(None);
@@ -141,19 +187,19 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             continue;
         }
         for job in batch {
-            let _ = conn.execute_batch("SAVEPOINT req");
+            let _ = exec_cached(&conn, "SAVEPOINT req");
             let (ok, d) = job(Some(&conn));
             if !ok {
-                let _ = conn.execute_batch("ROLLBACK TO req");
+                let _ = exec_cached(&conn, "ROLLBACK TO req");
             }
-            let _ = conn.execute_batch("RELEASE req");
+            let _ = exec_cached(&conn, "RELEASE req");
             delivers.push(d);
         }
-        match conn.execute_batch("COMMIT") {
+        match exec_cached(&conn, "COMMIT") {
             Ok(()) => delivers.into_iter().for_each(|d| d(Ok(()))),
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; rolling back the batch");
-                let _ = conn.execute_batch("ROLLBACK");
+                let _ = exec_cached(&conn, "ROLLBACK");
                 let msg = e.to_string();
                 delivers.into_iter().for_each(|d| d(Err(StoreError::Backend(msg.clone()))));
             }

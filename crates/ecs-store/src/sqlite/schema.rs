@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS servers (
     name TEXT NOT NULL, status TEXT NOT NULL, flavor_id TEXT NOT NULL, ip TEXT NOT NULL,
     generation INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS servers_project_seq ON servers (project_id, seq);
+-- Keeps `MAX(seq)` (the next server's position) a lookup instead of a scan.
+CREATE INDEX IF NOT EXISTS servers_seq ON servers (seq);
 CREATE TABLE IF NOT EXISTS ip_alloc (
     subnet_id TEXT NOT NULL, n INTEGER NOT NULL, server_id TEXT NOT NULL,
     PRIMARY KEY (subnet_id, n)) WITHOUT ROWID;

@@ -1,7 +1,7 @@
 //! Servers, their addresses and volumes, and the atomic start of an operation.
 
 use super::catalog::{decode, encode, query_bodies};
-use super::{backend, jobs, SqliteStore};
+use super::{backend, execute_cached, jobs, query_row_cached, SqliteStore};
 use crate::{Begin, ServerFilter, ServerPage, ServerRow, StoreError};
 use ecs_model::network;
 use ecs_model::server::Server;
@@ -79,8 +79,12 @@ fn allocate_ip(c: &Connection, subnet_id: &str, cidr: &str, server_id: &str) -> 
             return Err(StoreError::AddressesExhausted(subnet_id.to_string()));
         }
     }
-    c.execute("INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES (?1, ?2, ?3)", params![subnet_id, n, server_id])
-        .map_err(backend)?;
+    execute_cached(
+        c,
+        "INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES (?1, ?2, ?3)",
+        params![subnet_id, n, server_id],
+    )
+    .map_err(backend)?;
     Ok(n)
 }
 
@@ -97,8 +101,10 @@ fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
         network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
     s.network.ip = ip.to_string();
     s.network.mac = network::mac_for(n);
-    let seq: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| r.get(0)).map_err(backend)?;
-    c.execute(
+    let seq: i64 =
+        query_row_cached(c, "SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| r.get(0)).map_err(backend)?;
+    execute_cached(
+        c,
         "INSERT INTO servers (id, project_id, seq, name, status, flavor_id, ip, generation, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![s.id, s.project_id, seq, s.name, s.status(), s.flavor_id, s.network.ip, s.generation, encode(&s)?],
@@ -135,8 +141,9 @@ fn matches_body(s: &Server, f: &ServerFilter) -> bool {
     tag_ok && not_tag_ok && res_ok
 }
 
-fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
-    let mut sql = String::from("SELECT seq, id, body FROM servers WHERE project_id = ?");
+/// The `WHERE` clause of a server list and its arguments (`?` placeholders, in order).
+fn list_where(project_id: &str, f: &ServerFilter) -> (String, Vec<String>) {
+    let mut sql = String::from(" WHERE project_id = ?");
     let mut args: Vec<String> = vec![project_id.to_string()];
     if let Some(ids) = &f.server_ids {
         sql.push_str(&format!(" AND id IN ({})", vec!["?"; ids.len().max(1)].join(",")));
@@ -144,55 +151,84 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
             args.push(String::new());
         }
         args.extend(ids.iter().cloned());
-    } else {
-        if let Some(n) = &f.name {
-            sql.push_str(" AND name LIKE ? ESCAPE '\\'");
-            args.push(like_pattern(n));
-        }
-        if let Some(ip) = &f.ip {
-            sql.push_str(" AND ip LIKE ? ESCAPE '\\'");
-            args.push(like_pattern(ip));
-        }
-        if let Some(ip) = &f.ip_eq {
-            sql.push_str(" AND ip = ?");
-            args.push(ip.clone());
-        }
-        if let Some(fl) = &f.flavor {
-            sql.push_str(" AND flavor_id = ?");
-            args.push(fl.clone());
-        }
-        if let Some(st) = &f.status {
-            sql.push_str(" AND status = ?");
-            args.push(st.clone());
-        }
+        return (sql, args);
     }
-    sql.push_str(" ORDER BY seq DESC");
+    if let Some(n) = &f.name {
+        sql.push_str(" AND name LIKE ? ESCAPE '\\'");
+        args.push(like_pattern(n));
+    }
+    if let Some(ip) = &f.ip {
+        sql.push_str(" AND ip LIKE ? ESCAPE '\\'");
+        args.push(like_pattern(ip));
+    }
+    if let Some(ip) = &f.ip_eq {
+        sql.push_str(" AND ip = ?");
+        args.push(ip.clone());
+    }
+    if let Some(fl) = &f.flavor {
+        sql.push_str(" AND flavor_id = ?");
+        args.push(fl.clone());
+    }
+    if let Some(st) = &f.status {
+        sql.push_str(" AND status = ?");
+        args.push(st.clone());
+    }
+    (sql, args)
+}
+
+fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
+    let (cond, args) = list_where(project_id, f);
     let body_filters =
         f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some());
     let marker_seq: Option<i64> = match &f.marker {
         Some(m) => Some(
-            c.query_row("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2", params![m, project_id], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(backend)?
-            .unwrap_or(i64::MAX),
+            c.prepare_cached("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2")
+                .and_then(|mut st| st.query_row(params![m, project_id], |r| r.get(0)).optional())
+                .map_err(backend)?
+                .unwrap_or(i64::MAX),
         ),
         None => None,
     };
+    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
+    if !body_filters {
+        // Everything is in columns: count over the index and fetch only the page, so a page
+        // costs the same whether the project holds a hundred servers or a hundred thousand.
+        let count: i64 = c
+            .prepare_cached(&format!("SELECT COUNT(*) FROM servers{cond}"))
+            .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+            .map_err(backend)?;
+        use rusqlite::types::Value;
+        let mut page_args: Vec<Value> = args.iter().cloned().map(Value::Text).collect();
+        let mut sql = format!("SELECT body FROM servers{cond}");
+        if let Some(m) = marker_seq {
+            sql.push_str(" AND seq < ?");
+            page_args.push(Value::Integer(m));
+        }
+        sql.push_str(" ORDER BY seq DESC LIMIT ? OFFSET ?");
+        page_args.push(Value::Integer(i64::try_from(f.limit).unwrap_or(i64::MAX)));
+        page_args.push(Value::Integer(i64::try_from(skip).unwrap_or(i64::MAX)));
+        let mut st = c.prepare_cached(&sql).map_err(backend)?;
+        let bodies: Vec<String> = st
+            .query_map(rusqlite::params_from_iter(page_args.iter()), |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        let servers =
+            bodies.iter().map(|b| decode::<Server>(b).and_then(|s| row(c, s))).collect::<Result<Vec<_>, _>>()?;
+        return Ok(ServerPage { count, servers });
+    }
+    // Tags and reservation ids live in the JSON body: walk the matches and decode each.
+    let sql = format!("SELECT seq, body FROM servers{cond} ORDER BY seq DESC");
     let mut st = c.prepare(&sql).map_err(backend)?;
     let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(backend)?;
     let mut count = 0i64;
-    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
     let mut matched_after_marker = 0usize;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(backend)? {
         let seq: i64 = r.get(0).map_err(backend)?;
-        let body: String = r.get(2).map_err(backend)?;
-        // Bodies are decoded only where needed: to apply a body filter, or for the page itself
-        // (decoding every row before the page made deep pages and start-up scans slow).
-        let mut server: Option<Server> = if body_filters { Some(decode(&body)?) } else { None };
-        if body_filters && !server.as_ref().is_some_and(|s| matches_body(s, f)) {
+        let body: String = r.get(1).map_err(backend)?;
+        let server: Server = decode(&body)?;
+        if !matches_body(&server, f) {
             continue;
         }
         count += 1;
@@ -203,12 +239,7 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         if matched_after_marker <= skip || out.len() >= f.limit {
             continue;
         }
-        if server.is_none() {
-            server = Some(decode(&body)?);
-        }
-        if let Some(s) = server {
-            out.push(s);
-        }
+        out.push(server);
     }
     drop(rows);
     let servers = out.into_iter().map(|s| row(c, s)).collect::<Result<Vec<_>, _>>()?;
@@ -218,7 +249,7 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
 impl SqliteStore {
     pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.read(move |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose()).await
+        self.read_now(move |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose()).await
     }
 
     pub(crate) async fn srv_list(&self, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
@@ -233,9 +264,10 @@ impl SqliteStore {
     pub(crate) async fn srv_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
         let (p, id) = (project_id.to_string(), id.to_string());
         self.write(move |c| {
-            c.execute("DELETE FROM servers WHERE id = ?1 AND project_id = ?2", params![id, p]).map_err(backend)?;
-            c.execute("DELETE FROM ip_alloc WHERE server_id = ?1", params![id]).map_err(backend)?;
-            c.execute("DELETE FROM volumes WHERE server_id = ?1", params![id]).map_err(backend)?;
+            execute_cached(c, "DELETE FROM servers WHERE id = ?1 AND project_id = ?2", params![id, p])
+                .map_err(backend)?;
+            execute_cached(c, "DELETE FROM ip_alloc WHERE server_id = ?1", params![id]).map_err(backend)?;
+            execute_cached(c, "DELETE FROM volumes WHERE server_id = ?1", params![id]).map_err(backend)?;
             Ok(())
         })
         .await
@@ -247,7 +279,7 @@ impl SqliteStore {
 
     pub(crate) async fn vol_get(&self, id: &str) -> Result<Option<Volume>, StoreError> {
         let id = id.to_string();
-        self.read(move |c| {
+        self.read_now(move |c| {
             Ok(query_bodies::<Volume>(c, "SELECT body FROM volumes WHERE id = ?1", &id)?.into_iter().next())
         })
         .await
@@ -256,7 +288,7 @@ impl SqliteStore {
     pub(crate) async fn vol_delete(&self, id: &str) -> Result<(), StoreError> {
         let id = id.to_string();
         self.write(move |c| {
-            c.execute("DELETE FROM volumes WHERE id = ?1", params![id]).map_err(backend)?;
+            execute_cached(c, "DELETE FROM volumes WHERE id = ?1", params![id]).map_err(backend)?;
             Ok(())
         })
         .await

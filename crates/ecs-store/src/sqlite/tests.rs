@@ -131,8 +131,8 @@ async fn the_saga_log_drives_the_job_and_survives_reopening() {
         let saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({"a": 1}));
         st.begin(Begin { jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() }).await.unwrap();
         assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Init);
-        st.append(&job.id, &StepEvent::Started { step: 0 }).await.unwrap();
-        st.append(&job.id, &StepEvent::Succeeded { step: 0, output: serde_json::json!("x") }).await.unwrap();
+        let events = [StepEvent::Started { step: 0 }, StepEvent::Succeeded { step: 0, output: serde_json::json!("x") }];
+        st.append(&job.id, &events).await.unwrap();
         assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     }
     let st = SqliteStore::open(&path).unwrap();
@@ -178,6 +178,14 @@ async fn list_filters_and_both_paginations() {
     mf.marker = Some(web.servers[4].server.id.clone());
     let after = st.server_list("p1", &mf).await.unwrap();
     assert_eq!(after.servers[0].server.name, "web-06");
+    assert_eq!(
+        (after.count, after.servers.len()),
+        (12, 5),
+        "the count is of every match, not of those after the marker"
+    );
+    mf.marker = Some(after.servers[4].server.id.clone());
+    let last = st.server_list("p1", &mf).await.unwrap();
+    assert_eq!(last.servers.iter().map(|r| r.server.name.as_str()).collect::<Vec<_>>(), ["web-01", "web-00"]);
     let mut by_ip = f(None, 10, 1);
     by_ip.ip_eq = Some(made[0].network.ip.clone());
     assert_eq!(st.server_list("p1", &by_ip).await.unwrap().servers[0].server.id, made[0].id);
