@@ -105,7 +105,7 @@ struct StoreLog(Arc<dyn Store>);
 
 #[async_trait::async_trait]
 impl ecs_saga::SagaLog for StoreLog {
-    async fn append(&self, id: &str, e: &ecs_saga::StepEvent) -> Result<(), ecs_saga::LogError> {
+    async fn append(&self, id: &str, e: &[ecs_saga::StepEvent]) -> Result<(), ecs_saga::LogError> {
         self.0.append(id, e).await
     }
     async fn finish(&self, id: &str, o: &ecs_saga::Outcome) -> Result<(), ecs_saga::LogError> {
@@ -124,9 +124,10 @@ pub async fn repair_power_states(app: &App) -> Result<usize, String> {
     use ecs_model::state::VmState;
     let mut repaired = 0;
     for project in app.accounts.projects() {
-        let mut page = 1;
+        // Paged by marker: each page is one index range, however deep into the project it is.
+        let mut marker = None;
         loop {
-            let f = ecs_store::ServerFilter { limit: 1000, page, ..Default::default() };
+            let f = ecs_store::ServerFilter { limit: 1000, page: 1, marker: marker.take(), ..Default::default() };
             let rows = app.ctx.store.server_list(&project, &f).await.map_err(|e| e.to_string())?;
             for row in &rows.servers {
                 let s = &row.server;
@@ -146,10 +147,10 @@ pub async fn repair_power_states(app: &App) -> Result<usize, String> {
                     repaired += 1;
                 }
             }
-            if rows.servers.len() < 1000 {
-                break;
+            match rows.servers.last() {
+                Some(last) if rows.servers.len() == 1000 => marker = Some(last.server.id.clone()),
+                _ => break,
             }
-            page += 1;
         }
     }
     Ok(repaired)
