@@ -7,7 +7,7 @@ use crate::context::App;
 use crate::faults::{FaultAction, FaultSpec};
 use crate::http::Caller;
 use crate::server::{build, Options};
-use ecs_driver::sim::SimDriver;
+use ecs_driver::sim::SimState;
 use ecs_store::ServerRow;
 use ecs_types::keypair::CreateKeypairBody;
 use ecs_types::requests::*;
@@ -19,7 +19,8 @@ pub struct Harness {
     _dir: tempfile::TempDir,
     pub app: App,
     pub caller: Caller,
-    sim: SimDriver,
+    /// The simulated driver's directory; its journal is read afresh for every check.
+    sim: std::path::PathBuf,
     pub key_a: String,
     pub key_b: String,
 }
@@ -52,7 +53,7 @@ impl Harness {
         opts.run_steps_twice = twice;
         let app = build(opts).await.unwrap();
         let caller = Caller { user_id: USER.into(), project_id: PROJECT.into(), ak: "TESTAK".into() };
-        let sim = SimDriver::new(dir.path().join("sim"), Duration::ZERO).unwrap();
+        let sim = dir.path().join("sim");
         let mut h = Harness { _dir: dir, app, caller, sim, key_a: String::new(), key_b: String::new() };
         h.key_a = h.keypair("key-a").await;
         h.key_b = h.keypair("key-b").await;
@@ -160,23 +161,26 @@ impl Harness {
         self.try_server(id).await.expect("server exists")
     }
 
+    fn sim_state(&self) -> SimState {
+        SimState::load(&self.sim).unwrap()
+    }
+
     pub async fn disk_key(&self, disk: &str) -> Option<String> {
-        self.sim.disk(disk).await.unwrap().and_then(|d| d.injection).and_then(|i| i.public_key)
+        self.sim_state().disks.remove(disk).and_then(|d| d.injection).and_then(|i| i.public_key)
     }
 
     pub async fn vm_running(&self, id: &str) -> Option<bool> {
-        self.sim.vm(id).await.unwrap().map(|v| v.running)
+        self.sim_state().vms.remove(id).map(|v| v.running)
     }
 
     pub async fn vm_boot_disk(&self, id: &str) -> Option<String> {
-        self.sim.vm(id).await.unwrap().and_then(|v| v.boot_disk)
+        self.sim_state().vms.remove(id).and_then(|v| v.boot_disk)
     }
 
     /// Every driver disk has a volume row and every volume row a driver disk; no server is left
     /// in a transitional state.
     pub async fn assert_no_orphan_disks(&self) {
-        use ecs_driver::ComputeDriver;
-        let disks: BTreeSet<String> = self.sim.disk_list().await.unwrap().into_iter().collect();
+        let disks: BTreeSet<String> = self.sim_state().disks.into_keys().collect();
         let vols: BTreeSet<String> =
             self.app.ctx.store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
         assert_eq!(disks, vols, "driver disks vs volume rows");

@@ -187,10 +187,8 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let store = ecs_store::SqliteStore::open(data.join("ecsd.db")).unwrap();
     assert!(store.unfinished().await.unwrap().is_empty(), "every saga finished");
     let volumes: BTreeSet<String> = store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
-    let files: BTreeSet<String> = std::fs::read_dir(data.join("sim/disks"))
-        .unwrap()
-        .filter_map(|e| e.unwrap().file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_string))
-        .collect();
+    let files: BTreeSet<String> =
+        ecs_driver::sim::SimState::load(&data.join("sim")).unwrap().disks.into_keys().collect();
     assert_eq!(volumes, files, "no orphaned or missing disk");
     assert_eq!(volumes.len(), disks.len(), "one disk per server, none left over");
 }
