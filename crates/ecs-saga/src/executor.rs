@@ -270,11 +270,17 @@ impl<C: Send + Sync + 'static> Inner<C> {
         let steps = runner.steps();
         let mut st = replay(steps, &record.events);
         if st.failure.is_none() {
+            // Whether the step about to run has its `Started` in the log already (written
+            // with the previous step's success).
+            let mut started = false;
             for i in 0..steps.len() {
                 if st.done[i] {
                     continue;
                 }
-                match self.forward_step(&*runner, &record, &mut st, i).await {
+                let next = (i + 1..steps.len()).find(|&j| !st.done[j]);
+                let result = self.forward_step(&*runner, &record, &mut st, i, started, next).await;
+                started = next == Some(i + 1) && result.is_ok();
+                match result {
                     Ok(()) => {}
                     Err(e) if i >= runner.no_return() => {
                         // Past the point of no return the saga cannot go back; after retries
@@ -318,6 +324,8 @@ impl<C: Send + Sync + 'static> Inner<C> {
         rec: &SagaRecord,
         st: &mut Replay,
         i: usize,
+        started: bool,
+        next: Option<usize>,
     ) -> Result<(), StepError> {
         let name = runner.steps()[i];
         let tries = if i >= runner.no_return() { self.attempts } else { 1 };
@@ -326,13 +334,15 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
-            self.append(&rec.id, StepEvent::Started { step: i }).await;
+            if attempt > 0 || !started {
+                self.append(&rec.id, &[StepEvent::Started { step: i }]).await;
+            }
             if let Some(hook) = &self.hook {
                 match hook.before_step(&rec.kind, &rec.id, &rec.params, name).await {
                     HookAction::Proceed => {}
                     HookAction::Delay(d) => tokio::time::sleep(d).await,
                     HookAction::Fail(e) => {
-                        self.append(&rec.id, StepEvent::Failed { step: i, error: e.clone() }).await;
+                        self.append(&rec.id, &[StepEvent::Failed { step: i, error: e.clone() }]).await;
                         return Err(e);
                     }
                 }
@@ -352,7 +362,15 @@ impl<C: Send + Sync + 'static> Inner<C> {
             }
             match result {
                 Ok(output) => {
-                    self.append(&rec.id, StepEvent::Succeeded { step: i, output: output.clone() }).await;
+                    // The next step's start goes in the same write: the log is still complete
+                    // at every point a crash can hit (a `Started` only says "may have begun").
+                    let succeeded = StepEvent::Succeeded { step: i, output: output.clone() };
+                    match next {
+                        Some(n) if n == i + 1 => {
+                            self.append(&rec.id, &[succeeded, StepEvent::Started { step: n }]).await
+                        }
+                        _ => self.append(&rec.id, &[succeeded]).await,
+                    }
                     st.done[i] = true;
                     st.outputs.insert(name, output);
                     if let Some(hook) = &self.hook {
@@ -368,7 +386,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
         }
         let e = last.unwrap_or_else(|| StepError::new("Ecs.1000", "step failed"));
         if i < runner.no_return() {
-            self.append(&rec.id, StepEvent::Failed { step: i, error: e.clone() }).await;
+            self.append(&rec.id, &[StepEvent::Failed { step: i, error: e.clone() }]).await;
         }
         Err(e)
     }
@@ -385,10 +403,10 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
-            self.append(&rec.id, StepEvent::UndoStarted { step: i }).await;
+            self.append(&rec.id, &[StepEvent::UndoStarted { step: i }]).await;
             match runner.undo(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await {
                 Ok(()) => {
-                    self.append(&rec.id, StepEvent::UndoFinished { step: i }).await;
+                    self.append(&rec.id, &[StepEvent::UndoFinished { step: i }]).await;
                     return Ok(());
                 }
                 Err(e) => {
@@ -402,9 +420,9 @@ impl<C: Send + Sync + 'static> Inner<C> {
 
     /// Appends to the log, retrying until it works: running the next action without the
     /// record of the last one on disk would break recovery, so the saga waits instead.
-    async fn append(&self, id: &str, event: StepEvent) {
+    async fn append(&self, id: &str, events: &[StepEvent]) {
         let mut pause = Duration::from_millis(10);
-        while let Err(e) = self.log.append(id, &event).await {
+        while let Err(e) = self.log.append(id, events).await {
             tracing::error!(saga = %id, error = %e, "saga log append failed; retrying");
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(5));

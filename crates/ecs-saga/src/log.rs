@@ -53,8 +53,9 @@ pub struct LogError(pub String);
 /// return: the executor relies on it before running the next action.
 #[async_trait]
 pub trait SagaLog: Send + Sync {
-    /// Appends one event to a saga's log.
-    async fn append(&self, saga_id: &str, event: &StepEvent) -> Result<(), LogError>;
+    /// Appends events to a saga's log, in order and all at once: the executor records a step's
+    /// success together with the next step's start, one durable write instead of two.
+    async fn append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), LogError>;
     /// Records the end of a saga.
     async fn finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), LogError>;
     /// Every saga that has not finished, with its events in order.

@@ -25,8 +25,8 @@ impl MemLog {
 
 #[async_trait]
 impl SagaLog for MemLog {
-    async fn append(&self, id: &str, e: &StepEvent) -> Result<(), LogError> {
-        self.events.lock().unwrap().entry(id.to_string()).or_default().push(e.clone());
+    async fn append(&self, id: &str, e: &[StepEvent]) -> Result<(), LogError> {
+        self.events.lock().unwrap().entry(id.to_string()).or_default().extend_from_slice(e);
         Ok(())
     }
     async fn finish(&self, id: &str, o: &Outcome) -> Result<(), LogError> {
