@@ -168,7 +168,7 @@ pub async fn rebuild(
     let job = Job::new(&caller.project_id, kind, None, Some(server_id), now);
     let meta = o.metadata.clone().unwrap_or_default();
     let user_data = if v.cloud_init { nonempty(&meta.user_data).map(str::to_string) } else { None };
-    let password_hash = nonempty(&o.adminpass).map(ecs_crypto::hash_password);
+    let password_hash = super::hash_password(nonempty(&o.adminpass)).await?;
     let params = rebuild_os::Params {
         project_id: caller.project_id.clone(),
         server_id: server_id.to_string(),

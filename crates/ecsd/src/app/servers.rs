@@ -125,7 +125,7 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
     }
 
     let now = now_ms();
-    let password_hash = req.admin_pass.as_deref().map(ecs_crypto::hash_password);
+    let password_hash = super::hash_password(req.admin_pass.as_deref()).await?;
     let parent = Job::new(&caller.project_id, job_type::CREATE_SERVER, None, None, now);
     let reservation_id = format!("r-{}", &ecs_model::new_uuid()[..8]);
     let mut b = Begin::default();
