@@ -29,6 +29,8 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<mpsc::Sender<WriteJob>>,
     readers: Arc<Readers>,
+    /// Dropped with the store, which ends the checkpoint thread.
+    _stop_checkpoints: mpsc::Sender<()>,
 }
 
 pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -72,13 +74,24 @@ impl SqliteStore {
         let conn = open(&path, false)?;
         conn.execute_batch("PRAGMA journal_mode=WAL;").map_err(backend)?;
         schema::migrate(&conn)?;
+        // The writer keeps the B-tree pages it keeps touching (the last jobs, the servers being
+        // changed) in its own cache rather than reading them again from the OS; and it does not
+        // checkpoint: copying the WAL into the database would stall every queued write, so a
+        // thread of its own does that (below).
+        conn.execute_batch("PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;").map_err(backend)?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         std::thread::Builder::new()
             .name("ecsd-sqlite-writer".into())
             .spawn(move || writer_loop(conn, rx))
             .map_err(backend)?;
+        let checkpoints = open(&path, false)?;
+        let (stop_checkpoints, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("ecsd-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoints, stopped))
+            .map_err(backend)?;
         let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()) });
-        Ok(SqliteStore { path, writer: Mutex::new(tx), readers })
+        Ok(SqliteStore { path, writer: Mutex::new(tx), readers, _stop_checkpoints: stop_checkpoints })
     }
 
     /// The database file.
@@ -165,6 +178,22 @@ impl Readers {
 /// every time.
 fn exec_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+/// How often the WAL is copied into the database. SQLite's own default is every 1,000 pages
+/// (4 MB); under a full write load that many pages are written in a few hundred milliseconds.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Copies committed WAL frames into the database file in the background (a PASSIVE checkpoint
+/// waits for nobody: it copies what no reader still needs and leaves the rest for next time).
+/// Once everything is copied, the writer's next transaction starts the WAL over from the top,
+/// so it stays bounded.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will try again");
+        }
+    }
 }
 
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
