@@ -105,15 +105,13 @@ impl SagaLog for SqliteStore {
             .collect::<Result<Vec<_>, _>>()?;
         let starting = events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }));
         self.write(move |c| {
-            // Two plain statements rather than one INSERT ... SELECT MAX(seq): SQLite compiled
-            // that one again on most executions (seen in the writer's profile).
-            let last: i64 = query_row_cached(
-                c,
-                "SELECT COALESCE(MAX(seq), 0) FROM saga_events WHERE saga_id = ?1",
-                params![id],
-                |r| r.get(0),
-            )
-            .map_err(backend)?;
+            // Events are numbered 1, 2, 3... and only ever deleted with their saga, so the count
+            // is the last number. Not `MAX(seq)` (nor `ORDER BY seq DESC LIMIT 1`): with the
+            // `saga_id = ?1` parameter, SQLite compiles those again on every execution, which
+            // was a fifth of the writer thread's time.
+            let last: i64 =
+                query_row_cached(c, "SELECT COUNT(*) FROM saga_events WHERE saga_id = ?1", params![id], |r| r.get(0))
+                    .map_err(backend)?;
             for (seq, body) in (last + 1..).zip(&bodies) {
                 execute_cached(
                     c,
