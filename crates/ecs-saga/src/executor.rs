@@ -3,6 +3,7 @@
 use crate::log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
 use crate::saga::{Outputs, Saga, StepCx, StepError};
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -59,11 +60,11 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
         out: &Outputs,
         step: usize,
     ) -> Result<Value, StepError> {
-        let params: S::Params = serde_json::from_value(params.clone()).map_err(bad_params)?;
+        let params = S::Params::deserialize(params).map_err(bad_params)?;
         S::forward(step, &StepCx { ctx, params: &params, saga_id: id, outputs: out }).await
     }
     async fn undo(&self, ctx: &S::Ctx, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<(), StepError> {
-        let params: S::Params = serde_json::from_value(params.clone()).map_err(bad_params)?;
+        let params = S::Params::deserialize(params).map_err(bad_params)?;
         S::undo(step, &StepCx { ctx, params: &params, saga_id: id, outputs: out }).await
     }
 }
