@@ -97,6 +97,15 @@ impl Job {
     }
 }
 
+impl Job {
+    /// Whether sub-jobs may point at this job: only the jobs of batch and multi-server
+    /// operations have them. A sub-job has none, and neither has a reinstall or change of OS
+    /// (one server, one job), so readers can skip looking for them.
+    pub fn may_have_sub_jobs(&self) -> bool {
+        self.parent_id.is_none() && self.job_type != job_type::REINSTALL_OS && self.job_type != job_type::CHANGE_OS
+    }
+}
+
 /// The status of a batch parent from its sub-jobs: RUNNING until every sub-job has ended, then
 /// FAIL if any failed, else SUCCESS. INIT while none has started.
 pub fn parent_status(children: &[Job]) -> JobStatus {

@@ -60,6 +60,9 @@ impl SqliteStore {
             if job.project_id != p {
                 return Ok(None);
             }
+            if !job.may_have_sub_jobs() {
+                return Ok(Some((job, Vec::new())));
+            }
             let children: Vec<Job> =
                 query_bodies_in_rowid_order(c, "SELECT rowid, body FROM jobs WHERE parent_id = ?1", &id)?;
             Ok(Some((job, children)))

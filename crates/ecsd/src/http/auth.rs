@@ -61,7 +61,7 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The account a request authenticates as: an AK/SK signature, or an `X-Auth-Token`.
 /// The error is the 401 message.
-fn identify(app: &App, parts: &axum::http::request::Parts, body: &[u8]) -> Result<Account, &'static str> {
+fn identify<'a>(app: &'a App, parts: &axum::http::request::Parts, body: &[u8]) -> Result<&'a Account, &'static str> {
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(value) = header("authorization") {
         let auth = ecs_auth::parse_authorization(value).map_err(|e| e.message())?;
@@ -77,13 +77,13 @@ fn identify(app: &App, parts: &axum::http::request::Parts, body: &[u8]) -> Resul
             tracing::info!(ak = %auth.access, reason = %e, "signature rejected");
             return Err(e.message());
         }
-        return Ok(account.clone());
+        return Ok(account);
     }
     if let Some(token) = header("x-auth-token") {
         let claims = app.tokens.verify(token, SystemTime::now()).map_err(|e| e.message())?;
         // The account must still exist, with the same user and project.
         return match app.accounts.get(&claims.ak) {
-            Some(a) if a.user_id == claims.user_id && a.project_id == claims.project_id => Ok(a.clone()),
+            Some(a) if a.user_id == claims.user_id && a.project_id == claims.project_id => Ok(a),
             _ => Err(crate::iam::TokenError::Malformed.message()),
         };
     }
@@ -139,7 +139,7 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
     parts.extensions.insert(Caller {
         user_id: account.user_id.clone(),
         project_id: account.project_id.clone(),
-        ak: account.ak,
+        ak: account.ak.clone(),
     });
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
