@@ -93,6 +93,9 @@ pub trait Store: SagaLog + Send + Sync {
     // --- servers and volumes
     async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError>;
     async fn server_list(&self, project_id: &str, filter: &ServerFilter) -> Result<ServerPage, StoreError>;
+    /// `(project_id, id)` of every server whose API status is `status`, across projects: a scan
+    /// of one column, for start-up checks that must not decode every server.
+    async fn server_ids_with_status(&self, status: &str) -> Result<Vec<(String, String)>, StoreError>;
     /// Compare-and-swap: writes `server` if the stored generation equals `server.generation`,
     /// and returns it with the generation bumped. `Conflict` otherwise.
     async fn server_update(&self, server: Server) -> Result<Server, StoreError>;

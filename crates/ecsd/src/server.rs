@@ -119,38 +119,33 @@ impl ecs_saga::SagaLog for StoreLog {
 /// After a restart: a server recorded as running whose VM is not (it died while ecsd was
 /// away) is shown as stopped, so that the API never claims a VM that does not exist. Servers in
 /// the middle of an operation are left to their saga.
+///
+/// Only the ids of ACTIVE servers are read (one column scan), and only those whose VM the
+/// driver does not see running are read whole and changed: with 100,000 servers, reading and
+/// decoding every one of them (and its volumes) took seconds before the first request.
 pub async fn repair_power_states(app: &App) -> Result<usize, String> {
     use ecs_driver::Power;
     use ecs_model::state::VmState;
     let mut repaired = 0;
-    for project in app.accounts.projects() {
-        // Paged by marker: each page is one index range, however deep into the project it is.
-        let mut marker = None;
-        loop {
-            let f = ecs_store::ServerFilter { limit: 1000, page: 1, marker: marker.take(), ..Default::default() };
-            let rows = app.ctx.store.server_list(&project, &f).await.map_err(|e| e.to_string())?;
-            for row in &rows.servers {
-                let s = &row.server;
-                if s.task_state.is_some() || s.vm_state != VmState::Active {
-                    continue;
+    let candidates = app.ctx.store.server_ids_with_status("ACTIVE").await.map_err(|e| e.to_string())?;
+    for (project, id) in candidates {
+        if app.ctx.driver.vm_power(&id).await.map_err(|e| e.to_string())? == Power::Running {
+            continue;
+        }
+        let changed = std::sync::atomic::AtomicBool::new(false);
+        app.ctx
+            .update_server(&project, &id, |s| {
+                let stale = s.task_state.is_none() && s.vm_state == VmState::Active;
+                if stale {
+                    s.vm_state = VmState::Stopped;
                 }
-                if app.ctx.driver.vm_power(&s.id).await.map_err(|e| e.to_string())? != Power::Running {
-                    tracing::warn!(server = %s.id, "its VM is not running; marking it SHUTOFF");
-                    app.ctx
-                        .update_server(&project, &s.id, |s| {
-                            if s.task_state.is_none() && s.vm_state == VmState::Active {
-                                s.vm_state = VmState::Stopped;
-                            }
-                        })
-                        .await
-                        .map_err(|e| e.message)?;
-                    repaired += 1;
-                }
-            }
-            match rows.servers.last() {
-                Some(last) if rows.servers.len() == 1000 => marker = Some(last.server.id.clone()),
-                _ => break,
-            }
+                changed.store(stale, std::sync::atomic::Ordering::Relaxed);
+            })
+            .await
+            .map_err(|e| e.message)?;
+        if changed.into_inner() {
+            tracing::warn!(server = %id, "its VM is not running; marking it SHUTOFF");
+            repaired += 1;
         }
     }
     Ok(repaired)
@@ -198,4 +193,25 @@ pub async fn serve(
     }
     expiry.abort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repair_power_states;
+    use crate::sagas::testing::Harness;
+
+    #[tokio::test]
+    async fn servers_whose_vm_died_are_shown_shutoff_and_the_others_are_left_alone() {
+        let h = Harness::new_plain().await;
+        let (dead, alive, stopped) = (h.create_server().await, h.create_server().await, h.create_server().await);
+        h.assert_succeeded(&h.power(&stopped, "os-stop").await).await;
+        // The VM goes away behind ecsd's back (the host rebooted while it was down).
+        h.app.ctx.driver.vm_destroy(&dead).await.unwrap();
+        assert_eq!(h.server(&dead).await.server.status(), "ACTIVE");
+        assert_eq!(repair_power_states(&h.app).await, Ok(1));
+        assert_eq!(h.server(&dead).await.server.status(), "SHUTOFF");
+        assert_eq!(h.server(&alive).await.server.status(), "ACTIVE");
+        assert_eq!(h.server(&stopped).await.server.status(), "SHUTOFF");
+        assert_eq!(repair_power_states(&h.app).await, Ok(0), "nothing left to repair");
+    }
 }

@@ -75,10 +75,17 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA journal_mode=WAL;").map_err(backend)?;
         schema::migrate(&conn)?;
         // The writer keeps the B-tree pages it keeps touching (the last jobs, the servers being
-        // changed) in its own cache rather than reading them again from the OS; and it does not
-        // checkpoint: copying the WAL into the database would stall every queued write, so a
-        // thread of its own does that (below).
-        conn.execute_batch("PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;").map_err(backend)?;
+        // changed) in its own cache rather than reading them again from the OS. Copying the WAL
+        // into the database is left to a thread of its own (below), which does it while the
+        // writer goes on; the writer checkpoints only once the WAL holds 8,192 pages, finding
+        // nearly everything copied already. That checkpoint is still needed: only one run right
+        // after a commit can catch up with the last frame, and the WAL starts over from its
+        // beginning only once it has (the background one always trails the writer by a few
+        // frames, and alone let the WAL grow to gigabytes under a sustained write load).
+        conn.execute_batch(
+            "PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;",
+        )
+        .map_err(backend)?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
         std::thread::Builder::new()
             .name("ecsd-sqlite-writer".into())
@@ -295,6 +302,9 @@ impl crate::Store for SqliteStore {
         filter: &crate::ServerFilter,
     ) -> Result<crate::ServerPage, StoreError> {
         self.srv_list(project_id, filter).await
+    }
+    async fn server_ids_with_status(&self, status: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.srv_ids_with_status(status).await
     }
     async fn server_update(&self, server: ecs_model::server::Server) -> Result<ecs_model::server::Server, StoreError> {
         self.srv_update(server).await

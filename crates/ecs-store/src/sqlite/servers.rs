@@ -257,6 +257,16 @@ impl SqliteStore {
         self.read(move |c| list_in(c, &p, &f)).await
     }
 
+    pub(crate) async fn srv_ids_with_status(&self, status: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let status = status.to_string();
+        self.read(move |c| {
+            let mut st = c.prepare("SELECT project_id, id FROM servers WHERE status = ?1").map_err(backend)?;
+            let rows = st.query_map(params![status], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
+    }
+
     pub(crate) async fn srv_update(&self, s: Server) -> Result<Server, StoreError> {
         self.write(move |c| update_in(c, s)).await
     }
