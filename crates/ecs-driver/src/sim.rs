@@ -209,7 +209,7 @@ impl SimDriver {
         j.file.write_all(&bytes).map_err(|e| io("append to the journal", e))?;
         j.lines += 1;
         j.state.apply(r);
-        if j.lines > 10_000 && j.lines > 4 * j.state.objects() {
+        if j.lines > 10_000 && j.lines > 2 * j.state.objects() {
             j.file = compact(&self.root, &j.state)?;
             j.lines = j.state.objects();
         }

@@ -50,6 +50,21 @@ impl Ctx {
     where
         F: Fn(&mut Server) + Send + Sync,
     {
+        self.update_server_and_volumes(project_id, server_id, change, Vec::new()).await
+    }
+
+    /// Like [`Ctx::update_server`], and writes `volumes` (inserted or replaced) in the same
+    /// transaction: a disk swap and the state that announces it land together or not at all.
+    pub async fn update_server_and_volumes<F>(
+        &self,
+        project_id: &str,
+        server_id: &str,
+        change: F,
+        volumes: Vec<ecs_model::volume::Volume>,
+    ) -> Result<Option<Server>, StepError>
+    where
+        F: Fn(&mut Server) + Send + Sync,
+    {
         for _ in 0..100 {
             let Some(row) = self.store.server_get(project_id, server_id).await.map_err(store_step_error)? else {
                 return Ok(None);
@@ -57,7 +72,18 @@ impl Ctx {
             let mut s = row.server;
             change(&mut s);
             s.updated_ms = ecs_model::timefmt::now_ms();
-            match self.store.server_update(s).await {
+            let written = if volumes.is_empty() {
+                self.store.server_update(s).await
+            } else {
+                let expected = s.generation;
+                let b = ecs_store::Begin {
+                    update_servers: vec![s.clone()],
+                    insert_volumes: volumes.clone(),
+                    ..Default::default()
+                };
+                self.store.begin(b).await.map(|_| Server { generation: expected + 1, ..s })
+            };
+            match written {
                 Ok(s) => return Ok(Some(s)),
                 Err(StoreError::Conflict(_)) => continue,
                 Err(e) => return Err(store_step_error(e)),

@@ -167,9 +167,16 @@ impl Saga for RebuildOs {
                 let mut old = p.old_disk.clone();
                 old.server_id = None;
                 old.boot_index = None;
-                ctx.store.volume_put(old).await.map_err(store_step_error)?;
-                ctx.store.volume_put(new_volume(p, &id)).await.map_err(store_step_error)?;
-                set_task(cx, None, TaskState::RebuildSpawning).await?;
+                // One transaction: the old disk detached, the new one at boot index 0, and the
+                // task state that says the server now boots from it.
+                let volumes = vec![old, new_volume(p, &id)];
+                ctx.update_server_and_volumes(
+                    &p.project_id,
+                    &p.server_id,
+                    |s| s.task_state = Some(TaskState::RebuildSpawning),
+                    volumes,
+                )
+                .await?;
                 Ok(Value::Null)
             }
             BOOT => {
