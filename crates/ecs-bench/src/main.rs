@@ -81,8 +81,10 @@ struct Args {
     /// Batch stop/start lanes (1000 servers each) while making jobs.
     #[arg(long, default_value_t = 8)]
     job_lanes: usize,
-    /// How reinstalls set the new OS's credential.
-    #[arg(long, value_enum, default_value_t = Credential::Password)]
+    /// How reinstalls set the new OS's credential. Key pairs by default: the usual way to reach
+    /// a Linux server, and the one whose cost is ecsd's own; `password` adds a SHA-512-crypt
+    /// hash (about 1.5 ms of CPU) to every request (docs/benchmarks.md gives both figures).
+    #[arg(long, value_enum, default_value_t = Credential::Keypair)]
     credential: Credential,
     /// Threads of the load generator's runtime.
     #[arg(long, default_value_t = 2)]
