@@ -32,6 +32,7 @@ enum Scenario {
     GetServer,
     ListServers,
     ReinstallAccept,
+    ReinstallAcceptHeld,
     ReinstallE2e,
     #[value(name = "get-job-1m")]
     GetJob1m,
@@ -234,6 +235,9 @@ async fn scenarios_in_order(args: &Args, b: &mut Bench) -> Result<()> {
     }
     if args.wants(Scenario::ReinstallAccept) {
         scenarios::reinstall::accept(b).await.context("reinstall-accept")?;
+    }
+    if args.wants(Scenario::ReinstallAcceptHeld) {
+        scenarios::reinstall::accept_held(b).await.context("reinstall-accept-held")?;
     }
     if args.wants(Scenario::ReinstallE2e) {
         scenarios::reinstall::e2e(b).await.context("reinstall-e2e")?;

@@ -146,6 +146,9 @@ pub fn operation_of(kind: &str, params: &Value) -> &'static str {
 #[derive(Default)]
 pub struct Faults {
     list: Mutex<Vec<Fault>>,
+    /// Wakes the jobs held by `hang` faults when faults are removed (tens of thousands of held
+    /// jobs must not each poll the list).
+    removed: tokio::sync::Notify,
 }
 
 impl Faults {
@@ -166,7 +169,10 @@ impl Faults {
         let mut l = self.lock();
         let before = l.len();
         l.retain(|f| !(f.id == id && f.spec.project_id.as_deref() == Some(project)));
-        l.len() != before
+        let removed = l.len() != before;
+        drop(l);
+        self.removed.notify_waiters();
+        removed
     }
 
     /// Removes every fault of a project; returns how many.
@@ -174,7 +180,10 @@ impl Faults {
         let mut l = self.lock();
         let before = l.len();
         l.retain(|f| f.spec.project_id.as_deref() != Some(project));
-        before - l.len()
+        let removed = before - l.len();
+        drop(l);
+        self.removed.notify_waiters();
+        removed
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
@@ -204,6 +213,8 @@ impl Faults {
         let fired = l[i].clone();
         if fired.spec.times.is_some_and(|t| fired.hits >= t) {
             l.remove(i);
+            drop(l);
+            self.removed.notify_waiters();
         }
         Some(fired)
     }
@@ -224,8 +235,13 @@ impl Hook for Faults {
             )),
             FaultAction::Delay => HookAction::Delay(Duration::from_millis(f.spec.delay_ms.unwrap_or(0))),
             FaultAction::Hang => {
-                while self.exists(&f.id) {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                loop {
+                    // Registered before the check, so a removal in between is not missed.
+                    let removed = self.removed.notified();
+                    if !self.exists(&f.id) {
+                        break;
+                    }
+                    removed.await;
                 }
                 HookAction::Proceed
             }

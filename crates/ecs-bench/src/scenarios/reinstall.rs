@@ -93,12 +93,17 @@ pub fn slices(servers: &[String], n: usize) -> Vec<Vec<String>> {
 
 /// `reinstall-accept`: walks its servers round-robin; a server whose previous job has not been
 /// seen finished is polled first (one GET), and skipped while it still runs.
+///
+/// With `held` set (`reinstall-accept-held`), every accepted job is held by a fault before its
+/// first step, so each server is reinstalled once and never polled; the first worker to finish
+/// removes the fault (`held`'s flag), which lets every held job run, before the drain.
 struct AcceptWorker {
     signer: Arc<Signer>,
     body: Bytes,
     servers: Vec<String>,
     pending: Vec<Option<String>>,
     cursor: usize,
+    held: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Worker for AcceptWorker {
@@ -108,6 +113,14 @@ impl Worker for AcceptWorker {
             return false;
         }
         let i = self.cursor;
+        if self.held.is_some() && self.pending[i].is_some() {
+            // Held jobs never finish during the phase: each server is taken once.
+            match self.pending.iter().position(Option::is_none) {
+                Some(free) => self.cursor = free,
+                None => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+            return false;
+        }
         if let Some(job) = self.pending[i].clone() {
             match get(conn, &self.signer, &job).await.and_then(|a| Ok((finished(&a)?, a))) {
                 Ok((Some(ok), a)) => {
@@ -156,9 +169,28 @@ impl Worker for AcceptWorker {
     }
 
     async fn drain(&mut self, conn: &mut Conn) -> Result<()> {
+        if let Some(released) = &self.held {
+            if !released.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                faults(conn, &self.signer, Method::DELETE, None).await?;
+            }
+        }
         let jobs: Vec<String> = self.pending.iter_mut().filter_map(Option::take).collect();
         drain_jobs(conn, &self.signer, jobs.into_iter()).await
     }
+}
+
+/// Calls ecsd's fault-injection API (the bench's own project only); any 2xx is success.
+async fn faults(conn: &mut Conn, signer: &Signer, method: Method, body: Option<&serde_json::Value>) -> Result<()> {
+    const FAULTS: &str = "/ecsd-admin/v1/faults";
+    let req = match body {
+        Some(b) => signer.json(method.clone(), FAULTS, b)?,
+        None => signer.request(method.clone(), FAULTS, Bytes::new())?,
+    };
+    let a = conn.send(req).await?;
+    if !(200..300).contains(&a.status) {
+        bail!("{method} {FAULTS}: {} {}", a.status, a.text());
+    }
+    Ok(())
 }
 
 /// One reinstall in flight.
@@ -308,9 +340,31 @@ fn credential_text(c: Credential) -> &'static str {
     }
 }
 
+/// `reinstall-accept`: acceptances while the accepted reinstalls run (zero-delay simulated
+/// driver), so the figure is bounded by completing them as well.
 pub async fn accept(b: &mut Bench) -> Result<()> {
+    accept_phase(b, false).await
+}
+
+/// `reinstall-accept-held`: acceptances while every accepted reinstall is held before its first
+/// step by a `hang` fault: the cost of accepting alone (the request, the checks, the durable
+/// write of the server's state, the job and the saga, and the saga's first log write). The
+/// phase ends when every server has been reinstalled once, or at the deadline.
+pub async fn accept_held(b: &mut Bench) -> Result<()> {
+    accept_phase(b, true).await
+}
+
+async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     let (servers, body) = prepare(b).await?;
     let n = b.s.connections;
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut limits = b.s.limits;
+    if held {
+        let mut conn = Conn::new(b.addr());
+        let fault = json!({"operation": "reinstallOs", "step": "stop_server", "action": "hang"});
+        faults(&mut conn, &b.primary(), Method::POST, Some(&fault)).await?;
+        limits.max_requests = limits.max_requests.min(servers.len() as u64);
+    }
     let workers: Vec<AcceptWorker> = slices(&servers, n)
         .into_iter()
         .map(|s| AcceptWorker {
@@ -319,12 +373,18 @@ pub async fn accept(b: &mut Bench) -> Result<()> {
             pending: vec![None; s.len()],
             servers: s,
             cursor: 0,
+            held: held.then(|| released.clone()),
         })
         .collect();
-    let p = load::run(b.addr(), workers, b.s.limits, b.ecsd.pid()).await?;
+    let p = load::run(b.addr(), workers, limits, b.ecsd.pid()).await?;
     b.data.jobs += p.rec.ok;
+    let (name, how) = if held {
+        ("reinstall-accept-held", "each job held before its first step")
+    } else {
+        ("reinstall-accept", "the jobs running behind")
+    };
     let title = format!(
-        "reinstall-accept: POST /v1/{{p}}/cloudservers/{{id}}/reinstallos ({}, withStopServer) over {} servers, \
+        "{name}: POST /v1/{{p}}/cloudservers/{{id}}/reinstallos ({}, withStopServer) over {} servers, {how}, \
          {n} connections",
         credential_text(b.s.credential),
         servers.len()
@@ -332,9 +392,9 @@ pub async fn accept(b: &mut Bench) -> Result<()> {
     let rss = b.rss();
     b.report.phase(&title, &p, rss);
     let s = p.rec.latency.summary();
-    b.report.add("reinstall-accept", "durable acceptances (200)", p.rate(p.rec.ok), "/s", Target::AtLeast(15_000.0));
-    b.report.add("reinstall-accept", "p99 latency", as_ms(s.p99), "ms", Target::None);
-    b.report.add("reinstall-accept", "busy answers (Ecs.0100)", p.rec.busy as f64, "", Target::None);
+    b.report.add(name, "durable acceptances (200)", p.rate(p.rec.ok), "/s", Target::AtLeast(15_000.0));
+    b.report.add(name, "p99 latency", as_ms(s.p99), "ms", Target::None);
+    b.report.add(name, "busy answers (Ecs.0100)", p.rec.busy as f64, "", Target::None);
     Ok(())
 }
 
