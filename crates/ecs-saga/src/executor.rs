@@ -271,9 +271,11 @@ impl<C: Send + Sync + 'static> Inner<C> {
         let steps = runner.steps();
         let mut st = replay(steps, &record.events);
         if st.failure.is_none() {
-            // Whether the step about to run has its `Started` in the log already (written
-            // with the previous step's success).
-            let mut started = false;
+            // Whether the step about to run has its `Started` in the log already: written with
+            // the previous step's success, or, for the first step, with the saga's own record
+            // (the request that accepted the operation logs it in its transaction).
+            let first = (0..steps.len()).find(|&i| !st.done[i]);
+            let mut started = matches!(record.events.last(), Some(StepEvent::Started { step }) if Some(*step) == first);
             for i in 0..steps.len() {
                 if st.done[i] {
                     continue;

@@ -138,6 +138,29 @@ async fn a_saga_runs_every_step_and_succeeds() {
 }
 
 #[tokio::test]
+async fn each_start_is_logged_once_whether_or_not_the_record_brought_the_first() {
+    for prelogged in [false, true] {
+        let (log, _world, ex) = setup();
+        let mut rec = record("s1", None, false);
+        log.create(&rec);
+        if prelogged {
+            rec.events.push(StepEvent::Started { step: 0 });
+            log.events.lock().unwrap().insert("s1".into(), rec.events.clone());
+        }
+        ex.start(rec);
+        ex.wait_idle().await;
+        let events = log.events.lock().unwrap()["s1"].clone();
+        let steps = Toy::STEPS.len();
+        for i in 0..steps {
+            let starts = events.iter().filter(|e| **e == StepEvent::Started { step: i }).count();
+            assert_eq!(starts, 1, "step {i} (prelogged {prelogged}): {events:?}");
+        }
+        assert_eq!(events.len(), 2 * steps, "{events:?}");
+        assert_eq!(log.outcome("s1"), Some(Outcome::Succeeded));
+    }
+}
+
+#[tokio::test]
 async fn a_failure_at_each_step_unwinds_to_the_start() {
     for fail_at in 0..3 {
         let (log, world, ex) = setup();

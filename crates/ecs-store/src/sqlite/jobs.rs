@@ -20,11 +20,22 @@ pub(crate) fn job_insert_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Inserts a saga record and the events it already carries.
 pub(crate) fn saga_insert_in(c: &Connection, s: &SagaRecord) -> Result<(), StoreError> {
     c.prepare_cached("INSERT INTO sagas (id, kind, params, done) VALUES (?1, ?2, ?3, 0)")
         .and_then(|mut st| st.execute(params![s.id, s.kind, s.params.to_string()]))
         .map_err(backend)?;
+    for (seq, e) in (1i64..).zip(&s.events) {
+        let body = serde_json::to_string(e).map_err(backend)?;
+        execute_cached(c, "INSERT INTO saga_events (saga_id, seq, body) VALUES (?1, ?2, ?3)", params![s.id, seq, body])
+            .map_err(backend)?;
+    }
     Ok(())
+}
+
+/// Whether a saga's log says its first step has started (its job is then `RUNNING`).
+pub(crate) fn has_started(s: &SagaRecord) -> bool {
+    s.events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }))
 }
 
 fn job_get_in(c: &Connection, id: &str) -> Result<Option<Job>, StoreError> {

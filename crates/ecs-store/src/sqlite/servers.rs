@@ -320,8 +320,18 @@ impl SqliteStore {
             for v in &b.insert_volumes {
                 volume_put_in(c, v)?;
             }
+            // A saga recorded with its first step started makes its job RUNNING at once, as
+            // appending that event later would have.
+            let started: std::collections::HashSet<&str> =
+                b.sagas.iter().filter(|s| jobs::has_started(s)).map(|s| s.id.as_str()).collect();
             for j in &b.jobs {
-                jobs::job_insert_in(c, j)?;
+                if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
+                    let mut j = j.clone();
+                    j.status = ecs_model::job::JobStatus::Running;
+                    jobs::job_insert_in(c, &j)?;
+                } else {
+                    jobs::job_insert_in(c, j)?;
+                }
             }
             for s in &b.sagas {
                 jobs::saga_insert_in(c, s)?;

@@ -122,6 +122,28 @@ async fn concurrent_cas_writers_exactly_one_wins() {
 }
 
 #[tokio::test]
+async fn a_saga_recorded_as_started_makes_its_job_running_and_keeps_its_events() {
+    let (_d, st) = store();
+    let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
+    let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({}));
+    saga.events.push(StepEvent::Started { step: 0 });
+    let other = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv2"), 5);
+    let not_started = SagaRecord::new(other.id.clone(), "reinstall_os", serde_json::json!({}));
+    let b = Begin { jobs: vec![job.clone(), other.clone()], sagas: vec![saga, not_started], ..Default::default() };
+    st.begin(b).await.unwrap();
+    assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
+    assert_eq!(st.job_get("p1", &other.id).await.unwrap().unwrap().0.status, JobStatus::Init);
+    // The next append numbers its event after the one the record brought.
+    st.append(&job.id, &[StepEvent::Succeeded { step: 0, output: serde_json::json!(1) }]).await.unwrap();
+    let open = st.unfinished().await.unwrap();
+    let mine = open.iter().find(|r| r.id == job.id).unwrap();
+    assert_eq!(
+        mine.events,
+        [StepEvent::Started { step: 0 }, StepEvent::Succeeded { step: 0, output: serde_json::json!(1) }]
+    );
+}
+
+#[tokio::test]
 async fn the_saga_log_drives_the_job_and_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ecsd.db");

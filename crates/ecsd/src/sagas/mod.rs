@@ -16,10 +16,15 @@ pub trait SagaParams: Serialize {
     /// The saga's kind.
     const KIND: &'static str;
 
-    /// The log record that starts this saga under the job id `id`.
+    /// The log record that starts this saga under the job id `id`, with its first step's
+    /// `Started` already in it: the request that accepts the operation writes it in the same
+    /// transaction as the job, which saves the executor a write of its own (and the job is
+    /// `RUNNING` from the start).
     fn record(&self, id: &str) -> Result<SagaRecord, Error> {
         let params = serde_json::to_value(self).map_err(|e| Error::internal(e.to_string()))?;
-        Ok(SagaRecord::new(id, Self::KIND, params))
+        let mut r = SagaRecord::new(id, Self::KIND, params);
+        r.events.push(ecs_saga::StepEvent::Started { step: 0 });
+        Ok(r)
     }
 }
 
