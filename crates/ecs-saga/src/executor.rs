@@ -29,19 +29,41 @@ pub trait Hook: Send + Sync {
     async fn after_step(&self, _kind: &str, _saga_id: &str, _params: &Value, _step: &str) {}
 }
 
+/// A saga's parameters, decoded once per run (type-erased; each runner knows the type).
+type Parsed = Box<dyn std::any::Any + Send + Sync>;
+
 /// The type-erased form of a registered saga, so that one executor runs every kind.
 #[async_trait]
 trait Runner<C>: Send + Sync {
     fn steps(&self) -> &'static [&'static str];
     fn no_return(&self) -> usize;
-    async fn forward(&self, ctx: &C, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<Value, StepError>;
-    async fn undo(&self, ctx: &C, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<(), StepError>;
+    fn parse(&self, params: &Value) -> Result<Parsed, StepError>;
+    async fn forward(
+        &self,
+        ctx: &C,
+        params: &(dyn std::any::Any + Send + Sync),
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<Value, StepError>;
+    async fn undo(
+        &self,
+        ctx: &C,
+        params: &(dyn std::any::Any + Send + Sync),
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<(), StepError>;
 }
 
 struct Typed<S>(std::marker::PhantomData<fn() -> S>);
 
 fn bad_params(e: serde_json::Error) -> StepError {
     StepError::new("Ecs.1000", format!("internal: saga parameters do not parse: {e}"))
+}
+
+fn typed<S: Saga>(params: &(dyn std::any::Any + Send + Sync)) -> Result<&S::Params, StepError> {
+    params.downcast_ref::<S::Params>().ok_or_else(|| StepError::new("Ecs.1000", "internal: saga parameters mismatch"))
 }
 
 #[async_trait]
@@ -52,20 +74,30 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
     fn no_return(&self) -> usize {
         S::NO_RETURN
     }
+    fn parse(&self, params: &Value) -> Result<Parsed, StepError> {
+        Ok(Box::new(S::Params::deserialize(params).map_err(bad_params)?))
+    }
     async fn forward(
         &self,
         ctx: &S::Ctx,
-        params: &Value,
+        params: &(dyn std::any::Any + Send + Sync),
         id: &str,
         out: &Outputs,
         step: usize,
     ) -> Result<Value, StepError> {
-        let params = S::Params::deserialize(params).map_err(bad_params)?;
-        S::forward(step, &StepCx { ctx, params: &params, saga_id: id, outputs: out }).await
+        let params = typed::<S>(params)?;
+        S::forward(step, &StepCx { ctx, params, saga_id: id, outputs: out }).await
     }
-    async fn undo(&self, ctx: &S::Ctx, params: &Value, id: &str, out: &Outputs, step: usize) -> Result<(), StepError> {
-        let params = S::Params::deserialize(params).map_err(bad_params)?;
-        S::undo(step, &StepCx { ctx, params: &params, saga_id: id, outputs: out }).await
+    async fn undo(
+        &self,
+        ctx: &S::Ctx,
+        params: &(dyn std::any::Any + Send + Sync),
+        id: &str,
+        out: &Outputs,
+        step: usize,
+    ) -> Result<(), StepError> {
+        let params = typed::<S>(params)?;
+        S::undo(step, &StepCx { ctx, params, saga_id: id, outputs: out }).await
     }
 }
 
@@ -219,6 +251,13 @@ impl<C: Send + Sync + 'static> Executor<C> {
     }
 }
 
+/// The saga being run: its kind, its record and its decoded parameters.
+struct Run<'a, C> {
+    runner: &'a dyn Runner<C>,
+    rec: &'a SagaRecord,
+    params: &'a (dyn std::any::Any + Send + Sync),
+}
+
 /// Where a saga stands, rebuilt from its log.
 struct Replay {
     outputs: Outputs,
@@ -269,6 +308,17 @@ impl<C: Send + Sync + 'static> Inner<C> {
             return;
         };
         let steps = runner.steps();
+        // Decoded once for the whole run rather than at every step. Parameters that do not
+        // decode cannot run forward or back: an operator must look.
+        let parsed = match runner.parse(&record.params) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!(saga = %record.id, error = %e, "saga parameters do not decode");
+                self.finish(&record.id, Outcome::Stuck(e)).await;
+                return;
+            }
+        };
+        let run = Run { runner: &*runner, rec: &record, params: &*parsed };
         let mut st = replay(steps, &record.events);
         if st.failure.is_none() {
             // Whether the step about to run has its `Started` in the log already: written with
@@ -281,7 +331,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     continue;
                 }
                 let next = (i + 1..steps.len()).find(|&j| !st.done[j]);
-                let result = self.forward_step(&*runner, &record, &mut st, i, started, next).await;
+                let result = self.forward_step(&run, &mut st, i, started, next).await;
                 started = next == Some(i + 1) && result.is_ok();
                 match result {
                     Ok(()) => {}
@@ -310,7 +360,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if st.undone[i] || (!st.done[i] && i != failed) {
                 continue;
             }
-            if let Err(e) = self.undo_step(&*runner, &record, &st, i).await {
+            if let Err(e) = self.undo_step(&run, &st, i).await {
                 self.finish(&record.id, Outcome::Stuck(e)).await;
                 return;
             }
@@ -323,13 +373,13 @@ impl<C: Send + Sync + 'static> Inner<C> {
 
     async fn forward_step(
         &self,
-        runner: &dyn Runner<C>,
-        rec: &SagaRecord,
+        run: &Run<'_, C>,
         st: &mut Replay,
         i: usize,
         started: bool,
         next: Option<usize>,
     ) -> Result<(), StepError> {
+        let (runner, rec, params) = (run.runner, run.rec, run.params);
         let name = runner.steps()[i];
         let tries = if i >= runner.no_return() { self.attempts } else { 1 };
         let mut last = None;
@@ -350,10 +400,10 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     }
                 }
             }
-            let mut result = runner.forward(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await;
+            let mut result = runner.forward(&self.ctx, params, &rec.id, &st.outputs, i).await;
             if self.twice {
                 if let Ok(first) = &result {
-                    result = match runner.forward(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await {
+                    result = match runner.forward(&self.ctx, params, &rec.id, &st.outputs, i).await {
                         Ok(second) if &second == first => Ok(second),
                         Ok(second) => Err(StepError::new(
                             "Ecs.1000",
@@ -394,20 +444,15 @@ impl<C: Send + Sync + 'static> Inner<C> {
         Err(e)
     }
 
-    async fn undo_step(
-        &self,
-        runner: &dyn Runner<C>,
-        rec: &SagaRecord,
-        st: &Replay,
-        i: usize,
-    ) -> Result<(), StepError> {
+    async fn undo_step(&self, run: &Run<'_, C>, st: &Replay, i: usize) -> Result<(), StepError> {
+        let (runner, rec, params) = (run.runner, run.rec, run.params);
         let mut last = None;
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
             self.append(&rec.id, &[StepEvent::UndoStarted { step: i }]).await;
-            match runner.undo(&self.ctx, &rec.params, &rec.id, &st.outputs, i).await {
+            match runner.undo(&self.ctx, params, &rec.id, &st.outputs, i).await {
                 Ok(()) => {
                     self.append(&rec.id, &[StepEvent::UndoFinished { step: i }]).await;
                     return Ok(());

@@ -92,6 +92,8 @@ pub trait Store: SagaLog + Send + Sync {
 
     // --- servers and volumes
     async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError>;
+    /// The server alone, without its volumes (read-modify-write of its state).
+    async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError>;
     async fn server_list(&self, project_id: &str, filter: &ServerFilter) -> Result<ServerPage, StoreError>;
     /// `(project_id, id)` of every server whose API status is `status`, across projects: a scan
     /// of one column, for start-up checks that must not decode every server.

@@ -66,10 +66,9 @@ impl Ctx {
         F: Fn(&mut Server) + Send + Sync,
     {
         for _ in 0..100 {
-            let Some(row) = self.store.server_get(project_id, server_id).await.map_err(store_step_error)? else {
+            let Some(mut s) = self.store.server_only(project_id, server_id).await.map_err(store_step_error)? else {
                 return Ok(None);
             };
-            let mut s = row.server;
             change(&mut s);
             s.updated_ms = ecs_model::timefmt::now_ms();
             let written = if volumes.is_empty() {

@@ -296,6 +296,9 @@ impl crate::Store for SqliteStore {
     async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<crate::ServerRow>, StoreError> {
         self.srv_get(project_id, id).await
     }
+    async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::server::Server>, StoreError> {
+        self.srv_only(project_id, id).await
+    }
     async fn server_list(
         &self,
         project_id: &str,

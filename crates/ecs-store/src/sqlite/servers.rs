@@ -252,6 +252,10 @@ impl SqliteStore {
         self.read_now(move |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose()).await
     }
 
+    pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
+        self.read_now(move |c| get_in(c, project_id, id)).await
+    }
+
     pub(crate) async fn srv_list(&self, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
         let (p, f) = (project_id.to_string(), f.clone());
         self.read(move |c| list_in(c, &p, &f)).await
