@@ -111,12 +111,17 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
 
     for round in 0..ROUNDS {
         let mut tasks = vec![];
+        // Requests answered so far this round: the kill waits for half of them, so that on a
+        // loaded machine a round is not cut off before most requests were even read.
+        let answered = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sent = disks.len();
         for (id, old) in disks.clone() {
             let op = pick_op(&mut rng);
             let image = if rng.gen_bool(0.5) { IMAGE_OTHER_PLAIN } else { IMAGE_PLAIN };
-            let (svc, user) = (svc.clone(), user.clone());
+            let (svc, user, answered) = (svc.clone(), user.clone(), answered.clone());
             tasks.push(tokio::spawn(async move {
                 let r = request(&svc, op, &id, &user, image).await;
+                answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 match r.status {
                     200 => {
                         Some(Accepted { job: r.body["job_id"].as_str().unwrap().into(), op, server: id, old_disk: old })
@@ -132,7 +137,12 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
             }));
         }
         // Kill while the jobs run.
-        let pause = rng.gen_range(20..250);
+        let waited = std::time::Instant::now();
+        while answered.load(std::sync::atomic::Ordering::SeqCst) < sent / 2 && waited.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let pause = rng.gen_range(0..150);
         tokio::time::sleep(Duration::from_millis(pause)).await;
         kill(&mut child);
         let mut accepted = vec![];
@@ -144,7 +154,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
             }
         }
         total_jobs += accepted.len();
-        println!("round {round}: {} jobs accepted, killed after {pause} ms", accepted.len());
+        println!("round {round}: {} jobs accepted, killed {pause} ms after half the answers", accepted.len());
 
         let (c, banner) = start_with(&data, &creds, &args);
         child = c;
