@@ -5,14 +5,39 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// A running `ecsd`: killed and reaped when dropped, so that a test that fails half-way does
+/// not leave the process behind.
+pub struct Ecsd(Child);
+
+impl std::ops::Deref for Ecsd {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Ecsd {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Ecsd {
+    fn drop(&mut self) {
+        // Already gone when the test killed it itself: both calls then fail harmlessly.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `ecsd serve` on a free port with 250 ms simulated steps; returns the child and its
 /// banner fields (`endpoint`, `ak`, `sk`, `project_id`, `user_id`, ...).
-pub fn start(data: &Path, env: &[(&str, &str)]) -> (Child, HashMap<String, String>) {
+pub fn start(data: &Path, env: &[(&str, &str)]) -> (Ecsd, HashMap<String, String>) {
     start_with(data, env, &[])
 }
 
 /// Like [`start`], with extra command-line arguments (`--sim-step-ms`, `--config`).
-pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Child, HashMap<String, String>) {
+pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Ecsd, HashMap<String, String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsd"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -27,7 +52,7 @@ pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Child, H
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("ecsd starts");
+    let mut child = Ecsd(cmd.spawn().expect("ecsd starts"));
     let out = child.stdout.take().expect("stdout is piped");
     let mut banner = HashMap::new();
     let mut lines = BufReader::new(out).lines();
