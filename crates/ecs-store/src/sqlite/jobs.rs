@@ -25,17 +25,26 @@ pub(crate) fn saga_insert_in(c: &Connection, s: &SagaRecord) -> Result<(), Store
     c.prepare_cached("INSERT INTO sagas (id, kind, params, done) VALUES (?1, ?2, ?3, 0)")
         .and_then(|mut st| st.execute(params![s.id, s.kind, s.params.to_string()]))
         .map_err(backend)?;
-    for (seq, e) in (1i64..).zip(&s.events) {
-        let body = serde_json::to_string(e).map_err(backend)?;
-        execute_cached(c, "INSERT INTO saga_events (saga_id, seq, body) VALUES (?1, ?2, ?3)", params![s.id, seq, body])
-            .map_err(backend)?;
+    let bodies = s.events.iter().map(|e| serde_json::to_string(e).map_err(backend)).collect::<Result<Vec<_>, _>>()?;
+    events_insert_in(c, &s.id, 0, &bodies)
+}
+
+/// Writes a saga's next events (JSON bodies), numbered after the `after` it already has.
+fn events_insert_in(c: &Connection, saga_id: &str, after: i64, bodies: &[String]) -> Result<(), StoreError> {
+    for (seq, body) in (after + 1..).zip(bodies) {
+        execute_cached(
+            c,
+            "INSERT INTO saga_events (saga_id, seq, body) VALUES (?1, ?2, ?3)",
+            params![saga_id, seq, body],
+        )
+        .map_err(backend)?;
     }
     Ok(())
 }
 
-/// Whether a saga's log says its first step has started (its job is then `RUNNING`).
-pub(crate) fn has_started(s: &SagaRecord) -> bool {
-    s.events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }))
+/// Whether these events start a saga's first step: its job is then `RUNNING`.
+pub(crate) fn starts_first_step(events: &[StepEvent]) -> bool {
+    events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }))
 }
 
 fn job_get_in(c: &Connection, id: &str) -> Result<Option<Job>, StoreError> {
@@ -117,7 +126,7 @@ impl SagaLog for SqliteStore {
             .iter()
             .map(|e| serde_json::to_string(e).map_err(|e| LogError(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
-        let starting = events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }));
+        let starting = starts_first_step(events);
         self.write(move |c| {
             // Events are numbered 1, 2, 3... and only ever deleted with their saga, so the count
             // is the last number. Not `MAX(seq)` (nor `ORDER BY seq DESC LIMIT 1`): with the
@@ -126,14 +135,7 @@ impl SagaLog for SqliteStore {
             let last: i64 =
                 query_row_cached(c, "SELECT COUNT(*) FROM saga_events WHERE saga_id = ?1", params![id], |r| r.get(0))
                     .map_err(backend)?;
-            for (seq, body) in (last + 1..).zip(&bodies) {
-                execute_cached(
-                    c,
-                    "INSERT INTO saga_events (saga_id, seq, body) VALUES (?1, ?2, ?3)",
-                    params![id, seq, body],
-                )
-                .map_err(backend)?;
-            }
+            events_insert_in(c, &id, last, &bodies)?;
             if starting {
                 if let Some(mut job) = job_get_in(c, &id)? {
                     if job.status == JobStatus::Init {

@@ -327,7 +327,7 @@ impl SqliteStore {
             // A saga recorded with its first step started makes its job RUNNING at once, as
             // appending that event later would have.
             let started: std::collections::HashSet<&str> =
-                b.sagas.iter().filter(|s| jobs::has_started(s)).map(|s| s.id.as_str()).collect();
+                b.sagas.iter().filter(|s| jobs::starts_first_step(&s.events)).map(|s| s.id.as_str()).collect();
             for j in &b.jobs {
                 if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
                     let mut j = j.clone();
