@@ -89,12 +89,24 @@ pub struct Fill {
 
 /// Sends one signed request and expects 200 with a JSON body.
 pub async fn call(conn: &mut Conn, signer: &Signer, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+    call_expecting(conn, signer, method, path, body, 200).await
+}
+
+/// Sends one signed request and expects `status` with a JSON body.
+pub async fn call_expecting(
+    conn: &mut Conn,
+    signer: &Signer,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    status: u16,
+) -> Result<Value> {
     let req = match body {
         Some(b) => signer.json(method.clone(), path, b)?,
         None => signer.request(method.clone(), path, bytes::Bytes::new())?,
     };
     let a = conn.send(req).await.with_context(|| format!("{method} {path}"))?;
-    if a.status != 200 {
+    if a.status != status {
         bail!("{method} {path}: {} {}", a.status, a.text());
     }
     a.json()

@@ -171,7 +171,7 @@ impl Worker for AcceptWorker {
     async fn drain(&mut self, conn: &mut Conn) -> Result<()> {
         if let Some(released) = &self.held {
             if !released.swap(true, std::sync::atomic::Ordering::SeqCst) {
-                faults(conn, &self.signer, Method::DELETE, None).await?;
+                populate::call(conn, &self.signer, Method::DELETE, FAULTS, None).await?;
             }
         }
         let jobs: Vec<String> = self.pending.iter_mut().filter_map(Option::take).collect();
@@ -179,19 +179,8 @@ impl Worker for AcceptWorker {
     }
 }
 
-/// Calls ecsd's fault-injection API (the bench's own project only); any 2xx is success.
-async fn faults(conn: &mut Conn, signer: &Signer, method: Method, body: Option<&serde_json::Value>) -> Result<()> {
-    const FAULTS: &str = "/ecsd-admin/v1/faults";
-    let req = match body {
-        Some(b) => signer.json(method.clone(), FAULTS, b)?,
-        None => signer.request(method.clone(), FAULTS, Bytes::new())?,
-    };
-    let a = conn.send(req).await?;
-    if !(200..300).contains(&a.status) {
-        bail!("{method} {FAULTS}: {} {}", a.status, a.text());
-    }
-    Ok(())
-}
+/// ecsd's fault-injection API (the bench's own project only).
+const FAULTS: &str = "/ecsd-admin/v1/faults";
 
 /// One reinstall in flight.
 struct InFlight {
@@ -362,7 +351,7 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     if held {
         let mut conn = Conn::new(b.addr());
         let fault = json!({"operation": "reinstallOs", "step": "stop_server", "action": "hang"});
-        faults(&mut conn, &b.primary(), Method::POST, Some(&fault)).await?;
+        populate::call_expecting(&mut conn, &b.primary(), Method::POST, FAULTS, Some(&fault), 201).await?;
         limits.max_requests = limits.max_requests.min(servers.len() as u64);
     }
     let workers: Vec<AcceptWorker> = slices(&servers, n)
