@@ -30,30 +30,23 @@ pub trait Hook: Send + Sync {
 }
 
 /// A saga's parameters, decoded once per run (type-erased; each runner knows the type).
-type Parsed = Box<dyn std::any::Any + Send + Sync>;
+type AnyParams = dyn std::any::Any + Send + Sync;
 
 /// The type-erased form of a registered saga, so that one executor runs every kind.
 #[async_trait]
 trait Runner<C>: Send + Sync {
     fn steps(&self) -> &'static [&'static str];
     fn no_return(&self) -> usize;
-    fn parse(&self, params: &Value) -> Result<Parsed, StepError>;
+    fn parse(&self, params: &Value) -> Result<Box<AnyParams>, StepError>;
     async fn forward(
         &self,
         ctx: &C,
-        params: &(dyn std::any::Any + Send + Sync),
+        params: &AnyParams,
         id: &str,
         out: &Outputs,
         step: usize,
     ) -> Result<Value, StepError>;
-    async fn undo(
-        &self,
-        ctx: &C,
-        params: &(dyn std::any::Any + Send + Sync),
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<(), StepError>;
+    async fn undo(&self, ctx: &C, params: &AnyParams, id: &str, out: &Outputs, step: usize) -> Result<(), StepError>;
 }
 
 struct Typed<S>(std::marker::PhantomData<fn() -> S>);
@@ -62,7 +55,7 @@ fn bad_params(e: serde_json::Error) -> StepError {
     StepError::new("Ecs.1000", format!("internal: saga parameters do not parse: {e}"))
 }
 
-fn typed<S: Saga>(params: &(dyn std::any::Any + Send + Sync)) -> Result<&S::Params, StepError> {
+fn typed<S: Saga>(params: &AnyParams) -> Result<&S::Params, StepError> {
     params.downcast_ref::<S::Params>().ok_or_else(|| StepError::new("Ecs.1000", "internal: saga parameters mismatch"))
 }
 
@@ -74,13 +67,13 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
     fn no_return(&self) -> usize {
         S::NO_RETURN
     }
-    fn parse(&self, params: &Value) -> Result<Parsed, StepError> {
+    fn parse(&self, params: &Value) -> Result<Box<AnyParams>, StepError> {
         Ok(Box::new(S::Params::deserialize(params).map_err(bad_params)?))
     }
     async fn forward(
         &self,
         ctx: &S::Ctx,
-        params: &(dyn std::any::Any + Send + Sync),
+        params: &AnyParams,
         id: &str,
         out: &Outputs,
         step: usize,
@@ -91,7 +84,7 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
     async fn undo(
         &self,
         ctx: &S::Ctx,
-        params: &(dyn std::any::Any + Send + Sync),
+        params: &AnyParams,
         id: &str,
         out: &Outputs,
         step: usize,
@@ -255,7 +248,7 @@ impl<C: Send + Sync + 'static> Executor<C> {
 struct Run<'a, C> {
     runner: &'a dyn Runner<C>,
     rec: &'a SagaRecord,
-    params: &'a (dyn std::any::Any + Send + Sync),
+    params: &'a AnyParams,
 }
 
 /// Where a saga stands, rebuilt from its log.

@@ -74,13 +74,13 @@ impl Ctx {
             let written = if volumes.is_empty() {
                 self.store.server_update(s).await
             } else {
-                let expected = s.generation;
+                // `begin` applies the same compare-and-swap as `server_update`, with the volumes.
                 let b = ecs_store::Begin {
                     update_servers: vec![s.clone()],
                     insert_volumes: volumes.clone(),
                     ..Default::default()
                 };
-                self.store.begin(b).await.map(|_| Server { generation: expected + 1, ..s })
+                self.store.begin(b).await.map(|_| Server { generation: s.generation + 1, ..s })
             };
             match written {
                 Ok(s) => return Ok(Some(s)),
