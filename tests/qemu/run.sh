@@ -5,7 +5,6 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-venv="${ECSD_SDK_VENV:-$repo/.venv-sdk}"
 
 if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v ssh >/dev/null 2>&1; then
     if [ "${ECSD_QEMU_TESTS:-}" = 1 ]; then
@@ -15,12 +14,6 @@ if ! command -v qemu-system-x86_64 >/dev/null 2>&1 || ! command -v ssh >/dev/nul
     echo "SKIPPED: the QEMU suite (qemu-system-x86_64 or ssh not installed; scripts/install-qemu installs them)"
     exit 0
 fi
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$repo/tests/sdk/requirements.txt"
-if [ -z "${ECSD_BIN:-}" ]; then
-    (cd "$repo" && cargo build -p ecsd)
-fi
+source "$here/../lib/python-env.sh" "$repo/tests/sdk/requirements.txt"
 cd "$repo"
 "$venv/bin/python" -m pytest -q -s -p no:cacheprovider tests/qemu "$@"

@@ -6,17 +6,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-venv="${ECSD_SDK_VENV:-$repo/.venv-sdk}"
-
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$here/requirements.txt"
-
-if [ -z "${ECSD_BIN:-}" ]; then
-    (cd "$repo" && cargo build -p ecsd)
-fi
+source "$here/../lib/python-env.sh" "$here/requirements.txt"
 
 cd "$repo"
 set +e
