@@ -71,6 +71,21 @@ pub enum OsRebuildRejections {
     NoServer(EcsErrorBody),
 }
 
+/// What the two batch calls (delete, start/stop/reboot) refuse with: one list, so both stay alike.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum BatchRejections {
+    #[response(
+        status = 400,
+        description = "`Ecs.0005`: an invalid body; `Ecs.0118`: too many servers; `Ecs.0100`: a \
+            server's state does not allow it; `Ecs.0605`: a server is locked; `Common.0002`: empty body; \
+            `Ecs.0023`: not the caller's project. Nothing is done unless every server passes."
+    )]
+    Invalid(EcsErrorBody),
+    #[response(status = 404, description = "`Ecs.0114`: a server does not exist in the project.")]
+    NoServer(EcsErrorBody),
+}
+
 /// A 400 from the Nova-compatible APIs: Nova's `badRequest` for the body and parameters, the ECS
 /// shape for what the gateway checks before (project mismatch `Ecs.0023`, oversized body).
 #[derive(Serialize, ToSchema)]

@@ -6,8 +6,8 @@ use crate::app::{power, servers as app_servers};
 use crate::context::App;
 use crate::http::json::{int_param, parse, parse_nova, query_pairs};
 use crate::http::openapi::{
-    DryRunAccepted, GatewayRejections, NovaOrEcsBadRequest, NovaServerActionDoc, OsRebuildRejections, ProjectPath,
-    UpdatedServerEnvelopeDoc,
+    BatchRejections, DryRunAccepted, GatewayRejections, NovaOrEcsBadRequest, NovaServerActionDoc, OsRebuildRejections,
+    ProjectPath, UpdatedServerEnvelopeDoc,
 };
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;
@@ -166,10 +166,7 @@ pub async fn update(
     request_body = DeleteServersBody,
     responses(
         (status = 200, description = "Accepted: the job.", body = JobAccepted),
-        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0118`: too many servers; `Ecs.0100`: a \
-            server's state does not allow it; `Ecs.0605`: a server is locked; `Common.0002`: empty body; \
-            `Ecs.0023`: not the caller's project. Nothing is done unless every server passes.", body = EcsErrorBody),
-        (status = 404, description = "`Ecs.0114`: a server does not exist in the project.", body = EcsErrorBody),
+        BatchRejections,
         GatewayRejections,
     ),
 )]
@@ -189,10 +186,7 @@ pub async fn delete(State(app): State<App>, Extension(c): Extension<Caller>, bod
     request_body = ServersActionBody,
     responses(
         (status = 200, description = "Accepted: the job.", body = JobAccepted),
-        (status = 400, description = "`Ecs.0005`: an invalid body; `Ecs.0118`: too many servers; `Ecs.0100`: a \
-            server's state does not allow it; `Ecs.0605`: a server is locked; `Common.0002`: empty body; \
-            `Ecs.0023`: not the caller's project. Nothing is done unless every server passes.", body = EcsErrorBody),
-        (status = 404, description = "`Ecs.0114`: a server does not exist in the project.", body = EcsErrorBody),
+        BatchRejections,
         GatewayRejections,
     ),
 )]
