@@ -5,7 +5,7 @@
 //! Skipped (with a printed notice) when the host cannot run QEMU guests, unless
 //! `ECSD_QEMU_TESTS=1`, which turns a failing host check into a test failure.
 
-use ecs_driver::qemu::{build_demo_image, check_host, inspect_image, QemuConfig, QemuDriver, Table};
+use ecs_driver::qemu::{build_demo_image, check_host, guid_bytes, inspect_image, QemuConfig, QemuDriver, Table};
 use ecs_driver::{ComputeDriver, DiskSpec, Injection, Power, VmSpec};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -251,19 +251,6 @@ async fn a_guest_boots_takes_keys_and_is_reinstalled() {
     }
 }
 
-/// GPT's mixed-endian bytes of a GUID string.
-fn guid_bytes(s: &str) -> [u8; 16] {
-    let hex: String = s.chars().filter(|c| *c != '-').collect();
-    let mut b = [0u8; 16];
-    for (i, byte) in b.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-    }
-    b[0..4].reverse();
-    b[4..6].reverse();
-    b[6..8].reverse();
-    b
-}
-
 /// A disk image holding `fs` at 1 MiB behind an MBR or GPT table (or `fs` itself for "whole").
 fn partitioned(fs: &[u8], table: &str) -> Vec<u8> {
     if table == "whole" {
@@ -292,7 +279,7 @@ fn partitioned(fs: &[u8], table: &str) -> Vec<u8> {
     disk[512 + 84..512 + 88].copy_from_slice(&128u32.to_le_bytes());
     let mut entry = |i: usize, ty: &str, first: u64, last: u64| {
         let at = 1024 + i * 128;
-        disk[at..at + 16].copy_from_slice(&guid_bytes(ty));
+        disk[at..at + 16].copy_from_slice(&guid_bytes(ty).unwrap());
         disk[at + 16..at + 32].copy_from_slice(&[7; 16]);
         disk[at + 32..at + 40].copy_from_slice(&first.to_le_bytes());
         disk[at + 40..at + 48].copy_from_slice(&last.to_le_bytes());

@@ -28,7 +28,7 @@ mod vm;
 pub use demo_image::{build_demo_image, os_release, DemoImage};
 pub use host::{check_host, check_host_for, Accel, HostInfo};
 pub use image::{inspect_image, BootInfo, DiskBus, ImageFacts};
-pub use partition::{ExtFs, Partition, Table};
+pub use partition::{guid_bytes, ExtFs, Partition, Table};
 pub use vm::VmRecord;
 
 use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmSpec};

@@ -88,6 +88,24 @@ fn read_exact(read: &mut Reader<'_>, offset: u64, len: usize, what: &str) -> Res
     Ok(b)
 }
 
+/// The 16 bytes of a GUID string in GPT's layout (first three fields little-endian): the
+/// inverse of [`guid_string`], for writing a partition table. `None` unless `s` is 32 hex
+/// digits, with or without hyphens.
+pub fn guid_bytes(s: &str) -> Option<[u8; 16]> {
+    let hex: Vec<u8> = s.bytes().filter(|c| *c != b'-').collect();
+    if hex.len() != 32 {
+        return None;
+    }
+    let mut b = [0u8; 16];
+    for (byte, pair) in b.iter_mut().zip(hex.chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    b[0..4].reverse();
+    b[4..6].reverse();
+    b[6..8].reverse();
+    Some(b)
+}
+
 /// Formats a GPT GUID (first three fields little-endian) the usual way.
 pub fn guid_string(b: &[u8]) -> String {
     format!(
@@ -282,17 +300,14 @@ pub(crate) mod tests {
         }
     }
 
-    /// Bytes of a GUID string in GPT's mixed-endian layout.
-    fn guid_bytes(s: &str) -> [u8; 16] {
-        let hex: String = s.chars().filter(|c| *c != '-').collect();
-        let mut b = [0u8; 16];
-        for (i, byte) in b.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap();
-        }
-        b[0..4].reverse();
-        b[4..6].reverse();
-        b[6..8].reverse();
-        b
+    #[test]
+    fn guid_bytes_and_guid_string_are_inverses() {
+        let linux = "0fc63daf-8483-4772-8e79-3d69d8477de4";
+        let b = guid_bytes(linux).unwrap();
+        assert_eq!(&b[..4], &[0xaf, 0x3d, 0xc6, 0x0f], "first field little-endian");
+        assert_eq!(guid_string(&b), linux);
+        assert_eq!(guid_bytes("0fc63daf84834772"), None);
+        assert_eq!(guid_bytes("zzc63daf-8483-4772-8e79-3d69d8477de4"), None);
     }
 
     #[test]
@@ -347,7 +362,7 @@ pub(crate) mod tests {
         d.put(512, &hdr);
         let mut entry = |i: u64, ty: &str, first: u64, last: u64, name: &str| {
             let at = 1024 + i * 128;
-            d.put(at, &guid_bytes(ty));
+            d.put(at, &guid_bytes(ty).unwrap());
             d.put(at + 16, &[1; 16]);
             d.put(at + 32, &first.to_le_bytes());
             d.put(at + 40, &last.to_le_bytes());
