@@ -12,6 +12,12 @@ fn token_body(user: &str, password: &str, project: serde_json::Value) -> serde_j
         "scope": {"project": project}}})
 }
 
+/// `POST /v3/auth/tokens` with the test account's password, scoped to its project by name.
+async fn password_token(svc: &Svc) -> Resp {
+    let body = token_body(USER_NAME, PASSWORD, json!({"name": "cn-north-4"}));
+    unsigned(svc, "POST", "/v3/auth/tokens", &[], Some(body)).await
+}
+
 async fn unsigned(
     svc: &Svc,
     method: &str,
@@ -31,14 +37,7 @@ async fn unsigned(
 #[tokio::test]
 async fn a_password_token_authenticates_like_a_signature() {
     let svc = Svc::start().await;
-    let r = unsigned(
-        &svc,
-        "POST",
-        "/v3/auth/tokens",
-        &[],
-        Some(token_body(USER_NAME, PASSWORD, json!({"name": "cn-north-4"}))),
-    )
-    .await;
+    let r = password_token(&svc).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let token = r.headers["x-subject-token"].to_str().unwrap().to_string();
     assert_eq!(r.body["token"]["project"]["id"], PROJECT);
@@ -72,14 +71,7 @@ async fn a_password_token_authenticates_like_a_signature() {
 #[tokio::test]
 async fn forged_tampered_and_expired_tokens_are_refused() {
     let svc = Svc::start_cfg(SvcConfig { token_ttl: Some(Duration::from_secs(1)), ..Default::default() }).await;
-    let r = unsigned(
-        &svc,
-        "POST",
-        "/v3/auth/tokens",
-        &[],
-        Some(token_body(USER_NAME, PASSWORD, json!({"name": "cn-north-4"}))),
-    )
-    .await;
+    let r = password_token(&svc).await;
     let token = r.headers["x-subject-token"].to_str().unwrap().to_string();
     let ok = unsigned(&svc, "GET", "/v1/{p}/cloudservers/detail", &[("x-auth-token", &token)], None).await;
     assert_eq!(ok.status, 200);
