@@ -235,7 +235,7 @@ impl ComputeDriver for SimDriver {
 
     async fn disk_create(&self, spec: &DiskSpec) -> Result<(), DriverError> {
         safe(&spec.disk_id)?;
-        if self.disk(&spec.disk_id).await?.is_some() {
+        if self.read(|s| s.disks.contains_key(&spec.disk_id))? {
             return Ok(());
         }
         self.pause().await;
@@ -258,7 +258,8 @@ impl ComputeDriver for SimDriver {
     }
 
     async fn disk_delete(&self, disk_id: &str) -> Result<(), DriverError> {
-        if self.disk(safe(disk_id)?).await?.is_none() {
+        let disk_id = safe(disk_id)?;
+        if !self.read(|s| s.disks.contains_key(disk_id))? {
             return Ok(());
         }
         self.pause().await;
@@ -271,7 +272,7 @@ impl ComputeDriver for SimDriver {
 
     async fn vm_start(&self, spec: &VmSpec) -> Result<(), DriverError> {
         safe(&spec.server_id)?;
-        if self.disk(&spec.boot_disk).await?.is_none() {
+        if !self.read(|s| s.disks.contains_key(&spec.boot_disk))? {
             return Err(DriverError::system(format!("boot disk {} does not exist", spec.boot_disk)));
         }
         let mut vm = self.vm(&spec.server_id).await?.unwrap_or(SimVm {
@@ -313,14 +314,15 @@ impl ComputeDriver for SimDriver {
     }
 
     async fn vm_destroy(&self, server_id: &str) -> Result<(), DriverError> {
-        if self.vm(safe(server_id)?).await?.is_none() {
+        let server_id = safe(server_id)?;
+        if !self.read(|s| s.vms.contains_key(server_id))? {
             return Ok(());
         }
         self.record(Record::VmGone { server_id: server_id.to_string() })
     }
 
     async fn vm_power(&self, server_id: &str) -> Result<Power, DriverError> {
-        Ok(match self.vm(server_id).await? {
+        self.read(|s| match s.vms.get(server_id) {
             Some(vm) if vm.running => Power::Running,
             Some(_) => Power::Stopped,
             None => Power::Absent,
