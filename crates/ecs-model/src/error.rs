@@ -11,17 +11,20 @@ use ecs_types::Code;
 pub struct Error {
     pub code: Code,
     pub message: String,
+    /// The message is for the operator's log only (an internal failure whose detail would mean
+    /// nothing to a client, or say too much); the client gets the code's documented message.
+    pub log_only: bool,
 }
 
 impl Error {
     /// An error with a specific message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error { code, message: message.into(), log_only: false }
     }
 
     /// An error with the code's documented message.
     pub fn code(code: Code) -> Self {
-        Error { code, message: code.default_message().to_string() }
+        Error { code, message: code.default_message().to_string(), log_only: false }
     }
 
     /// `Ecs.0005` with a message naming what is wrong.
@@ -36,6 +39,26 @@ impl Error {
 
     /// An internal failure (store or driver); the message is logged, not sent in full.
     pub fn internal(message: impl Into<String>) -> Self {
-        Error::new(Code::Common0001, message)
+        Error { log_only: true, ..Error::new(Code::Common0001, message) }
+    }
+
+    /// The service cannot store anything because its data volume is full. Nothing was changed;
+    /// the same request succeeds once the operator has freed space, so the client is told so.
+    pub fn storage_full() -> Self {
+        Error::new(
+            Code::Common0001,
+            "A system exception occurred: the service's storage is full (no space left on device). \
+             Nothing was changed; try again once space has been freed.",
+        )
+    }
+
+    /// The service's store is damaged: the request was not carried out, and the operator must
+    /// look (`ecsd check`). Said plainly, so the client does not retry in vain.
+    pub fn store_damaged() -> Self {
+        Error::new(
+            Code::Common0001,
+            "A system exception occurred: the service's store is damaged and this request could not be \
+             carried out. Nothing was changed; the operator must check the data directory (ecsd check).",
+        )
     }
 }

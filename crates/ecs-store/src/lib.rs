@@ -35,7 +35,15 @@ pub enum StoreError {
     /// No private address is left in the subnet.
     #[error("subnet {0} has no free address")]
     AddressesExhausted(String),
-    /// The database failed (I/O, corruption, disk full).
+    /// The disk holding the database is full. Nothing of the write was kept; the same write
+    /// succeeds once space is freed.
+    #[error("no space left for the database: {0}")]
+    Full(String),
+    /// The database is damaged (a page that does not parse, a file that is not a database) or
+    /// is not this data directory's.
+    #[error("the database is damaged: {0}")]
+    Damaged(String),
+    /// The database failed otherwise (I/O, a stopped writer).
     #[error("database: {0}")]
     Backend(String),
 }

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 
 pub(crate) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, StoreError> {
-    serde_json::from_str(body).map_err(|e| StoreError::Backend(format!("corrupt record: {e}")))
+    serde_json::from_str(body).map_err(|e| StoreError::Damaged(format!("a stored record does not parse: {e}")))
 }
 
 pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {

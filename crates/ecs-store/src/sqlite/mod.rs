@@ -33,8 +33,25 @@ pub struct SqliteStore {
     _stop_checkpoints: mpsc::Sender<()>,
 }
 
-pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A failure of the database layer as a [`StoreError`]: SQLite's "disk full" and "damaged"
+/// results are told apart from the rest, because the service answers them differently (a
+/// full disk is the operator's to free and the client's to retry; a damaged database must be
+/// looked at).
+pub(crate) fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
+    match (&e as &dyn std::any::Any).downcast_ref::<rusqlite::Error>() {
+        Some(sql) => classify(sql),
+        None => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// Sorts a SQLite error into full, damaged or other.
+pub(crate) fn classify(e: &rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => StoreError::Full(e.to_string()),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => StoreError::Damaged(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
+    }
 }
 
 /// `Connection::execute` through the statement cache: the writer runs the same few statements
@@ -126,7 +143,7 @@ impl SqliteStore {
         });
         self.writer
             .lock()
-            .map_err(backend)?
+            .map_err(|e| StoreError::Backend(e.to_string()))?
             .send(job)
             .map_err(|_| StoreError::Backend("writer thread has stopped".into()))?;
         rx.await.map_err(|_| StoreError::Backend("writer thread dropped the request".into()))?
@@ -165,7 +182,7 @@ const MAX_IDLE_READERS: usize = 32;
 
 impl Readers {
     fn with<R>(&self, f: impl FnOnce(&Connection) -> Result<R, StoreError>) -> Result<R, StoreError> {
-        let taken = self.idle.lock().map_err(backend)?.pop();
+        let taken = self.idle.lock().map_err(|e| StoreError::Backend(e.to_string()))?.pop();
         let conn = match taken {
             Some(c) => c,
             None => open(&self.path, true)?,
@@ -218,7 +235,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             tracing::error!(error = %e, "cannot begin a write transaction");
             for job in batch {
                 let (_, d) = job(None);
-                d(Err(backend(&e)));
+                d(Err(classify(&e)));
             }
             continue;
         }
@@ -236,8 +253,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; rolling back the batch");
                 let _ = exec_cached(&conn, "ROLLBACK");
-                let msg = e.to_string();
-                delivers.into_iter().for_each(|d| d(Err(StoreError::Backend(msg.clone()))));
+                let err = classify(&e);
+                delivers.into_iter().for_each(|d| d(Err(err.clone())));
             }
         }
     }

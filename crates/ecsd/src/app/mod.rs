@@ -24,9 +24,21 @@ pub async fn server_of(app: &App, project_id: &str, id: &str) -> Result<ServerRo
     app.ctx.store.server_get(project_id, id).await.map_err(internal)?.ok_or_else(|| Error::server_not_found(id))
 }
 
-/// A store failure while serving a request.
+/// A store failure while serving a request. A full disk and a damaged database are said as
+/// such (the client can do something about the first, and should stop retrying the second);
+/// anything else is an internal error whose detail goes to the log.
 pub fn internal(e: StoreError) -> Error {
-    Error::internal(e.to_string())
+    match e {
+        StoreError::Full(detail) => {
+            tracing::error!(error = %detail, "the data volume is full; refusing writes until space is freed");
+            Error::storage_full()
+        }
+        StoreError::Damaged(detail) => {
+            tracing::error!(error = %detail, "the database is damaged");
+            Error::store_damaged()
+        }
+        e => Error::internal(e.to_string()),
+    }
 }
 
 /// Records an operation and starts its sagas. A lost compare-and-swap means another request

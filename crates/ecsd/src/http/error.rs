@@ -25,7 +25,7 @@ impl From<Error> for ApiError {
 
 impl From<ecs_store::StoreError> for ApiError {
     fn from(e: ecs_store::StoreError) -> Self {
-        ApiError::from(Error::internal(e.to_string()))
+        ApiError::from(crate::app::internal(e))
     }
 }
 
@@ -40,11 +40,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = self.error.code;
         let status = StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-        let message = if code == Code::Common0001 {
+        let message = if self.error.log_only {
             // Internal details go to the log, not to the client.
             tracing::error!(error = %self.error.message, "internal error");
             code.default_message().to_string()
         } else {
+            if code == Code::Common0001 {
+                tracing::error!(error = %self.error.message, "request refused: the service cannot serve it");
+            }
             self.error.message
         };
         (status, Json(body(code, message, self.request_id.unwrap_or_default()))).into_response()
