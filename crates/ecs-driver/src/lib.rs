@@ -17,13 +17,29 @@ use serde::{Deserialize, Serialize};
 pub struct DriverError {
     pub code: &'static str,
     pub message: String,
+    /// The host is out of space (disk full, quota): nothing is wrong with the operation, and
+    /// the same call succeeds once space is freed, so a saga waits rather than fails.
+    pub no_space: bool,
 }
 
 impl DriverError {
     /// A driver failure with the generic system-error code.
     pub fn system(message: impl Into<String>) -> Self {
-        DriverError { code: "Ecs.1000", message: message.into() }
+        DriverError { code: "Ecs.1000", message: message.into(), no_space: false }
     }
+
+    /// A failed file operation: `what` was being done when `e` happened. A full disk or an
+    /// exhausted quota is marked as such.
+    pub fn io(what: &str, e: &std::io::Error) -> Self {
+        let no_space = is_no_space(e);
+        DriverError { no_space, ..DriverError::system(format!("{what}: {e}")) }
+    }
+}
+
+/// Whether an I/O error means "no space left" (ENOSPC, EDQUOT).
+pub fn is_no_space(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
 }
 
 /// A disk to create from an image.

@@ -5,7 +5,9 @@
 //! boot disk. Every change is appended to `state.jsonl` (one JSON record a line) before it is
 //! applied in memory, so a process killed at any moment finds on restart exactly the changes it
 //! made; the journal is compacted to one line per object when the driver opens it and when it
-//! grows past a few times that. One append per change replaced one small file per object
+//! grows past a few times that. An append cut short (a full disk) is cut back off before the
+//! verb fails, so a record never follows half of another; a whole line that does not parse is
+//! damage, and the driver refuses to open such a journal rather than guess. One append per change replaced one small file per object
 //! (written and renamed into place), whose inode work in the kernel was a fifth of ecsd's CPU
 //! in the reinstall benchmark. Each verb sleeps for a configurable time, zero for tests and a
 //! few seconds to feel real.
@@ -78,16 +80,25 @@ impl SimState {
     }
 
     /// Reads the state a driver rooted at `root` left behind (also for tests and invariant
-    /// checks from outside the process). A torn last line (power lost mid-append) is ignored.
+    /// checks from outside the process). A torn last line (power lost mid-append) is ignored;
+    /// a damaged line anywhere is an error naming it.
     pub fn load(root: &Path) -> Result<SimState, DriverError> {
         Ok(Self::replay(root)?.0)
     }
 
     /// The state, the number of journal lines it came from, and the length of the journal up
     /// to the end of its last whole line.
+    ///
+    /// Only the last line may be incomplete: it is the one append that can have been cut short
+    /// by a crash or a power loss, and its verb never reported success, so nothing relied on
+    /// it. A complete line that does not parse cannot come from an append of ours (a short
+    /// write is cut off before the next append), so it is damage: skipping it would lose a
+    /// disk or a VM the store still refers to, and cutting the journal there would lose every
+    /// later change, which is what a full disk once did.
     fn replay(root: &Path) -> Result<(SimState, usize, u64), DriverError> {
         let mut state = SimState::default();
-        let file = match File::open(journal_path(root)) {
+        let path = journal_path(root);
+        let file = match File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((state, 0, 0)),
             Err(e) => return Err(io("open the journal", e)),
@@ -103,7 +114,14 @@ impl SimState {
             }
             match serde_json::from_slice::<Record>(&line) {
                 Ok(r) => state.apply(r),
-                Err(_) => break,
+                Err(e) => {
+                    return Err(DriverError::system(format!(
+                        "sim driver: the journal {} is damaged: line {} (at byte {valid}) is not a record ({e}); \
+                         restore the data directory from a backup",
+                        path.display(),
+                        lines + 1,
+                    )))
+                }
             }
             lines += 1;
             valid += n as u64;
@@ -114,10 +132,50 @@ impl SimState {
 
 struct Journal {
     file: File,
+    /// Bytes of whole records in the file: where the next record starts.
+    len: u64,
+    /// An append failed and what it wrote could not be cut off yet: the next append must
+    /// first cut the file back to `len`.
+    torn: bool,
     /// Lines in the file, to decide when to compact it.
     lines: usize,
+    /// Lines beyond which the next compaction is tried (pushed on after one failed).
+    compact_at: usize,
     state: SimState,
+    /// Tests: the next append writes this many bytes, then fails as a full disk would.
+    #[cfg(test)]
+    short_write: Option<usize>,
 }
+
+impl Journal {
+    /// Appends one record. A write cut short (a full disk) is cut back off before the error
+    /// is returned, so the next record never follows half of this one; if even the cut fails,
+    /// appends are refused until a later one manages it.
+    fn append(&mut self, bytes: &[u8]) -> Result<(), DriverError> {
+        if self.torn {
+            self.file.set_len(self.len).map_err(|e| io("cut a torn record off the journal", e))?;
+            self.torn = false;
+        }
+        if let Err(e) = self.write(bytes) {
+            self.torn = self.file.set_len(self.len).is_err();
+            return Err(io("append to the journal", e));
+        }
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        #[cfg(test)]
+        if let Some(n) = self.short_write.take() {
+            self.file.write_all(&bytes[..n.min(bytes.len())])?;
+            return Err(std::io::ErrorKind::StorageFull.into());
+        }
+        self.file.write_all(bytes)
+    }
+}
+
+/// Journal lines below which it is never compacted while running.
+const COMPACT_AT: usize = 10_000;
 
 /// The simulated driver.
 pub struct SimDriver {
@@ -127,7 +185,7 @@ pub struct SimDriver {
 }
 
 fn io(what: &str, e: std::io::Error) -> DriverError {
-    DriverError::system(format!("sim driver: {what}: {e}"))
+    DriverError::io(&format!("sim driver: {what}"), &e)
 }
 
 fn journal_path(root: &Path) -> PathBuf {
@@ -148,8 +206,10 @@ fn line(r: &Record) -> Result<Vec<u8>, DriverError> {
     Ok(b)
 }
 
-/// Writes the state as a fresh journal (one line per object) and puts it in place atomically.
-fn compact(root: &Path, state: &SimState) -> Result<File, DriverError> {
+/// Writes the state as a fresh journal (one line per object) and puts it in place atomically;
+/// returns it opened for appending, with its length. On failure (a full disk) the old journal
+/// is left as it was and the partial copy removed.
+fn compact(root: &Path, state: &SimState) -> Result<(File, u64), DriverError> {
     let tmp = root.join("state.jsonl.tmp");
     let mut out = Vec::with_capacity(state.objects() * 160);
     for d in state.disks.values() {
@@ -158,10 +218,26 @@ fn compact(root: &Path, state: &SimState) -> Result<File, DriverError> {
     for v in state.vms.values() {
         out.extend(line(&Record::Vm(v.clone()))?);
     }
-    let mut f = File::create(&tmp).map_err(|e| io("write the journal", e))?;
-    f.write_all(&out).and_then(|_| f.sync_all()).map_err(|e| io("write the journal", e))?;
-    std::fs::rename(&tmp, journal_path(root)).map_err(|e| io("replace the journal", e))?;
-    std::fs::OpenOptions::new().append(true).open(journal_path(root)).map_err(|e| io("open the journal", e))
+    let written = File::create(&tmp).and_then(|mut f| f.write_all(&out).and_then(|_| f.sync_all()));
+    if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, journal_path(root))) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io("rewrite the journal", e));
+    }
+    let file =
+        std::fs::OpenOptions::new().append(true).open(journal_path(root)).map_err(|e| io("open the journal", e))?;
+    Ok((file, out.len() as u64))
+}
+
+/// Opens the journal for appending, cutting it to `valid` bytes: a torn last line is cut off,
+/// or the next append would be glued to it.
+fn open_journal(root: &Path, valid: u64) -> Result<File, DriverError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(journal_path(root))
+        .map_err(|e| io("open the journal", e))?;
+    file.set_len(valid).map_err(|e| io("truncate the journal", e))?;
+    Ok(file)
 }
 
 impl SimDriver {
@@ -171,20 +247,27 @@ impl SimDriver {
         std::fs::create_dir_all(&root).map_err(|e| io("create state directory", e))?;
         let (state, lines, valid) = SimState::replay(&root)?;
         // Rewritten only when mostly history: with 100,000 servers the journal is tens of
-        // megabytes, and rewriting it on every start would show in the start-up time.
-        let (file, lines) = if lines > 2 * state.objects() + 1_000 {
-            (compact(&root, &state)?, state.objects())
-        } else {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(journal_path(&root))
-                .map_err(|e| io("open the journal", e))?;
-            // A torn last line is cut off, or the next append would be glued to it.
-            file.set_len(valid).map_err(|e| io("truncate the journal", e))?;
-            (file, lines)
+        // megabytes, and rewriting it on every start would show in the start-up time. A
+        // rewrite that fails (a full disk) leaves the long journal in use.
+        let compacted = (lines > 2 * state.objects() + 1_000).then(|| compact(&root, &state));
+        let (file, len, lines) = match compacted {
+            Some(Ok((file, len))) => (file, len, state.objects()),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "could not compact the simulated driver's journal; keeping it as it is");
+                (open_journal(&root, valid)?, valid, lines)
+            }
+            None => (open_journal(&root, valid)?, valid, lines),
         };
-        let journal = Journal { file, lines, state };
+        let journal = Journal {
+            file,
+            len,
+            torn: false,
+            lines,
+            compact_at: COMPACT_AT,
+            state,
+            #[cfg(test)]
+            short_write: None,
+        };
         Ok(SimDriver { root, step, journal: Mutex::new(journal) })
     }
 
@@ -206,12 +289,24 @@ impl SimDriver {
     fn record(&self, r: Record) -> Result<(), DriverError> {
         let bytes = line(&r)?;
         let mut j = self.journal.lock().map_err(|_| DriverError::system("sim driver: state lock poisoned"))?;
-        j.file.write_all(&bytes).map_err(|e| io("append to the journal", e))?;
+        j.append(&bytes)?;
         j.lines += 1;
         j.state.apply(r);
-        if j.lines > 10_000 && j.lines > 2 * j.state.objects() {
-            j.file = compact(&self.root, &j.state)?;
-            j.lines = j.state.objects();
+        if j.lines > j.compact_at && j.lines > 2 * j.state.objects() {
+            // The change is recorded already; a rewrite that fails (a full disk) only postpones
+            // compaction, and is not tried again at every change meanwhile.
+            match compact(&self.root, &j.state) {
+                Ok((file, len)) => {
+                    j.file = file;
+                    j.len = len;
+                    j.lines = j.state.objects();
+                    j.compact_at = COMPACT_AT;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not compact the simulated driver's journal");
+                    j.compact_at = j.lines + COMPACT_AT;
+                }
+            }
         }
         Ok(())
     }
@@ -398,6 +493,43 @@ mod tests {
         let state = SimState::load(d.path()).unwrap();
         assert!(state.disks.is_empty());
         assert_eq!(state.vms.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_append_cut_short_is_cut_off_and_the_records_after_it_are_kept() {
+        let (d, s) = driver();
+        s.disk_create(&spec("d1")).await.unwrap();
+        // The disk fills up in the middle of the next record.
+        s.journal.lock().unwrap().short_write = Some(17);
+        let err = s.disk_create(&spec("d2")).await.unwrap_err();
+        assert!(err.no_space, "a full disk is said as such: {err:?}");
+        assert_eq!(s.disk_list().await.unwrap(), ["d1"], "a failed verb changed nothing");
+        // Space is back: later changes follow the last whole record, not half of one.
+        s.disk_create(&spec("d3")).await.unwrap();
+        s.disk_delete("d1").await.unwrap();
+        let text = std::fs::read_to_string(d.path().join("state.jsonl")).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        drop(s);
+        let s = SimDriver::new(d.path(), Duration::ZERO).unwrap();
+        assert_eq!(s.disk_list().await.unwrap(), ["d3"]);
+    }
+
+    #[tokio::test]
+    async fn a_damaged_line_in_the_middle_is_refused_and_named() {
+        let (d, s) = driver();
+        for id in ["d1", "d2", "d3"] {
+            s.disk_create(&spec(id)).await.unwrap();
+        }
+        drop(s);
+        let path = d.path().join("state.jsonl");
+        let mut lines: Vec<String> = std::fs::read_to_string(&path).unwrap().lines().map(String::from).collect();
+        lines[1] = "\u{0}garbage{".into();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        for err in [SimDriver::new(d.path(), Duration::ZERO).err().unwrap(), SimState::load(d.path()).unwrap_err()] {
+            assert!(err.message.contains("damaged") && err.message.contains("line 2"), "{err}");
+        }
+        // Nothing was cut: the damaged journal is still there for the operator to look at.
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
     }
 
     #[tokio::test]

@@ -90,8 +90,13 @@ pub struct QemuDriver {
     ports: tokio::sync::Mutex<()>,
 }
 
+/// A driver failure. QEMU's tools report a full disk only in their messages (`qemu-img`:
+/// "No space left on device"), which is all there is to tell it by; it is marked so that the
+/// saga waits for space instead of failing.
 fn err(message: impl Into<String>) -> DriverError {
-    DriverError::system(message)
+    let message = message.into();
+    let no_space = ["No space left on device", "Disk quota exceeded"].iter().any(|m| message.contains(m));
+    DriverError { no_space, ..DriverError::system(message) }
 }
 
 /// Ids become file names: refuse anything that could leave the directory.
