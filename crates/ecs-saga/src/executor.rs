@@ -393,19 +393,24 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     }
                 }
             }
-            let mut result = runner.forward(&self.ctx, params, &rec.id, &st.outputs, i).await;
-            if self.twice {
-                if let Ok(first) = &result {
-                    result = match runner.forward(&self.ctx, params, &rec.id, &st.outputs, i).await {
-                        Ok(second) if &second == first => Ok(second),
-                        Ok(second) => Err(StepError::new(
-                            "Ecs.1000",
-                            format!("step {name} is not idempotent: {first} then {second}"),
-                        )),
-                        Err(e) => Err(StepError::new("Ecs.1000", format!("step {name} failed when repeated: {e}"))),
-                    };
-                }
-            }
+            let outputs = &st.outputs;
+            let result = self
+                .until_space(&rec.id, name, || async {
+                    let first = runner.forward(&self.ctx, params, &rec.id, outputs, i).await;
+                    match first {
+                        Ok(first) if self.twice => match runner.forward(&self.ctx, params, &rec.id, outputs, i).await {
+                            Ok(second) if second == first => Ok(second),
+                            Ok(second) => Err(StepError::new(
+                                "Ecs.1000",
+                                format!("step {name} is not idempotent: {first} then {second}"),
+                            )),
+                            Err(e) if e.no_space => Err(e),
+                            Err(e) => Err(StepError::new("Ecs.1000", format!("step {name} failed when repeated: {e}"))),
+                        },
+                        other => other,
+                    }
+                })
+                .await;
             match result {
                 Ok(output) => {
                     // The next step's start goes in the same write: the log is still complete
@@ -445,7 +450,8 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
             self.append(&rec.id, &[StepEvent::UndoStarted { step: i }]).await;
-            match runner.undo(&self.ctx, params, &rec.id, &st.outputs, i).await {
+            let name = runner.steps()[i];
+            match self.until_space(&rec.id, name, || runner.undo(&self.ctx, params, &rec.id, &st.outputs, i)).await {
                 Ok(()) => {
                     self.append(&rec.id, &[StepEvent::UndoFinished { step: i }]).await;
                     return Ok(());
@@ -457,6 +463,37 @@ impl<C: Send + Sync + 'static> Inner<C> {
             }
         }
         Err(last.unwrap_or_else(|| StepError::new("Ecs.1000", "undo failed")))
+    }
+
+    /// Runs an action (a step's forward or undo) again and again while it fails for want of
+    /// space, pausing longer each time (up to 5 s). A full disk is the host's condition, not
+    /// the operation's failure: unwinding would need the same space, and the saga carries on
+    /// by itself once space is freed. Actions are idempotent, so running one again is safe.
+    async fn until_space<T, F, Fut>(&self, id: &str, step: &str, mut action: F) -> Result<T, StepError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StepError>>,
+    {
+        let mut pause = Duration::from_millis(50);
+        let mut waited = false;
+        loop {
+            match action().await {
+                Err(e) if e.no_space => {
+                    if !waited {
+                        tracing::error!(saga = %id, step, error = %e, "no space left; the step waits for space");
+                        waited = true;
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                other => {
+                    if waited {
+                        tracing::info!(saga = %id, step, "space is available again; the step went on");
+                    }
+                    return other;
+                }
+            }
+        }
     }
 
     /// Appends to the log, retrying until it works: running the next action without the

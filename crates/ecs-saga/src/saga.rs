@@ -14,12 +14,21 @@ use std::marker::PhantomData;
 pub struct StepError {
     pub code: String,
     pub message: String,
+    /// The host ran out of space: the step did not fail for a reason of its own, so the
+    /// executor waits and runs it again rather than unwinding (which needs space too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_space: bool,
 }
 
 impl StepError {
     /// A step error with a code and a message.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        StepError { code: code.into(), message: message.into() }
+        StepError { code: code.into(), message: message.into(), no_space: false }
+    }
+
+    /// A step that could not run because the host is out of space (a full disk).
+    pub fn no_space(code: impl Into<String>, message: impl Into<String>) -> Self {
+        StepError { no_space: true, ..StepError::new(code, message) }
     }
 }
 

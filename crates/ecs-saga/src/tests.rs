@@ -55,6 +55,17 @@ impl SagaLog for MemLog {
 struct World {
     resources: Mutex<BTreeSet<String>>,
     allocations: Mutex<u32>,
+    /// How many more times step 1's forward, and its undo, find the disk full.
+    full_forward: Mutex<u32>,
+    full_undo: Mutex<u32>,
+}
+
+/// Counts a "disk full" down: true while the disk is still full.
+fn still_full(n: &Mutex<u32>) -> bool {
+    let mut n = n.lock().unwrap();
+    let full = *n > 0;
+    *n = n.saturating_sub(1);
+    full
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -75,6 +86,9 @@ impl Saga for Toy {
     const NO_RETURN: usize = 3;
 
     async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
+        if step == 1 && still_full(&cx.ctx.full_forward) {
+            return Err(StepError::no_space("Ecs.1000", "no space left on device"));
+        }
         if cx.params.fail_at == Some(step) {
             return Err(StepError::new("Ecs.9999", format!("injected at {step}")));
         }
@@ -99,6 +113,9 @@ impl Saga for Toy {
     async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
         if cx.params.undo_fails {
             return Err(StepError::new("Ecs.1000", "undo broken"));
+        }
+        if step == 1 && still_full(&cx.ctx.full_undo) {
+            return Err(StepError::no_space("Ecs.1000", "no space left on device"));
         }
         if let (1 | 2, Some(name)) = (step, cx.outputs.try_get(&NAME)) {
             cx.ctx.resources.lock().unwrap().remove(&format!("{name}-{step}"));
@@ -187,6 +204,36 @@ async fn a_failure_past_the_point_of_no_return_is_stuck_not_unwound() {
     ex.wait_idle().await;
     assert!(matches!(log.outcome("s"), Some(Outcome::Stuck(_))));
     assert_eq!(resources(&world), vec!["old", "res-1-1", "res-1-2"]);
+}
+
+#[tokio::test]
+async fn a_step_that_finds_the_disk_full_waits_for_space_instead_of_failing() {
+    let (log, world, ex) = setup();
+    // More "disk full" answers than the executor's two tries: only waiting gets through.
+    *world.full_forward.lock().unwrap() = 4;
+    let rec = record("s", None, false);
+    log.create(&rec);
+    ex.start(rec);
+    ex.wait_idle().await;
+    assert_eq!(log.outcome("s"), Some(Outcome::Succeeded));
+    assert_eq!(resources(&world), vec!["res-1-1", "res-1-2"]);
+    let events = log.events.lock().unwrap()["s"].clone();
+    assert!(
+        !events.iter().any(|e| matches!(e, StepEvent::Failed { .. } | StepEvent::UndoStarted { .. })),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_undo_that_finds_the_disk_full_waits_and_the_saga_still_fails_cleanly() {
+    let (log, world, ex) = setup();
+    *world.full_undo.lock().unwrap() = 4;
+    let rec = record("s", Some(2), false);
+    log.create(&rec);
+    ex.start(rec);
+    ex.wait_idle().await;
+    assert!(matches!(log.outcome("s"), Some(Outcome::Failed(e)) if e.code == "Ecs.9999"));
+    assert_eq!(resources(&world), vec!["old"]);
 }
 
 #[tokio::test]

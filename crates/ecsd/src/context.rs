@@ -27,14 +27,23 @@ pub struct App {
     pub limiter: Option<Arc<crate::http::auth::RateLimiter>>,
 }
 
-/// A store failure inside a saga step.
+/// A store failure inside a saga step. A full disk makes the step wait for space (see the
+/// executor), rather than fail the operation.
 pub fn store_step_error(e: StoreError) -> StepError {
-    StepError::new("Ecs.1000", format!("A system exception occurred: {e}"))
+    let message = format!("A system exception occurred: {e}");
+    match e {
+        StoreError::Full(_) => StepError::no_space("Ecs.1000", message),
+        _ => StepError::new("Ecs.1000", message),
+    }
 }
 
-/// A driver failure inside a saga step.
+/// A driver failure inside a saga step; the driver's "no space" waits like the store's.
 pub fn driver_step_error(e: DriverError) -> StepError {
-    StepError::new(e.code, e.message)
+    if e.no_space {
+        StepError::no_space(e.code, e.message)
+    } else {
+        StepError::new(e.code, e.message)
+    }
 }
 
 impl Ctx {
