@@ -1,10 +1,14 @@
 //! The crash test: a few hundred concurrent jobs, the process SIGKILLed at random points, and
 //! after every restart the invariants checked over the API and in the database.
 //!
+//! One round also fills the disk under the service (a small filesystem the test mounts, where it may)
+//! while the jobs run, and kills the process while the disk is still full.
+//!
 //! The seed is printed; `ECSD_CRASH_SEED=<seed>` replays a run.
 
 use crate::client::*;
 use crate::process::{kill, start_with};
+use crate::small_disk::SmallDisk;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -14,6 +18,8 @@ use std::time::Duration;
 
 const SERVERS: i64 = 60;
 const ROUNDS: usize = 5;
+/// The round in which the disk fills up.
+const FULL_ROUND: usize = 2;
 const REBUILD_STEPS: &[&str] = &["stop_server", "create_disk", "inject", "swap_disk", "boot"];
 
 #[derive(Debug, Clone)]
@@ -90,6 +96,8 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let mut rng = StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // The data directory is the mount point, so the service's log (beside it) is not on it.
+    let fs = SmallDisk::mount(&data, &dir.path().join("disk.img"), 64);
     // Some reinstalls also fail on purpose (at a step chosen by the seed), so that both the
     // forward and the unwinding paths are interrupted by the kills.
     let cfg = dir.path().join("ecsd.toml");
@@ -109,7 +117,9 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let mut total_jobs = 0;
     let mut resumed = 0;
 
+    let refused_full = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     for round in 0..ROUNDS {
+        let fill = round == FULL_ROUND && fs.is_some();
         let mut tasks = vec![];
         // Requests answered so far this round: the kill waits for three quarters of them, so
         // that on a loaded machine a round is not cut off before most requests were even read
@@ -119,7 +129,8 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
         for (id, old) in disks.clone() {
             let op = pick_op(&mut rng);
             let image = if rng.gen_bool(0.5) { IMAGE_OTHER_PLAIN } else { IMAGE_PLAIN };
-            let (svc, user, answered) = (svc.clone(), user.clone(), answered.clone());
+            let (svc, user, answered, refused_full) =
+                (svc.clone(), user.clone(), answered.clone(), refused_full.clone());
             tasks.push(tokio::spawn(async move {
                 let r = request(&svc, op, &id, &user, image).await;
                 answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -129,6 +140,14 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
                     }
                     // Cut off by the kill: never answered, so nothing is owed.
                     0 => None,
+                    // The disk is full: refused, and said so.
+                    500 if fill => {
+                        r.assert_error(500, "Common.0001");
+                        let msg = r.body["error"]["message"].as_str().unwrap_or_default();
+                        assert!(msg.contains("storage is full"), "{}", r.body);
+                        refused_full.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        None
+                    }
                     // A reboot of a stopped server: refused by the gate.
                     _ => {
                         r.assert_error(400, "Ecs.0100");
@@ -136,6 +155,20 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
                     }
                 }
             }));
+        }
+        // In the full round the disk fills up once a tenth of the requests were answered, so
+        // that jobs already running and requests still arriving meet it, and the process is
+        // killed while it is still full.
+        if fill {
+            let waited = std::time::Instant::now();
+            while answered.load(std::sync::atomic::Ordering::SeqCst) < sent / 10
+                && waited.elapsed() < Duration::from_secs(5)
+            {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            fs.as_ref().unwrap().fill();
+            // The jobs meet the full disk and wait; the requests still arriving are refused.
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
         // Kill while the jobs run.
         let waited = std::time::Instant::now();
@@ -153,6 +186,10 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
             if let Some(a) = t.await.expect("request task") {
                 accepted.push(a);
             }
+        }
+        if fill {
+            fs.as_ref().unwrap().free();
+            println!("round {round}: the disk filled up under the jobs; freed after the kill");
         }
         total_jobs += accepted.len();
         println!(
@@ -190,7 +227,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
         disks = check_servers(&svc).await;
         assert!(!disks.is_empty());
     }
-    println!("{total_jobs} jobs across {ROUNDS} kills");
+    println!("{total_jobs} jobs across {ROUNDS} kills; {refused_full:?} requests refused for a full disk");
     assert!(total_jobs >= 150, "a few hundred jobs ran: {total_jobs}");
     assert!(resumed > 0, "the kills interrupted running jobs");
     kill(&mut child);
@@ -205,4 +242,6 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
         ecs_driver::sim::SimState::load(&data.join("sim")).unwrap().disks.into_keys().collect();
     assert_eq!(volumes, files, "no orphaned or missing disk");
     assert_eq!(volumes.len(), disks.len(), "one disk per server, none left over");
+    drop(store);
+    drop(fs);
 }
