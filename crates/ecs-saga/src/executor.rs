@@ -1,6 +1,6 @@
 //! Runs sagas: forward through the steps, undo on failure, resume from the log after a crash.
 
-use crate::log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
+use crate::log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent, StepId};
 use crate::saga::{Outputs, Saga, StepCx, StepError};
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -21,12 +21,25 @@ pub enum HookAction {
     Fail(StepError),
 }
 
+/// Where a step runs, as a [`Hook`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct StepSite<'a> {
+    /// The saga's kind.
+    pub kind: &'static str,
+    /// The operation (job type) the saga carries out, as the saga itself declares it.
+    pub operation: &'static str,
+    pub saga_id: &'a str,
+    /// The saga's parameters, as recorded.
+    pub params: &'a Value,
+    pub step: &'static str,
+}
+
 /// Called before every forward step; lets the application inject delays and failures.
 #[async_trait]
 pub trait Hook: Send + Sync {
-    async fn before_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) -> HookAction;
+    async fn before_step(&self, at: &StepSite<'_>) -> HookAction;
     /// Called once a forward step's success is in the log (crash-after-step injection).
-    async fn after_step(&self, _kind: &str, _saga_id: &str, _params: &Value, _step: &str) {}
+    async fn after_step(&self, _at: &StepSite<'_>) {}
 }
 
 /// A saga's parameters, decoded once per run (type-erased; each runner knows the type).
@@ -35,9 +48,14 @@ type AnyParams = dyn std::any::Any + Send + Sync;
 /// The type-erased form of a registered saga, so that one executor runs every kind.
 #[async_trait]
 trait Runner<C>: Send + Sync {
-    fn steps(&self) -> &'static [&'static str];
+    fn kind(&self) -> &'static str;
+    fn version(&self) -> u32;
+    /// Step names, in order.
+    fn steps(&self) -> &[&'static str];
     fn no_return(&self) -> usize;
+    fn positional_layout(&self, version: u32) -> Option<&'static [&'static str]>;
     fn parse(&self, params: &Value) -> Result<Box<AnyParams>, StepError>;
+    fn operation(&self, params: &AnyParams) -> &'static str;
     async fn forward(
         &self,
         ctx: &C,
@@ -49,7 +67,30 @@ trait Runner<C>: Send + Sync {
     async fn undo(&self, ctx: &C, params: &AnyParams, id: &str, out: &Outputs, step: usize) -> Result<(), StepError>;
 }
 
-struct Typed<S>(std::marker::PhantomData<fn() -> S>);
+struct Typed<S> {
+    names: Vec<&'static str>,
+    no_return: usize,
+    _s: std::marker::PhantomData<fn() -> S>,
+}
+
+impl<S: Saga> Typed<S> {
+    /// # Panics
+    /// If the saga's table names a step twice or its point of no return is not one of its
+    /// steps: a mistake in the saga's definition, which the first test that registers it shows.
+    fn new() -> Self {
+        let names: Vec<&'static str> = S::STEPS.iter().map(|s| s.name).collect();
+        let unique: HashSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "saga {}: a step name is used twice", S::KIND);
+        let no_return = match S::NO_RETURN {
+            None => usize::MAX,
+            Some(n) => names
+                .iter()
+                .position(|s| *s == n)
+                .unwrap_or_else(|| panic!("saga {}: NO_RETURN names no step: {n}", S::KIND)),
+        };
+        Typed { names, no_return, _s: std::marker::PhantomData }
+    }
+}
 
 fn bad_params(e: serde_json::Error) -> StepError {
     StepError::new("Ecs.1000", format!("internal: saga parameters do not parse: {e}"))
@@ -61,14 +102,26 @@ fn typed<S: Saga>(params: &AnyParams) -> Result<&S::Params, StepError> {
 
 #[async_trait]
 impl<S: Saga> Runner<S::Ctx> for Typed<S> {
-    fn steps(&self) -> &'static [&'static str] {
-        S::STEPS
+    fn kind(&self) -> &'static str {
+        S::KIND
+    }
+    fn version(&self) -> u32 {
+        S::VERSION
+    }
+    fn steps(&self) -> &[&'static str] {
+        &self.names
     }
     fn no_return(&self) -> usize {
-        S::NO_RETURN
+        self.no_return
+    }
+    fn positional_layout(&self, version: u32) -> Option<&'static [&'static str]> {
+        S::positional_layout(version)
     }
     fn parse(&self, params: &Value) -> Result<Box<AnyParams>, StepError> {
         Ok(Box::new(S::Params::deserialize(params).map_err(bad_params)?))
+    }
+    fn operation(&self, params: &AnyParams) -> &'static str {
+        typed::<S>(params).map(S::operation).unwrap_or("unknown")
     }
     async fn forward(
         &self,
@@ -79,7 +132,8 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
         step: usize,
     ) -> Result<Value, StepError> {
         let params = typed::<S>(params)?;
-        S::forward(step, &StepCx { ctx, params, saga_id: id, outputs: out }).await
+        let cx = StepCx { ctx, params, saga_id: id, outputs: out };
+        (S::STEPS[step].forward)(&cx).await
     }
     async fn undo(
         &self,
@@ -90,7 +144,11 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
         step: usize,
     ) -> Result<(), StepError> {
         let params = typed::<S>(params)?;
-        S::undo(step, &StepCx { ctx, params, saga_id: id, outputs: out }).await
+        let cx = StepCx { ctx, params, saga_id: id, outputs: out };
+        match S::STEPS[step].undo {
+            Some(undo) => undo(&cx).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -115,7 +173,7 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
 
     /// Registers a saga kind.
     pub fn register<S: Saga<Ctx = C>>(mut self) -> Self {
-        self.kinds.insert(S::KIND, Arc::new(Typed::<S>(std::marker::PhantomData)));
+        self.kinds.insert(S::KIND, Arc::new(Typed::<S>::new()));
         self
     }
 
@@ -244,11 +302,29 @@ impl<C: Send + Sync + 'static> Executor<C> {
     }
 }
 
-/// The saga being run: its kind, its record and its decoded parameters.
+/// The saga being run: its kind, its record, its decoded parameters and its operation.
 struct Run<'a, C> {
     runner: &'a dyn Runner<C>,
     rec: &'a SagaRecord,
     params: &'a AnyParams,
+    operation: &'static str,
+}
+
+impl<C> Run<'_, C> {
+    fn site(&self, step: usize) -> StepSite<'_> {
+        StepSite {
+            kind: self.runner.kind(),
+            operation: self.operation,
+            saga_id: &self.rec.id,
+            params: &self.rec.params,
+            step: self.runner.steps()[step],
+        }
+    }
+
+    /// How the log names step `i`.
+    fn id(&self, i: usize) -> StepId {
+        StepId::from(self.runner.steps()[i])
+    }
 }
 
 /// Where a saga stands, rebuilt from its log.
@@ -261,37 +337,66 @@ struct Replay {
     /// The step that failed (its own undo also runs: it may have half-happened).
     failed_step: Option<usize>,
     undone: Vec<bool>,
+    /// The step of the last event, when that event is a `Started`.
+    last_started: Option<usize>,
 }
 
-fn replay(steps: &'static [&'static str], events: &[StepEvent]) -> Replay {
+/// Finds the step a log entry names in the saga's current table. A log of a version this
+/// release does not know, or naming a step it does not have, is refused: running a step other
+/// than the one the log meant (an older release's third step is not necessarily ours) could
+/// delete a disk that is still in use.
+fn resolve<C>(runner: &dyn Runner<C>, rec: &SagaRecord, id: &StepId) -> Result<usize, String> {
+    let name: &str = match id {
+        StepId::Name(n) => n,
+        StepId::Position(i) => {
+            let layout = runner.positional_layout(rec.version).ok_or_else(|| {
+                format!("its log records step #{i} by position, which version {} of the saga does not", rec.version)
+            })?;
+            layout
+                .get(*i)
+                .ok_or_else(|| format!("its log names step #{i}, which version {} does not have", rec.version))?
+        }
+    };
+    runner.steps().iter().position(|s| *s == name).ok_or_else(|| {
+        format!("its log names step {name:?}, which this release's version {} does not have", runner.version())
+    })
+}
+
+fn replay<C>(runner: &dyn Runner<C>, rec: &SagaRecord) -> Result<Replay, String> {
+    if rec.version > runner.version() {
+        return Err(format!(
+            "it was written by a newer release (version {} of the saga; this release has {})",
+            rec.version,
+            runner.version()
+        ));
+    }
+    let steps = runner.steps();
     let mut r = Replay {
         outputs: Outputs::default(),
         done: vec![false; steps.len()],
         failure: None,
         failed_step: None,
         undone: vec![false; steps.len()],
+        last_started: None,
     };
-    for e in events {
+    for e in &rec.events {
+        let i = resolve(runner, rec, e.step())?;
+        r.last_started = None;
         match e {
-            StepEvent::Started { .. } | StepEvent::UndoStarted { .. } => {}
-            StepEvent::Succeeded { step, output } => {
-                if let Some(name) = steps.get(*step) {
-                    r.done[*step] = true;
-                    r.outputs.insert(name, output.clone());
-                }
+            StepEvent::Started { .. } => r.last_started = Some(i),
+            StepEvent::UndoStarted { .. } => {}
+            StepEvent::Succeeded { output, .. } => {
+                r.done[i] = true;
+                r.outputs.insert(steps[i], output.clone());
             }
-            StepEvent::Failed { step, error } => {
+            StepEvent::Failed { error, .. } => {
                 r.failure = Some(error.clone());
-                r.failed_step = Some(*step);
+                r.failed_step = Some(i);
             }
-            StepEvent::UndoFinished { step } => {
-                if *step < steps.len() {
-                    r.undone[*step] = true;
-                }
-            }
+            StepEvent::UndoFinished { .. } => r.undone[i] = true,
         }
     }
-    r
+    Ok(r)
 }
 
 impl<C: Send + Sync + 'static> Inner<C> {
@@ -299,6 +404,15 @@ impl<C: Send + Sync + 'static> Inner<C> {
         let Some(runner) = self.kinds.get(record.kind.as_str()).cloned() else {
             tracing::error!(saga = %record.id, kind = %record.kind, "unknown saga kind; left in the log");
             return;
+        };
+        // A log this release cannot read is left as it is, for the release that wrote it.
+        let mut st = match replay(&*runner, &record) {
+            Ok(st) => st,
+            Err(why) => {
+                tracing::error!(saga = %record.id, kind = %record.kind, version = record.version,
+                    "saga not resumed: {why}; finish it with the release that started it");
+                return;
+            }
         };
         let steps = runner.steps();
         // Decoded once for the whole run rather than at every step. Parameters that do not
@@ -311,14 +425,14 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 return;
             }
         };
-        let run = Run { runner: &*runner, rec: &record, params: &*parsed };
-        let mut st = replay(steps, &record.events);
+        let operation = runner.operation(&*parsed);
+        let run = Run { runner: &*runner, rec: &record, params: &*parsed, operation };
         if st.failure.is_none() {
             // Whether the step about to run has its `Started` in the log already: written with
             // the previous step's success, or, for the first step, with the saga's own record
             // (the request that accepted the operation logs it in its transaction).
             let first = (0..steps.len()).find(|&i| !st.done[i]);
-            let mut started = matches!(record.events.last(), Some(StepEvent::Started { step }) if Some(*step) == first);
+            let mut started = first.is_some() && st.last_started == first;
             for i in 0..steps.len() {
                 if st.done[i] {
                     continue;
@@ -374,6 +488,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
     ) -> Result<(), StepError> {
         let (runner, rec, params) = (run.runner, run.rec, run.params);
         let name = runner.steps()[i];
+        let site = run.site(i);
         let tries = if i >= runner.no_return() { self.attempts } else { 1 };
         let mut last = None;
         for attempt in 0..tries {
@@ -381,14 +496,14 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
             if attempt > 0 || !started {
-                self.append(&rec.id, &[StepEvent::Started { step: i }]).await;
+                self.append(&rec.id, &[StepEvent::Started { step: run.id(i) }]).await;
             }
             if let Some(hook) = &self.hook {
-                match hook.before_step(&rec.kind, &rec.id, &rec.params, name).await {
+                match hook.before_step(&site).await {
                     HookAction::Proceed => {}
                     HookAction::Delay(d) => tokio::time::sleep(d).await,
                     HookAction::Fail(e) => {
-                        self.append(&rec.id, &[StepEvent::Failed { step: i, error: e.clone() }]).await;
+                        self.append(&rec.id, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await;
                         return Err(e);
                     }
                 }
@@ -415,17 +530,17 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 Ok(output) => {
                     // The next step's start goes in the same write: the log is still complete
                     // at every point a crash can hit (a `Started` only says "may have begun").
-                    let succeeded = StepEvent::Succeeded { step: i, output: output.clone() };
+                    let succeeded = StepEvent::Succeeded { step: run.id(i), output: output.clone() };
                     match next {
                         Some(n) if n == i + 1 => {
-                            self.append(&rec.id, &[succeeded, StepEvent::Started { step: n }]).await
+                            self.append(&rec.id, &[succeeded, StepEvent::Started { step: run.id(n) }]).await
                         }
                         _ => self.append(&rec.id, &[succeeded]).await,
                     }
                     st.done[i] = true;
                     st.outputs.insert(name, output);
                     if let Some(hook) = &self.hook {
-                        hook.after_step(&rec.kind, &rec.id, &rec.params, name).await;
+                        hook.after_step(&site).await;
                     }
                     return Ok(());
                 }
@@ -437,7 +552,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
         }
         let e = last.unwrap_or_else(|| StepError::new("Ecs.1000", "step failed"));
         if i < runner.no_return() {
-            self.append(&rec.id, &[StepEvent::Failed { step: i, error: e.clone() }]).await;
+            self.append(&rec.id, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await;
         }
         Err(e)
     }
@@ -449,11 +564,11 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
-            self.append(&rec.id, &[StepEvent::UndoStarted { step: i }]).await;
+            self.append(&rec.id, &[StepEvent::UndoStarted { step: run.id(i) }]).await;
             let name = runner.steps()[i];
             match self.until_space(&rec.id, name, || runner.undo(&self.ctx, params, &rec.id, &st.outputs, i)).await {
                 Ok(()) => {
-                    self.append(&rec.id, &[StepEvent::UndoFinished { step: i }]).await;
+                    self.append(&rec.id, &[StepEvent::UndoFinished { step: run.id(i) }]).await;
                     return Ok(());
                 }
                 Err(e) => {

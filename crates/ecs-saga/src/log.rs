@@ -4,17 +4,58 @@ use crate::saga::StepError;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// One entry of a saga's log. The sequence of entries is both the record of what happened and
 /// what recovery replays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum StepEvent {
-    Started { step: usize },
-    Succeeded { step: usize, output: Value },
-    Failed { step: usize, error: StepError },
-    UndoStarted { step: usize },
-    UndoFinished { step: usize },
+    Started { step: StepId },
+    Succeeded { step: StepId, output: Value },
+    Failed { step: StepId, error: StepError },
+    UndoStarted { step: StepId },
+    UndoFinished { step: StepId },
+}
+
+impl StepEvent {
+    /// The step the event is about.
+    pub fn step(&self) -> &StepId {
+        match self {
+            StepEvent::Started { step }
+            | StepEvent::Succeeded { step, .. }
+            | StepEvent::Failed { step, .. }
+            | StepEvent::UndoStarted { step }
+            | StepEvent::UndoFinished { step } => step,
+        }
+    }
+}
+
+/// A step as a log names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StepId {
+    /// The step's name: what every log written since steps were named holds.
+    Name(Cow<'static, str>),
+    /// The step's position in the saga's step table of the record's version: what logs
+    /// written before then (version 1) hold. Replay turns it into a name through
+    /// [`crate::Saga::positional_layout`]; nothing writes it any more.
+    Position(usize),
+}
+
+impl From<&'static str> for StepId {
+    fn from(name: &'static str) -> Self {
+        StepId::Name(Cow::Borrowed(name))
+    }
+}
+
+impl std::fmt::Display for StepId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StepId::Name(n) => f.write_str(n),
+            StepId::Position(i) => write!(f, "#{i}"),
+        }
+    }
 }
 
 /// How a saga ended.
@@ -33,14 +74,16 @@ pub enum Outcome {
 pub struct SagaRecord {
     pub id: String,
     pub kind: String,
+    /// The version of the saga's step table the record was written with ([`crate::Saga::VERSION`]).
+    pub version: u32,
     pub params: Value,
     pub events: Vec<StepEvent>,
 }
 
 impl SagaRecord {
-    /// A saga that has not run yet.
-    pub fn new(id: impl Into<String>, kind: &str, params: Value) -> Self {
-        SagaRecord { id: id.into(), kind: kind.to_string(), params, events: Vec::new() }
+    /// A saga of `kind`, at `version` of its step table, that has not run yet.
+    pub fn new(id: impl Into<String>, kind: &str, version: u32, params: Value) -> Self {
+        SagaRecord { id: id.into(), kind: kind.to_string(), version, params, events: Vec::new() }
     }
 }
 

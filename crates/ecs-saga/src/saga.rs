@@ -1,11 +1,12 @@
 //! What a saga is: the trait each long operation implements, its step context and typed keys.
 
-use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 
 /// Why a step failed: a wire error code (`Ecs.XXXX`) and a message a person understands. This is
 /// what a failed job shows as `error_code` and `fail_reason`.
@@ -87,26 +88,53 @@ pub struct StepCx<'a, S: Saga + ?Sized> {
     pub outputs: &'a Outputs,
 }
 
-/// A long operation as a list of idempotent steps.
+/// What a step action returns: a boxed future borrowing the step's context.
+pub type StepFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StepError>> + Send + 'a>>;
+
+/// A step's forward action: performs it and returns its output (stored in the log, readable by
+/// later steps through a [`Key`] named after the step).
+pub type Forward<S> = for<'a> fn(&'a StepCx<'a, S>) -> StepFuture<'a, Value>;
+
+/// A step's undo action: reverses it, and must succeed when the step never ran or only partly
+/// ran.
+pub type Undo<S> = for<'a> fn(&'a StepCx<'a, S>) -> StepFuture<'a, ()>;
+
+/// One step of a saga: the name the log records it by, what it does and how it is undone.
+pub struct Step<S: Saga + ?Sized> {
+    pub name: &'static str,
+    pub forward: Forward<S>,
+    /// `None`: the step changes nothing that would need undoing.
+    pub undo: Option<Undo<S>>,
+}
+
+/// A long operation as a table of named, idempotent steps.
 ///
-/// `forward(i)` performs step `i` and returns its output (stored in the log, readable by later
-/// steps through a [`Key`] named after step `i`). `undo(i)` reverses it and must succeed when the
-/// step never ran or only partly ran. Steps from `NO_RETURN` on are past the point of no
+/// The log records steps by name and each saga record carries the [`Saga::VERSION`] of the
+/// table it was written with, so that a release which inserts, removes or reorders steps still
+/// replays the logs of the one before it correctly, or refuses them with a clear error, and
+/// never runs the wrong step. Steps from [`Saga::NO_RETURN`] on are past the point of no
 /// return: a failure there is retried, never unwound, so the irreversible work (deleting the
 /// old disk) belongs there, last.
-#[async_trait]
 pub trait Saga: Send + Sync + 'static {
     type Ctx: Send + Sync + 'static;
     type Params: Serialize + DeserializeOwned + Send + Sync + 'static;
     /// The name the log records, unique among registered sagas.
     const KIND: &'static str;
-    /// Step names, in order.
-    const STEPS: &'static [&'static str];
-    /// First step that is never unwound.
-    const NO_RETURN: usize = usize::MAX;
+    /// The version of the step table. Bump it when a step changes what it does (and give the
+    /// step a new name): a log of a version this release does not know is refused.
+    const VERSION: u32;
+    /// The steps, in order.
+    const STEPS: &'static [Step<Self>];
+    /// The first step that is never unwound, by name.
+    const NO_RETURN: Option<&'static str> = None;
 
-    /// Runs step `step`.
-    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError>;
-    /// Undoes step `step`.
-    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError>;
+    /// The operation (job type) this saga carries out with these parameters, as users name it
+    /// (fault injection matches on it).
+    fn operation(params: &Self::Params) -> &'static str;
+
+    /// The step names, by position, of an earlier version whose logs recorded steps by
+    /// position rather than name (version 1), so that those logs still replay.
+    fn positional_layout(_version: u32) -> Option<&'static [&'static str]> {
+        None
+    }
 }

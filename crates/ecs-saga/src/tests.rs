@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 struct MemLog {
     events: Mutex<HashMap<String, Vec<StepEvent>>>,
-    kinds: Mutex<HashMap<String, (String, Value)>>,
+    kinds: Mutex<HashMap<String, (String, u32, Value)>>,
     outcomes: Mutex<HashMap<String, Outcome>>,
 }
 
 impl MemLog {
     fn create(&self, rec: &SagaRecord) {
-        self.kinds.lock().unwrap().insert(rec.id.clone(), (rec.kind.clone(), rec.params.clone()));
+        self.outcomes.lock().unwrap().remove(&rec.id);
+        self.kinds.lock().unwrap().insert(rec.id.clone(), (rec.kind.clone(), rec.version, rec.params.clone()));
         self.events.lock().unwrap().insert(rec.id.clone(), vec![]);
     }
     fn outcome(&self, id: &str) -> Option<Outcome> {
@@ -40,9 +41,10 @@ impl SagaLog for MemLog {
         Ok(kinds
             .iter()
             .filter(|(id, _)| !outcomes.contains_key(*id))
-            .map(|(id, (k, p))| SagaRecord {
+            .map(|(id, (k, v, p))| SagaRecord {
                 id: id.clone(),
                 kind: k.clone(),
+                version: *v,
                 params: p.clone(),
                 events: events.get(id).cloned().unwrap_or_default(),
             })
@@ -77,50 +79,85 @@ struct Params {
 struct Toy;
 const NAME: Key<String> = Key::new("alloc_name");
 
-#[async_trait]
+/// "No space left" while the counter says the disk is still full.
+fn full(counter: &Mutex<u32>) -> Result<(), StepError> {
+    if still_full(counter) {
+        return Err(StepError::no_space("Ecs.1000", "no space left on device"));
+    }
+    Ok(())
+}
+
+fn injected(cx: &StepCx<'_, Toy>, step: usize) -> Result<(), StepError> {
+    if cx.params.fail_at == Some(step) {
+        return Err(StepError::new("Ecs.9999", format!("injected at {step}")));
+    }
+    Ok(())
+}
+
+async fn alloc_name(cx: &StepCx<'_, Toy>) -> Result<Value, StepError> {
+    injected(cx, 0)?;
+    let mut n = cx.ctx.allocations.lock().unwrap();
+    *n += 1;
+    Ok(json!(format!("res-{n}")))
+}
+
+/// Steps 1 and 2 create a resource named after the allocated name.
+async fn create(cx: &StepCx<'_, Toy>, step: usize) -> Result<Value, StepError> {
+    if step == 1 {
+        full(&cx.ctx.full_forward)?;
+    }
+    injected(cx, step)?;
+    let name = cx.outputs.get(&NAME)?;
+    cx.ctx.resources.lock().unwrap().insert(format!("{name}-{step}"));
+    Ok(Value::Null)
+}
+
+async fn uncreate(cx: &StepCx<'_, Toy>, step: usize) -> Result<(), StepError> {
+    if cx.params.undo_fails {
+        return Err(StepError::new("Ecs.1000", "undo broken"));
+    }
+    if step == 1 {
+        full(&cx.ctx.full_undo)?;
+    }
+    if let Some(name) = cx.outputs.try_get(&NAME) {
+        cx.ctx.resources.lock().unwrap().remove(&format!("{name}-{step}"));
+    }
+    Ok(())
+}
+
+async fn delete_old(cx: &StepCx<'_, Toy>) -> Result<Value, StepError> {
+    injected(cx, 3)?;
+    cx.ctx.resources.lock().unwrap().remove("old");
+    Ok(Value::Null)
+}
+
+async fn nothing(cx: &StepCx<'_, Toy>) -> Result<(), StepError> {
+    if cx.params.undo_fails {
+        return Err(StepError::new("Ecs.1000", "undo broken"));
+    }
+    Ok(())
+}
+
 impl Saga for Toy {
     type Ctx = World;
     type Params = Params;
     const KIND: &'static str = "toy";
-    const STEPS: &'static [&'static str] = &["alloc_name", "create_a", "create_b", "delete_old"];
-    const NO_RETURN: usize = 3;
+    const VERSION: u32 = 2;
+    const STEPS: &'static [Step<Self>] = &[
+        Step { name: "alloc_name", forward: |cx| Box::pin(alloc_name(cx)), undo: Some(|cx| Box::pin(nothing(cx))) },
+        Step { name: "create_a", forward: |cx| Box::pin(create(cx, 1)), undo: Some(|cx| Box::pin(uncreate(cx, 1))) },
+        Step { name: "create_b", forward: |cx| Box::pin(create(cx, 2)), undo: Some(|cx| Box::pin(uncreate(cx, 2))) },
+        Step { name: "delete_old", forward: |cx| Box::pin(delete_old(cx)), undo: None },
+    ];
+    const NO_RETURN: Option<&'static str> = Some("delete_old");
 
-    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
-        if step == 1 && still_full(&cx.ctx.full_forward) {
-            return Err(StepError::no_space("Ecs.1000", "no space left on device"));
-        }
-        if cx.params.fail_at == Some(step) {
-            return Err(StepError::new("Ecs.9999", format!("injected at {step}")));
-        }
-        match step {
-            0 => {
-                let mut n = cx.ctx.allocations.lock().unwrap();
-                *n += 1;
-                Ok(json!(format!("res-{n}")))
-            }
-            1 | 2 => {
-                let name = cx.outputs.get(&NAME)?;
-                cx.ctx.resources.lock().unwrap().insert(format!("{name}-{step}"));
-                Ok(Value::Null)
-            }
-            _ => {
-                cx.ctx.resources.lock().unwrap().remove("old");
-                Ok(Value::Null)
-            }
-        }
+    fn operation(_: &Params) -> &'static str {
+        "toyOperation"
     }
 
-    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
-        if cx.params.undo_fails {
-            return Err(StepError::new("Ecs.1000", "undo broken"));
-        }
-        if step == 1 && still_full(&cx.ctx.full_undo) {
-            return Err(StepError::no_space("Ecs.1000", "no space left on device"));
-        }
-        if let (1 | 2, Some(name)) = (step, cx.outputs.try_get(&NAME)) {
-            cx.ctx.resources.lock().unwrap().remove(&format!("{name}-{step}"));
-        }
-        Ok(())
+    /// Version 1 had the same steps, logged by position.
+    fn positional_layout(version: u32) -> Option<&'static [&'static str]> {
+        (version == 1).then_some(&["alloc_name", "create_a", "create_b", "delete_old"][..])
     }
 }
 
@@ -136,7 +173,7 @@ fn setup() -> (Arc<MemLog>, Arc<World>, Executor<World>) {
 }
 
 fn record(id: &str, fail_at: Option<usize>, undo_fails: bool) -> SagaRecord {
-    SagaRecord::new(id, Toy::KIND, serde_json::to_value(Params { fail_at, undo_fails }).unwrap())
+    SagaRecord::new(id, Toy::KIND, Toy::VERSION, serde_json::to_value(Params { fail_at, undo_fails }).unwrap())
 }
 
 fn resources(w: &World) -> Vec<String> {
@@ -161,16 +198,16 @@ async fn each_start_is_logged_once_whether_or_not_the_record_brought_the_first()
         let mut rec = record("s1", None, false);
         log.create(&rec);
         if prelogged {
-            rec.events.push(StepEvent::Started { step: 0 });
+            rec.events.push(StepEvent::Started { step: "alloc_name".into() });
             log.events.lock().unwrap().insert("s1".into(), rec.events.clone());
         }
         ex.start(rec);
         ex.wait_idle().await;
         let events = log.events.lock().unwrap()["s1"].clone();
         let steps = Toy::STEPS.len();
-        for i in 0..steps {
-            let starts = events.iter().filter(|e| **e == StepEvent::Started { step: i }).count();
-            assert_eq!(starts, 1, "step {i} (prelogged {prelogged}): {events:?}");
+        for step in Toy::STEPS {
+            let starts = events.iter().filter(|e| **e == StepEvent::Started { step: step.name.into() }).count();
+            assert_eq!(starts, 1, "step {} (prelogged {prelogged}): {events:?}", step.name);
         }
         assert_eq!(events.len(), 2 * steps, "{events:?}");
         assert_eq!(log.outcome("s1"), Some(Outcome::Succeeded));
@@ -262,11 +299,13 @@ async fn recovery_resumes_after_each_crash_point_and_reuses_logged_ids() {
         log2.events.lock().unwrap().insert("s".into(), full[..k].to_vec());
         // Replay the effects the crashed run had already made (the world is durable too).
         for e in &full[..k] {
-            if let StepEvent::Succeeded { step: 0, .. } = e {
-                *world2.allocations.lock().unwrap() = 1;
-            }
-            if let StepEvent::Succeeded { step: s @ (1 | 2), .. } = e {
-                world2.resources.lock().unwrap().insert(format!("res-1-{s}"));
+            if let StepEvent::Succeeded { step, .. } = e {
+                match step.to_string().as_str() {
+                    "alloc_name" => *world2.allocations.lock().unwrap() = 1,
+                    "create_a" => drop(world2.resources.lock().unwrap().insert("res-1-1".into())),
+                    "create_b" => drop(world2.resources.lock().unwrap().insert("res-1-2".into())),
+                    _ => {}
+                }
             }
         }
         assert_eq!(ex2.recover().await.unwrap(), 1);
@@ -292,4 +331,67 @@ async fn the_same_saga_is_not_started_twice() {
     assert!(first);
     assert!(!second);
     ex.wait_idle().await;
+}
+
+/// The log of a saga started by the release before steps were named: version 1, steps by
+/// position, crashed after its first two steps (as that release's store holds it).
+fn version_1_log() -> Vec<StepEvent> {
+    let text = r#"[
+        {"event":"started","step":0},
+        {"event":"succeeded","step":0,"output":"res-1"},
+        {"event":"started","step":1},
+        {"event":"succeeded","step":1,"output":null},
+        {"event":"started","step":2}
+    ]"#;
+    serde_json::from_str(text).unwrap()
+}
+
+#[tokio::test]
+async fn a_log_of_the_positional_layout_is_replayed_by_name() {
+    let (log, world, ex) = setup();
+    let mut rec = record("old", None, false);
+    rec.version = 1;
+    rec.events = version_1_log();
+    log.create(&rec);
+    log.events.lock().unwrap().insert("old".into(), rec.events.clone());
+    // What the crashed run had done: the name allocated, the first resource made.
+    *world.allocations.lock().unwrap() = 1;
+    world.resources.lock().unwrap().insert("res-1-1".into());
+    assert_eq!(ex.recover().await.unwrap(), 1);
+    ex.wait_idle().await;
+    assert_eq!(log.outcome("old"), Some(Outcome::Succeeded));
+    // The logged name was reused, and the steps already done were not run again.
+    assert_eq!(resources(&world), vec!["res-1-1", "res-1-2"]);
+    assert_eq!(*world.allocations.lock().unwrap(), 1);
+    let events = log.events.lock().unwrap()["old"].clone();
+    let written: Vec<String> = events[5..].iter().map(|e| serde_json::to_string(e).unwrap()).collect();
+    assert!(
+        written.iter().all(|e| e.contains(r#""step":"create_b""#) || e.contains(r#""step":"delete_old""#)),
+        "{written:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_log_this_release_cannot_read_is_left_alone_not_misreplayed() {
+    let cases: [(&str, u32, Vec<StepEvent>); 3] = [
+        // Written by a newer release.
+        ("newer", 3, vec![StepEvent::Started { step: "alloc_name".into() }]),
+        // Positions, at a version without a positional layout.
+        ("positions", 2, version_1_log()),
+        // A step this release does not have (renamed or removed since).
+        ("renamed", 2, vec![StepEvent::Started { step: "create_c".into() }]),
+    ];
+    for (id, version, events) in cases {
+        let (log, world, ex) = setup();
+        let mut rec = record(id, None, false);
+        rec.version = version;
+        rec.events = events.clone();
+        log.create(&rec);
+        log.events.lock().unwrap().insert(id.into(), events.clone());
+        ex.recover().await.unwrap();
+        ex.wait_idle().await;
+        assert_eq!(log.outcome(id), None, "{id}: left unfinished for the release that can read it");
+        assert_eq!(log.events.lock().unwrap()[id], events, "{id}: nothing appended");
+        assert_eq!(resources(&world), vec!["old"], "{id}: no step ran");
+    }
 }

@@ -9,9 +9,8 @@
 
 use async_trait::async_trait;
 use ecs_model::Error;
-use ecs_saga::{Hook, HookAction, StepError};
+use ecs_saga::{Hook, HookAction, StepError, StepSite};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -69,23 +68,13 @@ pub struct Fault {
     pub hits: u32,
 }
 
-/// Job types faults can name, and the saga steps of each.
-pub const OPERATIONS: &[(&str, &[&str])] = &[
-    ("reinstallOs", crate::sagas::rebuild_os::STEP_NAMES),
-    ("changeOs", crate::sagas::rebuild_os::STEP_NAMES),
-    ("createServer", crate::sagas::create_server::STEP_NAMES),
-    ("deleteServer", crate::sagas::delete_server::STEP_NAMES),
-    ("startServer", crate::sagas::power::STEP_NAMES),
-    ("stopServer", crate::sagas::power::STEP_NAMES),
-    ("rebootServer", crate::sagas::power::STEP_NAMES),
-];
-
 impl FaultSpec {
     /// Checks the fields; `Ecs.0005` naming what is wrong.
     pub fn validate(&self) -> Result<(), Error> {
+        let operations = crate::sagas::operations();
         if let Some(op) = &self.operation {
-            let Some((_, steps)) = OPERATIONS.iter().find(|(o, _)| o == op) else {
-                let names: Vec<&str> = OPERATIONS.iter().map(|(o, _)| *o).collect();
+            let Some((_, steps)) = operations.iter().find(|(o, _)| o == op) else {
+                let names: Vec<&str> = operations.iter().map(|(o, _)| *o).collect();
                 return Err(Error::invalid(format!("operation {op:?} is not one of {}.", names.join(", "))));
             };
             if let Some(step) = &self.step {
@@ -97,7 +86,7 @@ impl FaultSpec {
                 }
             }
         } else if let Some(step) = &self.step {
-            if !OPERATIONS.iter().any(|(_, steps)| steps.contains(&step.as_str())) {
+            if !operations.iter().any(|(_, steps)| steps.contains(&step.as_str())) {
                 return Err(Error::invalid(format!("no operation has a step {step:?}.")));
             }
         }
@@ -123,22 +112,6 @@ impl FaultSpec {
             _ if self.times == Some(0) => Err(Error::invalid("times must be at least 1.")),
             _ => Ok(()),
         }
-    }
-}
-
-/// The job type a saga runs for, from its kind and parameters.
-pub fn operation_of(kind: &str, params: &Value) -> &'static str {
-    match kind {
-        "rebuild_os" if params["change_os"] == Value::Bool(true) => "changeOs",
-        "rebuild_os" => "reinstallOs",
-        "create_server" => "createServer",
-        "delete_server" => "deleteServer",
-        "power" => match &params["action"] {
-            Value::String(s) if s == "Start" => "startServer",
-            Value::Object(o) if o.contains_key("Stop") => "stopServer",
-            _ => "rebootServer",
-        },
-        _ => "unknown",
     }
 }
 
@@ -196,10 +169,10 @@ impl Faults {
 
     /// Finds the first fault matching this step with one of `actions`, counts the hit, and
     /// retires it when its `times` are used up.
-    fn fire(&self, kind: &str, params: &Value, step: &str, actions: &[FaultAction]) -> Option<Fault> {
-        let op = operation_of(kind, params);
-        let project = params["project_id"].as_str();
-        let server = params["server_id"].as_str();
+    fn fire(&self, at: &StepSite<'_>, actions: &[FaultAction]) -> Option<Fault> {
+        let (op, step) = (at.operation, at.step);
+        let project = at.params["project_id"].as_str();
+        let server = at.params["server_id"].as_str();
         let mut l = self.lock();
         let i = l.iter().position(|f| {
             let s = &f.spec;
@@ -222,12 +195,12 @@ impl Faults {
 
 #[async_trait]
 impl Hook for Faults {
-    async fn before_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) -> HookAction {
-        let Some(f) = self.fire(kind, params, step, &[FaultAction::Fail, FaultAction::Delay, FaultAction::Hang]) else {
+    async fn before_step(&self, at: &StepSite<'_>) -> HookAction {
+        let Some(f) = self.fire(at, &[FaultAction::Fail, FaultAction::Delay, FaultAction::Hang]) else {
             return HookAction::Proceed;
         };
-        let op = operation_of(kind, params);
-        tracing::warn!(saga = saga_id, operation = op, step, fault = %f.id, action = ?f.spec.action, "injected fault");
+        let (op, step) = (at.operation, at.step);
+        tracing::warn!(saga = at.saga_id, operation = op, step, fault = %f.id, action = ?f.spec.action, "injected fault");
         match f.spec.action {
             FaultAction::Fail => HookAction::Fail(StepError::new(
                 f.spec.error_code.clone().unwrap_or_else(|| "Ecs.1000".into()),
@@ -249,9 +222,9 @@ impl Hook for Faults {
         }
     }
 
-    async fn after_step(&self, kind: &str, saga_id: &str, params: &Value, step: &str) {
-        if let Some(f) = self.fire(kind, params, step, &[FaultAction::Crash]) {
-            tracing::error!(saga = saga_id, step, fault = %f.id, "injected crash after step");
+    async fn after_step(&self, at: &StepSite<'_>) {
+        if let Some(f) = self.fire(at, &[FaultAction::Crash]) {
+            tracing::error!(saga = at.saga_id, step = at.step, fault = %f.id, "injected crash after step");
             std::process::abort();
         }
     }
@@ -260,7 +233,7 @@ impl Hook for Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn spec(v: Value) -> FaultSpec {
         serde_json::from_value(v).unwrap()
@@ -292,19 +265,19 @@ mod tests {
         let faults = Faults::default();
         faults.add(spec(json!({"operation": "reinstallOs", "step": "create_disk", "project_id": "p1",
             "action": "fail", "error_code": "Ecs.0101", "times": 2})));
-        let reinstall = json!({"project_id": "p1", "server_id": "s1", "change_os": false});
-        let change = json!({"project_id": "p1", "server_id": "s1", "change_os": true});
-        let other = json!({"project_id": "p2", "server_id": "s1", "change_os": false});
-        assert_eq!(faults.before_step("rebuild_os", "j", &reinstall, "inject").await, HookAction::Proceed);
-        assert_eq!(faults.before_step("rebuild_os", "j", &change, "create_disk").await, HookAction::Proceed);
-        assert_eq!(faults.before_step("rebuild_os", "j", &other, "create_disk").await, HookAction::Proceed);
+        let p1 = json!({"project_id": "p1", "server_id": "s1"});
+        let p2 = json!({"project_id": "p2", "server_id": "s1"});
+        let at = |operation, params, step| StepSite { kind: "rebuild_os", operation, saga_id: "j", params, step };
+        assert_eq!(faults.before_step(&at("reinstallOs", &p1, "inject")).await, HookAction::Proceed);
+        assert_eq!(faults.before_step(&at("changeOs", &p1, "create_disk")).await, HookAction::Proceed);
+        assert_eq!(faults.before_step(&at("reinstallOs", &p2, "create_disk")).await, HookAction::Proceed);
         for _ in 0..2 {
-            match faults.before_step("rebuild_os", "j", &reinstall, "create_disk").await {
+            match faults.before_step(&at("reinstallOs", &p1, "create_disk")).await {
                 HookAction::Fail(e) => assert_eq!(e.code, "Ecs.0101"),
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(faults.before_step("rebuild_os", "j", &reinstall, "create_disk").await, HookAction::Proceed);
+        assert_eq!(faults.before_step(&at("reinstallOs", &p1, "create_disk")).await, HookAction::Proceed);
         assert!(faults.list(None).is_empty());
     }
 
@@ -313,8 +286,12 @@ mod tests {
         let faults = std::sync::Arc::new(Faults::default());
         faults.add(spec(json!({"operation": "startServer", "project_id": "p", "action": "hang"})));
         let f2 = faults.clone();
-        let started = json!({"project_id": "p", "server_id": "s", "action": "Start"});
-        let task = tokio::spawn(async move { f2.before_step("power", "j", &started, "power").await });
+        let started = json!({"project_id": "p", "server_id": "s"});
+        let task = tokio::spawn(async move {
+            let at =
+                StepSite { kind: "power", operation: "startServer", saga_id: "j", params: &started, step: "power" };
+            f2.before_step(&at).await
+        });
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert!(!task.is_finished(), "still hanging");
         assert_eq!(faults.clear("p"), 1);
@@ -322,11 +299,22 @@ mod tests {
     }
 
     #[test]
-    fn operations_are_named_by_job_type() {
-        assert_eq!(operation_of("power", &json!({"action": {"Stop": {"hard": false}}})), "stopServer");
-        assert_eq!(operation_of("power", &json!({"action": "Start"})), "startServer");
-        assert_eq!(operation_of("power", &json!({"action": {"Reboot": {"hard": true}}})), "rebootServer");
-        assert_eq!(operation_of("rebuild_os", &json!({"change_os": true})), "changeOs");
-        assert_eq!(operation_of("delete_server", &json!({})), "deleteServer");
+    fn every_operation_a_saga_declares_can_be_targeted() {
+        use crate::sagas::power::{Action, Power};
+        use ecs_saga::Saga;
+        let names: Vec<&str> = crate::sagas::operations().iter().map(|(o, _)| *o).collect();
+        let power = |action| crate::sagas::power::Params {
+            project_id: "p".into(),
+            server_id: "s".into(),
+            action,
+            prior_vm_state: ecs_model::state::VmState::Active,
+            boot_disk: None,
+            vcpus: 1,
+            ram_mb: 1024,
+        };
+        for action in [Action::Start, Action::Stop { hard: false }, Action::Reboot { hard: true }] {
+            assert!(names.contains(&Power::operation(&power(action))), "{action:?}");
+        }
+        assert_eq!(names.len(), 7, "{names:?}");
     }
 }

@@ -22,8 +22,8 @@ pub(crate) fn job_insert_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
 
 /// Inserts a saga record and the events it already carries.
 pub(crate) fn saga_insert_in(c: &Connection, s: &SagaRecord) -> Result<(), StoreError> {
-    c.prepare_cached("INSERT INTO sagas (id, kind, params, done) VALUES (?1, ?2, ?3, 0)")
-        .and_then(|mut st| st.execute(params![s.id, s.kind, s.params.to_string()]))
+    c.prepare_cached("INSERT INTO sagas (id, kind, version, params, done) VALUES (?1, ?2, ?3, ?4, 0)")
+        .and_then(|mut st| st.execute(params![s.id, s.kind, s.version, s.params.to_string()]))
         .map_err(backend)?;
     let bodies = s.events.iter().map(|e| serde_json::to_string(e).map_err(backend)).collect::<Result<Vec<_>, _>>()?;
     events_insert_in(c, &s.id, 0, &bodies)
@@ -42,9 +42,10 @@ fn events_insert_in(c: &Connection, saga_id: &str, after: i64, bodies: &[String]
     Ok(())
 }
 
-/// Whether these events start a saga's first step: its job is then `RUNNING`.
+/// Whether these events, the first of a saga's log, start its first step: its job is then
+/// `RUNNING`. (The first step a log starts is the saga's first.)
 pub(crate) fn starts_first_step(events: &[StepEvent]) -> bool {
-    events.iter().any(|e| matches!(e, StepEvent::Started { step: 0 }))
+    events.iter().any(|e| matches!(e, StepEvent::Started { .. }))
 }
 
 fn job_get_in(c: &Connection, id: &str) -> Result<Option<Job>, StoreError> {
@@ -136,7 +137,7 @@ impl SagaLog for SqliteStore {
                 query_row_cached(c, "SELECT COUNT(*) FROM saga_events WHERE saga_id = ?1", params![id], |r| r.get(0))
                     .map_err(backend)?;
             events_insert_in(c, &id, last, &bodies)?;
-            if starting {
+            if starting && last == 0 {
                 if let Some(mut job) = job_get_in(c, &id)? {
                     if job.status == JobStatus::Init {
                         job.status = JobStatus::Running;
@@ -177,23 +178,24 @@ impl SagaLog for SqliteStore {
 
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
         self.read(|c| {
-            let mut st =
-                c.prepare("SELECT id, kind, params FROM sagas WHERE done = 0 ORDER BY rowid").map_err(backend)?;
-            let heads: Vec<(String, String, String)> = st
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            let mut st = c
+                .prepare("SELECT id, kind, version, params FROM sagas WHERE done = 0 ORDER BY rowid")
+                .map_err(backend)?;
+            let heads: Vec<(String, String, u32, String)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(backend)?
                 .collect::<Result<_, _>>()
                 .map_err(backend)?;
             let mut ev = c.prepare("SELECT body FROM saga_events WHERE saga_id = ?1 ORDER BY seq").map_err(backend)?;
             let mut out = Vec::with_capacity(heads.len());
-            for (id, kind, params) in heads {
+            for (id, kind, version, params) in heads {
                 let events = ev
                     .query_map(params![id], |r| r.get::<_, String>(0))
                     .map_err(backend)?
                     .map(|b| b.map_err(backend).and_then(|b| decode::<StepEvent>(&b)))
                     .collect::<Result<Vec<_>, _>>()?;
                 let params = serde_json::from_str(&params).map_err(backend)?;
-                out.push(SagaRecord { id, kind, params, events });
+                out.push(SagaRecord { id, kind, version, params, events });
             }
             Ok(out)
         })

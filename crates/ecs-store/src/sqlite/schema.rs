@@ -4,7 +4,7 @@ use super::backend;
 use crate::StoreError;
 use rusqlite::Connection;
 
-const V1: &str = r#"
+pub(super) const V1: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keypairs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -45,9 +45,19 @@ CREATE TABLE IF NOT EXISTS saga_events (
     PRIMARY KEY (saga_id, seq)) WITHOUT ROWID;
 "#;
 
+/// Version 2: each saga records the version of its step table (its log names steps since;
+/// the sagas of version 1 logged them by position, and keep `version` 1).
+const V2: &str = "ALTER TABLE sagas ADD COLUMN version INTEGER NOT NULL DEFAULT 1;";
+
 /// Brings the schema to the current version.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     conn.execute_batch(V1).map_err(backend)?;
     conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')", []).map_err(backend)?;
+    let version: String =
+        conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).map_err(backend)?;
+    if version == "1" {
+        conn.execute_batch(&format!("BEGIN; {V2} UPDATE meta SET value = '2' WHERE key = 'schema_version'; COMMIT;"))
+            .map_err(backend)?;
+    }
     Ok(())
 }

@@ -94,7 +94,7 @@ async fn a_begin_that_loses_its_cas_writes_nothing() {
     let mut stale = s.clone();
     stale.generation = 99;
     let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&s.id), 0);
-    let saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({}));
+    let saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
     let r = st
         .begin(Begin { update_servers: vec![stale], jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() })
         .await;
@@ -125,21 +125,26 @@ async fn concurrent_cas_writers_exactly_one_wins() {
 async fn a_saga_recorded_as_started_makes_its_job_running_and_keeps_its_events() {
     let (_d, st) = store();
     let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
-    let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({}));
-    saga.events.push(StepEvent::Started { step: 0 });
+    let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
+    saga.events.push(StepEvent::Started { step: "stop_server".into() });
     let other = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv2"), 5);
-    let not_started = SagaRecord::new(other.id.clone(), "reinstall_os", serde_json::json!({}));
+    let not_started = SagaRecord::new(other.id.clone(), "reinstall_os", 2, serde_json::json!({}));
     let b = Begin { jobs: vec![job.clone(), other.clone()], sagas: vec![saga, not_started], ..Default::default() };
     st.begin(b).await.unwrap();
     assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     assert_eq!(st.job_get("p1", &other.id).await.unwrap().unwrap().0.status, JobStatus::Init);
     // The next append numbers its event after the one the record brought.
-    st.append(&job.id, &[StepEvent::Succeeded { step: 0, output: serde_json::json!(1) }]).await.unwrap();
+    st.append(&job.id, &[StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!(1) }])
+        .await
+        .unwrap();
     let open = st.unfinished().await.unwrap();
     let mine = open.iter().find(|r| r.id == job.id).unwrap();
     assert_eq!(
         mine.events,
-        [StepEvent::Started { step: 0 }, StepEvent::Succeeded { step: 0, output: serde_json::json!(1) }]
+        [
+            StepEvent::Started { step: "stop_server".into() },
+            StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!(1) }
+        ]
     );
 }
 
@@ -150,10 +155,13 @@ async fn the_saga_log_drives_the_job_and_survives_reopening() {
     let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
     {
         let st = SqliteStore::open(&path).unwrap();
-        let saga = SagaRecord::new(job.id.clone(), "reinstall_os", serde_json::json!({"a": 1}));
+        let saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({"a": 1}));
         st.begin(Begin { jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() }).await.unwrap();
         assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Init);
-        let events = [StepEvent::Started { step: 0 }, StepEvent::Succeeded { step: 0, output: serde_json::json!("x") }];
+        let events = [
+            StepEvent::Started { step: "stop_server".into() },
+            StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!("x") },
+        ];
         st.append(&job.id, &events).await.unwrap();
         assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     }
@@ -259,4 +267,40 @@ async fn volumes_follow_their_server() {
     assert_eq!(st.server_get("p1", &s.id).await.unwrap().unwrap().volumes, vec![v.clone()]);
     st.server_delete("p1", &s.id).await.unwrap();
     assert!(st.volume_get(&v.id).await.unwrap().is_none());
+}
+
+/// A database of the release before saga versions: the `sagas` table without its `version`
+/// column, and a log that names steps by position.
+#[tokio::test]
+async fn a_database_of_the_previous_layout_is_migrated_and_its_sagas_read_as_version_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsd.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(super::schema::V1).unwrap();
+        c.execute_batch(
+            r#"INSERT INTO meta (key, value) VALUES ('schema_version', '1');
+            INSERT INTO sagas (id, kind, params, done) VALUES ('s1', 'rebuild_os', '{"a":1}', 0);
+            INSERT INTO saga_events (saga_id, seq, body) VALUES ('s1', 1, '{"event":"started","step":0}');
+            INSERT INTO saga_events (saga_id, seq, body) VALUES ('s1', 2, '{"event":"succeeded","step":0,"output":null}');"#,
+        )
+        .unwrap();
+    }
+    let st = SqliteStore::open(&path).unwrap();
+    let open = st.unfinished().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].version, 1);
+    assert_eq!(
+        open[0].events,
+        [
+            StepEvent::Started { step: ecs_saga::StepId::Position(0) },
+            StepEvent::Succeeded { step: ecs_saga::StepId::Position(0), output: serde_json::Value::Null }
+        ]
+    );
+    // New sagas record their version beside the old ones.
+    let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
+    let saga = SagaRecord::new(job.id.clone(), "rebuild_os", 2, serde_json::json!({}));
+    st.begin(Begin { jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() }).await.unwrap();
+    let versions: Vec<u32> = st.unfinished().await.unwrap().iter().map(|r| r.version).collect();
+    assert_eq!(versions, [1, 2]);
 }

@@ -2,13 +2,12 @@
 //! write the login data into it, boot it.
 
 use super::SagaParams;
-use crate::context::{driver_step_error, Ctx};
-use async_trait::async_trait;
+use crate::context::{driver_step_error, store_step_error, Ctx};
 use ecs_driver::{DiskSpec, Injection, VmSpec};
 use ecs_model::server::Fault;
 use ecs_model::state::{TaskState, VmState};
 use ecs_model::timefmt::now_ms;
-use ecs_saga::{Saga, StepCx, StepError};
+use ecs_saga::{Saga, Step, StepCx, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -27,86 +26,103 @@ pub struct Params {
 }
 
 impl SagaParams for Params {
-    const KIND: &'static str = CreateServer::KIND;
+    type Saga = CreateServer;
 }
 
 /// The create-server saga.
 pub struct CreateServer;
 
-const CREATE_DISK: usize = 0;
-const INJECT: usize = 1;
-const BOOT: usize = 2;
-const MARK_ACTIVE: usize = 3;
+type Cx<'a> = StepCx<'a, CreateServer>;
 
-/// The step names, in order.
-pub const STEP_NAMES: &[&str] = &["create_disk", "inject", "boot", "mark_active"];
+async fn create_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    cx.ctx.update_server(&p.project_id, &p.server_id, |s| s.task_state = Some(TaskState::Spawning)).await?;
+    let spec = DiskSpec {
+        disk_id: p.disk_id.clone(),
+        image_id: p.image_id.clone(),
+        image_file: p.image_file.clone(),
+        size_gb: p.size_gb,
+    };
+    cx.ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
 
-#[async_trait]
+/// Undo of `create_disk`: the disk goes, and the server stays, in ERROR, so the user sees what
+/// happened and can delete it.
+async fn delete_disk(cx: &Cx<'_>) -> Result<(), StepError> {
+    let p = cx.params;
+    cx.ctx.driver.disk_delete(&p.disk_id).await.map_err(driver_step_error)?;
+    cx.ctx.store.volume_delete(&p.disk_id).await.map_err(store_step_error)?;
+    cx.ctx
+        .update_server(&p.project_id, &p.server_id, |s| {
+            s.vm_state = VmState::Error;
+            s.task_state = None;
+            s.fault = Some(Fault {
+                code: 500,
+                message: "Creating the server failed; see its job.".into(),
+                created_ms: now_ms(),
+            });
+        })
+        .await?;
+    Ok(())
+}
+
+async fn inject(cx: &Cx<'_>) -> Result<Value, StepError> {
+    cx.ctx.driver.disk_inject(&cx.params.disk_id, &cx.params.injection).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+async fn boot(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let vm = VmSpec { server_id: p.server_id.clone(), boot_disk: p.disk_id.clone(), vcpus: p.vcpus, ram_mb: p.ram_mb };
+    cx.ctx.driver.vm_start(&vm).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+/// Undo of `boot` and `mark_active`.
+async fn destroy_vm(cx: &Cx<'_>) -> Result<(), StepError> {
+    cx.ctx.driver.vm_destroy(&cx.params.server_id).await.map_err(driver_step_error)
+}
+
+async fn mark_active(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    cx.ctx
+        .update_server(&p.project_id, &p.server_id, |s| {
+            s.vm_state = VmState::Active;
+            s.task_state = None;
+            s.launched_ms.get_or_insert(now_ms());
+        })
+        .await?;
+    Ok(Value::Null)
+}
+
 impl Saga for CreateServer {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "create_server";
-    const STEPS: &'static [&'static str] = STEP_NAMES;
+    const VERSION: u32 = 2;
+    const STEPS: &'static [Step<Self>] = &[
+        Step {
+            name: "create_disk",
+            forward: |cx| Box::pin(create_disk(cx)),
+            undo: Some(|cx| Box::pin(delete_disk(cx))),
+        },
+        Step { name: "inject", forward: |cx| Box::pin(inject(cx)), undo: None },
+        Step { name: "boot", forward: |cx| Box::pin(boot(cx)), undo: Some(|cx| Box::pin(destroy_vm(cx))) },
+        Step {
+            name: "mark_active",
+            forward: |cx| Box::pin(mark_active(cx)),
+            undo: Some(|cx| Box::pin(destroy_vm(cx))),
+        },
+    ];
 
-    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
-        let p = cx.params;
-        let ctx = cx.ctx;
-        match step {
-            CREATE_DISK => {
-                ctx.update_server(&p.project_id, &p.server_id, |s| s.task_state = Some(TaskState::Spawning)).await?;
-                let spec = DiskSpec {
-                    disk_id: p.disk_id.clone(),
-                    image_id: p.image_id.clone(),
-                    image_file: p.image_file.clone(),
-                    size_gb: p.size_gb,
-                };
-                ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
-            }
-            INJECT => ctx.driver.disk_inject(&p.disk_id, &p.injection).await.map_err(driver_step_error)?,
-            BOOT => {
-                let vm = VmSpec {
-                    server_id: p.server_id.clone(),
-                    boot_disk: p.disk_id.clone(),
-                    vcpus: p.vcpus,
-                    ram_mb: p.ram_mb,
-                };
-                ctx.driver.vm_start(&vm).await.map_err(driver_step_error)?;
-            }
-            _ => {
-                ctx.update_server(&p.project_id, &p.server_id, |s| {
-                    s.vm_state = VmState::Active;
-                    s.task_state = None;
-                    s.launched_ms.get_or_insert(now_ms());
-                })
-                .await?;
-            }
-        }
-        Ok(Value::Null)
+    fn operation(_: &Params) -> &'static str {
+        "createServer"
     }
 
-    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
-        let p = cx.params;
-        let ctx = cx.ctx;
-        match step {
-            CREATE_DISK => {
-                ctx.driver.disk_delete(&p.disk_id).await.map_err(driver_step_error)?;
-                ctx.store.volume_delete(&p.disk_id).await.map_err(crate::context::store_step_error)?;
-                // The server stays, in ERROR, so the user sees what happened and can delete it.
-                ctx.update_server(&p.project_id, &p.server_id, |s| {
-                    s.vm_state = VmState::Error;
-                    s.task_state = None;
-                    s.fault = Some(Fault {
-                        code: 500,
-                        message: "Creating the server failed; see its job.".into(),
-                        created_ms: now_ms(),
-                    });
-                })
-                .await?;
-            }
-            BOOT | MARK_ACTIVE => ctx.driver.vm_destroy(&p.server_id).await.map_err(driver_step_error)?,
-            _ => {}
-        }
-        Ok(())
+    /// Version 1 logged these same steps by position.
+    fn positional_layout(version: u32) -> Option<&'static [&'static str]> {
+        (version == 1).then_some(&["create_disk", "inject", "boot", "mark_active"][..])
     }
 }
 
@@ -129,7 +145,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_at_each_step_leaves_an_error_server_and_no_disk() {
-        for step in CreateServer::STEPS {
+        for step in CreateServer::STEPS.iter().map(|s| s.name) {
             let h = Harness::new_plain().await;
             h.fail_next("createServer", step);
             let (job, id) = h.create_server_job().await;

@@ -3,9 +3,8 @@
 
 use super::SagaParams;
 use crate::context::{driver_step_error, store_step_error, Ctx};
-use async_trait::async_trait;
 use ecs_model::state::VmState;
-use ecs_saga::{Saga, StepCx, StepError};
+use ecs_saga::{Saga, Step, StepCx, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -21,47 +20,65 @@ pub struct Params {
 }
 
 impl SagaParams for Params {
-    const KIND: &'static str = DeleteServer::KIND;
+    type Saga = DeleteServer;
 }
 
 /// The delete-server saga. Once the VM is destroyed there is no way back: the remaining
 /// steps are retried until they succeed.
 pub struct DeleteServer;
 
-/// The step names, in order.
-pub const STEP_NAMES: &[&str] = &["stop", "destroy_vm", "delete_disks", "remove_record"];
+type Cx<'a> = StepCx<'a, DeleteServer>;
 
-#[async_trait]
+async fn stop(cx: &Cx<'_>) -> Result<Value, StepError> {
+    cx.ctx.driver.vm_stop(&cx.params.server_id, true).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+/// Undo of `stop`: the server is left as the driver has it.
+async fn settle(cx: &Cx<'_>) -> Result<(), StepError> {
+    let p = cx.params;
+    super::settle_power_state(cx.ctx, &p.project_id, &p.server_id, p.prior_vm_state).await
+}
+
+async fn destroy_vm(cx: &Cx<'_>) -> Result<Value, StepError> {
+    cx.ctx.driver.vm_destroy(&cx.params.server_id).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+async fn delete_disks(cx: &Cx<'_>) -> Result<Value, StepError> {
+    for id in &cx.params.disk_ids {
+        cx.ctx.driver.disk_delete(id).await.map_err(driver_step_error)?;
+        cx.ctx.store.volume_delete(id).await.map_err(store_step_error)?;
+    }
+    Ok(Value::Null)
+}
+
+async fn remove_record(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    cx.ctx.store.server_delete(&p.project_id, &p.server_id).await.map_err(store_step_error)?;
+    Ok(Value::Null)
+}
+
 impl Saga for DeleteServer {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "delete_server";
-    const STEPS: &'static [&'static str] = STEP_NAMES;
-    const NO_RETURN: usize = 1;
+    const VERSION: u32 = 2;
+    const STEPS: &'static [Step<Self>] = &[
+        Step { name: "stop", forward: |cx| Box::pin(stop(cx)), undo: Some(|cx| Box::pin(settle(cx))) },
+        Step { name: "destroy_vm", forward: |cx| Box::pin(destroy_vm(cx)), undo: None },
+        Step { name: "delete_disks", forward: |cx| Box::pin(delete_disks(cx)), undo: None },
+        Step { name: "remove_record", forward: |cx| Box::pin(remove_record(cx)), undo: None },
+    ];
+    const NO_RETURN: Option<&'static str> = Some("destroy_vm");
 
-    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
-        let p = cx.params;
-        let d = &cx.ctx.driver;
-        match step {
-            0 => d.vm_stop(&p.server_id, true).await.map_err(driver_step_error)?,
-            1 => d.vm_destroy(&p.server_id).await.map_err(driver_step_error)?,
-            2 => {
-                for id in &p.disk_ids {
-                    d.disk_delete(id).await.map_err(driver_step_error)?;
-                    cx.ctx.store.volume_delete(id).await.map_err(store_step_error)?;
-                }
-            }
-            _ => cx.ctx.store.server_delete(&p.project_id, &p.server_id).await.map_err(store_step_error)?,
-        }
-        Ok(Value::Null)
+    fn operation(_: &Params) -> &'static str {
+        "deleteServer"
     }
 
-    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
-        if step == 0 {
-            let p = cx.params;
-            super::settle_power_state(cx.ctx, &p.project_id, &p.server_id, p.prior_vm_state).await?;
-        }
-        Ok(())
+    /// Version 1 logged these same steps by position.
+    fn positional_layout(version: u32) -> Option<&'static [&'static str]> {
+        (version == 1).then_some(&["stop", "destroy_vm", "delete_disks", "remove_record"][..])
     }
 }
 

@@ -8,13 +8,13 @@ pub mod rebuild_os;
 
 use crate::context::Ctx;
 use ecs_model::Error;
-use ecs_saga::{ExecutorBuilder, SagaRecord};
+use ecs_saga::{ExecutorBuilder, Saga, SagaRecord};
 use serde::Serialize;
 
 /// Saga parameters that know which saga they belong to.
 pub trait SagaParams: Serialize {
-    /// The saga's kind.
-    const KIND: &'static str;
+    /// The saga these are the parameters of.
+    type Saga: Saga;
 
     /// The log record that starts this saga under the job id `id`, with its first step's
     /// `Started` already in it: the request that accepts the operation writes it in the same
@@ -22,10 +22,27 @@ pub trait SagaParams: Serialize {
     /// `RUNNING` from the start).
     fn record(&self, id: &str) -> Result<SagaRecord, Error> {
         let params = serde_json::to_value(self).map_err(|e| Error::internal(e.to_string()))?;
-        let mut r = SagaRecord::new(id, Self::KIND, params);
-        r.events.push(ecs_saga::StepEvent::Started { step: 0 });
+        let mut r = SagaRecord::new(id, Self::Saga::KIND, Self::Saga::VERSION, params);
+        let first = Self::Saga::STEPS.first().ok_or_else(|| Error::internal("a saga without steps"))?;
+        r.events.push(ecs_saga::StepEvent::Started { step: first.name.into() });
         Ok(r)
     }
+}
+
+/// The job types faults can name, and the steps of the saga that carries each out.
+pub fn operations() -> Vec<(&'static str, Vec<&'static str>)> {
+    fn steps<S: Saga>() -> Vec<&'static str> {
+        S::STEPS.iter().map(|s| s.name).collect()
+    }
+    vec![
+        ("reinstallOs", steps::<rebuild_os::RebuildOs>()),
+        ("changeOs", steps::<rebuild_os::RebuildOs>()),
+        ("createServer", steps::<create_server::CreateServer>()),
+        ("deleteServer", steps::<delete_server::DeleteServer>()),
+        ("startServer", steps::<power::Power>()),
+        ("stopServer", steps::<power::Power>()),
+        ("rebootServer", steps::<power::Power>()),
+    ]
 }
 
 /// Registers every saga kind.

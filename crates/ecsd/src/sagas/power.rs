@@ -2,10 +2,9 @@
 
 use super::SagaParams;
 use crate::context::{driver_step_error, Ctx};
-use async_trait::async_trait;
 use ecs_driver::VmSpec;
 use ecs_model::state::VmState;
-use ecs_saga::{Saga, StepCx, StepError};
+use ecs_saga::{Saga, Step, StepCx, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -30,7 +29,7 @@ pub struct Params {
 }
 
 impl SagaParams for Params {
-    const KIND: &'static str = Power::KIND;
+    type Saga = Power;
 }
 
 /// The power saga: one driver call, then the new state.
@@ -41,47 +40,63 @@ fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
     Ok(VmSpec { server_id: p.server_id.clone(), boot_disk: disk, vcpus: p.vcpus, ram_mb: p.ram_mb })
 }
 
-/// The step names, in order.
-pub const STEP_NAMES: &[&str] = &["power", "record_state"];
+type Cx<'a> = StepCx<'a, Power>;
 
-#[async_trait]
+async fn power(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let d = &cx.ctx.driver;
+    match p.action {
+        Action::Start => d.vm_start(&vm_spec(p)?).await,
+        Action::Stop { hard } => d.vm_stop(&p.server_id, hard).await,
+        Action::Reboot { hard } => d.vm_reboot(&vm_spec(p)?, hard).await,
+    }
+    .map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+/// Undo of `power`: the server is left as the driver has it.
+async fn settle(cx: &Cx<'_>) -> Result<(), StepError> {
+    let p = cx.params;
+    super::settle_power_state(cx.ctx, &p.project_id, &p.server_id, p.prior_vm_state).await
+}
+
+async fn record_state(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let vm = if matches!(p.action, Action::Stop { .. }) { VmState::Stopped } else { VmState::Active };
+    cx.ctx
+        .update_server(&p.project_id, &p.server_id, |s| {
+            s.vm_state = vm;
+            s.task_state = None;
+            s.fault = None;
+            if vm == VmState::Active {
+                s.launched_ms = Some(ecs_model::timefmt::now_ms());
+            }
+        })
+        .await?;
+    Ok(Value::Null)
+}
+
 impl Saga for Power {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "power";
-    const STEPS: &'static [&'static str] = STEP_NAMES;
+    const VERSION: u32 = 2;
+    const STEPS: &'static [Step<Self>] = &[
+        Step { name: "power", forward: |cx| Box::pin(power(cx)), undo: Some(|cx| Box::pin(settle(cx))) },
+        Step { name: "record_state", forward: |cx| Box::pin(record_state(cx)), undo: None },
+    ];
 
-    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
-        let p = cx.params;
-        let ctx = cx.ctx;
-        if step == 0 {
-            match p.action {
-                Action::Start => ctx.driver.vm_start(&vm_spec(p)?).await,
-                Action::Stop { hard } => ctx.driver.vm_stop(&p.server_id, hard).await,
-                Action::Reboot { hard } => ctx.driver.vm_reboot(&vm_spec(p)?, hard).await,
-            }
-            .map_err(driver_step_error)?;
-        } else {
-            let vm = if matches!(p.action, Action::Stop { .. }) { VmState::Stopped } else { VmState::Active };
-            ctx.update_server(&p.project_id, &p.server_id, |s| {
-                s.vm_state = vm;
-                s.task_state = None;
-                s.fault = None;
-                if vm == VmState::Active {
-                    s.launched_ms = Some(ecs_model::timefmt::now_ms());
-                }
-            })
-            .await?;
+    fn operation(p: &Params) -> &'static str {
+        match p.action {
+            Action::Start => "startServer",
+            Action::Stop { .. } => "stopServer",
+            Action::Reboot { .. } => "rebootServer",
         }
-        Ok(Value::Null)
     }
 
-    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
-        if step == 0 {
-            let p = cx.params;
-            super::settle_power_state(cx.ctx, &p.project_id, &p.server_id, p.prior_vm_state).await?;
-        }
-        Ok(())
+    /// Version 1 logged these same steps by position.
+    fn positional_layout(version: u32) -> Option<&'static [&'static str]> {
+        (version == 1).then_some(&["power", "record_state"][..])
     }
 }
 
@@ -109,7 +124,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_stop_leaves_the_server_running() {
-        for step in Power::STEPS {
+        for step in Power::STEPS.iter().map(|s| s.name) {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
             h.fail_next("stopServer", step);
@@ -119,7 +134,7 @@ mod tests {
             assert!(s.task_state.is_none(), "step {step}");
             // Failing before the driver call keeps it running; failing after it reports the
             // driver's truth (stopped).
-            let want = if *step == "power" { "ACTIVE" } else { "SHUTOFF" };
+            let want = if step == "power" { "ACTIVE" } else { "SHUTOFF" };
             assert_eq!(s.status(), want, "step {step}");
         }
     }

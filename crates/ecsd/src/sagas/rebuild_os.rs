@@ -9,13 +9,12 @@
 use super::SagaParams;
 use crate::app::servers::image_metadata;
 use crate::context::{driver_step_error, store_step_error, Ctx};
-use async_trait::async_trait;
 use ecs_driver::{DiskSpec, Injection, VmSpec};
 use ecs_model::image::Image;
 use ecs_model::state::{TaskState, VmState};
 use ecs_model::timefmt::now_ms;
 use ecs_model::volume::Volume;
-use ecs_saga::{Saga, StepCx, StepError};
+use ecs_saga::{Saga, Step, StepCx, StepError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -57,19 +56,13 @@ pub struct Params {
 }
 
 impl SagaParams for Params {
-    const KIND: &'static str = RebuildOs::KIND;
+    type Saga = RebuildOs;
 }
 
 /// The reinstall / change-OS saga.
 pub struct RebuildOs;
 
-const STOP: usize = 0;
-const NEW_DISK_ID: usize = 1;
-const CREATE_DISK: usize = 2;
-const INJECT: usize = 3;
-const SWAP_DISK: usize = 4;
-const BOOT: usize = 5;
-const DELETE_OLD_DISK: usize = 6;
+type Cx<'a> = StepCx<'a, RebuildOs>;
 
 /// The id of the new system disk, chosen once and reused on replay.
 const NEW_DISK: ecs_saga::Key<String> = ecs_saga::Key::new("new_disk_id");
@@ -93,7 +86,7 @@ fn vm(p: &Params, disk: &str) -> VmSpec {
     VmSpec { server_id: p.server_id.clone(), boot_disk: disk.to_string(), vcpus: p.vcpus, ram_mb: p.ram_mb }
 }
 
-async fn set_task(cx: &StepCx<'_, RebuildOs>, vm: Option<VmState>, task: TaskState) -> Result<(), StepError> {
+async fn set_task(cx: &Cx<'_>, vm: Option<VmState>, task: TaskState) -> Result<(), StepError> {
     let p = cx.params;
     cx.ctx
         .update_server(&p.project_id, &p.server_id, |s| {
@@ -106,145 +99,179 @@ async fn set_task(cx: &StepCx<'_, RebuildOs>, vm: Option<VmState>, task: TaskSta
     Ok(())
 }
 
-/// The step names, in order.
-pub const STEP_NAMES: &[&str] =
+async fn stop_server(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    if p.was_running {
+        cx.ctx.driver.vm_stop(&p.server_id, false).await.map_err(driver_step_error)?;
+    }
+    set_task(cx, Some(VmState::Stopped), TaskState::Rebuilding).await?;
+    Ok(Value::Null)
+}
+
+/// Undo of `stop_server`: back to the prior power state on the old disk, and open for a retry.
+async fn restore_power(cx: &Cx<'_>) -> Result<(), StepError> {
+    let p = cx.params;
+    let running = if p.was_running { cx.ctx.driver.vm_start(&vm(p, &p.old_disk.id)).await.is_ok() } else { false };
+    cx.ctx
+        .update_server(&p.project_id, &p.server_id, |s| {
+            s.vm_state = if running {
+                VmState::Active
+            } else if p.prior_vm_state == VmState::Error {
+                VmState::Error
+            } else {
+                VmState::Stopped
+            };
+            s.task_state = None;
+            s.os_change_failed = true;
+        })
+        .await?;
+    Ok(())
+}
+
+/// Derived from the saga id, so running this step again (after a crash, or twice in the
+/// idempotency test) names the same disk; later steps read it from the log.
+async fn new_disk_id(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let name = format!("ecsd/rebuild_os/{}/disk", cx.saga_id);
+    Ok(Value::String(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string()))
+}
+
+// The task state tells the user where the rebuild is: `rebuilding` while the new disk is built,
+// `rebuild_block_device_mapping` while it is prepared and attached, `rebuild_spawning` while
+// the server boots from it.
+async fn create_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let spec = DiskSpec {
+        disk_id: cx.outputs.get(&NEW_DISK)?,
+        image_id: p.image.id.clone(),
+        image_file: p.image.file.clone(),
+        size_gb: p.old_disk.size_gb,
+    };
+    cx.ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+/// Undo of `create_disk`.
+async fn delete_new_disk(cx: &Cx<'_>) -> Result<(), StepError> {
+    if let Some(id) = cx.outputs.try_get(&NEW_DISK) {
+        cx.ctx.driver.disk_delete(&id).await.map_err(driver_step_error)?;
+    }
+    Ok(())
+}
+
+async fn inject(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    set_task(cx, None, TaskState::RebuildBlockDeviceMapping).await?;
+    let id = cx.outputs.get(&NEW_DISK)?;
+    // A /v2 call on an image without Cloud-Init cannot deliver anything, exactly as the real
+    // service warns; the disk is still replaced.
+    let injection = if p.cloud_init_api && !p.image.cloud_init { Injection::default() } else { p.injection.clone() };
+    cx.ctx.driver.disk_inject(&id, &injection).await.map_err(driver_step_error)?;
+    Ok(Value::Null)
+}
+
+async fn swap_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let id = cx.outputs.get(&NEW_DISK)?;
+    let mut old = p.old_disk.clone();
+    old.server_id = None;
+    old.boot_index = None;
+    // One transaction: the old disk detached, the new one at boot index 0, and the task state
+    // that says the server now boots from it.
+    let volumes = vec![old, new_volume(p, &id)];
+    cx.ctx
+        .update_server_and_volumes(
+            &p.project_id,
+            &p.server_id,
+            |s| s.task_state = Some(TaskState::RebuildSpawning),
+            volumes,
+        )
+        .await?;
+    Ok(Value::Null)
+}
+
+/// Undo of `swap_disk`: the old disk is the system disk again.
+async fn swap_back(cx: &Cx<'_>) -> Result<(), StepError> {
+    if let Some(id) = cx.outputs.try_get(&NEW_DISK) {
+        cx.ctx.store.volume_delete(&id).await.map_err(store_step_error)?;
+    }
+    cx.ctx.store.volume_put(cx.params.old_disk.clone()).await.map_err(store_step_error)
+}
+
+async fn boot(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let id = cx.outputs.get(&NEW_DISK)?;
+    cx.ctx.driver.vm_start(&vm(p, &id)).await.map_err(driver_step_error)?;
+    let key_name = p.key_name.clone();
+    let hash = p.injection.password_hash.clone();
+    cx.ctx
+        .update_server(&p.project_id, &p.server_id, |s| {
+            s.vm_state = VmState::Active;
+            s.task_state = None;
+            s.os_change_failed = false;
+            s.fault = None;
+            s.image_id = p.image.id.clone();
+            image_metadata(&mut s.metadata, &p.image.image);
+            s.key_name = key_name.clone();
+            s.admin_pass_hash = hash.clone();
+            if p.cloud_init_api {
+                s.user_data = p.injection.user_data.clone();
+            }
+            s.launched_ms = Some(now_ms());
+        })
+        .await?;
+    Ok(Value::Null)
+}
+
+/// Undo of `boot`: the VM stops (the undo of `stop_server` starts it again on the old disk).
+async fn stop_new(cx: &Cx<'_>) -> Result<(), StepError> {
+    cx.ctx.driver.vm_stop(&cx.params.server_id, true).await.map_err(driver_step_error)
+}
+
+async fn delete_old_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    cx.ctx.driver.disk_delete(&p.old_disk.id).await.map_err(driver_step_error)?;
+    cx.ctx.store.volume_delete(&p.old_disk.id).await.map_err(store_step_error)?;
+    Ok(Value::Null)
+}
+
+/// The step names of version 1, which logged them by position.
+const LAYOUT_V1: &[&str] =
     &["stop_server", "new_disk_id", "create_disk", "inject", "swap_disk", "boot", "delete_old_disk"];
 
-#[async_trait]
 impl Saga for RebuildOs {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "rebuild_os";
-    const STEPS: &'static [&'static str] = STEP_NAMES;
-    const NO_RETURN: usize = DELETE_OLD_DISK;
+    const VERSION: u32 = 2;
+    const STEPS: &'static [Step<Self>] = &[
+        Step {
+            name: "stop_server",
+            forward: |cx| Box::pin(stop_server(cx)),
+            undo: Some(|cx| Box::pin(restore_power(cx))),
+        },
+        Step { name: "new_disk_id", forward: |cx| Box::pin(new_disk_id(cx)), undo: None },
+        Step {
+            name: "create_disk",
+            forward: |cx| Box::pin(create_disk(cx)),
+            undo: Some(|cx| Box::pin(delete_new_disk(cx))),
+        },
+        Step { name: "inject", forward: |cx| Box::pin(inject(cx)), undo: None },
+        Step { name: "swap_disk", forward: |cx| Box::pin(swap_disk(cx)), undo: Some(|cx| Box::pin(swap_back(cx))) },
+        Step { name: "boot", forward: |cx| Box::pin(boot(cx)), undo: Some(|cx| Box::pin(stop_new(cx))) },
+        Step { name: "delete_old_disk", forward: |cx| Box::pin(delete_old_disk(cx)), undo: None },
+    ];
+    const NO_RETURN: Option<&'static str> = Some("delete_old_disk");
 
-    async fn forward(step: usize, cx: &StepCx<'_, Self>) -> Result<Value, StepError> {
-        let p = cx.params;
-        let ctx = cx.ctx;
-        match step {
-            STOP => {
-                if p.was_running {
-                    ctx.driver.vm_stop(&p.server_id, false).await.map_err(driver_step_error)?;
-                }
-                set_task(cx, Some(VmState::Stopped), TaskState::Rebuilding).await?;
-                Ok(Value::Null)
-            }
-            // Derived from the saga id, so running this step again (after a crash, or twice in the
-            // idempotency test) names the same disk; later steps read it from the log.
-            NEW_DISK_ID => Ok(Value::String(
-                uuid::Uuid::new_v5(
-                    &uuid::Uuid::NAMESPACE_OID,
-                    format!("ecsd/rebuild_os/{}/disk", cx.saga_id).as_bytes(),
-                )
-                .to_string(),
-            )),
-            // The task state tells the user where the rebuild is: `rebuilding` while the new disk
-            // is built, `rebuild_block_device_mapping` while it is prepared and attached,
-            // `rebuild_spawning` while the server boots from it.
-            CREATE_DISK => {
-                let id = cx.outputs.get(&NEW_DISK)?;
-                let spec = DiskSpec {
-                    disk_id: id,
-                    image_id: p.image.id.clone(),
-                    image_file: p.image.file.clone(),
-                    size_gb: p.old_disk.size_gb,
-                };
-                ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
-                Ok(Value::Null)
-            }
-            INJECT => {
-                set_task(cx, None, TaskState::RebuildBlockDeviceMapping).await?;
-                let id = cx.outputs.get(&NEW_DISK)?;
-                // A /v2 call on an image without Cloud-Init cannot deliver anything, exactly as
-                // the real service warns; the disk is still replaced.
-                let injection =
-                    if p.cloud_init_api && !p.image.cloud_init { Injection::default() } else { p.injection.clone() };
-                ctx.driver.disk_inject(&id, &injection).await.map_err(driver_step_error)?;
-                Ok(Value::Null)
-            }
-            SWAP_DISK => {
-                let id = cx.outputs.get(&NEW_DISK)?;
-                let mut old = p.old_disk.clone();
-                old.server_id = None;
-                old.boot_index = None;
-                // One transaction: the old disk detached, the new one at boot index 0, and the
-                // task state that says the server now boots from it.
-                let volumes = vec![old, new_volume(p, &id)];
-                ctx.update_server_and_volumes(
-                    &p.project_id,
-                    &p.server_id,
-                    |s| s.task_state = Some(TaskState::RebuildSpawning),
-                    volumes,
-                )
-                .await?;
-                Ok(Value::Null)
-            }
-            BOOT => {
-                let id = cx.outputs.get(&NEW_DISK)?;
-                ctx.driver.vm_start(&vm(p, &id)).await.map_err(driver_step_error)?;
-                let key_name = p.key_name.clone();
-                let hash = p.injection.password_hash.clone();
-                ctx.update_server(&p.project_id, &p.server_id, |s| {
-                    s.vm_state = VmState::Active;
-                    s.task_state = None;
-                    s.os_change_failed = false;
-                    s.fault = None;
-                    s.image_id = p.image.id.clone();
-                    image_metadata(&mut s.metadata, &p.image.image);
-                    s.key_name = key_name.clone();
-                    s.admin_pass_hash = hash.clone();
-                    if p.cloud_init_api {
-                        s.user_data = p.injection.user_data.clone();
-                    }
-                    s.launched_ms = Some(now_ms());
-                })
-                .await?;
-                Ok(Value::Null)
-            }
-            _ => {
-                ctx.driver.disk_delete(&p.old_disk.id).await.map_err(driver_step_error)?;
-                ctx.store.volume_delete(&p.old_disk.id).await.map_err(store_step_error)?;
-                Ok(Value::Null)
-            }
+    fn operation(p: &Params) -> &'static str {
+        if p.change_os {
+            "changeOs"
+        } else {
+            "reinstallOs"
         }
     }
 
-    async fn undo(step: usize, cx: &StepCx<'_, Self>) -> Result<(), StepError> {
-        let p = cx.params;
-        let ctx = cx.ctx;
-        match step {
-            STOP => {
-                // Back to the prior power state on the old disk, and open for a retry.
-                let running =
-                    if p.was_running { ctx.driver.vm_start(&vm(p, &p.old_disk.id)).await.is_ok() } else { false };
-                ctx.update_server(&p.project_id, &p.server_id, |s| {
-                    s.vm_state = if running {
-                        VmState::Active
-                    } else if p.prior_vm_state == VmState::Error {
-                        VmState::Error
-                    } else {
-                        VmState::Stopped
-                    };
-                    s.task_state = None;
-                    s.os_change_failed = true;
-                })
-                .await?;
-            }
-            CREATE_DISK => {
-                if let Some(id) = cx.outputs.try_get(&NEW_DISK) {
-                    ctx.driver.disk_delete(&id).await.map_err(driver_step_error)?;
-                }
-            }
-            SWAP_DISK => {
-                if let Some(id) = cx.outputs.try_get(&NEW_DISK) {
-                    ctx.store.volume_delete(&id).await.map_err(store_step_error)?;
-                }
-                ctx.store.volume_put(p.old_disk.clone()).await.map_err(store_step_error)?;
-            }
-            BOOT => ctx.driver.vm_stop(&p.server_id, true).await.map_err(driver_step_error)?,
-            _ => {}
-        }
-        Ok(())
+    fn positional_layout(version: u32) -> Option<&'static [&'static str]> {
+        (version == 1).then_some(LAYOUT_V1)
     }
 }
 
@@ -272,7 +299,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_failure_at_any_step_keeps_the_old_disk_and_allows_a_retry() {
-        for (i, step) in RebuildOs::STEPS.iter().enumerate().take(RebuildOs::NO_RETURN) {
+        let steps = RebuildOs::STEPS.iter().map(|s| s.name).take_while(|s| Some(*s) != RebuildOs::NO_RETURN);
+        for (i, step) in steps.enumerate() {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
             let old = h.server(&id).await.volumes[0].id.clone();
