@@ -50,6 +50,10 @@ impl Ctx {
     /// Reads a server, applies `change`, and writes it back with compare-and-swap, retrying
     /// when a concurrent writer (a rename, a lock) got there first. Returns `None` when the
     /// server no longer exists.
+    ///
+    /// For saga steps only: a saga holds the server through its `task_state` and its changes
+    /// apply whatever else changed. A request checks a gate first and must check it again after
+    /// a lost swap: `app::update_gated`.
     pub async fn update_server<F>(
         &self,
         project_id: &str,

@@ -11,6 +11,9 @@ pub mod servers;
 pub mod validate;
 pub mod views;
 
+#[cfg(test)]
+mod race_tests;
+
 use crate::context::App;
 use ecs_model::Error;
 use ecs_saga::SagaRecord;
@@ -58,6 +61,51 @@ pub async fn begin(app: &App, begin: Begin) -> Result<Vec<ecs_model::server::Ser
         app.executor.start(s);
     }
     Ok(inserted)
+}
+
+/// How often a gated update is tried when other requests keep changing the server under it.
+const GATED_TRIES: usize = 3;
+
+/// Changes a server outside any long operation (rename, lock): reads it, checks `gate` on what
+/// it read, applies `change` and writes it back with compare-and-swap. A lost swap means
+/// another request changed the server since the read, so the gate is checked again on the new
+/// state, which may now refuse (a server locked in between is not renamed); after a few lost
+/// swaps in a row the request is refused as busy. `None` when the server does not exist.
+pub async fn update_gated<G, F>(
+    app: &App,
+    project_id: &str,
+    server_id: &str,
+    gate: G,
+    change: F,
+) -> Result<ecs_model::server::Server, Error>
+where
+    G: Fn(&ecs_model::server::Server) -> Result<(), Error>,
+    F: Fn(&mut ecs_model::server::Server),
+{
+    if !ecs_model::ids::is_uuid(server_id) {
+        return Err(Error::server_not_found(server_id));
+    }
+    for _ in 0..GATED_TRIES {
+        let mut s = app
+            .ctx
+            .store
+            .server_only(project_id, server_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Error::server_not_found(server_id))?;
+        gate(&s)?;
+        change(&mut s);
+        s.updated_ms = ecs_model::timefmt::now_ms();
+        match app.ctx.store.server_update(s).await {
+            Ok(s) => return Ok(s),
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(internal(e)),
+        }
+    }
+    Err(Error::new(
+        ecs_types::Code::Ecs0100,
+        "The ECS status does not meet requirements: other requests kept changing the server; try again.",
+    ))
 }
 
 /// Hashes an admin password (SHA-512-crypt, about 1.5 ms of CPU) on the blocking pool, so that

@@ -286,24 +286,18 @@ pub async fn update(app: &App, caller: &Caller, id: &str, body: UpdateServerBody
             return Err(Error::invalid("hostname must be 1-64 letters, digits, '-' or '.'."));
         }
     }
-    let row = server_of(app, &caller.project_id, id).await?;
-    gates::update_allowed(&row.server)?;
-    let updated = app
-        .ctx
-        .update_server(&caller.project_id, id, |s| {
-            if let Some(n) = &u.name {
-                s.name = n.clone();
-            }
-            if let Some(d) = &u.description {
-                s.description = d.clone();
-            }
-            if let Some(h) = &u.hostname {
-                s.hostname = h.clone();
-            }
-        })
-        .await
-        .map_err(|e| Error::internal(e.message))?
-        .ok_or_else(|| Error::server_not_found(id))?;
+    let updated = super::update_gated(app, &caller.project_id, id, gates::update_allowed, |s| {
+        if let Some(n) = &u.name {
+            s.name = n.clone();
+        }
+        if let Some(d) = &u.description {
+            s.description = d.clone();
+        }
+        if let Some(h) = &u.hostname {
+            s.hostname = h.clone();
+        }
+    })
+    .await?;
     let row = server_of(app, &caller.project_id, &updated.id).await?;
     let d = views::server_detail(&row);
     Ok(serde_json::json!({"server": {
@@ -372,11 +366,7 @@ pub async fn delete(app: &App, caller: &Caller, body: DeleteServersBody) -> Resu
 
 /// Nova `lock` / `unlock` actions.
 pub async fn set_lock(app: &App, caller: &Caller, id: &str, locked: bool) -> Result<(), Error> {
-    server_of(app, &caller.project_id, id).await?;
-    app.ctx
-        .update_server(&caller.project_id, id, |s| s.locked = locked)
-        .await
-        .map_err(|e| Error::internal(e.message))?
-        .ok_or_else(|| Error::server_not_found(id))?;
+    // Locking and unlocking are allowed in every state: nothing to gate.
+    super::update_gated(app, &caller.project_id, id, |_| Ok(()), |s| s.locked = locked).await?;
     Ok(())
 }
