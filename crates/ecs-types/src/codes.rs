@@ -114,7 +114,24 @@ impl Code {
             // Huawei answers "commands are being executed" with an odd 501; kept for fidelity.
             Code::Ecs0603 => 501,
             Code::Common0001 => 500,
-            _ => 400,
+            // Listed one by one, not as a fallback: a new code must be given its status here,
+            // or it does not compile, rather than silently becoming a 400.
+            Code::Ecs0005
+            | Code::Ecs0011
+            | Code::Ecs0019
+            | Code::Ecs0023
+            | Code::Ecs0031
+            | Code::Ecs0032
+            | Code::Ecs0100
+            | Code::Ecs0105
+            | Code::Ecs0118
+            | Code::Ecs0314
+            | Code::Ecs0605
+            | Code::Ecs1000
+            | Code::Common0002
+            | Code::Common0011
+            | Code::NovaBadRequest
+            | Code::IamBadRequest => 400,
         }
     }
 
@@ -158,7 +175,24 @@ impl Code {
             Code::NovaBadRequest => Shape::Nova("badRequest"),
             Code::IamUnauthorized => Shape::Keystone("Unauthorized"),
             Code::IamBadRequest => Shape::Keystone("Bad Request"),
-            _ => Shape::Ecs,
+            // Exhaustive for the same reason as `http_status`.
+            Code::Ecs0005
+            | Code::Ecs0011
+            | Code::Ecs0019
+            | Code::Ecs0023
+            | Code::Ecs0031
+            | Code::Ecs0032
+            | Code::Ecs0100
+            | Code::Ecs0105
+            | Code::Ecs0114
+            | Code::Ecs0118
+            | Code::Ecs0314
+            | Code::Ecs0603
+            | Code::Ecs0605
+            | Code::Ecs1000
+            | Code::Common0001
+            | Code::Common0002
+            | Code::Common0011 => Shape::Ecs,
         }
     }
 
