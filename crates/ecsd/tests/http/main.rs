@@ -6,6 +6,7 @@ mod catalog;
 mod client;
 mod concurrency;
 mod crash;
+mod datadir;
 mod faults;
 mod hygiene;
 mod jobs;
