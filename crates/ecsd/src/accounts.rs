@@ -99,7 +99,8 @@ impl Accounts {
     /// it is never replaced behind the operator's back: a file that is there but cannot be read
     /// is refused even when the environment gives the credential (the saved user id, and the
     /// project id unless `HUAWEICLOUD_SDK_PROJECT_ID` is set, come from it), and so is a file
-    /// missing from a used directory, unless the environment names the project.
+    /// missing from a directory that holds servers or key pairs ([`History::Used`]), unless the
+    /// environment names the project.
     pub fn load(data_dir: &Path, file: &FileConfig, region: &str, history: History) -> Result<Self, String> {
         let saved_path = data_dir.join(SAVED);
         let saved = read_saved(&saved_path).map_err(|e| {
@@ -114,8 +115,8 @@ impl Accounts {
         let project_from_env = env("HUAWEICLOUD_SDK_PROJECT_ID");
         if saved.is_none() && history == History::Used && (credential.0.is_none() || project_from_env.is_none()) {
             return Err(format!(
-                "{} is missing from a data directory that has been used: a new account would not see the \
-                 servers it holds. Restore the file from a backup, or start with HUAWEICLOUD_SDK_AK, \
+                "{} is missing, but the data directory holds servers or key pairs, which a new account \
+                 would not see. Restore the file from a backup, or start with HUAWEICLOUD_SDK_AK, \
                  HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID set to the account the servers belong to",
                 saved_path.display()
             ));

@@ -102,11 +102,11 @@ fn check(root: &Path) -> Report {
             r.line("database", format!("{DB_FILE} {what}"));
             r.problems
                 .push(format!("{DB_FILE} is {what}, but the directory has been used (it holds {})", traces.join(", ")));
-            Rows { volumes: Some(BTreeSet::new()), unfinished: 0 }
+            Rows { volumes: Some(BTreeSet::new()), unfinished: 0, owned: false }
         }
         Some(bytes) => database(&mut r, &db, bytes, marker.as_deref()),
     };
-    account(&mut r, root);
+    account(&mut r, root, &rows);
     driver(&mut r, root, &rows);
     r
 }
@@ -118,6 +118,8 @@ struct Rows {
     volumes: Option<BTreeSet<String>>,
     /// Operations in flight: with any, the disks may differ from the rows until they resume.
     unfinished: usize,
+    /// Servers or key pairs are there, which only the directory's own account sees.
+    owned: bool,
 }
 
 /// The database: integrity, schema, records, identity and unfinished operations.
@@ -150,7 +152,7 @@ fn database(r: &mut Report, db: &Path, bytes: u64, marker: Option<&str>) -> Rows
     if found.schema_version.is_none() {
         // Nothing more can be read from it: an id comparison would only repeat the damage.
         r.line("identity", "unknown: the database cannot be read");
-        return Rows { volumes: found.volumes, unfinished: found.unfinished.len() };
+        return Rows::default();
     }
     match (found.data_dir_id.as_deref(), marker) {
         (Some(a), Some(b)) if a == b => r.line("identity", format!("{a} (in {DB_FILE} and {ID_FILE})")),
@@ -183,13 +185,16 @@ fn database(r: &mut Report, db: &Path, bytes: u64, marker: Option<&str>) -> Rows
             r.line("operations", format!("{n} unfinished, will resume at the next start: {}", listed.join(", ")));
         }
     }
-    Rows { volumes: found.volumes, unfinished: found.unfinished.len() }
+    let owned = found.servers.unwrap_or(1) > 0 || found.keypairs.unwrap_or(1) > 0;
+    Rows { volumes: found.volumes, unfinished: found.unfinished.len(), owned }
 }
 
-fn account(r: &mut Report, root: &Path) {
+fn account(r: &mut Report, root: &Path, rows: &Rows) {
     let path = root.join(accounts::SAVED);
     match accounts::read_saved(&path) {
         Ok(Some(a)) => r.line("account", format!("{}: project {}, user {}", accounts::SAVED, a.project_id, a.user_id)),
+        // Nothing a project owns yet (images only): the first start generates it.
+        Ok(None) if !rows.owned => r.line("account", format!("{} not written yet", accounts::SAVED)),
         Ok(None) => {
             r.line("account", format!("{} missing", accounts::SAVED));
             r.problems.push(format!(

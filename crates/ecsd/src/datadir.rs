@@ -93,12 +93,14 @@ fn in_use(root: &Path, holder: &str) -> String {
     )
 }
 
-/// Whether the data directory held a service's data before this start.
+/// Whether the data directory holds what a project owns, and so needs the account it was
+/// made with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum History {
-    /// Nothing in it yet: this start initialises it.
+    /// No server or key pair (a new directory, or one only images were imported into): an
+    /// account may be generated.
     New,
-    /// It has been used (its database, id or other files are there).
+    /// Servers or key pairs are there: a different account would not see them.
     Used,
 }
 
@@ -155,7 +157,6 @@ pub async fn open_store(root: &Path) -> Result<(SqliteStore, History), String> {
             traces.join(", ")
         ));
     }
-    let history = if empty { History::New } else { History::Used };
     let store = SqliteStore::open(&db).map_err(|e| match e {
         StoreError::Damaged(_) => {
             format!("{e}. `ecsd check --data-dir {}` reports every damaged page and record. {RESTORE}", root.display())
@@ -189,11 +190,18 @@ pub async fn open_store(root: &Path) -> Result<(SqliteStore, History), String> {
             let id = ecs_model::new_uuid();
             store.set_data_dir_id(&id).await.map_err(|e| format!("{}: {e}", db.display()))?;
             write_id(root, &id)?;
-            if history == History::Used {
+            if !empty {
                 tracing::info!(data_dir = %root.display(), id = %id, "the data directory now has an id");
             }
         }
     }
+    // Not "the database existed": `ecsd image build-demo` makes one before the first `serve`,
+    // and that directory has no servers for a new account to hide.
+    let history = match store.has_project_resources() {
+        Ok(true) => History::Used,
+        Ok(false) => History::New,
+        Err(e) => return Err(format!("{}: {e}", db.display())),
+    };
     Ok((store, history))
 }
 
@@ -221,7 +229,7 @@ mod tests {
         assert_eq!(read_id(dir.path()).unwrap(), Some(id.clone()));
         drop(store);
         let (store, history) = open_store(dir.path()).await.unwrap();
-        assert_eq!(history, History::Used);
+        assert_eq!(history, History::New, "nothing a project owns in it yet");
         assert_eq!(store.data_dir_id().unwrap(), Some(id));
     }
 
@@ -251,8 +259,7 @@ mod tests {
         // As an older ecsd left it: a database without an id, and an account file.
         drop(SqliteStore::open(dir.path().join(DB_FILE)).unwrap());
         std::fs::write(dir.path().join("account.json"), "{}").unwrap();
-        let (store, history) = open_store(dir.path()).await.unwrap();
-        assert_eq!(history, History::Used);
+        let (store, _) = open_store(dir.path()).await.unwrap();
         let id = store.data_dir_id().unwrap().unwrap();
         drop(store);
         std::fs::remove_file(dir.path().join(ID_FILE)).unwrap();

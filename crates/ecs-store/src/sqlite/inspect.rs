@@ -25,6 +25,7 @@ pub struct Inspection {
     /// Rows in the servers and jobs tables (`None`: the table could not be read to its end).
     pub servers: Option<usize>,
     pub jobs: Option<usize>,
+    pub keypairs: Option<usize>,
     /// Every volume row's id, to compare with the driver's disks (`None`: unreadable).
     pub volumes: Option<BTreeSet<String>>,
     /// `(id, kind)` of every saga not finished: after a crash these are normal, and the next
@@ -82,6 +83,10 @@ pub fn inspect(path: &Path) -> Result<Inspection, StoreError> {
             out.problems.extend(bad.into_iter().map(|id| format!("job {id}: its record does not parse")));
         }
         Err(e) => out.problems.push(format!("jobs: {e}")),
+    }
+    match conn.query_row("SELECT COUNT(*) FROM keypairs", [], |r| r.get::<_, i64>(0)) {
+        Ok(n) => out.keypairs = Some(n as usize),
+        Err(e) => out.problems.push(format!("key pairs: {}", backend(e))),
     }
     let mut volumes = BTreeSet::new();
     match records::<Volume>(&conn, "SELECT id, body FROM volumes", |id| {

@@ -148,6 +148,15 @@ impl SqliteStore {
         })
     }
 
+    /// Whether the database holds anything a project owns (a server or a key pair): what a
+    /// new account, in a new project, would not see. Two index lookups.
+    pub fn has_project_resources(&self) -> Result<bool, StoreError> {
+        self.readers.with(|c| {
+            c.query_row("SELECT EXISTS (SELECT 1 FROM servers) OR EXISTS (SELECT 1 FROM keypairs)", [], |r| r.get(0))
+                .map_err(backend)
+        })
+    }
+
     /// Gives the database its data directory id. An id, once given, is never replaced: a
     /// database that already has another one is refused with `Conflict`.
     pub async fn set_data_dir_id(&self, id: &str) -> Result<(), StoreError> {

@@ -103,6 +103,11 @@ pub fn check_header(path: &Path) -> Result<(), StoreError> {
 /// wrote it. Damage elsewhere (a page of the servers table) is found by the request that
 /// reads it, which is then answered "the store is damaged", and by `ecsd check`.
 ///
+/// `PRAGMA quick_check` is not among them although it is the cheapest full check: it reads
+/// every page, which on a 1.45 GB database of a million jobs took 1.0 s with the file in the
+/// page cache and 11 s from disk, against a start-up budget of 2 s. These checks took 0.5 ms
+/// on that database, opening the connection included.
+///
 /// Returns whether the database holds ecsd's schema already (false: it is new and empty).
 pub fn verify(conn: &Connection) -> Result<bool, StoreError> {
     let mut st = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").map_err(backend)?;

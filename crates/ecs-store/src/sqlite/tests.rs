@@ -298,6 +298,9 @@ async fn the_data_directory_id_is_given_once() {
     st.set_data_dir_id("one").await.unwrap();
     assert!(matches!(st.set_data_dir_id("two").await, Err(StoreError::Conflict(_))));
     assert_eq!(st.data_dir_id().unwrap().as_deref(), Some("one"));
+    assert!(!st.has_project_resources().unwrap());
+    create(&st, "p", &["a"]).await;
+    assert!(st.has_project_resources().unwrap());
 }
 
 #[tokio::test]

@@ -146,6 +146,12 @@ async fn an_unreadable_account_file_is_refused_not_replaced() {
     let (code, out, _) = check(dir.path());
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("account.json"), "{out}");
+
+    // Gone altogether from a directory that holds servers: a new account would not see them.
+    std::fs::remove_dir(&account).unwrap();
+    let (_, stderr) = try_start(dir.path(), &[]).err().expect("start refused");
+    assert!(stderr.contains("account.json is missing, but the data directory holds servers"), "{stderr}");
+    assert!(!account.exists(), "no new account written");
 }
 
 #[tokio::test]
