@@ -6,6 +6,7 @@
 //! the data directory. More accounts come from the configuration file.
 
 use crate::config::{AccountConfig, FileConfig};
+use crate::datadir::History;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -93,13 +94,36 @@ fn check(a: &Account) -> Result<(), String> {
 impl Accounts {
     /// Builds the account set: the bootstrap account (environment, else the data directory,
     /// else newly generated and saved there) plus the configuration file's.
-    pub fn load(data_dir: &Path, file: &FileConfig, region: &str) -> Result<Self, String> {
-        let saved_path = data_dir.join("account.json");
-        let saved: Option<Account> = std::fs::read(&saved_path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    ///
+    /// The saved account says which project (and user) the directory's servers belong to, so
+    /// it is never replaced behind the operator's back: a file that is there but cannot be read
+    /// is refused even when the environment gives the credential (the saved user id, and the
+    /// project id unless `HUAWEICLOUD_SDK_PROJECT_ID` is set, come from it), and so is a file
+    /// missing from a directory that holds servers or key pairs ([`History::Used`]), unless the
+    /// environment names the project.
+    pub fn load(data_dir: &Path, file: &FileConfig, region: &str, history: History) -> Result<Self, String> {
+        let saved_path = data_dir.join(SAVED);
+        let saved = read_saved(&saved_path).map_err(|e| {
+            format!(
+                "{e}. It holds the account that owns this data directory's servers; replacing it would hide \
+                 them. Restore it from a backup; to give that account up deliberately, remove the file \
+                 (a new account is then generated, or taken from the HUAWEICLOUD_SDK_* variables)"
+            )
+        })?;
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let bootstrap = match (env("HUAWEICLOUD_SDK_AK"), env("HUAWEICLOUD_SDK_SK")) {
+        let credential = (env("HUAWEICLOUD_SDK_AK"), env("HUAWEICLOUD_SDK_SK"));
+        let project_from_env = env("HUAWEICLOUD_SDK_PROJECT_ID");
+        if saved.is_none() && history == History::Used && (credential.0.is_none() || project_from_env.is_none()) {
+            return Err(format!(
+                "{} is missing, but the data directory holds servers or key pairs, which a new account \
+                 would not see. Restore the file from a backup, or start with HUAWEICLOUD_SDK_AK, \
+                 HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_PROJECT_ID set to the account the servers belong to",
+                saved_path.display()
+            ));
+        }
+        let bootstrap = match credential {
             (Some(ak), Some(sk)) => {
-                let project_id = env("HUAWEICLOUD_SDK_PROJECT_ID")
+                let project_id = project_from_env
                     .or_else(|| saved.as_ref().map(|s| s.project_id.clone()))
                     .unwrap_or_else(|| hex(32));
                 // The user id is ours to choose; keep it stable across restarts.
@@ -169,6 +193,23 @@ impl Accounts {
         p.dedup();
         p
     }
+}
+
+/// The bootstrap account's file in the data directory.
+pub const SAVED: &str = "account.json";
+
+/// The account saved at `path`: `None` when there is no file, an error naming the file when
+/// it is there but cannot be read or parsed (also used by `ecsd check`).
+pub fn read_saved(path: &Path) -> Result<Option<Account>, String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let account: Account =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{} does not parse: {e}", path.display()))?;
+    check(&account).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(Some(account))
 }
 
 fn from_config(a: &AccountConfig, region: &str) -> Account {
@@ -253,21 +294,47 @@ mod tests {
             "#,
         )
         .unwrap();
-        let acc = Accounts::load(dir.path(), &file, "cn-north-4").unwrap();
+        let acc = Accounts::load(dir.path(), &file, "cn-north-4", History::New).unwrap();
         let second = acc.get("SECONDAK").unwrap();
         assert_eq!(second.project_id, "fedcba9876543210fedcba9876543210");
         assert_eq!(second.project_name, "cn-north-4");
         assert!(acc.projects().contains(&second.project_id));
         // The bootstrap account was generated and saved, and is the same on the next load.
-        let again = Accounts::load(dir.path(), &file, "cn-north-4").unwrap();
+        let again = Accounts::load(dir.path(), &file, "cn-north-4", History::Used).unwrap();
         assert_eq!(acc.bootstrap().unwrap().ak, again.bootstrap().unwrap().ak);
 
         let mut bad = file.clone();
         bad.accounts[0].project_id = "not-hex".into();
-        assert!(Accounts::load(dir.path(), &bad, "r").unwrap_err().contains("32 lower-case hex"));
+        assert!(Accounts::load(dir.path(), &bad, "r", History::Used).unwrap_err().contains("32 lower-case hex"));
         let mut dup = file.clone();
         dup.accounts.push(dup.accounts[0].clone());
-        assert!(Accounts::load(dir.path(), &dup, "r").unwrap_err().contains("twice"));
+        assert!(Accounts::load(dir.path(), &dup, "r", History::Used).unwrap_err().contains("twice"));
         assert!(toml::from_str::<FileConfig>("[[accounts]]\nunknown = 1").is_err());
+    }
+
+    // These run without the HUAWEICLOUD_SDK_* variables, as the tests of this crate do (the
+    // environment is the process's: no test here sets them).
+    #[test]
+    fn an_unreadable_account_file_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SAVED);
+        std::fs::write(&path, "{ not json").unwrap();
+        let e = Accounts::load(dir.path(), &FileConfig::default(), "r", History::Used).unwrap_err();
+        assert!(e.contains("account.json does not parse") && e.contains("Restore"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json", "left as it was");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let e = Accounts::load(dir.path(), &FileConfig::default(), "r", History::Used).unwrap_err();
+        assert!(e.contains("cannot read") && e.contains("account.json"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_account_file_is_generated_only_in_a_new_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = Accounts::load(dir.path(), &FileConfig::default(), "r", History::Used).unwrap_err();
+        assert!(e.contains("is missing") && e.contains("HUAWEICLOUD_SDK_PROJECT_ID"), "{e}");
+        assert!(!dir.path().join(SAVED).exists());
+        Accounts::load(dir.path(), &FileConfig::default(), "r", History::New).unwrap();
+        assert!(dir.path().join(SAVED).exists());
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::accounts::Accounts;
 use crate::config::{Cli, Command, DriverKind, FileConfig, ImageCommand, ServeArgs};
+use crate::datadir::{self, DataDir};
 use crate::listener::Limits;
 use crate::server::{self, DriverChoice, Options};
 use std::io::Write;
@@ -14,16 +15,28 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve(args) => serve(args).await,
         Command::Image(ImageCommand::BuildDemo(a)) => crate::images::build_demo(a).await,
         Command::Image(ImageCommand::Import(a)) => crate::images::import(a).await,
+        Command::Check(a) => {
+            // `main` turns every error into exit status 1; the check needs three (healthy,
+            // damaged, could not run), so it ends the process itself, once its report is out.
+            let code = crate::check::run(&a.data_dir);
+            let _ = std::io::stdout().flush();
+            std::process::exit(code)
+        }
     }
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir).map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
+    // Held until the service has stopped: nothing below may touch the directory without it.
+    let _lock = DataDir::lock(&args.data_dir)?;
     let file = match &args.config {
         Some(p) => FileConfig::load(p)?,
         None => FileConfig::default(),
     };
-    let accounts = Accounts::load(&args.data_dir, &file, &args.region)?;
+    // The database first: whether the directory is new decides whether a missing account file
+    // may be generated.
+    let (store, history) = datadir::open_store(&args.data_dir).await?;
+    let accounts = Accounts::load(&args.data_dir, &file, &args.region, history)?;
     let bootstrap = accounts.bootstrap().cloned().ok_or("no account configured")?;
     let (driver, driver_line) = match args.driver {
         DriverKind::Sim => (DriverChoice::Sim, format!("sim ({} ms per step)", args.sim_step_ms)),
@@ -48,6 +61,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         run_steps_twice: false,
         rate_limit: args.rate_limit,
         token_ttl: Duration::from_secs(args.token_ttl_secs),
+        store: Some(store),
     })
     .await?;
     let listener =

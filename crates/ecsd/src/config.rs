@@ -21,6 +21,17 @@ pub enum Command {
     /// Manage the image catalog (for the QEMU driver).
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Verify a data directory offline: database integrity, schema, identity, account file,
+    /// the simulated driver's journal, and the driver's disks against the volume rows. Exits 0
+    /// when healthy, 1 when damaged, 2 when it could not run (the directory is in use).
+    Check(CheckArgs),
+}
+
+/// `ecsd check`
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[arg(long, env = "ECSD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
 }
 
 /// `ecsd image ...`

@@ -5,15 +5,20 @@
 //! file, so the file must stay where it is while servers use it.
 
 use crate::config::{BuildDemoArgs, ImportArgs};
+use crate::datadir::DataDir;
 use ecs_model::image::Image;
 use ecs_store::{SqliteStore, Store};
 use std::path::{Path, PathBuf};
 
 const GIB: u64 = 1 << 30;
 
-fn open_store(data_dir: &Path) -> Result<SqliteStore, String> {
+/// Locks the data directory (a running service on it is refused: stop it first) and opens
+/// its database, with the checks `ecsd serve` makes.
+async fn open_store(data_dir: &Path) -> Result<(DataDir, SqliteStore), String> {
     std::fs::create_dir_all(data_dir).map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    SqliteStore::open(data_dir.join("ecsd.db")).map_err(|e| format!("cannot open the database: {e}"))
+    let lock = DataDir::lock(data_dir)?;
+    let (store, _) = crate::datadir::open_store(data_dir).await?;
+    Ok((lock, store))
 }
 
 fn image_dir(data_dir: &Path, id: &str) -> Result<PathBuf, String> {
@@ -47,7 +52,7 @@ fn record(id: &str, name: &str, file: &Path, size: u64) -> Image {
 
 /// Builds the demo image and registers it; prints its id.
 pub async fn build_demo(a: BuildDemoArgs) -> Result<(), String> {
-    let store = open_store(&a.data_dir)?;
+    let (_lock, store) = open_store(&a.data_dir).await?;
     let id = ecs_model::new_uuid();
     let dir = image_dir(&a.data_dir, &id)?;
     let started = std::time::Instant::now();
@@ -83,7 +88,7 @@ pub async fn import(a: ImportArgs) -> Result<(), String> {
             facts.format
         ));
     }
-    let store = open_store(&a.data_dir)?;
+    let (_lock, store) = open_store(&a.data_dir).await?;
     let id = ecs_model::new_uuid();
     let base = if a.in_place {
         a.file.canonicalize().map_err(|e| format!("{}: {e}", a.file.display()))?

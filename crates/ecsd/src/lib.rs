@@ -7,9 +7,11 @@
 
 pub mod accounts;
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod datadir;
 pub mod faults;
 pub mod http;
 pub mod iam;

@@ -35,6 +35,9 @@ pub struct Options {
     pub rate_limit: u32,
     /// Lifetime of tokens from `POST /v3/auth/tokens`.
     pub token_ttl: Duration,
+    /// The database, when the caller has opened it already (`ecsd serve` does, to know whether
+    /// the directory is new before it reads the account); otherwise `build` opens it.
+    pub store: Option<SqliteStore>,
 }
 
 impl Options {
@@ -49,6 +52,7 @@ impl Options {
             run_steps_twice: false,
             rate_limit: 0,
             token_ttl: Duration::from_secs(24 * 3600),
+            store: None,
         }
     }
 }
@@ -58,11 +62,12 @@ const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 /// Opens the store and the driver, seeds the image catalog and the projects' networks, and
 /// builds the executor. Does not resume sagas yet: [`serve`] does, once it can answer.
-pub async fn build(opts: Options) -> Result<App, String> {
+pub async fn build(mut opts: Options) -> Result<App, String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| format!("cannot create {}: {e}", opts.data_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(opts.data_dir.join("ecsd.db")).map_err(|e| format!("cannot open the database: {e}"))?,
-    );
+    let store: Arc<dyn Store> = Arc::new(match opts.store.take() {
+        Some(s) => s,
+        None => crate::datadir::open_store(&opts.data_dir).await?.0,
+    });
     let driver: Arc<dyn ComputeDriver> = match &opts.driver {
         DriverChoice::Sim => {
             Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?)

@@ -7,12 +7,16 @@
 //! connections (WAL mode lets them run while the writer writes).
 
 mod catalog;
+mod inspect;
 mod jobs;
 mod schema;
 mod servers;
 
+pub use inspect::{inspect, Inspection};
+pub use schema::SCHEMA_VERSION;
+
 use crate::StoreError;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -70,7 +74,7 @@ pub(crate) fn query_row_cached<T>(
     c.prepare_cached(sql)?.query_row(p, f)
 }
 
-fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+pub(crate) fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
@@ -86,10 +90,21 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and starts its writer thread.
+    ///
+    /// An existing database is checked first, in time that does not grow with its size (see
+    /// [`schema::verify`]); a damaged one is refused with [`StoreError::Damaged`] naming the
+    /// file, rather than opened to fail request after request.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        let conn = open(&path, false)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL;").map_err(backend)?;
+        let named = |e: StoreError| match e {
+            StoreError::Damaged(m) => StoreError::Damaged(format!("{}: {m}", path.display())),
+            StoreError::Backend(m) => StoreError::Backend(format!("{}: {m}", path.display())),
+            e => e,
+        };
+        schema::check_header(&path)?;
+        let conn = open(&path, false).map_err(named)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL;").map_err(backend).map_err(named)?;
+        schema::verify(&conn).map_err(named)?;
         schema::migrate(&conn)?;
         // The writer keeps the B-tree pages it keeps touching (the last jobs, the servers being
         // changed) in its own cache rather than reading them again from the OS. Copying the WAL
@@ -121,6 +136,41 @@ impl SqliteStore {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The id of the data directory this database belongs to (`meta` row `data_dir_id`), or
+    /// `None` if it has not been given one (a new database, or one from before ids).
+    pub fn data_dir_id(&self) -> Result<Option<String>, StoreError> {
+        self.readers.with(|c| {
+            c.query_row("SELECT value FROM meta WHERE key = 'data_dir_id'", [], |r| r.get(0))
+                .optional()
+                .map_err(backend)
+        })
+    }
+
+    /// Whether the database holds anything a project owns (a server or a key pair): what a
+    /// new account, in a new project, would not see. Two index lookups.
+    pub fn has_project_resources(&self) -> Result<bool, StoreError> {
+        self.readers.with(|c| {
+            c.query_row("SELECT EXISTS (SELECT 1 FROM servers) OR EXISTS (SELECT 1 FROM keypairs)", [], |r| r.get(0))
+                .map_err(backend)
+        })
+    }
+
+    /// Gives the database its data directory id. An id, once given, is never replaced: a
+    /// database that already has another one is refused with `Conflict`.
+    pub async fn set_data_dir_id(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.write(move |c| {
+            c.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('data_dir_id', ?1)", [&id]).map_err(backend)?;
+            let kept: String =
+                c.query_row("SELECT value FROM meta WHERE key = 'data_dir_id'", [], |r| r.get(0)).map_err(backend)?;
+            if kept != id {
+                return Err(StoreError::Conflict(format!("the database belongs to data directory {kept}")));
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Runs `f` in the writer's transaction; resolves once the transaction is committed.

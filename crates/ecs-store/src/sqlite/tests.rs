@@ -304,3 +304,63 @@ async fn a_database_of_the_previous_layout_is_migrated_and_its_sagas_read_as_ver
     let versions: Vec<u32> = st.unfinished().await.unwrap().iter().map(|r| r.version).collect();
     assert_eq!(versions, [1, 2]);
 }
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_as_damaged_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsd.db");
+    std::fs::write(&path, vec![0x5a; 8192]).unwrap();
+    match SqliteStore::open(&path) {
+        Err(StoreError::Damaged(m)) => assert!(m.contains("ecsd.db") && m.contains("not a database"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("opened"),
+    }
+}
+
+#[tokio::test]
+async fn another_programs_database_is_refused_not_given_our_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsd.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch("CREATE TABLE photos (id INTEGER PRIMARY KEY, file TEXT)").unwrap();
+    drop(c);
+    match SqliteStore::open(&path) {
+        Err(StoreError::Damaged(m)) => assert!(m.contains("not an ecsd database") && m.contains("photos"), "{m}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("opened"),
+    }
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let tables: i64 = c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |r| r.get(0)).unwrap();
+    assert_eq!(tables, 1, "nothing added to it");
+}
+
+#[tokio::test]
+async fn the_data_directory_id_is_given_once() {
+    let (_dir, st) = store();
+    assert_eq!(st.data_dir_id().unwrap(), None);
+    st.set_data_dir_id("one").await.unwrap();
+    st.set_data_dir_id("one").await.unwrap();
+    assert!(matches!(st.set_data_dir_id("two").await, Err(StoreError::Conflict(_))));
+    assert_eq!(st.data_dir_id().unwrap().as_deref(), Some("one"));
+    assert!(!st.has_project_resources().unwrap());
+    create(&st, "p", &["a"]).await;
+    assert!(st.has_project_resources().unwrap());
+}
+
+#[tokio::test]
+async fn inspection_counts_a_sound_database_and_finds_a_record_that_does_not_parse() {
+    let (dir, st) = store();
+    let servers = create(&st, "p", &["a", "b"]).await;
+    st.set_data_dir_id("one").await.unwrap();
+    let path = dir.path().join("ecsd.db");
+    let found = super::inspect(&path).unwrap();
+    assert_eq!(found.problems, Vec::<String>::new());
+    assert_eq!((found.servers, found.jobs, found.data_dir_id.as_deref()), (Some(2), Some(0), Some("one")));
+    assert_eq!(found.schema_version, Some(super::SCHEMA_VERSION));
+    // Sound to SQLite, but not a server any more.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute("UPDATE servers SET body = '{\"id\": 1' WHERE id = ?1", [&servers[0].id]).unwrap();
+    drop(c);
+    let found = super::inspect(&path).unwrap();
+    assert_eq!(found.problems, vec![format!("server {}: its record does not parse", servers[0].id)]);
+}

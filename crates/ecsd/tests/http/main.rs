@@ -6,6 +6,7 @@ mod catalog;
 mod client;
 mod concurrency;
 mod crash;
+mod datadir;
 mod disk_full;
 mod faults;
 mod hygiene;

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 
 /// A running `ecsd`: killed and reaped when dropped, so that a test that fails half-way does
 /// not leave the process behind.
@@ -38,6 +38,25 @@ pub fn start(data: &Path, env: &[(&str, &str)]) -> (Ecsd, HashMap<String, String
 
 /// Like [`start`], with extra command-line arguments (`--sim-step-ms`, `--config`).
 pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Ecsd, HashMap<String, String>) {
+    match try_start_with(data, env, args) {
+        Ok(started) => started,
+        Err((status, log)) => panic!("ecsd exited during start-up ({status}): {log}"),
+    }
+}
+
+/// Starts `ecsd serve` like [`start`]; if it exits before its banner instead (it refused to
+/// start), its exit status and what it wrote to stderr.
+pub fn try_start(data: &Path, env: &[(&str, &str)]) -> Result<(Ecsd, HashMap<String, String>), (ExitStatus, String)> {
+    try_start_with(data, env, &[])
+}
+
+fn try_start_with(
+    data: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Result<(Ecsd, HashMap<String, String>), (ExitStatus, String)> {
+    let log = data.with_extension("log");
+    let log_start = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecsd"));
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -56,6 +75,7 @@ pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Ecsd, Ha
     let out = child.stdout.take().expect("stdout is piped");
     let mut banner = HashMap::new();
     let mut lines = BufReader::new(out).lines();
+    // Ends at the banner's last line, or when stdout closes: the process has exited.
     for line in lines.by_ref() {
         let line = line.expect("banner line");
         if let Some((k, v)) = line.trim().split_once(':') {
@@ -65,10 +85,27 @@ pub fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> (Ecsd, Ha
             break;
         }
     }
-    assert!(banner.contains_key("endpoint"), "banner: {banner:?}");
+    if !banner.contains_key("endpoint") {
+        let status = child.wait().expect("wait");
+        let text = std::fs::read(&log).unwrap_or_default();
+        let stderr = String::from_utf8_lossy(text.get(log_start as usize..).unwrap_or_default()).into_owned();
+        return Err((status, stderr));
+    }
     // Keep draining stdout so the child never writes into a closed pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (child, banner)
+    Ok((child, banner))
+}
+
+/// Runs `ecsd check --data-dir DATA`; its exit code, stdout and stderr.
+pub fn check(data: &Path) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ecsd"))
+        .args(["check", "--data-dir"])
+        .arg(data)
+        .env_remove("ECSD_DATA_DIR")
+        .output()
+        .expect("ecsd check runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
 /// SIGKILL, and reap.
