@@ -6,6 +6,7 @@ mod catalog;
 mod client;
 mod concurrency;
 mod crash;
+mod exhaustion;
 mod faults;
 mod hygiene;
 mod jobs;

@@ -1,0 +1,156 @@
+//! Clients that would hold the service's resources: connections that send nothing (plain, after
+//! an HTTP/2 preface, after a TLS handshake) or stop reading.
+
+use crate::client::*;
+use ecsd::listener::Limits;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The header timeout of these tests: short, so that waiting it out is quick.
+const TIMEOUT: Duration = Duration::from_millis(500);
+/// Time allowed on top of a timeout before a test calls it missed (a loaded machine).
+const SLACK: Duration = Duration::from_millis(2500);
+
+fn limits(max_connections: usize) -> Limits {
+    Limits { max_connections, header_read_timeout: TIMEOUT, ..Limits::default() }
+}
+
+/// Waits until `svc` answers a request (each try on a new connection), at most `within`;
+/// returns how long it took.
+async fn served_within(svc: &Svc, within: Duration) -> Duration {
+    let t0 = Instant::now();
+    loop {
+        let r = svc.get("/v1/{p}/cloudservers/flavors").await;
+        if r.status == 200 {
+            return t0.elapsed();
+        }
+        assert!(t0.elapsed() < within, "not served within {within:?}: every slot is still held ({})", r.body);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads until the server closes the connection, at most `within`; returns what it sent.
+async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return got,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => panic!("the server kept the connection open for {within:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_that_send_nothing_are_closed_and_one_with_a_request_in_progress_is_not() {
+    let svc = Svc::start_cfg(SvcConfig { limits: limits(4), ..Default::default() }).await;
+    // A key pair created with a body that takes three timeouts to arrive: its handler is
+    // running (reading the body), so its connection keeps its slot.
+    let body = serde_json::to_vec(&json!({"keypair": {"name": "slow"}})).unwrap();
+    let path = format!("/v2.1/{PROJECT}/os-keypairs");
+    let headers = svc.signed_headers("POST", &path, None, &body, std::time::SystemTime::now());
+    let mut head = format!("POST {path} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in &headers {
+        head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+    }
+    head.push_str("\r\n");
+    let mut upload = TcpStream::connect(&svc.host).await.unwrap();
+    upload.write_all(head.as_bytes()).await.unwrap();
+    let uploading = tokio::spawn(async move {
+        for chunk in body.chunks(body.len().div_ceil(6)) {
+            tokio::time::sleep(TIMEOUT / 2).await;
+            upload.write_all(chunk).await.unwrap();
+        }
+        let sent = Instant::now();
+        let answer = closed_within(&mut upload, TIMEOUT + SLACK).await;
+        (answer, sent.elapsed())
+    });
+    // Three connections that send nothing at all take the other slots.
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        silent.push(TcpStream::connect(&svc.host).await.unwrap());
+    }
+    let waited = served_within(&svc, TIMEOUT + SLACK).await;
+    assert!(waited >= TIMEOUT / 2, "served after {waited:?}: the silent connections did hold the slots");
+    for s in &mut silent {
+        closed_within(s, SLACK).await;
+    }
+    let (answer, after) = uploading.await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "the slow upload was answered: {answer}");
+    // Then idle between requests: closed after the timeout too.
+    assert!(after >= TIMEOUT / 2, "closed {after:?} after the request, before its timeout");
+    assert_eq!(svc.get("/v2.1/{p}/os-keypairs/slow").await.status, 200);
+}
+
+#[tokio::test]
+async fn connections_silent_after_an_http2_preface_are_closed() {
+    let svc = Svc::start_cfg(SvcConfig { limits: limits(3), ..Default::default() }).await;
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        let mut s = TcpStream::connect(&svc.host).await.unwrap();
+        // The client preface: the magic string and an empty SETTINGS frame; then no stream.
+        s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0").await.unwrap();
+        silent.push(s);
+    }
+    served_within(&svc, TIMEOUT + SLACK).await;
+    for s in &mut silent {
+        let sent = closed_within(s, SLACK).await;
+        // The server spoke HTTP/2 (its SETTINGS frame is type 4) before giving up.
+        assert!(sent.len() >= 9 && sent[3] == 4, "{sent:?}");
+    }
+}
+
+/// A client configuration trusting the service's generated certificate.
+fn trusting(svc: &Svc) -> rustls::ClientConfig {
+    let cert_pem = std::fs::read(svc.data_dir().join("tls/cert.pem")).unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in rustls::pki_types::pem::PemObject::pem_slice_iter(&cert_pem) {
+        roots.add(c.unwrap()).unwrap();
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+#[tokio::test]
+async fn connections_silent_after_a_tls_handshake_are_closed() {
+    let svc = Svc::start_cfg(SvcConfig { tls: true, limits: limits(3), ..Default::default() }).await;
+    let addr = svc.tls_addr.unwrap();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(trusting(&svc)));
+    let mut silent = Vec::new();
+    for _ in 0..3 {
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        silent.push(connector.connect(name, tcp).await.expect("the handshake completes"));
+    }
+    let mut https = Svc::remote(&format!("https://{addr}"), AK, SK, PROJECT);
+    https.http = reqwest::Client::builder().tls_backend_preconfigured(trusting(&svc)).build().unwrap();
+    https.host = addr.to_string();
+    served_within(&https, TIMEOUT + SLACK).await;
+    for s in &mut silent {
+        closed_within(s, SLACK).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_responses_is_cut_off() {
+    let svc = Svc::start_cfg(SvcConfig { limits: limits(1), ..Default::default() }).await;
+    // A small receive buffer, and far more response bytes asked for (the API description is
+    // over 100 KB) than the kernel's buffers hold: the server's writes stall.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(svc.host.parse().unwrap()).await.unwrap();
+    let one = format!("GET /openapi.json HTTP/1.1\r\nhost: {}\r\n\r\n", svc.host);
+    stalled.write_all(one.repeat(64).as_bytes()).await.unwrap();
+    tokio::time::sleep(TIMEOUT / 2).await;
+    served_within(&svc, TIMEOUT + SLACK).await;
+    drop(stalled);
+}
