@@ -1,5 +1,5 @@
 //! Clients that would hold the service's resources: connections that send nothing (plain, after
-//! an HTTP/2 preface, after a TLS handshake) or stop reading.
+//! an HTTP/2 preface, after a TLS handshake) or stop reading, and very long passwords.
 
 use crate::client::*;
 use ecsd::listener::Limits;
@@ -153,4 +153,47 @@ async fn a_client_that_stops_reading_its_responses_is_cut_off() {
     tokio::time::sleep(TIMEOUT / 2).await;
     served_within(&svc, TIMEOUT + SLACK).await;
     drop(stalled);
+}
+
+/// `POST /v3/auth/tokens` for the configured user with this password.
+async fn login(svc: &Svc, password: &str) -> Resp {
+    let body = json!({"auth": {"identity": {"methods": ["password"],
+        "password": {"user": {"name": USER_NAME, "password": password, "domain": {"name": "ecsd"}}}}}});
+    let mut h = http::HeaderMap::new();
+    h.insert("content-type", http::HeaderValue::from_static("application/json"));
+    svc.send("POST", "/v3/auth/tokens", h, serde_json::to_vec(&body).unwrap()).await
+}
+
+// More workers than logins: were a login to hog its worker, the others still run the test's
+// timeouts and the other requests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn very_long_passwords_are_refused_at_once_and_delay_nobody() {
+    let svc = Arc::new(Svc::start().await);
+    for len in [100 * 1024, 1000 * 1024] {
+        let long = "p".repeat(len);
+        let t0 = Instant::now();
+        let logins: Vec<_> = (0..3)
+            .map(|_| {
+                let (svc, long) = (svc.clone(), long.clone());
+                tokio::spawn(async move { tokio::time::timeout(Duration::from_secs(5), login(&svc, &long)).await })
+            })
+            .collect();
+        // Other requests meanwhile are answered as quickly as ever.
+        for _ in 0..10 {
+            let t = Instant::now();
+            assert_eq!(svc.get("/v1/{p}/cloudservers/flavors").await.status, 200);
+            assert!(t.elapsed() < Duration::from_secs(1), "a request took {:?} beside the logins", t.elapsed());
+        }
+        for l in logins {
+            let r = l.await.unwrap().expect("a long password is answered within seconds");
+            // The wrong password's answer, in the Keystone shape the SDKs parse.
+            assert_eq!(r.status, 401, "{}", r.body);
+            assert_eq!(r.body["error"]["code"], 401);
+            assert_eq!(r.body["error"]["title"], "Unauthorized");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(3), "{len} bytes: {:?}", t0.elapsed());
+    }
+    // Up to IAM's 32 characters a password is checked as before: wrong, or right.
+    assert_eq!(login(&svc, &format!("{PASSWORD}{}", "x".repeat(32 - PASSWORD.len()))).await.status, 401);
+    assert_eq!(login(&svc, PASSWORD).await.status, 201);
 }
