@@ -121,6 +121,10 @@ pub struct ServeArgs {
     /// Open connections allowed per listener.
     #[arg(long, env = "ECSD_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Seconds requests in flight get to finish after SIGTERM or SIGINT; then ecsd exits even if
+    /// some are still running (sagas need no waiting: they resume on the next start).
+    #[arg(long, env = "ECSD_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
     /// Lifetime of IAM tokens, in seconds.
     #[arg(long, env = "ECSD_TOKEN_TTL_SECS", default_value_t = 86400)]
     pub token_ttl_secs: u64,

@@ -1,7 +1,9 @@
 //! Clients that would hold the service's resources: connections that send nothing (plain, after
-//! an HTTP/2 preface, after a TLS handshake) or stop reading, and very long passwords.
+//! an HTTP/2 preface, after a TLS handshake) or stop reading, very long passwords, and a stop
+//! with requests in flight.
 
 use crate::client::*;
+use crate::process::start;
 use ecsd::listener::Limits;
 use serde_json::json;
 use std::sync::Arc;
@@ -196,4 +198,80 @@ async fn very_long_passwords_are_refused_at_once_and_delay_nobody() {
     // Up to IAM's 32 characters a password is checked as before: wrong, or right.
     assert_eq!(login(&svc, &format!("{PASSWORD}{}", "x".repeat(32 - PASSWORD.len()))).await.status, 401);
     assert_eq!(login(&svc, PASSWORD).await.status, 201);
+}
+
+/// Sends SIGTERM to a child this test started.
+fn terminate(pid: u32) {
+    let ok = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success();
+    assert!(ok, "kill -TERM {pid}");
+}
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish_then_exits_within_the_grace() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("HUAWEICLOUD_SDK_AK", AK),
+        ("HUAWEICLOUD_SDK_SK", SK),
+        ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT),
+        ("ECSD_SHUTDOWN_GRACE_SECS", "2"),
+    ];
+    let (mut child, banner) = start(&dir.path().join("data"), &env);
+    let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
+    let host = svc.host.clone();
+    // A signed key pair creation whose body arrives in two halves, and one whose body never
+    // finishes (its handler would wait the 30 s body timeout).
+    let upload = |name: &str| {
+        let body = serde_json::to_vec(&json!({"keypair": {"name": name}})).unwrap();
+        let path = format!("/v2.1/{PROJECT}/os-keypairs");
+        let headers = svc.signed_headers("POST", &path, None, &body, std::time::SystemTime::now());
+        let mut head = format!("POST {path} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
+        for (k, v) in &headers {
+            head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
+        }
+        head.push_str("\r\n");
+        (head.into_bytes(), body)
+    };
+    let (head, rest) = upload("finishing");
+    let mut finishing = TcpStream::connect(&host).await.unwrap();
+    finishing.write_all(&head).await.unwrap();
+    finishing.write_all(&rest[..rest.len() / 2]).await.unwrap();
+    let (head, body) = upload("never");
+    let mut never = TcpStream::connect(&host).await.unwrap();
+    never.write_all(&head).await.unwrap();
+    never.write_all(&body[..body.len() / 2]).await.unwrap();
+    // Keep-alive connections between requests (each answered: a small 401).
+    let mut idle = Vec::new();
+    for _ in 0..8 {
+        let mut s = TcpStream::connect(&host).await.unwrap();
+        s.write_all(format!("GET /v1/{PROJECT}/cloudservers/detail HTTP/1.1\r\nhost: {host}\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(buf[..n].starts_with(b"HTTP/1.1 401"), "{}", String::from_utf8_lossy(&buf[..n]));
+        idle.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    terminate(child.id());
+    let signalled = Instant::now();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(TcpStream::connect(&host).await.is_err(), "new connections are refused at once");
+    finishing.write_all(&rest[rest.len() / 2..]).await.unwrap();
+    let answer = closed_within(&mut finishing, Duration::from_secs(5)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "the request in flight was answered: {answer}");
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(6), "still running {:?} after SIGTERM", signalled.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status}");
+    // The grace (2 s) and the bound on blocking work (1 s), with room for a loaded machine.
+    assert!(took >= Duration::from_secs(2), "exited after {took:?}, before the grace ran out for the stuck upload");
+    assert!(took < Duration::from_millis(4500), "exited after {took:?}");
+    closed_within(&mut never, Duration::from_secs(1)).await;
 }
