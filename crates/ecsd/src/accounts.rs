@@ -71,7 +71,9 @@ fn alnum(n: usize) -> String {
 
 /// The longest password Huawei IAM lets a user have: "Can contain 8 to 32 characters" (6 to 32
 /// in older versions) in the password rules of its `POST /v3/users` (Creating an IAM User)
-/// API reference; the account's password policy can raise the minimum, never this maximum.
+/// API reference. The account's password policy (`PUT /v3.0/OS-SECURITYPOLICY/domains/{id}/
+/// password-policy`) only sets the minimum, within 6-32; it has no maximum to raise. That the
+/// `maximum_password_length` its query returns is always 32 is inferred, not documented.
 pub const MAX_PASSWORD_CHARS: usize = 32;
 
 /// The longest IAM user name: "1 to 64 characters" in the same API reference, and the "Characters
