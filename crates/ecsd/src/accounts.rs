@@ -70,6 +70,28 @@ fn alnum(n: usize) -> String {
     (0..n).map(|_| A[rng.gen_range(0..A.len())] as char).collect()
 }
 
+/// The longest password Huawei IAM lets a user have: "Can contain 8 to 32 characters" (6 to 32
+/// in older versions) in the password rules of its `POST /v3/users` (Creating an IAM User)
+/// API reference. The account's password policy (`PUT /v3.0/OS-SECURITYPOLICY/domains/{id}/
+/// password-policy`) only sets the minimum, within 6-32; it has no maximum to raise. That the
+/// `maximum_password_length` its query returns is always 32 is inferred, not documented.
+pub const MAX_PASSWORD_CHARS: usize = 32;
+
+/// The longest IAM user name: "1 to 64 characters" in the same API reference, and the "Characters
+/// allowed in a username: 64" quota of IAM's notes and constraints (32 in older versions).
+pub const MAX_USER_NAME_CHARS: usize = 64;
+
+/// Whether `s` has more than `max` characters (looks at no more than `max + 1` of them).
+pub fn longer_than(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().nth(max).is_some()
+}
+
+/// Password verifications that may run at once: half the cores, so that the other half keeps
+/// serving everything else during a flood of logins. One takes a few milliseconds.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
 /// A project id as IAM issues them: 32 lower-case hex characters.
 pub fn valid_project_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -173,12 +195,49 @@ impl Accounts {
     }
 
     /// The account a user name and password log in to, in the given domain (any when `None`).
-    pub fn by_password(&self, user: &str, password: &str, domain: Option<&str>) -> Option<&Account> {
-        self.by_ak.values().find(|a| {
-            a.user_name.as_deref() == Some(user)
-                && domain.is_none_or(|d| d == a.domain_name)
-                && a.password_hash.as_deref().is_some_and(|h| ecs_crypto::verify_password(password, h))
-        })
+    ///
+    /// SHA-512-crypt costs time quadratic in the password's length (100 KB took 29 s), so a
+    /// password or user name longer than IAM allows is refused before any hashing: no
+    /// configured login can match it (the configuration file is checked for the same bounds).
+    /// The hashing itself runs on the blocking pool, at most [`hashing_slots`] at a time, so
+    /// that a flood of logins neither stalls the async workers nor takes every core; a login
+    /// whose caller went away (the future was dropped) before its turn is never hashed.
+    pub async fn by_password(&self, user: &str, password: &str, domain: Option<&str>) -> Option<Account> {
+        if longer_than(user, MAX_USER_NAME_CHARS) || longer_than(password, MAX_PASSWORD_CHARS) {
+            return None;
+        }
+        let candidates: Vec<Account> = self
+            .by_ak
+            .values()
+            .filter(|a| {
+                a.user_name.as_deref() == Some(user)
+                    && domain.is_none_or(|d| d == a.domain_name)
+                    && a.password_hash.is_some()
+            })
+            .cloned()
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
+            std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(hashing_slots()));
+        // The semaphore is never closed; waiting for it is where a dropped login stops.
+        let permit = HASHING.acquire().await.ok()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            // The blocking pool may have queued this behind other work: skip the hash if the
+            // caller has gone meanwhile.
+            if tx.is_closed() {
+                return;
+            }
+            let found = candidates
+                .into_iter()
+                .find(|a| a.password_hash.as_deref().is_some_and(|h| ecs_crypto::verify_password(&password, h)));
+            let _ = tx.send(found);
+        });
+        rx.await.ok().flatten()
     }
 
     /// Every account (IAM project listing).

@@ -79,7 +79,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some((l, _)) => format!("https://{}", l.local_addr().map_err(|e| e.to_string())?),
         None => "off".into(),
     };
-    let limits = Limits { max_connections: args.max_connections, ..Limits::default() };
+    let limits = Limits {
+        max_connections: args.max_connections,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        ..Limits::default()
+    };
     // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
     // take the service down.
     let banner = banner(&endpoint, &tls_endpoint, &driver_line, &bootstrap, &args);
@@ -88,6 +92,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
+/// Resolves on SIGTERM or SIGINT. Accepting stops at once; requests in flight get the shutdown
+/// grace (see [`crate::listener::accept_loop`]); `main` then bounds the blocking work left.
 async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -132,6 +132,10 @@ pub struct ServeArgs {
     /// Open connections allowed per listener.
     #[arg(long, env = "ECSD_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Seconds requests in flight get to finish after SIGTERM or SIGINT; then ecsd exits even if
+    /// some are still running (sagas need no waiting: they resume on the next start).
+    #[arg(long, env = "ECSD_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
     /// Lifetime of IAM tokens, in seconds.
     #[arg(long, env = "ECSD_TOKEN_TTL_SECS", default_value_t = 86400)]
     pub token_ttl_secs: u64,
@@ -189,6 +193,59 @@ impl FileConfig {
     /// Reads and parses a configuration file.
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let file: FileConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        file.check_logins().map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(file)
+    }
+
+    /// Refuses user names and passwords no login could ever match: `POST /v3/auth/tokens`
+    /// turns away longer ones before hashing (see [`crate::accounts::MAX_PASSWORD_CHARS`]).
+    fn check_logins(&self) -> Result<(), String> {
+        use crate::accounts::{longer_than, MAX_PASSWORD_CHARS, MAX_USER_NAME_CHARS};
+        for (i, a) in self.accounts.iter().enumerate() {
+            let n = i + 1;
+            if a.user_name.as_deref().is_some_and(|u| longer_than(u, MAX_USER_NAME_CHARS)) {
+                return Err(format!(
+                    "account {n} (ak {}): user_name is longer than {MAX_USER_NAME_CHARS} characters, \
+                     the most Huawei IAM allows",
+                    a.ak
+                ));
+            }
+            if a.password.as_deref().is_some_and(|p| longer_than(p, MAX_PASSWORD_CHARS)) {
+                return Err(format!(
+                    "account {n} (ak {}): password is longer than {MAX_PASSWORD_CHARS} characters, \
+                     the most Huawei IAM allows; choose a shorter one",
+                    a.ak
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FileConfig;
+
+    fn load(user_name: &str, password: &str) -> Result<FileConfig, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ecsd.toml");
+        let toml = format!(
+            "[[accounts]]\nproject_id = \"fedcba9876543210fedcba9876543210\"\nuser_id = \"u2\"\nak = \"SECONDAK\"\n\
+             sk = \"second\"\nuser_name = \"{user_name}\"\npassword = \"{password}\"\n"
+        );
+        std::fs::write(&path, toml).unwrap();
+        FileConfig::load(&path)
+    }
+
+    #[test]
+    fn passwords_and_user_names_longer_than_iam_allows_are_refused_at_start_up() {
+        assert!(load(&"u".repeat(64), &"p".repeat(32)).is_ok(), "64 and 32 characters are the most");
+        // Counted in characters, not bytes.
+        assert!(load("bob", &"é".repeat(32)).is_ok());
+        let e = load("bob", &"p".repeat(33)).unwrap_err();
+        assert!(e.contains("password is longer than 32 characters") && e.contains("SECONDAK"), "{e}");
+        let e = load(&"u".repeat(65), "pw").unwrap_err();
+        assert!(e.contains("user_name is longer than 64 characters"), "{e}");
     }
 }

@@ -15,6 +15,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// lists added a few hundred megabytes of resident memory for no gain in throughput.
 const BLOCKING_THREADS: usize = 16;
 
+/// How long blocking work may still run once `serve` has returned.
+const BLOCKING_WORK_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn main() -> std::process::ExitCode {
     let rt =
         match tokio::runtime::Builder::new_multi_thread().max_blocking_threads(BLOCKING_THREADS).enable_all().build() {
@@ -24,7 +27,13 @@ fn main() -> std::process::ExitCode {
                 return std::process::ExitCode::FAILURE;
             }
         };
-    rt.block_on(run())
+    let code = rt.block_on(run());
+    // Dropping a runtime waits for every blocking task to end, however long it runs. By now
+    // the connections have had their grace; what may be left (a store read, a disk image
+    // being written for a saga) is abandoned: the store's writes are transactions and sagas
+    // resume on the next start, as after a crash.
+    rt.shutdown_timeout(BLOCKING_WORK_GRACE);
+    code
 }
 
 async fn run() -> std::process::ExitCode {

@@ -157,7 +157,7 @@ pub async fn repair_power_states(app: &App) -> Result<usize, String> {
 }
 
 /// Resumes unfinished sagas, then serves HTTP on `listener` (and HTTPS on `tls`) until
-/// `shutdown` resolves.
+/// `shutdown` resolves and the connections then open have finished, or had the shutdown grace.
 pub async fn serve(
     listener: TcpListener,
     tls: Option<(TcpListener, Arc<rustls::ServerConfig>)>,

@@ -8,6 +8,7 @@ mod concurrency;
 mod crash;
 mod datadir;
 mod disk_full;
+mod exhaustion;
 mod faults;
 mod hygiene;
 mod jobs;

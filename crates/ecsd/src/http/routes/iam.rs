@@ -100,11 +100,13 @@ pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response
     }
     let pw = req.auth.identity.password.ok_or_else(|| bad("identity.password is required."))?;
     let domain = pw.user.domain.and_then(|d| d.name);
+    // A password longer than IAM allows gets the wrong password's 401, not a 400: it cannot
+    // be anyone's password, and answering as for any other wrong one tells a guesser nothing.
     let acc = app
         .accounts
         .by_password(&pw.user.name, &pw.user.password, domain.as_deref())
-        .ok_or_else(|| ApiError::from(Error::code(Code::IamUnauthorized)))?
-        .clone();
+        .await
+        .ok_or_else(|| ApiError::from(Error::code(Code::IamUnauthorized)))?;
     if let Some(p) = req.auth.scope.and_then(|s| s.project) {
         let matches = p.id.as_deref().is_none_or(|id| id == acc.project_id)
             && p.name.as_deref().is_none_or(|n| n == acc.project_name);
