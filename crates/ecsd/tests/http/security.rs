@@ -78,8 +78,7 @@ async fn forged_tampered_and_expired_tokens_are_refused() {
     // Minted with another secret: what a restart with a new secret does to every old token.
     let other = ecsd::iam::Tokens::with_secret(b"a-different-secret-0123456789", Duration::from_secs(60));
     let (forged, _) = other.mint(AK, USER, PROJECT, std::time::SystemTime::now());
-    // The last hex digit of the MAC changed (to another digit: one that was already `0` stays
-    // a different token only if it becomes something else).
+    // The MAC's last hex digit replaced by another one.
     let last = if token.ends_with('0') { '1' } else { '0' };
     let tampered = format!("{}{last}", &token[..token.len() - 1]);
     assert_ne!(tampered, token);
