@@ -302,6 +302,16 @@ impl Svc {
         r.body["serverIds"][0].as_str().unwrap().to_string()
     }
 
+    /// Asks for a `/v1` reinstall with key pair `key` of `user_id`, stopping the server first;
+    /// the answer as it comes.
+    pub async fn reinstall(&self, id: &str, key: &str, user_id: &Value) -> Resp {
+        self.post(
+            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
+            json!({"os-reinstall": {"keyname": key, "userid": user_id, "mode": "withStopServer"}}),
+        )
+        .await
+    }
+
     pub async fn show(&self, id: &str) -> Value {
         let r = self.get(&format!("/v1/{{p}}/cloudservers/{id}")).await;
         assert_eq!(r.status, 200, "{}", r.body);

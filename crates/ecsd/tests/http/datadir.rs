@@ -4,7 +4,7 @@
 use crate::client::*;
 use crate::process::{check, kill, start, try_start};
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
@@ -170,12 +170,7 @@ async fn check_passes_a_healthy_directory_and_reports_unfinished_operations_as_r
     // Killed in the middle of a reinstall: its saga is unfinished, which is no damage.
     let (mut child, banner) = start(dir.path(), &CREDS);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
-    let r = svc
-        .post(
-            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
-            json!({"os-reinstall": {"keyname": "k", "userid": kp["user_id"], "mode": "withStopServer"}}),
-        )
-        .await;
+    let r = svc.reinstall(&id, "k", &kp["user_id"]).await;
     let job = r.body["job_id"].as_str().unwrap().to_string();
     tokio::time::sleep(Duration::from_millis(600)).await;
     let mid: Value = svc.get(&format!("/v1/{{p}}/jobs/{job}")).await.body;

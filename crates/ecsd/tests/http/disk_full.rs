@@ -14,13 +14,9 @@ use std::time::Duration;
 const CREDS: [(&str, &str); 3] =
     [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
 
+/// A reinstall with key pair `k`, accepted: its job id.
 async fn reinstall(svc: &Svc, id: &str, user: &str) -> String {
-    let r = svc
-        .post(
-            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
-            json!({"os-reinstall": {"keyname": "k", "userid": user, "mode": "withStopServer"}}),
-        )
-        .await;
+    let r = svc.reinstall(id, "k", &json!(user)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["job_id"].as_str().unwrap().to_string()
 }

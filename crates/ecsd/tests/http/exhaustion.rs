@@ -48,12 +48,9 @@ async fn closed_within<S: AsyncRead + Unpin>(s: &mut S, within: Duration) -> Vec
     }
 }
 
-#[tokio::test]
-async fn connections_that_send_nothing_are_closed_and_one_with_a_request_in_progress_is_not() {
-    let svc = Svc::start_cfg(SvcConfig { limits: limits(4), ..Default::default() }).await;
-    // A key pair created with a body that takes three timeouts to arrive: its handler is
-    // running (reading the body), so its connection keeps its slot.
-    let body = serde_json::to_vec(&json!({"keypair": {"name": "slow"}})).unwrap();
+/// The head (signed) and the body of a key pair creation, for a test to send at its own pace.
+fn keypair_upload(svc: &Svc, name: &str) -> (Vec<u8>, Vec<u8>) {
+    let body = serde_json::to_vec(&json!({"keypair": {"name": name}})).unwrap();
     let path = format!("/v2.1/{PROJECT}/os-keypairs");
     let headers = svc.signed_headers("POST", &path, None, &body, std::time::SystemTime::now());
     let mut head = format!("POST {path} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
@@ -61,8 +58,17 @@ async fn connections_that_send_nothing_are_closed_and_one_with_a_request_in_prog
         head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
     }
     head.push_str("\r\n");
+    (head.into_bytes(), body)
+}
+
+#[tokio::test]
+async fn connections_that_send_nothing_are_closed_and_one_with_a_request_in_progress_is_not() {
+    let svc = Svc::start_cfg(SvcConfig { limits: limits(4), ..Default::default() }).await;
+    // A key pair created with a body that takes three timeouts to arrive: its handler is
+    // running (reading the body), so its connection keeps its slot.
+    let (head, body) = keypair_upload(&svc, "slow");
     let mut upload = TcpStream::connect(&svc.host).await.unwrap();
-    upload.write_all(head.as_bytes()).await.unwrap();
+    upload.write_all(&head).await.unwrap();
     let uploading = tokio::spawn(async move {
         for chunk in body.chunks(body.len().div_ceil(6)) {
             tokio::time::sleep(TIMEOUT / 2).await;
@@ -220,17 +226,7 @@ async fn sigterm_lets_requests_in_flight_finish_then_exits_within_the_grace() {
     let host = svc.host.clone();
     // A signed key pair creation whose body arrives in two halves, and one whose body never
     // finishes (its handler would wait the 30 s body timeout).
-    let upload = |name: &str| {
-        let body = serde_json::to_vec(&json!({"keypair": {"name": name}})).unwrap();
-        let path = format!("/v2.1/{PROJECT}/os-keypairs");
-        let headers = svc.signed_headers("POST", &path, None, &body, std::time::SystemTime::now());
-        let mut head = format!("POST {path} HTTP/1.1\r\ncontent-length: {}\r\n", body.len());
-        for (k, v) in &headers {
-            head.push_str(&format!("{k}: {}\r\n", v.to_str().unwrap()));
-        }
-        head.push_str("\r\n");
-        (head.into_bytes(), body)
-    };
+    let upload = |name: &str| keypair_upload(&svc, name);
     let (head, rest) = upload("finishing");
     let mut finishing = TcpStream::connect(&host).await.unwrap();
     finishing.write_all(&head).await.unwrap();

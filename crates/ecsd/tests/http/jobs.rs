@@ -24,12 +24,7 @@ async fn a_running_job_has_an_empty_end_time_and_a_finished_one_does_not() {
     let svc = Svc::start_with_step(Duration::from_millis(150)).await;
     let kp = svc.keypair("k").await;
     let id = svc.server("s", IMAGE_PLAIN, Some("k")).await;
-    let r = svc
-        .post(
-            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
-            serde_json::json!({"os-reinstall": {"keyname": "k", "userid": kp["user_id"], "mode": "withStopServer"}}),
-        )
-        .await;
+    let r = svc.reinstall(&id, "k", &kp["user_id"]).await;
     let job = r.body["job_id"].as_str().unwrap().to_string();
     assert_eq!(job.len(), 32);
     let running = svc.get(&format!("/v1/{{p}}/jobs/{job}")).await.body;

@@ -2,7 +2,6 @@
 
 use crate::client::*;
 use crate::process::start;
-use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test]
@@ -14,12 +13,7 @@ async fn a_reinstall_interrupted_by_sigkill_finishes_after_restart() {
     let kp = svc.keypair("k").await;
     let id = svc.server("s", IMAGE_PLAIN, Some("k")).await;
     let old = Svc::boot_volume(&svc.show(&id).await);
-    let r = svc
-        .post(
-            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
-            json!({"os-reinstall": {"keyname": "k", "userid": kp["user_id"], "mode": "withStopServer"}}),
-        )
-        .await;
+    let r = svc.reinstall(&id, "k", &kp["user_id"]).await;
     let job = r.body["job_id"].as_str().unwrap().to_string();
     // Kill it mid-saga: several steps of 250 ms remain.
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -86,12 +80,7 @@ times = 1
     let kp = svc.keypair("k").await;
     let id = svc.server("s", IMAGE_PLAIN, Some("k")).await;
     let old = Svc::boot_volume(&svc.show(&id).await);
-    let r = svc
-        .post(
-            &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
-            json!({"os-reinstall": {"keyname": "k", "userid": kp["user_id"], "mode": "withStopServer"}}),
-        )
-        .await;
+    let r = svc.reinstall(&id, "k", &kp["user_id"]).await;
     let job = r.body["job_id"].as_str().unwrap().to_string();
     let status = child.wait().unwrap();
     assert!(!status.success(), "the process crashed: {status:?}");
