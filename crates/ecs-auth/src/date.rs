@@ -1,21 +1,26 @@
 //! The `X-Sdk-Date` timestamp format, `YYYYMMDDTHHMMSSZ` in UTC.
 //!
-//! Conversions are done by hand (Howard Hinnant's civil-date algorithms) so that formatting is
-//! total over every `SystemTime` and parsing is strict about the fixed 16-character layout.
+//! Formatting and parsing go through the `time` crate's calendar; parsing is strict about the
+//! fixed 16-character layout (ASCII digits in their places, a `T` and a final `Z`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
 
-const SECONDS_PER_DAY: i64 = 86_400;
+/// `YYYYMMDDTHHMMSSZ`.
+const FORMAT: &[BorrowedFormatItem<'static>] = format_description!("[year][month][day]T[hour][minute][second]Z");
 
 /// Formats a SystemTime as the X-Sdk-Date value, e.g. `20240101T120000Z`.
 ///
-/// Sub-second precision is dropped, as the SDKs do.
+/// Sub-second precision is dropped, as the SDKs do. A time outside the years 1-9999 (no clock
+/// shows one) is formatted as the nearest representable second.
 pub fn sdk_date(t: SystemTime) -> String {
-    let secs = unix_seconds(t);
-    let days = secs.div_euclid(SECONDS_PER_DAY);
-    let of_day = secs.rem_euclid(SECONDS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", of_day / 3600, of_day / 60 % 60, of_day % 60)
+    let first = PrimitiveDateTime::MIN.assume_utc().unix_timestamp();
+    let last = PrimitiveDateTime::MAX.assume_utc().unix_timestamp();
+    let at =
+        OffsetDateTime::from_unix_timestamp(unix_seconds(t).clamp(first, last)).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    at.format(FORMAT).unwrap_or_default()
 }
 
 /// Seconds since the Unix epoch, negative before it, saturating far outside any real clock.
@@ -29,68 +34,13 @@ pub(crate) fn unix_seconds(t: SystemTime) -> i64 {
 /// Parses an `X-Sdk-Date` value into Unix seconds; `None` unless it is exactly
 /// `YYYYMMDDTHHMMSSZ` with a real calendar date and time of day.
 pub(crate) fn parse_sdk_date(s: &str) -> Option<i64> {
+    // The layout is checked first: the calendar parser would also take a sign before the year.
     let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    if b.len() != 16 || !digits(0..8) || b[8] != b'T' || !digits(9..15) || b[15] != b'Z' {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        b[range].iter().try_fold(0i64, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0')))
-    };
-    let year = num(0..4)?;
-    let month = num(4..6)?;
-    let day = num(6..8)?;
-    let hour = num(9..11)?;
-    let minute = num(11..13)?;
-    let second = num(13..15)?;
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second)
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 for a proleptic Gregorian date. Eras of 400 years keep the arithmetic
-/// branch-free; the year is shifted so that March starts it and leap days fall at the end.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    PrimitiveDateTime::parse(s, FORMAT).ok().map(|t| t.assume_utc().unix_timestamp())
 }
 
 #[cfg(test)]

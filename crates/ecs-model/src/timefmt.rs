@@ -4,6 +4,8 @@
 //! `2019-07-15T11:31:09.000000` and key pairs `2014-05-07T12:06:13.681238`. We store
 //! milliseconds since the epoch and format on the way out.
 
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
 use time::OffsetDateTime;
 
 /// Milliseconds since the Unix epoch, now.
@@ -15,33 +17,25 @@ fn at(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-fn ymdhms(t: OffsetDateTime) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+fn format(ms: i64, f: &[BorrowedFormatItem<'static>]) -> String {
+    // Formatting fails only for components a format asks for and a date lacks (an offset, say);
+    // these formats ask for none.
+    at(ms).format(f).unwrap_or_default()
 }
 
 /// Job times: `2022-02-17T05:41:55.441Z`.
 pub fn job_time(ms: i64) -> String {
-    let t = at(ms);
-    format!("{}.{:03}Z", ymdhms(t), t.millisecond())
+    format(ms, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"))
 }
 
 /// Server `created`/`updated`: `2019-07-15T11:30:52Z`.
 pub fn server_time(ms: i64) -> String {
-    format!("{}Z", ymdhms(at(ms)))
+    format(ms, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
 }
 
 /// `launched_at` and key-pair times: `2019-07-15T11:31:09.000000`.
 pub fn micro_time(ms: i64) -> String {
-    let t = at(ms);
-    format!("{}.{:06}", ymdhms(t), t.microsecond())
+    format(ms, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"))
 }
 
 #[cfg(test)]
