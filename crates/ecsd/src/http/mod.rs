@@ -20,7 +20,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Builds the whole router.
 pub fn router(app: App) -> Router {
-    routes::api()
+    routes::table()
+        .0
         .fallback(error::no_route)
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::assign))

@@ -8,45 +8,66 @@ pub(super) mod keypairs;
 pub(super) mod servers;
 
 use crate::context::App;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::Router;
+use utoipa::openapi::OpenApi as Document;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+/// Paths the Nova key-pair operations are also served under (`/v2` beside `/v2.1`), as the
+/// SDKs of some versions call them; the document lists them through the same table.
+pub(super) const NOVA_V2_ALIASES: [(&str, &str); 2] = [
+    ("/v2/{project_id}/os-keypairs", "/v2.1/{project_id}/os-keypairs"),
+    ("/v2/{project_id}/os-keypairs/{name}", "/v2.1/{project_id}/os-keypairs/{name}"),
+];
+
+/// Every method and path ecsd serves and the document that describes them, from one list:
+/// each handler's `#[utoipa::path]` gives its method and path to the router and its operation
+/// to the document, so nothing can be routed without being documented or the other way round.
+/// Handlers of one path go in one `routes!`.
+///
 /// Paths follow the SDKs' `resource_path`s exactly; `{project_id}` is checked against the
 /// caller by the authentication layer before any handler runs.
-pub fn api() -> Router<App> {
-    Router::new()
+pub fn table() -> (Router<App>, Document) {
+    let (router, mut doc) = OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi())
         // ECS
-        .route("/v1/{project_id}/jobs/{job_id}", get(jobs::show))
-        .route("/v1/{project_id}/cloudservers", post(servers::create))
-        .route("/v1/{project_id}/cloudservers/detail", get(servers::list))
-        .route("/v1/{project_id}/cloudservers/flavors", get(catalog::flavors))
-        .route("/v1/{project_id}/cloudservers/delete", post(servers::delete))
-        .route("/v1/{project_id}/cloudservers/action", post(servers::action))
-        .route("/v1/{project_id}/cloudservers/{server_id}", get(servers::show).put(servers::update))
-        .route("/v1/{project_id}/cloudservers/{server_id}/reinstallos", post(servers::reinstall_v1))
-        .route("/v2/{project_id}/cloudservers/{server_id}/reinstallos", post(servers::reinstall_v2))
-        .route("/v1/{project_id}/cloudservers/{server_id}/changeos", post(servers::changeos_v1))
-        .route("/v2/{project_id}/cloudservers/{server_id}/changeos", post(servers::changeos_v2))
+        .routes(routes!(jobs::show))
+        .routes(routes!(servers::create))
+        .routes(routes!(servers::list))
+        .routes(routes!(catalog::flavors))
+        .routes(routes!(servers::delete))
+        .routes(routes!(servers::action))
+        .routes(routes!(servers::show, servers::update))
+        .routes(routes!(servers::reinstall_v1))
+        .routes(routes!(servers::reinstall_v2))
+        .routes(routes!(servers::changeos_v1))
+        .routes(routes!(servers::changeos_v2))
         // Nova-compatible
-        .route("/v2.1/{project_id}/os-keypairs", post(keypairs::create).get(keypairs::list))
-        .route("/v2.1/{project_id}/os-keypairs/{name}", get(keypairs::show).delete(keypairs::delete))
-        .route("/v2/{project_id}/os-keypairs", post(keypairs::create).get(keypairs::list))
-        .route("/v2/{project_id}/os-keypairs/{name}", get(keypairs::show).delete(keypairs::delete))
-        .route("/v2.1/{project_id}/servers/{server_id}/action", post(servers::nova_action))
+        .routes(routes!(keypairs::create, keypairs::list))
+        .routes(routes!(keypairs::show, keypairs::delete))
+        .routes(routes!(servers::nova_action))
         // IMS
-        .route("/v2/cloudimages", get(catalog::images))
-        .route("/v2/images/{image_id}", get(catalog::image))
+        .routes(routes!(catalog::images))
+        .routes(routes!(catalog::image))
         // VPC
-        .route("/v1/{project_id}/vpcs", get(catalog::vpcs))
-        .route("/v1/{project_id}/vpcs/{vpc_id}", get(catalog::vpc))
-        .route("/v1/{project_id}/subnets", get(catalog::subnets))
-        .route("/v1/{project_id}/subnets/{subnet_id}", get(catalog::subnet))
+        .routes(routes!(catalog::vpcs))
+        .routes(routes!(catalog::vpc))
+        .routes(routes!(catalog::subnets))
+        .routes(routes!(catalog::subnet))
         // IAM
-        .route("/v3/auth/tokens", post(iam::issue_token))
-        .route("/v3/projects", get(iam::projects))
+        .routes(routes!(iam::issue_token))
+        .routes(routes!(iam::projects))
         // ecsd's own admin API
-        .route("/ecsd-admin/v1/faults", get(admin::list).post(admin::create).delete(admin::clear))
-        .route("/ecsd-admin/v1/faults/{id}", delete(admin::remove))
+        .routes(routes!(admin::list, admin::create, admin::clear))
+        .routes(routes!(admin::remove))
         // This API's OpenAPI document (unauthenticated)
-        .route("/openapi.json", get(super::openapi::serve))
+        .routes(routes!(super::openapi::serve))
+        .split_for_parts();
+    let [(keypairs_v2, _), (keypair_v2, _)] = NOVA_V2_ALIASES;
+    let router = router
+        .route(keypairs_v2, post(keypairs::create).get(keypairs::list))
+        .route(keypair_v2, get(keypairs::show).delete(keypairs::delete));
+    super::openapi::complete(&mut doc);
+    (router, doc)
 }
