@@ -100,6 +100,15 @@ pub fn builtin_images(now_ms: i64) -> Vec<Image> {
     ]
 }
 
+/// The image-derived system metadata of a server (set at create, reinstall and change OS).
+pub fn image_metadata(m: &mut std::collections::BTreeMap<String, String>, image: &Image) {
+    m.insert("image_name".into(), image.name.clone());
+    m.insert("os_type".into(), image.os_type.clone());
+    m.insert("os_bit".into(), image.os_bit.clone());
+    m.insert("metering.image_id".into(), image.id.clone());
+    m.insert("metering.imagetype".into(), image.image_type.clone());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

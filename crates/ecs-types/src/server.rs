@@ -162,3 +162,57 @@ pub struct SysTag {
     pub key: String,
     pub value: String,
 }
+
+/// `{"server": ...}`, the answer of `PUT /v1/{project_id}/cloudservers/{server_id}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UpdatedServerEnvelope {
+    pub server: UpdatedServer,
+}
+
+/// The server as the update answer shows it (Nova's shorter form: `image` is the id).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UpdatedServer {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub status: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub image: String,
+    pub flavor: UpdatedServerFlavor,
+    pub metadata: BTreeMap<String, String>,
+    pub addresses: BTreeMap<String, Vec<UpdatedServerAddress>>,
+    pub created: String,
+    pub updated: String,
+    #[serde(rename = "hostId")]
+    pub host_id: String,
+    #[serde(rename = "accessIPv4")]
+    pub access_ipv4: String,
+    #[serde(rename = "accessIPv6")]
+    pub access_ipv6: String,
+    #[serde(rename = "OS-DCF:diskConfig")]
+    pub disk_config: String,
+    #[schema(required = true)]
+    pub progress: Option<i64>,
+    pub links: Vec<serde_json::Value>,
+    pub locked: bool,
+    pub tags: Vec<String>,
+    #[serde(rename = "OS-EXT-SRV-ATTR:user_data")]
+    pub user_data: String,
+    #[serde(rename = "OS-EXT-SRV-ATTR:hostname")]
+    pub hostname: String,
+}
+
+/// `{"id": ..., "links": []}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UpdatedServerFlavor {
+    pub id: String,
+    pub links: Vec<serde_json::Value>,
+}
+
+/// An address in the update answer (`version` is an integer here).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UpdatedServerAddress {
+    pub version: i64,
+    pub addr: String,
+}

@@ -24,7 +24,7 @@ pub struct App {
     /// Issues and checks `X-Auth-Token`s.
     pub tokens: Arc<crate::iam::Tokens>,
     /// Requests per second per credential; `None`: unlimited.
-    pub limiter: Option<Arc<crate::http::auth::RateLimiter>>,
+    pub limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
 }
 
 /// A store failure inside a saga step. A full disk makes the step wait for space (see the

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod caller;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -17,6 +18,10 @@ pub mod http;
 pub mod iam;
 pub mod images;
 pub mod listener;
+pub mod rate_limit;
 pub mod sagas;
 pub mod server;
 pub mod tls;
+
+#[cfg(test)]
+mod layers;

@@ -101,7 +101,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         .hook(faults.clone())
         .build();
     let tokens = Arc::new(crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?);
-    let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::http::auth::rate_limiter);
+    let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
     Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter })
 }
 

@@ -1,8 +1,8 @@
 //! Read-only catalogs: images (IMS), flavors, VPCs and subnets.
 
 use super::{internal, views};
+use crate::caller::Caller;
 use crate::context::App;
-use crate::http::Caller;
 use ecs_model::flavor::FLAVORS;
 use ecs_model::image::Image;
 use ecs_model::Error;
@@ -40,7 +40,7 @@ pub async fn image_for(app: &App, caller: &Caller, id: &str) -> Result<Image, Er
 
 /// IMS `GET /v2/cloudimages` with its common filters and marker pagination (sorted by name).
 pub async fn list_images(app: &App, caller: &Caller, q: &[(String, String)]) -> Result<ImageList, Error> {
-    use crate::http::json::{int_param, param};
+    use crate::app::query::{int_param, param};
     let mut imgs = visible_images(app, caller).await?;
     let eq = |key: &str, v: &str| param(q, key).is_none_or(|want| want == v);
     imgs.retain(|i| {
@@ -85,7 +85,7 @@ pub async fn show_image(app: &App, caller: &Caller, id: &str) -> Result<ImageInf
 
 /// `GET /v1/{project_id}/cloudservers/flavors`.
 pub fn list_flavors(caller: &Caller, q: &[(String, String)]) -> FlavorList {
-    let want = crate::http::json::param(q, "flavor_id");
+    let want = crate::app::query::param(q, "flavor_id");
     FlavorList {
         flavors: FLAVORS
             .iter()

@@ -1,8 +1,8 @@
 //! `GET /v1/{project_id}/jobs/{job_id}`.
 
 use super::{internal, views};
+use crate::caller::Caller;
 use crate::context::App;
-use crate::http::Caller;
 use ecs_model::Error;
 use ecs_types::job::JobView;
 use ecs_types::Code;

@@ -1,8 +1,8 @@
 //! Nova-compatible key pairs: generate, import, list, show, delete.
 
 use super::internal;
+use crate::caller::Caller;
 use crate::context::App;
-use crate::http::Caller;
 use ecs_model::keypair::Keypair;
 use ecs_model::timefmt::{micro_time, now_ms};
 use ecs_model::Error;

@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod keypairs;
 pub mod os;
 pub mod power;
+pub mod query;
 pub mod servers;
 pub mod validate;
 pub mod views;

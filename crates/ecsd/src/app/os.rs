@@ -5,8 +5,8 @@
 //! `Ecs.0100`, `Ecs.0105`), then the key pair (`Ecs.0314`) and the image (`Ecs.0031`).
 
 use super::{begin, catalog, internal, server_of, validate};
+use crate::caller::Caller;
 use crate::context::App;
-use crate::http::Caller;
 use crate::sagas::rebuild_os::{self, ImageInfo};
 use crate::sagas::SagaParams;
 use ecs_driver::Injection;

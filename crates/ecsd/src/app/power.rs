@@ -2,8 +2,8 @@
 
 use super::servers::batch_ids;
 use super::{begin, server_of};
+use crate::caller::Caller;
 use crate::context::App;
-use crate::http::Caller;
 use crate::sagas::power::{Action, Params};
 use crate::sagas::SagaParams;
 use ecs_model::job::{job_type, Job};

@@ -2,9 +2,9 @@
 
 use super::validate;
 use super::{begin, catalog, internal, server_of, views};
+use crate::app::query::{int_param, param};
+use crate::caller::Caller;
 use crate::context::App;
-use crate::http::json::{int_param, param};
-use crate::http::Caller;
 use crate::sagas::{create_server, delete_server, SagaParams};
 use ecs_driver::Injection;
 use ecs_model::job::{job_type, Job};
@@ -16,6 +16,7 @@ use ecs_model::{gates, Error};
 use ecs_store::{Begin, ServerFilter};
 use ecs_types::requests::{CreateServersBody, DeleteServersBody, UpdateServerBody};
 use ecs_types::server::{ServerEnvelope, ServerList};
+use ecs_types::server::{UpdatedServer, UpdatedServerAddress, UpdatedServerEnvelope, UpdatedServerFlavor};
 use ecs_types::Code;
 use std::collections::BTreeMap;
 
@@ -133,7 +134,7 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
         let server_name = if count > 1 { format!("{name}-{:04}", i + 1) } else { name.to_string() };
         let id = ecs_model::new_uuid();
         let mut metadata = user_meta.clone();
-        image_metadata(&mut metadata, &image);
+        ecs_model::image::image_metadata(&mut metadata, &image);
         let server = Server {
             id: id.clone(),
             project_id: caller.project_id.clone(),
@@ -209,15 +210,6 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
     Ok(Created::Accepted { job_id: parent.id, server_ids: inserted.into_iter().map(|s| s.id).collect() })
 }
 
-/// The image-derived system metadata of a server.
-pub fn image_metadata(m: &mut BTreeMap<String, String>, image: &ecs_model::image::Image) {
-    m.insert("image_name".into(), image.name.clone());
-    m.insert("os_type".into(), image.os_type.clone());
-    m.insert("os_bit".into(), image.os_bit.clone());
-    m.insert("metering.image_id".into(), image.id.clone());
-    m.insert("metering.imagetype".into(), image.image_type.clone());
-}
-
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
 pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope, Error> {
     let row = server_of(app, &caller.project_id, id).await?;
@@ -273,7 +265,12 @@ pub async fn list(app: &App, caller: &Caller, q: &[(String, String)]) -> Result<
 }
 
 /// `PUT /v1/{project_id}/cloudservers/{server_id}`: name, description, hostname.
-pub async fn update(app: &App, caller: &Caller, id: &str, body: UpdateServerBody) -> Result<serde_json::Value, Error> {
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    body: UpdateServerBody,
+) -> Result<UpdatedServerEnvelope, Error> {
     let u = body.server.ok_or_else(|| Error::invalid("request body is illegal: server is required."))?;
     if let Some(n) = &u.name {
         validate::server_name(n)?;
@@ -299,16 +296,42 @@ pub async fn update(app: &App, caller: &Caller, id: &str, body: UpdateServerBody
     })
     .await?;
     let row = server_of(app, &caller.project_id, &updated.id).await?;
-    let d = views::server_detail(&row);
-    Ok(serde_json::json!({"server": {
-        "id": d.id, "name": d.name, "description": d.description, "status": d.status,
-        "tenant_id": d.tenant_id, "user_id": d.user_id, "image": d.image.id,
-        "flavor": {"id": d.flavor.id, "links": []}, "metadata": d.metadata,
-        "addresses": d.addresses.iter().map(|(k, v)| (k.clone(), v.iter().map(|a| serde_json::json!({"version": 4, "addr": a.addr})).collect::<Vec<_>>())).collect::<BTreeMap<_, _>>(),
-        "created": d.created, "updated": d.updated, "hostId": d.host_id, "accessIPv4": "", "accessIPv6": "",
-        "OS-DCF:diskConfig": d.disk_config, "progress": d.progress, "links": [], "locked": d.locked, "tags": d.tags,
-        "OS-EXT-SRV-ATTR:user_data": d.user_data, "OS-EXT-SRV-ATTR:hostname": d.hostname,
-    }}))
+    Ok(UpdatedServerEnvelope { server: updated_view(views::server_detail(&row)) })
+}
+
+/// The server as the update answers it: Nova's shorter form of the detail.
+fn updated_view(d: ecs_types::server::ServerDetail) -> UpdatedServer {
+    let addresses = d
+        .addresses
+        .into_iter()
+        .map(|(net, addrs)| {
+            (net, addrs.into_iter().map(|a| UpdatedServerAddress { version: 4, addr: a.addr }).collect())
+        })
+        .collect();
+    UpdatedServer {
+        id: d.id,
+        name: d.name,
+        description: d.description,
+        status: d.status,
+        tenant_id: d.tenant_id,
+        user_id: d.user_id,
+        image: d.image.id,
+        flavor: UpdatedServerFlavor { id: d.flavor.id, links: vec![] },
+        metadata: d.metadata,
+        addresses,
+        created: d.created,
+        updated: d.updated,
+        host_id: d.host_id,
+        access_ipv4: String::new(),
+        access_ipv6: String::new(),
+        disk_config: d.disk_config,
+        progress: d.progress,
+        links: vec![],
+        locked: d.locked,
+        tags: d.tags,
+        user_data: d.user_data,
+        hostname: d.hostname,
+    }
 }
 
 /// Parses the `servers` list of a batch request: present, non-empty, unique ids, bounded.

@@ -15,16 +15,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use ecs_model::Error;
 use ecs_types::Code;
-use std::sync::Arc;
 use std::time::SystemTime;
 
-/// The authenticated caller, available to handlers as an extension.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub user_id: String,
-    pub project_id: String,
-    pub ak: String,
-}
+pub use crate::caller::Caller;
 
 /// API families whose second path segment is a project id.
 const PROJECT_PREFIXES: &[&str] = &["v1", "v1.1", "v2", "v2.1"];
@@ -45,15 +38,6 @@ pub fn path_project(path: &str) -> Option<&str> {
 
 fn unauthorized(message: &str, rid: &str) -> Response {
     ApiError::gateway(Code::Apigw0301, message, rid).into_response()
-}
-
-/// Per-credential request rate limiter.
-pub type RateLimiter = governor::DefaultKeyedRateLimiter<String>;
-
-/// `per_second` requests per second per credential, in bursts of up to twice that.
-pub fn rate_limiter(per_second: std::num::NonZeroU32) -> Arc<RateLimiter> {
-    let burst = per_second.saturating_mul(std::num::NonZeroU32::MIN.saturating_add(1));
-    Arc::new(governor::RateLimiter::keyed(governor::Quota::per_second(per_second).allow_burst(burst)))
 }
 
 /// How long a client may take to send its body once the headers are in.

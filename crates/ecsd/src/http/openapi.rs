@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use ecs_types::errors::*;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::OpenApi as Document;
@@ -113,64 +112,6 @@ pub enum KeystoneOrEcsBadRequest {
 #[derive(Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunAccepted {}
-
-/// `{"server": ...}`, the answer of `PUT /v1/{project_id}/cloudservers/{server_id}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = UpdatedServerEnvelope)]
-pub struct UpdatedServerEnvelopeDoc {
-    pub server: UpdatedServerDoc,
-}
-
-/// The server as the update answer shows it (Nova's shorter form: `image` is the id).
-#[derive(Serialize, ToSchema)]
-#[schema(as = UpdatedServer)]
-pub struct UpdatedServerDoc {
-    pub id: String,
-    pub name: String,
-    pub description: String,
-    pub status: String,
-    pub tenant_id: String,
-    pub user_id: String,
-    pub image: String,
-    pub flavor: UpdatedServerFlavorDoc,
-    pub metadata: BTreeMap<String, String>,
-    pub addresses: BTreeMap<String, Vec<UpdatedServerAddressDoc>>,
-    pub created: String,
-    pub updated: String,
-    #[serde(rename = "hostId")]
-    pub host_id: String,
-    #[serde(rename = "accessIPv4")]
-    pub access_ipv4: String,
-    #[serde(rename = "accessIPv6")]
-    pub access_ipv6: String,
-    #[serde(rename = "OS-DCF:diskConfig")]
-    pub disk_config: String,
-    #[schema(required = true)]
-    pub progress: Option<i64>,
-    pub links: Vec<Value>,
-    pub locked: bool,
-    pub tags: Vec<String>,
-    #[serde(rename = "OS-EXT-SRV-ATTR:user_data")]
-    pub user_data: String,
-    #[serde(rename = "OS-EXT-SRV-ATTR:hostname")]
-    pub hostname: String,
-}
-
-/// `{"id": ..., "links": []}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = UpdatedServerFlavor)]
-pub struct UpdatedServerFlavorDoc {
-    pub id: String,
-    pub links: Vec<Value>,
-}
-
-/// An address in the update answer (`version` is an integer here).
-#[derive(Serialize, ToSchema)]
-#[schema(as = UpdatedServerAddress)]
-pub struct UpdatedServerAddressDoc {
-    pub version: i64,
-    pub addr: String,
-}
 
 /// The answer of `POST /v3/auth/tokens`; the token itself is in `X-Subject-Token`.
 #[derive(Serialize, ToSchema)]
@@ -482,7 +423,7 @@ impl Modify for ServerStatuses {
     }
 }
 
-/// Integer query parameters are read by `json::int_param`, which takes an empty value
+/// Integer query parameters are read by `app::query::int_param`, which takes an empty value
 /// (`?limit=`) as an absent one: OpenAPI's `allowEmptyValue` (utoipa has no attribute for it).
 struct EmptyIntegerQueries;
 

@@ -7,9 +7,9 @@
 //! the same request can be retried without `withStopServer`.
 
 use super::SagaParams;
-use crate::app::servers::image_metadata;
 use crate::context::{driver_step_error, store_step_error, Ctx};
 use ecs_driver::{DiskSpec, Injection, VmSpec};
+use ecs_model::image::image_metadata;
 use ecs_model::image::Image;
 use ecs_model::state::{TaskState, VmState};
 use ecs_model::timefmt::now_ms;

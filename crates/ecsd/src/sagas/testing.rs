@@ -3,9 +3,9 @@
 
 use crate::accounts::{Account, Accounts};
 use crate::app;
+use crate::caller::Caller;
 use crate::context::App;
 use crate::faults::{FaultAction, FaultSpec};
-use crate::http::Caller;
 use crate::server::{build, Options};
 use ecs_driver::sim::SimState;
 use ecs_store::ServerRow;

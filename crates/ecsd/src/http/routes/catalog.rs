@@ -1,8 +1,8 @@
 //! Images, flavors, VPCs and subnets.
 
 use crate::app::catalog;
+use crate::app::query::{param, query_pairs};
 use crate::context::App;
-use crate::http::json::{param, query_pairs};
 use crate::http::openapi::{GatewayRejections, ProjectPath};
 use crate::http::{ApiError, Caller};
 use axum::extract::{Path, RawQuery, State};

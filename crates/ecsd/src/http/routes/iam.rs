@@ -1,8 +1,8 @@
 //! The two IAM calls clients make of ecsd: `POST /v3/auth/tokens` (password → token) and
 //! `GET /v3/projects?name=<region>` (the SDKs' project lookup when given a region).
 
+use crate::app::query::{param, query_pairs};
 use crate::context::App;
-use crate::http::json::{param, query_pairs};
 use crate::http::openapi::{GatewayRejections, KeystoneOrEcsBadRequest, ProjectListDoc, TokenResponseDoc};
 use crate::http::{ApiError, Caller};
 use crate::iam::iam_time;

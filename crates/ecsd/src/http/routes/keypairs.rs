@@ -1,8 +1,9 @@
 //! Nova key pairs.
 
 use crate::app::keypairs;
+use crate::app::query::{int_param, param, query_pairs};
 use crate::context::App;
-use crate::http::json::{int_param, param, parse_nova, query_pairs};
+use crate::http::json::parse_nova;
 use crate::http::openapi::{GatewayRejections, NovaOrEcsBadRequest, ProjectPath};
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;

@@ -1,13 +1,14 @@
 //! Servers and their operations.
 
 use crate::app::os::{self, Variant};
+use crate::app::query::{int_param, query_pairs};
 use crate::app::servers::{self as srv, Created};
 use crate::app::{power, servers as app_servers};
 use crate::context::App;
-use crate::http::json::{int_param, parse, parse_nova, query_pairs};
+use crate::http::json::{parse, parse_nova};
 use crate::http::openapi::{
     BatchRejections, DryRunAccepted, GatewayRejections, NovaOrEcsBadRequest, NovaServerActionDoc, OsRebuildRejections,
-    ProjectPath, UpdatedServerEnvelopeDoc,
+    ProjectPath,
 };
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;
@@ -138,7 +139,7 @@ pub async fn show(
     params(ProjectPath, ("server_id" = String, Path)),
     request_body = UpdateServerBody,
     responses(
-        (status = 200, description = "The updated server.", body = UpdatedServerEnvelopeDoc),
+        (status = 200, description = "The updated server.", body = ecs_types::server::UpdatedServerEnvelope),
         (status = 400, description = "`Ecs.0005`: an invalid field; `Ecs.0100`: the server's state does not \
             allow it; `Common.0002`: empty body; `Ecs.0023`: not the caller's project.", body = EcsErrorBody),
         (status = 404, description = "`Ecs.0114`: no such server in the project.", body = EcsErrorBody),
@@ -150,7 +151,7 @@ pub async fn update(
     Extension(c): Extension<Caller>,
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
-) -> Res<serde_json::Value> {
+) -> Res<ecs_types::server::UpdatedServerEnvelope> {
     let body: UpdateServerBody = parse(&body)?;
     Ok(Json(srv::update(&app, &c, &id, body).await?))
 }
