@@ -11,11 +11,11 @@ pub mod sim;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-/// Why a driver call failed; `code` becomes the job's `error_code`.
+/// Why a driver call failed. The message is for the operator (it may name files and tools of
+/// the host); the job that fails on it says only that a system exception occurred.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DriverError {
-    pub code: &'static str,
     pub message: String,
     /// The host is out of space (disk full, quota): nothing is wrong with the operation, and
     /// the same call succeeds once space is freed, so a saga waits rather than fails.
@@ -23,9 +23,9 @@ pub struct DriverError {
 }
 
 impl DriverError {
-    /// A driver failure with the generic system-error code.
+    /// A driver failure.
     pub fn system(message: impl Into<String>) -> Self {
-        DriverError { code: "Ecs.1000", message: message.into(), no_space: false }
+        DriverError { message: message.into(), no_space: false }
     }
 
     /// A failed file operation: `what` was being done when `e` happened. A full disk or an

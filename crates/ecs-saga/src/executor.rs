@@ -1,7 +1,7 @@
 //! Runs sagas: forward through the steps, undo on failure, resume from the log after a crash.
 
 use crate::log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent, StepId};
-use crate::saga::{Outputs, Saga, StepCx, StepError};
+use crate::saga::{Outputs, Saga, StepCx, StepError, INTERNAL};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
@@ -93,11 +93,13 @@ impl<S: Saga> Typed<S> {
 }
 
 fn bad_params(e: serde_json::Error) -> StepError {
-    StepError::new("Ecs.1000", format!("internal: saga parameters do not parse: {e}"))
+    StepError::engine(INTERNAL, format!("the saga's parameters do not decode: {e}"))
 }
 
 fn typed<S: Saga>(params: &AnyParams) -> Result<&S::Params, StepError> {
-    params.downcast_ref::<S::Params>().ok_or_else(|| StepError::new("Ecs.1000", "internal: saga parameters mismatch"))
+    params
+        .downcast_ref::<S::Params>()
+        .ok_or_else(|| StepError::engine(INTERNAL, "the saga's parameters are of another type"))
 }
 
 #[async_trait]
@@ -474,7 +476,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
             st.undone[i] = true;
             st.outputs.remove(steps[i]);
         }
-        let failure = st.failure.unwrap_or_else(|| StepError::new("Ecs.1000", "operation failed"));
+        let failure = st.failure.unwrap_or_else(|| StepError::engine(INTERNAL, "unwound without a recorded failure"));
         self.finish(&record.id, Outcome::Failed(failure)).await;
     }
 
@@ -515,12 +517,14 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     match first {
                         Ok(first) if self.twice => match runner.forward(&self.ctx, params, &rec.id, outputs, i).await {
                             Ok(second) if second == first => Ok(second),
-                            Ok(second) => Err(StepError::new(
-                                "Ecs.1000",
+                            Ok(second) => Err(StepError::engine(
+                                INTERNAL,
                                 format!("step {name} is not idempotent: {first} then {second}"),
                             )),
                             Err(e) if e.no_space => Err(e),
-                            Err(e) => Err(StepError::new("Ecs.1000", format!("step {name} failed when repeated: {e}"))),
+                            Err(e) => {
+                                Err(StepError::engine(INTERNAL, format!("step {name} failed when repeated: {e}")))
+                            }
                         },
                         other => other,
                     }
@@ -550,7 +554,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 }
             }
         }
-        let e = last.unwrap_or_else(|| StepError::new("Ecs.1000", "step failed"));
+        let e = last.unwrap_or_else(|| StepError::engine(INTERNAL, format!("step {name} was not tried")));
         if i < runner.no_return() {
             self.append(&rec.id, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await;
         }
@@ -577,7 +581,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| StepError::new("Ecs.1000", "undo failed")))
+        Err(last.unwrap_or_else(|| StepError::engine(INTERNAL, "an undo was not tried")))
     }
 
     /// Runs an action (a step's forward or undo) again and again while it fails for want of

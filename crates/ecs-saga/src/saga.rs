@@ -8,13 +8,22 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-/// Why a step failed: a wire error code (`Ecs.XXXX`) and a message a person understands. This is
-/// what a failed job shows as `error_code` and `fail_reason`.
+/// Why a step failed: what a failed job shows as `error_code` and `fail_reason`, and what only
+/// the operator's log should see.
+///
+/// The engine knows nothing of the application's error codes: a failure it raises itself (a
+/// step table out of step with its log, parameters that do not decode) has no `code`, and the
+/// application names it when it reports the job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{code}: {message}")]
+#[error("{}: {message}{}", code.as_deref().unwrap_or("internal"), detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
 pub struct StepError {
-    pub code: String,
+    /// The application's wire code (`Ecs.0101`); `None` for a fault of the engine itself.
+    pub code: Option<String>,
+    /// What the job says: written for the user, never the internals.
     pub message: String,
+    /// What went wrong inside (a database or driver error), for the log only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
     /// The host ran out of space: the step did not fail for a reason of its own, so the
     /// executor waits and runs it again rather than unwinding (which needs space too).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -22,16 +31,29 @@ pub struct StepError {
 }
 
 impl StepError {
-    /// A step error with a code and a message.
+    /// A failure with the application's code and a message for the user.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        StepError { code: code.into(), message: message.into(), no_space: false }
+        StepError { code: Some(code.into()), message: message.into(), detail: None, no_space: false }
+    }
+
+    /// A fault of the engine itself: `message` for the user, `detail` for the log.
+    pub fn engine(message: impl Into<String>, detail: impl Into<String>) -> Self {
+        StepError { code: None, message: message.into(), detail: Some(detail.into()), no_space: false }
+    }
+
+    /// The same failure, with what went wrong inside for the log.
+    pub fn with_detail(self, detail: impl Into<String>) -> Self {
+        StepError { detail: Some(detail.into()), ..self }
     }
 
     /// A step that could not run because the host is out of space (a full disk).
-    pub fn no_space(code: impl Into<String>, message: impl Into<String>) -> Self {
-        StepError { no_space: true, ..StepError::new(code, message) }
+    pub fn no_space(self) -> Self {
+        StepError { no_space: true, ..self }
     }
 }
+
+/// What a job says of a fault of the engine.
+pub(crate) const INTERNAL: &str = "A system exception occurred.";
 
 /// A typed reference to the output of the step named `name`.
 pub struct Key<T> {
@@ -67,9 +89,9 @@ impl Outputs {
         let v = self
             .map
             .get(key.name)
-            .ok_or_else(|| StepError::new("Ecs.1000", format!("internal: no output from step {}", key.name)))?;
+            .ok_or_else(|| StepError::engine(INTERNAL, format!("no output from step {}", key.name)))?;
         serde_json::from_value(v.clone())
-            .map_err(|e| StepError::new("Ecs.1000", format!("internal: output of step {}: {e}", key.name)))
+            .map_err(|e| StepError::engine(INTERNAL, format!("the output of step {} does not decode: {e}", key.name)))
     }
 
     /// Like [`Outputs::get`], but `None` when the step has not run (for undo actions, which must

@@ -82,7 +82,7 @@ const NAME: Key<String> = Key::new("alloc_name");
 /// "No space left" while the counter says the disk is still full.
 fn full(counter: &Mutex<u32>) -> Result<(), StepError> {
     if still_full(counter) {
-        return Err(StepError::no_space("Ecs.1000", "no space left on device"));
+        return Err(StepError::new("Ecs.1000", "no space left on device").no_space());
     }
     Ok(())
 }
@@ -223,7 +223,7 @@ async fn a_failure_at_each_step_unwinds_to_the_start() {
         ex.start(rec);
         ex.wait_idle().await;
         match log.outcome("s") {
-            Some(Outcome::Failed(e)) => assert_eq!(e.code, "Ecs.9999"),
+            Some(Outcome::Failed(e)) => assert_eq!(e.code.as_deref(), Some("Ecs.9999")),
             other => panic!("fail_at {fail_at}: {other:?}"),
         }
         // Nothing created survives, and the "old" resource (deleted only past the point of no
@@ -269,7 +269,7 @@ async fn an_undo_that_finds_the_disk_full_waits_and_the_saga_still_fails_cleanly
     log.create(&rec);
     ex.start(rec);
     ex.wait_idle().await;
-    assert!(matches!(log.outcome("s"), Some(Outcome::Failed(e)) if e.code == "Ecs.9999"));
+    assert!(matches!(log.outcome("s"), Some(Outcome::Failed(e)) if e.code.as_deref() == Some("Ecs.9999")));
     assert_eq!(resources(&world), vec!["old"]);
 }
 

@@ -5,6 +5,7 @@ use ecs_driver::{ComputeDriver, DriverError};
 use ecs_model::server::Server;
 use ecs_saga::{Executor, StepError};
 use ecs_store::{Store, StoreError};
+use ecs_types::Code;
 use std::sync::Arc;
 
 /// What saga steps act through.
@@ -27,22 +28,29 @@ pub struct App {
     pub limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
 }
 
-/// A store failure inside a saga step. A full disk makes the step wait for space (see the
-/// executor), rather than fail the operation.
+/// A step failure with one of the codes of the table; `message` is what the job says.
+pub fn step_error(code: Code, message: impl Into<String>) -> StepError {
+    StepError::new(code.as_str(), message)
+}
+
+/// A store failure inside a saga step: a system exception for the job, the store's own words
+/// for the log. A full disk makes the step wait for space (see the executor) rather than fail.
 pub fn store_step_error(e: StoreError) -> StepError {
-    let message = format!("A system exception occurred: {e}");
+    let failure = step_error(Code::Ecs1000, Code::Ecs1000.default_message()).with_detail(e.to_string());
     match e {
-        StoreError::Full(_) => StepError::no_space("Ecs.1000", message),
-        _ => StepError::new("Ecs.1000", message),
+        StoreError::Full(_) => failure.no_space(),
+        _ => failure,
     }
 }
 
-/// A driver failure inside a saga step; the driver's "no space" waits like the store's.
+/// A driver failure inside a saga step, said the same way (the driver's message can name the
+/// host's files and tools); the driver's "no space" waits like the store's.
 pub fn driver_step_error(e: DriverError) -> StepError {
+    let failure = step_error(Code::Ecs1000, Code::Ecs1000.default_message()).with_detail(e.message);
     if e.no_space {
-        StepError::no_space(e.code, e.message)
+        failure.no_space()
     } else {
-        StepError::new(e.code, e.message)
+        failure
     }
 }
 
@@ -101,6 +109,7 @@ impl Ctx {
                 Err(e) => return Err(store_step_error(e)),
             }
         }
-        Err(StepError::new("Ecs.1000", format!("server {server_id} kept changing; update abandoned")))
+        Err(step_error(Code::Ecs1000, Code::Ecs1000.default_message())
+            .with_detail(format!("server {server_id} kept changing; update abandoned")))
     }
 }

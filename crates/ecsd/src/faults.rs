@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(faults.before_step(&at("reinstallOs", &p2, "create_disk")).await, HookAction::Proceed);
         for _ in 0..2 {
             match faults.before_step(&at("reinstallOs", &p1, "create_disk")).await {
-                HookAction::Fail(e) => assert_eq!(e.code, "Ecs.0101"),
+                HookAction::Fail(e) => assert_eq!(e.code.as_deref(), Some("Ecs.0101")),
                 other => panic!("{other:?}"),
             }
         }

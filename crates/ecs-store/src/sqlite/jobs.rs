@@ -164,7 +164,8 @@ impl SagaLog for SqliteStore {
                     Outcome::Succeeded => job.status = JobStatus::Success,
                     Outcome::Failed(e) | Outcome::Stuck(e) => {
                         job.status = JobStatus::Fail;
-                        job.error_code = Some(e.code);
+                        // A fault of the saga engine itself is a system exception.
+                        job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
                         job.fail_reason = Some(e.message);
                     }
                 }

@@ -1,10 +1,11 @@
 //! Start, stop or reboot one server (a sub-job of a batch action).
 
 use super::SagaParams;
-use crate::context::{driver_step_error, Ctx};
+use crate::context::{driver_step_error, step_error, Ctx};
 use ecs_driver::VmSpec;
 use ecs_model::state::VmState;
 use ecs_saga::{Saga, Step, StepCx, StepError};
+use ecs_types::Code;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -36,7 +37,7 @@ impl SagaParams for Params {
 pub struct Power;
 
 fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
-    let disk = p.boot_disk.clone().ok_or_else(|| StepError::new("Ecs.0105", "No system disk found."))?;
+    let disk = p.boot_disk.clone().ok_or_else(|| step_error(Code::Ecs0105, Code::Ecs0105.default_message()))?;
     Ok(VmSpec { server_id: p.server_id.clone(), boot_disk: disk, vcpus: p.vcpus, ram_mb: p.ram_mb })
 }
 
@@ -137,5 +138,21 @@ mod tests {
             let want = if step == "power" { "ACTIVE" } else { "SHUTOFF" };
             assert_eq!(s.status(), want, "step {step}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_driver_failure_fails_the_job_as_a_system_exception_without_the_hosts_details() {
+        let h = Harness::new_plain().await;
+        let id = h.create_server().await;
+        h.assert_succeeded(&h.power(&id, "os-stop").await).await;
+        // The system disk goes away behind ecsd's back: the start fails in the driver.
+        let disk = h.server(&id).await.volumes[0].id.clone();
+        h.app.ctx.driver.disk_delete(&disk).await.unwrap();
+        let job = h.power(&id, "os-start").await;
+        let v = crate::app::jobs::show(&h.app, &h.caller, &job).await.unwrap();
+        assert_eq!((v.status.as_str(), v.error_code.as_deref()), ("FAIL", Some("Ecs.1000")));
+        let reason = v.fail_reason.unwrap_or_default();
+        assert_eq!(reason, "1 of 1 sub-jobs failed: A system exception occurred.");
+        assert!(!reason.contains(&disk), "the driver's words stay in the log: {reason}");
     }
 }
