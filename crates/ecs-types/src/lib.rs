@@ -7,10 +7,12 @@
 pub mod codes;
 pub mod errors;
 pub mod flavor;
+pub mod iam;
 pub mod image;
 pub mod job;
 pub mod keypair;
 pub mod network;
+pub mod queries;
 pub mod requests;
 pub mod server;
 

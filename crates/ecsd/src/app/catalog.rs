@@ -9,6 +9,7 @@ use ecs_model::Error;
 use ecs_types::flavor::FlavorList;
 use ecs_types::image::{ImageInfo, ImageList, PageInfo};
 use ecs_types::network::{SubnetEnvelope, SubnetList, VpcEnvelope, VpcList};
+use ecs_types::queries::{FlavorListQuery, ImageListQuery};
 use ecs_types::Code;
 
 /// Whether the caller may use an image: public or its project's, and bootable by the driver
@@ -39,35 +40,34 @@ pub async fn image_for(app: &App, caller: &Caller, id: &str) -> Result<Image, Er
 }
 
 /// IMS `GET /v2/cloudimages` with its common filters and marker pagination (sorted by name).
-pub async fn list_images(app: &App, caller: &Caller, q: &[(String, String)]) -> Result<ImageList, Error> {
-    use crate::app::query::{int_param, param};
+pub async fn list_images(app: &App, caller: &Caller, q: &ImageListQuery) -> Result<ImageList, Error> {
     let mut imgs = visible_images(app, caller).await?;
-    let eq = |key: &str, v: &str| param(q, key).is_none_or(|want| want == v);
+    let eq = |want: &Option<String>, v: &str| want.as_deref().is_none_or(|want| want == v);
     imgs.retain(|i| {
-        eq("__imagetype", &i.image_type)
-            && eq("__os_type", &i.os_type)
-            && eq("__platform", &i.platform)
-            && eq("__os_bit", &i.os_bit)
-            && eq("id", &i.id)
-            && eq("name", &i.name)
-            && eq("status", &i.status)
-            && eq("visibility", &i.visibility)
-            && eq("disk_format", &i.disk_format)
-            && eq("__isregistered", "true")
-            && eq("__support_kvm", "true")
+        eq(&q.imagetype, &i.image_type)
+            && eq(&q.os_type, &i.os_type)
+            && eq(&q.platform, &i.platform)
+            && eq(&q.os_bit, &i.os_bit)
+            && eq(&q.id, &i.id)
+            && eq(&q.name, &i.name)
+            && eq(&q.status, &i.status)
+            && eq(&q.visibility, &i.visibility)
+            && eq(&q.disk_format, &i.disk_format)
+            && eq(&q.isregistered, "true")
+            && eq(&q.support_kvm, "true")
     });
-    if let Some(min) = int_param(q, "min_disk")? {
-        imgs.retain(|i| i.min_disk >= min as i64);
+    if let Some(min) = q.min_disk {
+        imgs.retain(|i| i.min_disk >= i64::try_from(min).unwrap_or(i64::MAX));
     }
     imgs.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-    if let Some(m) = param(q, "marker") {
+    if let Some(m) = &q.marker {
         let pos = imgs
             .iter()
-            .position(|i| i.id == m)
+            .position(|i| &i.id == m)
             .ok_or_else(|| Error::invalid(format!("marker [{m}] is not an image id.")))?;
         imgs.drain(..=pos);
     }
-    let limit = int_param(q, "limit")?.unwrap_or(500).clamp(1, 1000);
+    let limit = q.limit.unwrap_or(500).clamp(1, 1000) as usize;
     let more = imgs.len() > limit;
     imgs.truncate(limit);
     let next_marker = if more { imgs.last().map(|i| i.id.clone()).unwrap_or_default() } else { String::new() };
@@ -84,8 +84,8 @@ pub async fn show_image(app: &App, caller: &Caller, id: &str) -> Result<ImageInf
 }
 
 /// `GET /v1/{project_id}/cloudservers/flavors`.
-pub fn list_flavors(caller: &Caller, q: &[(String, String)]) -> FlavorList {
-    let want = crate::app::query::param(q, "flavor_id");
+pub fn list_flavors(caller: &Caller, q: &FlavorListQuery) -> FlavorList {
+    let want = q.flavor_id.as_deref();
     FlavorList {
         flavors: FLAVORS
             .iter()

@@ -2,7 +2,6 @@
 
 use super::validate;
 use super::{begin, catalog, internal, server_of, views};
-use crate::app::query::{int_param, param};
 use crate::caller::Caller;
 use crate::context::App;
 use crate::sagas::{create_server, delete_server, SagaParams};
@@ -14,6 +13,7 @@ use ecs_model::timefmt::now_ms;
 use ecs_model::volume::{Volume, SYSTEM_DEVICE, VOLUME_TYPES};
 use ecs_model::{gates, Error};
 use ecs_store::{Begin, ServerFilter};
+use ecs_types::queries::ServerListQuery;
 use ecs_types::requests::{CreateServersBody, DeleteServersBody, UpdateServerBody};
 use ecs_types::server::{ServerEnvelope, ServerList};
 use ecs_types::server::{UpdatedServer, UpdatedServerAddress, UpdatedServerEnvelope, UpdatedServerFlavor};
@@ -226,35 +226,46 @@ async fn detail_with_access(app: &App, row: &ecs_store::ServerRow) -> ecs_types:
     d
 }
 
-/// `GET /v1/{project_id}/cloudservers/detail`.
-pub async fn list(app: &App, caller: &Caller, q: &[(String, String)]) -> Result<ServerList, Error> {
-    let limit = int_param(q, "limit")?.unwrap_or(25);
+/// The page size and the page number (from 1) of a server list.
+pub fn paging(q: &ServerListQuery) -> Result<(usize, usize), Error> {
+    let limit = q.limit.unwrap_or(25);
     if limit == 0 || limit > 1000 {
         return Err(Error::invalid(format!("limit must be between 1 and 1000, got {limit}.")));
     }
-    let page = int_param(q, "offset")?.unwrap_or(1).max(1);
-    let opt = |k: &str| param(q, k).filter(|v| !v.is_empty()).map(str::to_string);
-    let list = |k: &str| {
-        param(q, k).map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default()
+    // An int32 page number in Huawei's contract; a larger one is refused before the page
+    // arithmetic (`(offset - 1) * limit`) can overflow.
+    let page = q.offset.unwrap_or(1).max(1);
+    if page > i32::MAX as u64 {
+        return Err(Error::invalid(format!("Invalid query parameter offset: {page} is larger than {}.", i32::MAX)));
+    }
+    Ok((limit as usize, page as usize))
+}
+
+/// `GET /v1/{project_id}/cloudservers/detail`.
+pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<ServerList, Error> {
+    let (limit, page) = paging(q)?;
+    let opt = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let list = |v: &Option<String>| {
+        v.as_deref().map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default()
     };
-    if let Some(st) = opt("status") {
+    if let Some(st) = opt(&q.status) {
         if !ecs_model::state::KNOWN_STATUSES.contains(&st.as_str()) {
             return Err(Error::invalid(format!("status {st:?} is not a server status.")));
         }
     }
     let filter = ServerFilter {
-        name: opt("name"),
-        ip: opt("ip"),
-        ip_eq: opt("ip_eq"),
-        flavor: opt("flavor"),
-        status: opt("status"),
-        tags: list("tags"),
-        not_tags: list("not-tags"),
-        reservation_id: opt("reservation_id"),
-        server_ids: opt("server_id").map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
+        name: opt(&q.name),
+        ip: opt(&q.ip),
+        ip_eq: opt(&q.ip_eq),
+        flavor: opt(&q.flavor),
+        status: opt(&q.status),
+        tags: list(&q.tags),
+        not_tags: list(&q.not_tags),
+        reservation_id: opt(&q.reservation_id),
+        server_ids: opt(&q.server_id).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
         limit,
         page,
-        marker: opt("marker"),
+        marker: opt(&q.marker),
     };
     let page = app.ctx.store.server_list(&caller.project_id, &filter).await.map_err(internal)?;
     let mut servers = Vec::with_capacity(page.servers.len());

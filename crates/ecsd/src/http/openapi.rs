@@ -113,103 +113,6 @@ pub enum KeystoneOrEcsBadRequest {
 #[serde(deny_unknown_fields)]
 pub struct DryRunAccepted {}
 
-/// The answer of `POST /v3/auth/tokens`; the token itself is in `X-Subject-Token`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TokenResponse)]
-pub struct TokenResponseDoc {
-    pub token: TokenDoc,
-}
-
-/// The token's description.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Token)]
-pub struct TokenDoc {
-    pub expires_at: String,
-    pub issued_at: String,
-    pub methods: Vec<String>,
-    pub project: TokenProjectDoc,
-    pub user: TokenUserDoc,
-    pub roles: Vec<TokenRoleDoc>,
-    pub catalog: Vec<Value>,
-}
-
-/// `{"id": ..., "name": ...}` of a domain.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TokenDomain)]
-pub struct TokenDomainDoc {
-    pub id: String,
-    pub name: String,
-}
-
-/// The project a token is scoped to.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TokenProject)]
-pub struct TokenProjectDoc {
-    pub id: String,
-    pub name: String,
-    pub domain: TokenDomainDoc,
-}
-
-/// The user a token belongs to.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TokenUser)]
-pub struct TokenUserDoc {
-    pub id: String,
-    pub name: String,
-    pub domain: TokenDomainDoc,
-    pub password_expires_at: String,
-}
-
-/// A role of the token.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TokenRole)]
-pub struct TokenRoleDoc {
-    pub id: String,
-    pub name: String,
-}
-
-/// The answer of `GET /v3/projects`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = ProjectList)]
-pub struct ProjectListDoc {
-    pub projects: Vec<ProjectDoc>,
-    pub links: ProjectListLinksDoc,
-}
-
-/// One project.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Project)]
-pub struct ProjectDoc {
-    pub id: String,
-    pub name: String,
-    pub domain_id: String,
-    pub description: String,
-    pub enabled: bool,
-    pub is_domain: bool,
-    pub parent_id: String,
-    pub links: SelfLinkDoc,
-}
-
-/// `{"self": ...}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = SelfLink)]
-pub struct SelfLinkDoc {
-    #[serde(rename = "self")]
-    pub self_link: String,
-}
-
-/// The list's links (`previous` and `next` are always `null`).
-#[derive(Serialize, ToSchema)]
-#[schema(as = ProjectListLinks)]
-pub struct ProjectListLinksDoc {
-    #[serde(rename = "self")]
-    pub self_link: String,
-    #[schema(required = true)]
-    pub previous: Option<String>,
-    #[schema(required = true)]
-    pub next: Option<String>,
-}
-
 /// What a fault does when it matches (see `faults.rs`).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -423,7 +326,7 @@ impl Modify for ServerStatuses {
     }
 }
 
-/// Integer query parameters are read by `app::query::int_param`, which takes an empty value
+/// Integer query parameters are read by `ecs_types::queries::uint`, which takes an empty value
 /// (`?limit=`) as an absent one: OpenAPI's `allowEmptyValue` (utoipa has no attribute for it).
 struct EmptyIntegerQueries;
 

@@ -1,7 +1,7 @@
 //! Images, flavors, VPCs and subnets.
 
 use crate::app::catalog;
-use crate::app::query::{param, query_pairs};
+use crate::app::query::{query_pairs, typed};
 use crate::context::App;
 use crate::http::openapi::{GatewayRejections, ProjectPath};
 use crate::http::{ApiError, Caller};
@@ -11,6 +11,7 @@ use ecs_types::errors::{EcsErrorBody, NovaItemNotFound};
 use ecs_types::flavor::FlavorList;
 use ecs_types::image::{ImageInfo, ImageList};
 use ecs_types::network::{SubnetEnvelope, SubnetList, VpcEnvelope, VpcList};
+use ecs_types::queries::{FlavorListQuery, ImageListQuery, SubnetListQuery};
 
 type Res<T> = Result<Json<T>, ApiError>;
 
@@ -22,20 +23,7 @@ type Res<T> = Result<Json<T>, ApiError>;
     tag = "IMS",
     summary = "List the images the caller may use (public and its project's), sorted by name",
     params(
-        ("__imagetype" = Option<String>, Query, description = "`gold` (public), `private`, ..."),
-        ("__os_type" = Option<String>, Query),
-        ("__platform" = Option<String>, Query),
-        ("__os_bit" = Option<String>, Query),
-        ("__isregistered" = Option<String>, Query),
-        ("__support_kvm" = Option<String>, Query),
-        ("id" = Option<String>, Query),
-        ("name" = Option<String>, Query),
-        ("status" = Option<String>, Query),
-        ("visibility" = Option<String>, Query),
-        ("disk_format" = Option<String>, Query),
-        ("min_disk" = Option<u64>, Query, format = "uint64", description = "Only images needing at least this many GB."),
-        ("marker" = Option<String>, Query, description = "List from after this image id."),
-        ("limit" = Option<u64>, Query, format = "uint64", description = "Page size (default 500; taken into 1..=1000)."),
+        ImageListQuery,
     ),
     responses(
         (status = 200, description = "One page of images.", body = ImageList),
@@ -44,7 +32,8 @@ type Res<T> = Result<Json<T>, ApiError>;
     ),
 )]
 pub async fn images(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<ImageList> {
-    Ok(Json(catalog::list_images(&app, &c, &query_pairs(q.as_deref())).await?))
+    let q: ImageListQuery = typed(&query_pairs(q.as_deref()))?;
+    Ok(Json(catalog::list_images(&app, &c, &q).await?))
 }
 
 /// `GET /v2/images/{image_id}`.
@@ -73,7 +62,7 @@ pub async fn image(State(app): State<App>, Extension(c): Extension<Caller>, Path
     operation_id = "ListFlavors",
     tag = "ECS",
     summary = "List flavors",
-    params(ProjectPath, ("flavor_id" = Option<String>, Query, description = "Only this flavor.")),
+    params(ProjectPath, FlavorListQuery),
     responses(
         (status = 200, description = "The flavors.", body = FlavorList),
         (status = 400, description = "`Ecs.0023`: not the caller's project.", body = EcsErrorBody),
@@ -81,7 +70,8 @@ pub async fn image(State(app): State<App>, Extension(c): Extension<Caller>, Path
     ),
 )]
 pub async fn flavors(Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<FlavorList> {
-    Ok(Json(catalog::list_flavors(&c, &query_pairs(q.as_deref()))))
+    let q: FlavorListQuery = typed(&query_pairs(q.as_deref()))?;
+    Ok(Json(catalog::list_flavors(&c, &q)))
 }
 
 /// `GET /v1/{project_id}/vpcs`.
@@ -132,7 +122,7 @@ pub async fn vpc(
     operation_id = "ListSubnets",
     tag = "VPC",
     summary = "List the project's subnets",
-    params(ProjectPath, ("vpc_id" = Option<String>, Query, description = "Only this VPC's subnets.")),
+    params(ProjectPath, SubnetListQuery),
     responses(
         (status = 200, description = "The subnets.", body = SubnetList),
         (status = 400, description = "`Ecs.0023`: not the caller's project.", body = EcsErrorBody),
@@ -144,8 +134,8 @@ pub async fn subnets(
     Extension(c): Extension<Caller>,
     RawQuery(q): RawQuery,
 ) -> Res<SubnetList> {
-    let q = query_pairs(q.as_deref());
-    Ok(Json(catalog::list_subnets(&app, &c, param(&q, "vpc_id")).await?))
+    let q: SubnetListQuery = typed(&query_pairs(q.as_deref()))?;
+    Ok(Json(catalog::list_subnets(&app, &c, q.vpc_id.as_deref()).await?))
 }
 
 /// `GET /v1/{project_id}/subnets/{subnet_id}`.

@@ -1,9 +1,9 @@
 //! The two IAM calls clients make of ecsd: `POST /v3/auth/tokens` (password → token) and
 //! `GET /v3/projects?name=<region>` (the SDKs' project lookup when given a region).
 
-use crate::app::query::{param, query_pairs};
+use crate::app::query::{query_pairs, typed};
 use crate::context::App;
-use crate::http::openapi::{GatewayRejections, KeystoneOrEcsBadRequest, ProjectListDoc, TokenResponseDoc};
+use crate::http::openapi::{GatewayRejections, KeystoneOrEcsBadRequest};
 use crate::http::{ApiError, Caller};
 use crate::iam::iam_time;
 use axum::body::Bytes;
@@ -13,9 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ecs_model::Error;
 use ecs_types::errors::{EcsErrorBody, KeystoneErrorBody};
+use ecs_types::iam::{
+    Project, ProjectList, ProjectListLinks, SelfLink, Token, TokenDomain, TokenProject, TokenResponse, TokenRole,
+    TokenUser,
+};
+use ecs_types::queries::ProjectListQuery;
 use ecs_types::Code;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::time::SystemTime;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -86,7 +90,7 @@ fn bad(msg: &str) -> ApiError {
     request_body = TokenRequest,
     responses(
         (status = 201, description = "The token's description; the token is in `X-Subject-Token`.",
-            body = TokenResponseDoc, headers(("X-Subject-Token" = String, description = "The token."))),
+            body = TokenResponse, headers(("X-Subject-Token" = String, description = "The token."))),
         (status = 400, description = "Keystone `Bad Request`: the body is not a password request; `Ecs.0005`: \
             a body over 1 MiB.", body = KeystoneOrEcsBadRequest),
         (status = 401, description = "Keystone `Unauthorized`: wrong user name or password, or a project the \
@@ -115,16 +119,27 @@ pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response
         }
     }
     let (token, claims) = app.tokens.mint(&acc.ak, &acc.user_id, &acc.project_id, SystemTime::now());
-    let domain = json!({"id": acc.domain_name, "name": acc.domain_name});
-    let body = json!({"token": {
-        "expires_at": iam_time(claims.expires),
-        "issued_at": iam_time(claims.issued),
-        "methods": ["password"],
-        "project": {"id": acc.project_id, "name": acc.project_name, "domain": domain},
-        "user": {"id": acc.user_id, "name": acc.user_name, "domain": domain, "password_expires_at": ""},
-        "roles": [{"id": "0", "name": "op_service"}],
-        "catalog": [],
-    }});
+    let domain = TokenDomain { id: acc.domain_name.clone(), name: acc.domain_name.clone() };
+    let body = TokenResponse {
+        token: Token {
+            expires_at: iam_time(claims.expires),
+            issued_at: iam_time(claims.issued),
+            methods: vec!["password".into()],
+            project: TokenProject {
+                id: acc.project_id.clone(),
+                name: acc.project_name.clone(),
+                domain: domain.clone(),
+            },
+            user: TokenUser {
+                id: acc.user_id.clone(),
+                name: acc.user_name.clone().unwrap_or_default(),
+                domain,
+                password_expires_at: String::new(),
+            },
+            roles: vec![TokenRole { id: "0".into(), name: "op_service".into() }],
+            catalog: vec![],
+        },
+    };
     let mut resp = (StatusCode::CREATED, Json(body)).into_response();
     let v = HeaderValue::from_str(&token).map_err(|e| Error::internal(e.to_string()))?;
     resp.headers_mut().insert("x-subject-token", v);
@@ -138,28 +153,39 @@ pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response
     operation_id = "KeystoneListProjects",
     tag = "IAM",
     summary = "The caller's project (the SDKs' lookup by region name)",
-    params(("name" = Option<String>, Query, description = "Only the project of this name (a region name).")),
+    params(ProjectListQuery),
     responses(
-        (status = 200, description = "The caller's projects.", body = ProjectListDoc),
+        (status = 200, description = "The caller's projects.", body = ProjectList),
         (status = 400, description = "`Ecs.0005`: the request is malformed (a body over 1 MiB).", body = EcsErrorBody),
         GatewayRejections,
     ),
 )]
-pub async fn projects(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Json<Value> {
-    let q = query_pairs(q.as_deref());
-    let name = param(&q, "name");
+pub async fn projects(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    RawQuery(q): RawQuery,
+) -> Json<ProjectList> {
+    // Only text fields: reading them cannot fail.
+    let q: ProjectListQuery = typed(&query_pairs(q.as_deref())).unwrap_or_default();
+    let name = q.name.as_deref();
     let mut seen = std::collections::BTreeSet::new();
-    let projects: Vec<Value> = app
+    let projects = app
         .accounts
         .all()
         .filter(|a| a.user_id == c.user_id && a.project_id == c.project_id)
         .filter(|a| name.is_none_or(|n| n == a.project_name))
         .filter(|a| seen.insert(a.project_id.clone()))
-        .map(|a| {
-            json!({"id": a.project_id, "name": a.project_name, "domain_id": a.domain_name, "description": "",
-                "enabled": true, "is_domain": false, "parent_id": a.domain_name,
-                "links": {"self": format!("/v3/projects/{}", a.project_id)}})
+        .map(|a| Project {
+            id: a.project_id.clone(),
+            name: a.project_name.clone(),
+            domain_id: a.domain_name.clone(),
+            description: String::new(),
+            enabled: true,
+            is_domain: false,
+            parent_id: a.domain_name.clone(),
+            links: SelfLink { self_link: format!("/v3/projects/{}", a.project_id) },
         })
         .collect();
-    Json(json!({"projects": projects, "links": {"self": "/v3/projects", "previous": null, "next": null}}))
+    let links = ProjectListLinks { self_link: "/v3/projects".into(), previous: None, next: None };
+    Json(ProjectList { projects, links })
 }

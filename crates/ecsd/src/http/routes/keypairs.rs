@@ -1,7 +1,7 @@
 //! Nova key pairs.
 
 use crate::app::keypairs;
-use crate::app::query::{int_param, param, query_pairs};
+use crate::app::query::{query_pairs, typed};
 use crate::context::App;
 use crate::http::json::parse_nova;
 use crate::http::openapi::{GatewayRejections, NovaOrEcsBadRequest, ProjectPath};
@@ -13,6 +13,7 @@ use axum::{Extension, Json};
 use ecs_model::Error;
 use ecs_types::errors::{EcsErrorBody, NovaConflict, NovaItemNotFound};
 use ecs_types::keypair::*;
+use ecs_types::queries::KeypairListQuery;
 use ecs_types::Code;
 
 type Res<T> = Result<Json<T>, ApiError>;
@@ -53,8 +54,7 @@ pub async fn create(
     summary = "List key pairs",
     params(
         ProjectPath,
-        ("limit" = Option<u64>, Query, format = "uint64", description = "At most this many."),
-        ("marker" = Option<String>, Query, description = "List from after the key pair of this name."),
+        KeypairListQuery,
     ),
     responses(
         (status = 200, description = "The key pairs.", body = KeypairList),
@@ -64,9 +64,10 @@ pub async fn create(
     ),
 )]
 pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<KeypairList> {
-    let q = query_pairs(q.as_deref());
-    let limit = int_param(&q, "limit").map_err(|e| Error::new(Code::NovaBadRequest, e.message))?;
-    Ok(Json(keypairs::list(&app, &c, limit, param(&q, "marker")).await?))
+    let q: KeypairListQuery =
+        typed(&query_pairs(q.as_deref())).map_err(|e| Error::new(Code::NovaBadRequest, e.message))?;
+    let limit = q.limit.map(|l| usize::try_from(l).unwrap_or(usize::MAX));
+    Ok(Json(keypairs::list(&app, &c, limit, q.marker.as_deref()).await?))
 }
 
 /// `GET /v2.1/{project_id}/os-keypairs/{name}`.

@@ -1,7 +1,7 @@
 //! Servers and their operations.
 
 use crate::app::os::{self, Variant};
-use crate::app::query::{int_param, query_pairs};
+use crate::app::query::{query_pairs, typed};
 use crate::app::servers::{self as srv, Created};
 use crate::app::{power, servers as app_servers};
 use crate::context::App;
@@ -19,6 +19,7 @@ use axum::{Extension, Json};
 use ecs_model::Error;
 use ecs_types::errors::{EcsErrorBody, NovaItemNotFound};
 use ecs_types::job::{JobAccepted, ServersCreated};
+use ecs_types::queries::ServerListQuery;
 use ecs_types::requests::*;
 use ecs_types::server::{ServerEnvelope, ServerList};
 use ecs_types::Code;
@@ -55,7 +56,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let body: CreateServersBody = parse(&body)?;
     Ok(match srv::create(&app, &c, body).await? {
-        Created::DryRun => (StatusCode::ACCEPTED, Json(serde_json::json!({}))).into_response(),
+        Created::DryRun => (StatusCode::ACCEPTED, Json(DryRunAccepted {})).into_response(),
         Created::Accepted { job_id, server_ids } => Json(ServersCreated { job_id, server_ids }).into_response(),
     })
 }
@@ -69,18 +70,7 @@ pub async fn create(
     summary = "List servers with their details",
     params(
         ProjectPath,
-        ("offset" = Option<u32>, Query, maximum = 2147483647, description = "Page number, from 1 (0 is taken as 1)."),
-        ("limit" = Option<u64>, Query, minimum = 1, maximum = 1000, description = "Page size (default 25)."),
-        ("name" = Option<String>, Query, description = "Name filter (a regular expression)."),
-        ("status" = Option<String>, Query, description = "Only servers in this status."),
-        ("flavor" = Option<String>, Query, description = "Only servers of this flavor."),
-        ("ip" = Option<String>, Query, description = "Private IP address filter (substring)."),
-        ("ip_eq" = Option<String>, Query, description = "Private IP address, exact."),
-        ("tags" = Option<String>, Query, description = "Comma-separated `key.value` tags the servers must all have."),
-        ("not-tags" = Option<String>, Query, description = "Comma-separated tags the servers must not have."),
-        ("reservation_id" = Option<String>, Query, description = "Servers created by one request."),
-        ("server_id" = Option<String>, Query, description = "Comma-separated server ids."),
-        ("marker" = Option<String>, Query, description = "List from after this server id."),
+        ServerListQuery,
     ),
     responses(
         (status = 200, description = "`count` matching servers, one page of them.", body = ServerList),
@@ -90,20 +80,8 @@ pub async fn create(
     ),
 )]
 pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<ServerList> {
-    let q = query_pairs(q.as_deref());
-    check_offset(&q)?;
+    let q: ServerListQuery = typed(&query_pairs(q.as_deref()))?;
     Ok(Json(srv::list(&app, &c, &q).await?))
-}
-
-/// `offset` is an int32 page number in Huawei's contract; a larger one is refused here, before
-/// the page arithmetic (`(offset - 1) * limit`) can overflow.
-fn check_offset(q: &[(String, String)]) -> Result<(), Error> {
-    match int_param(q, "offset")? {
-        Some(o) if o > i32::MAX as usize => {
-            Err(Error::invalid(format!("Invalid query parameter offset: {o} is larger than {}.", i32::MAX)))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
@@ -356,12 +334,14 @@ mod tests {
 
     #[test]
     fn a_huge_offset_is_refused_not_multiplied() {
-        assert!(check_offset(&pairs("offset=2147483647&limit=1000")).is_ok());
-        assert!(check_offset(&pairs("limit=5")).is_ok());
-        let e = check_offset(&pairs("offset=9223372036854775808")).unwrap_err();
+        let check = |q: &str| typed::<ServerListQuery>(&pairs(q)).and_then(|q| crate::app::servers::paging(&q));
+        assert_eq!(check("offset=2147483647&limit=1000").unwrap(), (1000, 2147483647));
+        assert_eq!(check("limit=5&offset=").unwrap(), (5, 1));
+        let e = check("offset=9223372036854775808").unwrap_err();
         assert_eq!(e.code, Code::Ecs0005);
-        assert_eq!(check_offset(&pairs("offset=2147483648")).unwrap_err().code, Code::Ecs0005);
-        assert_eq!(check_offset(&pairs("offset=-1")).unwrap_err().code, Code::Ecs0005);
+        assert_eq!(check("offset=2147483648").unwrap_err().code, Code::Ecs0005);
+        let e = check("offset=-1").unwrap_err();
+        assert_eq!(e.message, "Invalid query parameter offset: \"-1\" is not a non-negative integer.");
     }
 
     #[test]
