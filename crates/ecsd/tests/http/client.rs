@@ -12,6 +12,9 @@ pub const OTHER_PROJECT: &str = "fedcba9876543210fedcba9876543210";
 pub const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
 pub const AK: &str = "HWAKEXAMPLE0000000001";
 pub const SK: &str = "HWSKEXAMPLE00000000000000000000000000002";
+/// The environment that gives a started `ecsd` binary the first account, as the SDKs read it.
+pub const SDK_ENV: [(&str, &str); 3] =
+    [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
 /// The IAM user of the first account, for token tests.
 pub const USER_NAME: &str = "alice";
 pub const PASSWORD: &str = "Alice-Password-1";

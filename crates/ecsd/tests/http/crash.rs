@@ -103,7 +103,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let cfg = dir.path().join("ecsd.toml");
     let step = REBUILD_STEPS[rng.gen_range(0..REBUILD_STEPS.len())];
     std::fs::write(&cfg, format!("[[faults]]\noperation = \"reinstallOs\"\nstep = \"{step}\"\naction = \"fail\"\nerror_code = \"Ecs.0101\"\ntimes = 4\n")).unwrap();
-    let creds = [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
+    let creds = SDK_ENV;
     let args = ["--config", cfg.to_str().unwrap(), "--sim-step-ms", "25"];
 
     let (mut child, banner) = start_with(&data, &creds, &args);

@@ -8,9 +8,6 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
-const CREDS: [(&str, &str); 3] =
-    [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
-
 /// A data directory in which one server was created, and the process killed.
 async fn used_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -24,11 +21,11 @@ async fn used_dir() -> tempfile::TempDir {
 #[tokio::test]
 async fn a_second_process_is_refused_naming_the_first_which_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut first, banner) = start(dir.path(), &CREDS);
+    let (mut first, banner) = start(dir.path(), &SDK_ENV);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let id = svc.server("s", IMAGE_PLAIN, None).await;
 
-    let (status, stderr) = try_start(dir.path(), &CREDS).err().expect("the second process refuses to start");
+    let (status, stderr) = try_start(dir.path(), &SDK_ENV).err().expect("the second process refuses to start");
     assert!(!status.success());
     assert!(stderr.contains(&format!("in use by ecsd pid {}", first.id())), "{stderr}");
     assert!(stderr.contains(&dir.path().display().to_string()) && stderr.contains("stop that process"), "{stderr}");
@@ -40,7 +37,7 @@ async fn a_second_process_is_refused_naming_the_first_which_keeps_serving() {
 
     // SIGKILL leaves no stale lock: the kernel released it with the process.
     kill(&mut first);
-    let (mut again, banner) = start(dir.path(), &CREDS);
+    let (mut again, banner) = start(dir.path(), &SDK_ENV);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     assert_eq!(svc.show(&id).await["status"], "ACTIVE");
     kill(&mut again);
@@ -79,7 +76,7 @@ fn damage_pages_holding(db: &Path, needles: &[String]) -> usize {
 #[tokio::test]
 async fn damaged_server_pages_are_named_to_clients_and_by_check() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, banner) = start(dir.path(), &CREDS);
+    let (mut child, banner) = start(dir.path(), &SDK_ENV);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let mut ids = Vec::new();
     for n in 0..3 {
@@ -92,7 +89,7 @@ async fn damaged_server_pages_are_named_to_clients_and_by_check() {
 
     // Start-up reads only what costs the same at any size (the schema, the meta rows), so it
     // starts; what reads the damaged pages is refused, saying why.
-    let (mut child, banner) = try_start(dir.path(), &CREDS).expect("starts: the first page is sound");
+    let (mut child, banner) = try_start(dir.path(), &SDK_ENV).expect("starts: the first page is sound");
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let damaged = |r: &Resp| {
         r.assert_error(500, "Common.0001");
@@ -134,7 +131,7 @@ async fn an_unreadable_account_file_is_refused_not_replaced() {
     let (_, stderr) = try_start(dir.path(), &[]).err().expect("start refused");
     assert!(stderr.contains("account.json does not parse") && stderr.contains("Restore it"), "{stderr}");
     // The SDK variables give a credential, but not the saved user id: still refused.
-    let (_, stderr) = try_start(dir.path(), &CREDS).err().expect("start refused with the SDK variables too");
+    let (_, stderr) = try_start(dir.path(), &SDK_ENV).err().expect("start refused with the SDK variables too");
     assert!(stderr.contains("account.json does not parse"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&account).unwrap(), "{\"ak\": \"cut off", "left as it was");
 
@@ -157,7 +154,7 @@ async fn an_unreadable_account_file_is_refused_not_replaced() {
 #[tokio::test]
 async fn check_passes_a_healthy_directory_and_reports_unfinished_operations_as_resuming() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, banner) = start(dir.path(), &CREDS);
+    let (mut child, banner) = start(dir.path(), &SDK_ENV);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let kp = svc.keypair("k").await;
     let id = svc.server("s", IMAGE_PLAIN, Some("k")).await;
@@ -168,7 +165,7 @@ async fn check_passes_a_healthy_directory_and_reports_unfinished_operations_as_r
     assert!(out.contains("the driver's disks are exactly the volume rows"), "{out}");
 
     // Killed in the middle of a reinstall: its saga is unfinished, which is no damage.
-    let (mut child, banner) = start(dir.path(), &CREDS);
+    let (mut child, banner) = start(dir.path(), &SDK_ENV);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let r = svc.reinstall(&id, "k", &kp["user_id"]).await;
     let job = r.body["job_id"].as_str().unwrap().to_string();

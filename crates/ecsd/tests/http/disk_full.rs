@@ -11,9 +11,6 @@ use serde_json::json;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-const CREDS: [(&str, &str); 3] =
-    [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
-
 /// A reinstall with key pair `k`, accepted: its job id.
 async fn reinstall(svc: &Svc, id: &str, user: &str) -> String {
     let r = svc.reinstall(id, "k", &json!(user)).await;
@@ -28,7 +25,7 @@ async fn a_full_disk_refuses_writes_clearly_holds_jobs_and_loses_nothing() {
     // The data directory is the mount point, so the service's log (beside it) is not on it.
     let Some(fs) = SmallDisk::mount(&data, &dir.path().join("disk.img"), 64) else { return };
     let args = ["--sim-step-ms", "100"];
-    let (mut child, banner) = start_with(&data, &CREDS, &args);
+    let (mut child, banner) = start_with(&data, &SDK_ENV, &args);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let user = svc.keypair("k").await["user_id"].as_str().unwrap().to_string();
     let mut servers = vec![];
@@ -86,7 +83,7 @@ async fn a_full_disk_refuses_writes_clearly_holds_jobs_and_loses_nothing() {
 
     // A restart finds the driver's state whole: every server starts from its disk.
     kill(&mut child);
-    let (mut child, banner) = start_with(&data, &CREDS, &args);
+    let (mut child, banner) = start_with(&data, &SDK_ENV, &args);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let list = svc.get("/v1/{p}/cloudservers/detail").await.body;
     let ids: Vec<String> =

@@ -7,7 +7,7 @@ use std::time::Duration;
 #[tokio::test]
 async fn a_reinstall_interrupted_by_sigkill_finishes_after_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let creds = [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
+    let creds = SDK_ENV;
     let (mut child, banner) = start(dir.path(), &creds);
     let svc = Svc::remote(&banner["endpoint"], AK, SK, PROJECT);
     let kp = svc.keypair("k").await;
@@ -72,7 +72,7 @@ times = 1
 "#,
     )
     .unwrap();
-    let creds = [("HUAWEICLOUD_SDK_AK", AK), ("HUAWEICLOUD_SDK_SK", SK), ("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)];
+    let creds = SDK_ENV;
     let data = dir.path().join("data");
     let args = ["--config", cfg.to_str().unwrap(), "--sim-step-ms", "0"];
     let (mut child, banner) = crate::process::start_with(&data, &creds, &args);
