@@ -7,9 +7,9 @@
 //! made; the journal is compacted to one line per object when the driver opens it and when it
 //! grows past a few times that. An append cut short (a full disk) is cut back off before the
 //! verb fails, so a record never follows half of another; a whole line that does not parse is
-//! damage, and the driver refuses to open such a journal rather than guess. One append per change replaced one small file per object
-//! (written and renamed into place), whose inode work in the kernel was a fifth of ecsd's CPU
-//! in the reinstall benchmark. Each verb sleeps for a configurable time, zero for tests and a
+//! damage, and the driver refuses to open such a journal rather than guess. One append per
+//! change replaced one small file per object (written and renamed into place), whose inode work
+//! in the kernel was a fifth of ecsd's CPU in the reinstall benchmark. Each verb sleeps for a configurable time, zero for tests and a
 //! few seconds to feel real.
 
 use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmSpec};
