@@ -7,22 +7,23 @@ use std::io::Read;
 use std::path::Path;
 
 /// The schema version this code writes (`meta` row `schema_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
-/// Every table of [`V1`]: a database that has some of them but not all is damaged, one that
-/// has none but other tables is some other program's.
-pub const TABLES: &[&str] = &[
-    "meta",
-    "keypairs",
-    "images",
-    "vpcs",
-    "subnets",
-    "servers",
-    "ip_alloc",
-    "volumes",
-    "jobs",
-    "sagas",
-    "saga_events",
+/// Every table, with the schema version that added it: a database of version `v` that lacks
+/// one of the tables of versions up to `v` is damaged; one that has none of them but other
+/// tables is some other program's. Tables of later versions are created by [`migrate`].
+pub const TABLES: &[(i64, &str)] = &[
+    (1, "meta"),
+    (1, "keypairs"),
+    (1, "images"),
+    (1, "vpcs"),
+    (1, "subnets"),
+    (1, "servers"),
+    (1, "ip_alloc"),
+    (1, "volumes"),
+    (1, "jobs"),
+    (1, "sagas"),
+    (1, "saga_events"),
 ];
 
 pub(super) const V1: &str = r#"
@@ -70,6 +71,15 @@ CREATE TABLE IF NOT EXISTS saga_events (
 /// the sagas of version 1 logged them by position, and keep `version` 1).
 const V2: &str = "ALTER TABLE sagas ADD COLUMN version INTEGER NOT NULL DEFAULT 1;";
 
+/// Version 3: the resources of the everyday ECS, EVS and VPC API. Each area's tables are a
+/// constant of their own, listed here.
+const V3: &[&str] = &[];
+
+/// Each version's upgrade from the one before, in order.
+fn upgrades() -> [(i64, Vec<&'static str>); 2] {
+    [(2, vec![V2]), (3, V3.to_vec())]
+}
+
 /// Brings the schema to the current version, in one transaction: a crash during the first
 /// start must not leave half the tables behind, which the next start would take for damage.
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
@@ -78,8 +88,15 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1')", []).map_err(backend)?;
     let version: String =
         tx.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).map_err(backend)?;
-    if version == "1" {
-        tx.execute_batch(V2).map_err(backend)?;
+    let from: i64 = version.parse().map_err(|_| StoreError::Damaged(format!("schema version {version:?}")))?;
+    for (to, statements) in upgrades() {
+        if from < to {
+            for sql in statements {
+                tx.execute_batch(sql).map_err(backend)?;
+            }
+        }
+    }
+    if from < SCHEMA_VERSION {
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION.to_string()])
             .map_err(backend)?;
     }
@@ -126,20 +143,29 @@ pub fn verify(conn: &Connection) -> Result<bool, StoreError> {
     if names.is_empty() {
         return Ok(false);
     }
-    let missing: Vec<&str> = TABLES.iter().copied().filter(|t| !names.iter().any(|n| n == t)).collect();
-    if missing.len() == TABLES.len() {
+    let has = |t: &str| names.iter().any(|n| n == t);
+    if !TABLES.iter().any(|(_, t)| has(t)) {
         return Err(StoreError::Damaged(format!(
             "it is not an ecsd database (it has the tables {}, none of ecsd's)",
             names.join(", ")
         )));
     }
+    let version: Option<String> = if has("meta") {
+        conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(backend)?
+    } else {
+        None
+    };
+    // Without a readable version, every table of the first version must be there.
+    let v = match version.as_deref().map(str::parse::<i64>) {
+        Some(Ok(v)) => v,
+        _ => 1,
+    };
+    let missing: Vec<&str> = TABLES.iter().filter(|(since, t)| *since <= v && !has(t)).map(|(_, t)| *t).collect();
     if !missing.is_empty() {
         return Err(StoreError::Damaged(format!("tables are missing: {}", missing.join(", "))));
     }
-    let version: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
-        .optional()
-        .map_err(backend)?;
     match version.as_deref().map(str::parse::<i64>) {
         Some(Ok(v)) if v <= SCHEMA_VERSION => Ok(true),
         Some(Ok(v)) => Err(StoreError::Backend(format!(
