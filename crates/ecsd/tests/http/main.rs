@@ -5,6 +5,7 @@ mod auth;
 mod catalog;
 mod client;
 mod concurrency;
+mod coverage;
 mod crash;
 mod datadir;
 mod disk_full;
