@@ -175,3 +175,18 @@ async fn every_sdk_operation_is_served_or_refused_by_name() {
         missing.join("\n")
     );
 }
+
+/// A method a path does not serve is an unknown API, as at Huawei's gateway: 404 `APIGW.0101`
+/// with the gateway's body, not an empty 405, on served paths and on the table's paths alike.
+#[tokio::test]
+async fn a_method_a_path_does_not_serve_is_an_unknown_api() {
+    let svc = Svc::start().await;
+    for (method, path) in [
+        ("DELETE", "/v1/{p}/cloudservers/detail"),
+        ("DELETE", "/v1/{p}/cloudservers/0f0e0d0c-0b0a-4908-8706-050403020100/reinstallos"),
+        ("PATCH", "/v3/{p}/launch-templates"),
+    ] {
+        let r = svc.call(method, path, None).await;
+        assert_eq!((r.status, r.body["error_code"].as_str()), (404, Some("APIGW.0101")), "{method} {path}: {}", r.body);
+    }
+}
