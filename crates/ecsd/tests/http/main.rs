@@ -20,3 +20,4 @@ mod restart;
 mod security;
 mod servers;
 mod small_disk;
+mod terraform;
