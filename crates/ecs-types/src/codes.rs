@@ -7,6 +7,9 @@
 /// An error code from the Huawei ECS / API gateway tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Code {
+    /// A request error: ecsd answers it for an SDK operation it does not carry out (the
+    /// message names the operation).
+    Ecs0000,
     /// Invalid parameter values (malformed body, missing or wrong fields).
     Ecs0005,
     /// The password does not meet the complexity rules.
@@ -76,6 +79,7 @@ impl Code {
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
+            Code::Ecs0000 => "Ecs.0000",
             Code::Ecs0005 => "Ecs.0005",
             Code::Ecs0011 => "Ecs.0011",
             Code::Ecs0019 => "Ecs.0019",
@@ -116,7 +120,8 @@ impl Code {
             Code::Common0001 => 500,
             // Listed one by one, not as a fallback: a new code must be given its status here,
             // or it does not compile, rather than silently becoming a 400.
-            Code::Ecs0005
+            Code::Ecs0000
+            | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
             | Code::Ecs0023
@@ -138,6 +143,7 @@ impl Code {
     /// The documented message, used when nothing more specific is known.
     pub fn default_message(self) -> &'static str {
         match self {
+            Code::Ecs0000 => "Request error. Try again later or contact customer service.",
             Code::Ecs0005 => "Invalid parameter values.",
             Code::Ecs0011 => "Ensure the password meets the password complexity requirements.",
             Code::Ecs0019 => "The flavor is not available.",
@@ -176,7 +182,8 @@ impl Code {
             Code::IamUnauthorized => Shape::Keystone("Unauthorized"),
             Code::IamBadRequest => Shape::Keystone("Bad Request"),
             // Exhaustive for the same reason as `http_status`.
-            Code::Ecs0005
+            Code::Ecs0000
+            | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
             | Code::Ecs0023
@@ -204,6 +211,7 @@ impl Code {
 
 /// Every code, for lookups and for the documentation test.
 pub const ALL: &[Code] = &[
+    Code::Ecs0000,
     Code::Ecs0005,
     Code::Ecs0011,
     Code::Ecs0019,
@@ -250,5 +258,6 @@ mod tests {
         assert_eq!(Code::Apigw0301.http_status(), 401);
         assert_eq!(Code::Apigw0308.http_status(), 429);
         assert_eq!(Code::Ecs0603.http_status(), 501);
+        assert_eq!(Code::Ecs0000.http_status(), 400);
     }
 }

@@ -23,6 +23,9 @@ pub fn router(app: App) -> Router {
     routes::table()
         .0
         .fallback(error::no_route)
+        // A served path asked with another method is an unknown API too (axum would answer an
+        // empty 405): Huawei's gateway does not tell the two apart.
+        .method_not_allowed_fallback(error::no_route)
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(app)

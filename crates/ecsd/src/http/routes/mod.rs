@@ -6,6 +6,7 @@ pub(super) mod iam;
 pub(super) mod jobs;
 pub(super) mod keypairs;
 pub(super) mod servers;
+pub(super) mod unsupported;
 
 use crate::context::App;
 use axum::routing::{get, post};
@@ -68,6 +69,9 @@ pub fn table() -> (Router<App>, Document) {
     let router = router
         .route(keypairs_v2, post(keypairs::create).get(keypairs::list))
         .route(keypair_v2, get(keypairs::show).delete(keypairs::delete));
+    // The SDK operations ecsd answers as unsupported (one table, routed and documented from it).
+    let router = unsupported::route(router);
+    unsupported::document(&mut doc);
     super::openapi::complete(&mut doc);
     (router, doc)
 }

@@ -1,0 +1,30 @@
+"""Operations ecsd does not carry out, called through the official SDK: each one is a
+ClientRequestException (HTTP 400, `Ecs.0000`) whose message names the operation, never the
+gateway's "API does not exist"."""
+
+import uuid
+
+import pytest
+import huaweicloudsdkecs.v2 as ecs_v2
+
+from conftest import expect_api_error
+
+SERVER = str(uuid.uuid4())
+
+CALLS = {
+    "ChangeVpc": lambda ecs: ecs.change_vpc(ecs_v2.ChangeVpcRequest(
+        server_id=SERVER, body=ecs_v2.ChangeVpcRequestBody(vpc_id=str(uuid.uuid4())))),
+    "ListServerGroups": lambda ecs: ecs.list_server_groups(ecs_v2.ListServerGroupsRequest()),
+    "ListTemplates": lambda ecs: ecs.list_templates(ecs_v2.ListTemplatesRequest()),
+    "ShowRecycleBin": lambda ecs: ecs.show_recycle_bin(ecs_v2.ShowRecycleBinRequest()),
+    "ShowServerConsoleOutput": lambda ecs: ecs.show_server_console_output(
+        ecs_v2.ShowServerConsoleOutputRequest(server_id=SERVER)),
+    "NovaListServers": lambda ecs: ecs.nova_list_servers(ecs_v2.NovaListServersRequest()),
+}
+
+
+@pytest.mark.parametrize("operation", sorted(CALLS))
+def test_unsupported_operation_is_a_named_client_error(ecs, operation):
+    e = expect_api_error(lambda: CALLS[operation](ecs), 400, "Ecs.0000")
+    assert operation in e.error_msg, e.error_msg
+    assert "not supported" in e.error_msg, e.error_msg
