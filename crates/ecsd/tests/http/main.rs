@@ -13,6 +13,7 @@ mod faults;
 mod hygiene;
 mod jobs;
 mod keypairs;
+mod networks;
 mod process;
 mod reinstall;
 mod restart;
