@@ -10,6 +10,8 @@ pub mod image;
 pub mod job;
 pub mod keypair;
 pub mod network;
+pub mod port;
+pub mod security_group;
 pub mod server;
 pub mod state;
 pub mod timefmt;

@@ -19,6 +19,8 @@ use ecs_model::image::Image;
 use ecs_model::job::Job;
 use ecs_model::keypair::Keypair;
 use ecs_model::network::{Subnet, Vpc};
+use ecs_model::port::Port;
+use ecs_model::security_group::{SecurityGroup, SecurityGroupRule};
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
 use ecs_saga::{SagaLog, SagaRecord};
@@ -125,4 +127,40 @@ pub trait Store: SagaLog + Send + Sync {
     async fn job_get(&self, project_id: &str, id: &str) -> Result<Option<(Job, Vec<Job>)>, StoreError>;
     /// Deletes finished jobs (and their saga logs) that ended before `before_ms`.
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError>;
+
+    // --- ports and security groups
+    /// A port of the project by id. Every server has one, written with the server by
+    /// [`Store::begin`] and removed with it by [`Store::server_delete`].
+    async fn port_get(&self, project_id: &str, id: &str) -> Result<Option<Port>, StoreError>;
+    /// Every port of the project, by id.
+    async fn port_list(&self, project_id: &str) -> Result<Vec<Port>, StoreError>;
+    /// Replaces a port's mutable attributes; `NotFound` when it is gone.
+    async fn port_update(&self, port: Port) -> Result<(), StoreError>;
+    /// [`Store::server_update`] of a server whose security groups changed: in the same
+    /// transaction every group it names must exist in its project (`NotFound` otherwise), so
+    /// that a group deleted meanwhile is never left referenced.
+    async fn server_update_security_groups(&self, server: Server) -> Result<Server, StoreError>;
+    /// Inserts a group with its first rules.
+    async fn security_group_insert(
+        &self,
+        group: SecurityGroup,
+        rules: Vec<SecurityGroupRule>,
+    ) -> Result<(), StoreError>;
+    async fn security_group_get(&self, project_id: &str, id: &str) -> Result<Option<SecurityGroup>, StoreError>;
+    /// The project's groups in creation order (the default group first).
+    async fn security_group_list(&self, project_id: &str) -> Result<Vec<SecurityGroup>, StoreError>;
+    /// Deletes a group and its rules. `NotFound` when there is none; `Conflict` (with the
+    /// reason) for the default group, a group a server uses, or one another group's rule names.
+    async fn security_group_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError>;
+    /// The project's rules in creation order, or those of one group.
+    async fn security_group_rules(
+        &self,
+        project_id: &str,
+        group_id: Option<&str>,
+    ) -> Result<Vec<SecurityGroupRule>, StoreError>;
+    /// Inserts a rule. `NotFound` when its group or remote group is not the project's;
+    /// `Conflict` when the group has a rule for the same traffic.
+    async fn security_group_rule_insert(&self, rule: SecurityGroupRule) -> Result<(), StoreError>;
+    /// Deletes a rule; false when there was none.
+    async fn security_group_rule_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError>;
 }

@@ -60,6 +60,18 @@ pub enum Code {
     IamUnauthorized,
     /// IAM (Keystone) malformed request.
     IamBadRequest,
+    /// VPC: a security group or rule parameter is invalid.
+    Vpc0601,
+    /// VPC: the security group is in use (or is the default group) and cannot be deleted.
+    Vpc0602,
+    /// VPC: no such security group or rule in the project.
+    Vpc0603,
+    /// VPC: the group already has a rule for the same traffic.
+    Vpc0604,
+    /// VPC: a port parameter is invalid.
+    Vpc2500,
+    /// VPC: no such port in the project.
+    Vpc2501,
 }
 
 /// How the error body is shaped on the wire.
@@ -73,6 +85,8 @@ pub enum Shape {
     Nova(&'static str),
     /// Keystone's `{"error":{"code":401,"message":"...","title":"Unauthorized"}}`
     Keystone(&'static str),
+    /// The VPC API's own `{"code":"VPC.0601","message":"..."}` (no wrapping object).
+    Vpc,
 }
 
 impl Code {
@@ -105,16 +119,22 @@ impl Code {
             Code::NovaBadRequest => "badRequest",
             Code::IamUnauthorized => "Unauthorized",
             Code::IamBadRequest => "Bad Request",
+            Code::Vpc0601 => "VPC.0601",
+            Code::Vpc0602 => "VPC.0602",
+            Code::Vpc0603 => "VPC.0603",
+            Code::Vpc0604 => "VPC.0604",
+            Code::Vpc2500 => "VPC.2500",
+            Code::Vpc2501 => "VPC.2501",
         }
     }
 
     /// The HTTP status this code is answered with.
     pub fn http_status(self) -> u16 {
         match self {
-            Code::Ecs0114 | Code::Apigw0101 | Code::NovaNotFound => 404,
+            Code::Ecs0114 | Code::Apigw0101 | Code::NovaNotFound | Code::Vpc0603 | Code::Vpc2501 => 404,
             Code::Apigw0301 | Code::IamUnauthorized => 401,
             Code::Apigw0308 => 429,
-            Code::NovaConflict => 409,
+            Code::NovaConflict | Code::Vpc0602 | Code::Vpc0604 => 409,
             // Huawei answers "commands are being executed" with an odd 501; kept for fidelity.
             Code::Ecs0603 => 501,
             Code::Common0001 => 500,
@@ -136,7 +156,9 @@ impl Code {
             | Code::Common0002
             | Code::Common0011
             | Code::NovaBadRequest
-            | Code::IamBadRequest => 400,
+            | Code::IamBadRequest
+            | Code::Vpc0601
+            | Code::Vpc2500 => 400,
         }
     }
 
@@ -169,6 +191,12 @@ impl Code {
             Code::NovaBadRequest => "Invalid input for field/attribute.",
             Code::IamUnauthorized => "The username or password is wrong.",
             Code::IamBadRequest => "The request you have made requires authentication.",
+            Code::Vpc0601 => "Param is invalid.",
+            Code::Vpc0602 => "Security group in use.",
+            Code::Vpc0603 => "Security group does not exist.",
+            Code::Vpc0604 => "Security group rule already exists.",
+            Code::Vpc2500 => "Param is invalid.",
+            Code::Vpc2501 => "Port does not exist.",
         }
     }
 
@@ -181,6 +209,7 @@ impl Code {
             Code::NovaBadRequest => Shape::Nova("badRequest"),
             Code::IamUnauthorized => Shape::Keystone("Unauthorized"),
             Code::IamBadRequest => Shape::Keystone("Bad Request"),
+            Code::Vpc0601 | Code::Vpc0602 | Code::Vpc0603 | Code::Vpc0604 | Code::Vpc2500 | Code::Vpc2501 => Shape::Vpc,
             // Exhaustive for the same reason as `http_status`.
             Code::Ecs0000
             | Code::Ecs0005
@@ -237,6 +266,12 @@ pub const ALL: &[Code] = &[
     Code::NovaBadRequest,
     Code::IamUnauthorized,
     Code::IamBadRequest,
+    Code::Vpc0601,
+    Code::Vpc0602,
+    Code::Vpc0603,
+    Code::Vpc0604,
+    Code::Vpc2500,
+    Code::Vpc2501,
 ];
 
 #[cfg(test)]

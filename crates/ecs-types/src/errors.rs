@@ -85,3 +85,12 @@ pub struct KeystoneError {
     #[schema(example = "Unauthorized")]
     pub title: String,
 }
+
+/// VPC shape: `{"code": "VPC.0601", "message": "..."}`, the fields at the top level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VpcErrorBody {
+    #[schema(example = "VPC.0603")]
+    pub code: String,
+    pub message: String,
+}

@@ -12,8 +12,10 @@ pub mod image;
 pub mod job;
 pub mod keypair;
 pub mod network;
+pub mod ports;
 pub mod queries;
 pub mod requests;
+pub mod security_groups;
 pub mod server;
 
 pub use codes::Code;

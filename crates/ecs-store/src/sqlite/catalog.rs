@@ -157,6 +157,8 @@ impl SqliteStore {
                 params![subnet.id, p, vpc.id, encode(&subnet)?],
             )
             .map_err(backend)?;
+            // The default security group comes with the default network, as on Huawei Cloud.
+            super::networks::ensure_default_group_in(c, &p, &vpc.id)?;
             Ok((vpc, subnet))
         })
         .await

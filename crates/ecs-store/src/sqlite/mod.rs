@@ -9,6 +9,7 @@
 mod catalog;
 mod inspect;
 mod jobs;
+mod networks;
 mod schema;
 mod servers;
 
@@ -406,5 +407,60 @@ impl crate::Store for SqliteStore {
     }
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.jobs_expire(before_ms).await
+    }
+    // --- ports and security groups
+    async fn port_get(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::port::Port>, StoreError> {
+        self.port_by_id(project_id, id).await
+    }
+    async fn port_list(&self, project_id: &str) -> Result<Vec<ecs_model::port::Port>, StoreError> {
+        self.ports_of_project(project_id).await
+    }
+    async fn port_update(&self, port: ecs_model::port::Port) -> Result<(), StoreError> {
+        self.port_put(port).await
+    }
+    async fn server_update_security_groups(
+        &self,
+        server: ecs_model::server::Server,
+    ) -> Result<ecs_model::server::Server, StoreError> {
+        self.server_groups_update(server).await
+    }
+    async fn security_group_insert(
+        &self,
+        group: ecs_model::security_group::SecurityGroup,
+        rules: Vec<ecs_model::security_group::SecurityGroupRule>,
+    ) -> Result<(), StoreError> {
+        self.group_insert(group, rules).await
+    }
+    async fn security_group_get(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<ecs_model::security_group::SecurityGroup>, StoreError> {
+        self.group_get(project_id, id).await
+    }
+    async fn security_group_list(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<ecs_model::security_group::SecurityGroup>, StoreError> {
+        self.groups_of_project(project_id).await
+    }
+    async fn security_group_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        self.group_delete(project_id, id).await
+    }
+    async fn security_group_rules(
+        &self,
+        project_id: &str,
+        group_id: Option<&str>,
+    ) -> Result<Vec<ecs_model::security_group::SecurityGroupRule>, StoreError> {
+        self.rules_of(project_id, group_id).await
+    }
+    async fn security_group_rule_insert(
+        &self,
+        rule: ecs_model::security_group::SecurityGroupRule,
+    ) -> Result<(), StoreError> {
+        self.rule_insert(rule).await
+    }
+    async fn security_group_rule_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
+        self.rule_delete(project_id, id).await
     }
 }

@@ -24,6 +24,9 @@ pub const TABLES: &[(i64, &str)] = &[
     (1, "jobs"),
     (1, "sagas"),
     (1, "saga_events"),
+    (3, "ports"),
+    (3, "security_groups"),
+    (3, "security_group_rules"),
 ];
 
 pub(super) const V1: &str = r#"
@@ -73,7 +76,7 @@ const V2: &str = "ALTER TABLE sagas ADD COLUMN version INTEGER NOT NULL DEFAULT 
 
 /// Version 3: the resources of the everyday ECS, EVS and VPC API. Each area's tables are a
 /// constant of their own, listed here.
-const V3: &[&str] = &[];
+const V3: &[&str] = &[super::networks::V3_NETWORKS];
 
 /// Each version's upgrade from the one before, in order.
 fn upgrades() -> [(i64, Vec<&'static str>); 2] {
@@ -95,6 +98,9 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
                 tx.execute_batch(sql).map_err(backend)?;
             }
         }
+    }
+    if from < 3 {
+        super::networks::upgrade_to_v3(&tx)?;
     }
     if from < SCHEMA_VERSION {
         tx.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", [SCHEMA_VERSION.to_string()])

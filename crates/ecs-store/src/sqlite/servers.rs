@@ -28,7 +28,7 @@ fn get_in(c: &Connection, project_id: &str, id: &str) -> Result<Option<Server>, 
 }
 
 /// Writes `s` if its generation still matches; returns it with the generation bumped.
-fn update_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
+pub(crate) fn update_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
     let expected = s.generation;
     s.generation += 1;
     let n = c
@@ -281,6 +281,7 @@ impl SqliteStore {
             execute_cached(c, "DELETE FROM servers WHERE id = ?1 AND project_id = ?2", params![id, p])
                 .map_err(backend)?;
             execute_cached(c, "DELETE FROM ip_alloc WHERE server_id = ?1", params![id]).map_err(backend)?;
+            super::networks::ports_delete_for_server_in(c, &id)?;
             execute_cached(c, "DELETE FROM volumes WHERE server_id = ?1", params![id]).map_err(backend)?;
             Ok(())
         })
@@ -319,7 +320,9 @@ impl SqliteStore {
             }
             let mut inserted = Vec::with_capacity(b.insert_servers.len());
             for s in b.insert_servers {
-                inserted.push(insert_in(c, s)?);
+                let s = insert_in(c, s)?;
+                super::networks::port_insert_for_server_in(c, &s)?;
+                inserted.push(s);
             }
             for v in &b.insert_volumes {
                 volume_put_in(c, v)?;

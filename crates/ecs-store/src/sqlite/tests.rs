@@ -10,13 +10,13 @@ use ecs_model::volume::Volume;
 use ecs_saga::{Outcome, SagaLog, SagaRecord, StepError, StepEvent};
 use std::sync::Arc;
 
-fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
+pub(super) fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
     let s = SqliteStore::open(dir.path().join("ecsd.db")).unwrap();
     (dir, Arc::new(s))
 }
 
-fn server(project: &str, subnet: &str, name: &str) -> Server {
+pub(super) fn server(project: &str, subnet: &str, name: &str) -> Server {
     Server {
         id: ecs_model::new_uuid(),
         project_id: project.into(),
@@ -54,7 +54,7 @@ fn server(project: &str, subnet: &str, name: &str) -> Server {
     }
 }
 
-async fn create(st: &SqliteStore, project: &str, names: &[&str]) -> Vec<Server> {
+pub(super) async fn create(st: &SqliteStore, project: &str, names: &[&str]) -> Vec<Server> {
     let (_, subnet) = st.network_default(project).await.unwrap();
     let servers = names.iter().map(|n| server(project, &subnet.id, n)).collect();
     st.begin(Begin { insert_servers: servers, ..Default::default() }).await.unwrap()

@@ -8,6 +8,8 @@ use ecs_model::image::Image;
 use ecs_model::job::Job;
 use ecs_model::keypair::Keypair;
 use ecs_model::network::{Subnet, Vpc};
+use ecs_model::port::Port;
+use ecs_model::security_group::{SecurityGroup, SecurityGroupRule};
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
 use ecs_saga::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
@@ -103,6 +105,40 @@ impl Store for LockedInBetween {
     }
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.inner.job_expire(before_ms).await
+    }
+    // --- ports and security groups
+    async fn port_get(&self, p: &str, id: &str) -> Result<Option<Port>, StoreError> {
+        self.inner.port_get(p, id).await
+    }
+    async fn port_list(&self, p: &str) -> Result<Vec<Port>, StoreError> {
+        self.inner.port_list(p).await
+    }
+    async fn port_update(&self, port: Port) -> Result<(), StoreError> {
+        self.inner.port_update(port).await
+    }
+    async fn server_update_security_groups(&self, s: Server) -> Result<Server, StoreError> {
+        self.inner.server_update_security_groups(s).await
+    }
+    async fn security_group_insert(&self, g: SecurityGroup, r: Vec<SecurityGroupRule>) -> Result<(), StoreError> {
+        self.inner.security_group_insert(g, r).await
+    }
+    async fn security_group_get(&self, p: &str, id: &str) -> Result<Option<SecurityGroup>, StoreError> {
+        self.inner.security_group_get(p, id).await
+    }
+    async fn security_group_list(&self, p: &str) -> Result<Vec<SecurityGroup>, StoreError> {
+        self.inner.security_group_list(p).await
+    }
+    async fn security_group_delete(&self, p: &str, id: &str) -> Result<(), StoreError> {
+        self.inner.security_group_delete(p, id).await
+    }
+    async fn security_group_rules(&self, p: &str, g: Option<&str>) -> Result<Vec<SecurityGroupRule>, StoreError> {
+        self.inner.security_group_rules(p, g).await
+    }
+    async fn security_group_rule_insert(&self, r: SecurityGroupRule) -> Result<(), StoreError> {
+        self.inner.security_group_rule_insert(r).await
+    }
+    async fn security_group_rule_delete(&self, p: &str, id: &str) -> Result<bool, StoreError> {
+        self.inner.security_group_rule_delete(p, id).await
     }
 }
 

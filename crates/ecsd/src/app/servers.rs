@@ -109,6 +109,8 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
     if subnet.id != subnet_id {
         return Err(Error::invalid(format!("subnet [{subnet_id}] does not exist in vpc [{vpc_id}].")));
     }
+    let groups = req.security_groups.as_deref().unwrap_or_default();
+    let security_groups = super::security_groups::resolve_for_create(app, caller, groups).await?;
     let public_key = match &req.key_name {
         Some(k) => Some(
             app.ctx
@@ -158,7 +160,7 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
                 port_id: ecs_model::new_uuid(),
             },
             availability_zone: req.availability_zone.clone().unwrap_or_else(|| subnet.availability_zone.clone()),
-            security_groups: req.security_groups.clone().unwrap_or_default().into_iter().filter_map(|g| g.id).collect(),
+            security_groups: security_groups.clone(),
             tags: tags.clone(),
             locked: false,
             created_ms: now,
@@ -220,6 +222,7 @@ pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope
 /// driver offers a way, e.g. `ssh -p 40022 root@127.0.0.1`.
 async fn detail_with_access(app: &App, row: &ecs_store::ServerRow) -> ecs_types::server::ServerDetail {
     let mut d = views::server_detail(row);
+    d.security_groups = super::security_groups::refs_for_server(app, &row.server).await;
     if let Some(access) = app.ctx.driver.vm_access(&row.server.id).await {
         d.metadata.insert("ecsd.access".into(), access);
     }

@@ -67,6 +67,7 @@ fn body(code: Code, message: String, request_id: String) -> serde_json::Value {
         Shape::Keystone(title) => {
             json!({"error": {"code": code.http_status(), "message": message, "title": title}})
         }
+        Shape::Vpc => json!({"code": code.as_str(), "message": message}),
     }
 }
 
@@ -98,6 +99,7 @@ mod tests {
                 Shape::Nova("conflictingRequest") => parses_as::<NovaConflict>(&v),
                 Shape::Nova(_) => false,
                 Shape::Keystone(_) => parses_as::<KeystoneErrorBody>(&v),
+                Shape::Vpc => parses_as::<VpcErrorBody>(&v),
             };
             assert!(ok, "{code:?}: {v}");
         }

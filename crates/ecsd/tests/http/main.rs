@@ -14,6 +14,7 @@ mod faults;
 mod hygiene;
 mod jobs;
 mod keypairs;
+mod networks;
 mod process;
 mod reinstall;
 mod restart;

@@ -5,6 +5,7 @@ pub(super) mod catalog;
 pub(super) mod iam;
 pub(super) mod jobs;
 pub(super) mod keypairs;
+pub(super) mod networks;
 pub(super) mod servers;
 pub(super) mod unsupported;
 
@@ -56,6 +57,17 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(catalog::vpc))
         .routes(routes!(catalog::subnets))
         .routes(routes!(catalog::subnet))
+        // Networks: ports, security groups and rules, a server's interfaces and groups
+        .routes(routes!(networks::show_port, networks::update_port))
+        .routes(routes!(networks::list_ports))
+        .routes(routes!(networks::list_groups, networks::create_group))
+        .routes(routes!(networks::show_group, networks::delete_group))
+        .routes(routes!(networks::list_rules, networks::create_rule))
+        .routes(routes!(networks::show_rule, networks::delete_rule))
+        .routes(routes!(networks::interfaces))
+        .routes(routes!(networks::nova_interfaces))
+        .routes(routes!(networks::nova_interface))
+        .routes(routes!(networks::nova_security_groups))
         // IAM
         .routes(routes!(iam::issue_token))
         .routes(routes!(iam::projects))

@@ -300,13 +300,17 @@ pub async fn nova_action(
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
     let v: serde_json::Map<String, serde_json::Value> = parse_nova(&body)?;
+    if let Some((add, group)) = crate::app::security_groups::nova_action_of(&v)? {
+        crate::app::security_groups::nova_change(&app, &c, &id, &group, add).await?;
+        return Ok(StatusCode::ACCEPTED);
+    }
     let lock = match (v.contains_key("lock"), v.contains_key("unlock"), v.len()) {
         (true, false, 1) => true,
         (false, true, 1) => false,
         _ => {
             return Err(Error::new(
                 Code::NovaBadRequest,
-                "Only the \"lock\" and \"unlock\" actions are supported, one at a time.",
+                "Only the \"lock\", \"unlock\", \"addSecurityGroup\" and \"removeSecurityGroup\" actions are supported, one at a time.",
             )
             .into())
         }

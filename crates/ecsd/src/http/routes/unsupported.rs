@@ -217,7 +217,6 @@ pub const TABLE: &[Unsupported] = &[
     op("update_server_interface", Put, "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}", NICS),
     op("show_server_attachable_nic_num", Get, "/v1/{project_id}/cloudservers/{server_id}/os-interface_extension", NICS),
     op("nova_attach_interface", Post, "/v2.1/{project_id}/servers/{server_id}/os-interface", NICS),
-    op("nova_show_server_interface", Get, "/v2.1/{project_id}/servers/{server_id}/os-interface/{port_id}", NICS),
     op(
         "change_vpc",
         Post,
