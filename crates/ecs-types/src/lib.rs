@@ -11,9 +11,12 @@ pub mod iam;
 pub mod image;
 pub mod job;
 pub mod keypair;
+pub mod metadata;
 pub mod network;
+pub mod passwords;
 pub mod queries;
 pub mod requests;
 pub mod server;
+pub mod tags;
 
 pub use codes::Code;

@@ -5,10 +5,14 @@
 pub mod catalog;
 pub mod jobs;
 pub mod keypairs;
+pub mod metadata;
+pub mod names;
 pub mod os;
+pub mod passwords;
 pub mod power;
 pub mod query;
 pub mod servers;
+pub mod tags;
 pub mod validate;
 pub mod views;
 
