@@ -117,6 +117,7 @@ mod tests {
             flavor_id: "f".into(),
             key_name: None,
             admin_pass_hash: None,
+            pending_password_hash: None,
             user_data: None,
             metadata: Default::default(),
             network: ServerNic {

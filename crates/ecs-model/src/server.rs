@@ -21,6 +21,11 @@ pub struct Server {
     pub key_name: Option<String>,
     /// SHA-512 crypt hash of the admin password; never leaves the process.
     pub admin_pass_hash: Option<String>,
+    /// SHA-512 crypt hash of a password reset that has not reached the disk yet: it is written
+    /// into the system disk before the next start or reboot boots the VM (as on Huawei Cloud,
+    /// a reset takes effect at the next start), then becomes `admin_pass_hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_password_hash: Option<String>,
     /// Base64 user data as given (Cloud-Init variants and create).
     pub user_data: Option<String>,
     /// Image-derived and system metadata (`image_name`, `os_type`, `os_bit`, `vpc_id`, ...) and

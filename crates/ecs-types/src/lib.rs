@@ -11,11 +11,14 @@ pub mod iam;
 pub mod image;
 pub mod job;
 pub mod keypair;
+pub mod metadata;
 pub mod network;
+pub mod passwords;
 pub mod ports;
 pub mod queries;
 pub mod requests;
 pub mod security_groups;
 pub mod server;
+pub mod tags;
 
 pub use codes::Code;

@@ -42,7 +42,8 @@ pub struct ServerListQuery {
     pub ip: Option<String>,
     /// Private IP address, exact.
     pub ip_eq: Option<String>,
-    /// Comma-separated `key.value` tags the servers must all have.
+    /// Comma-separated tags the servers must all have: `key=value` (or `key.value`), or a bare
+    /// `key` for any value.
     pub tags: Option<String>,
     /// Comma-separated tags the servers must not have.
     #[serde(rename = "not-tags")]

@@ -311,6 +311,7 @@ mod tests {
             boot_disk: None,
             vcpus: 1,
             ram_mb: 1024,
+            password_hash: None,
         };
         for action in [Action::Start, Action::Stop { hard: false }, Action::Reboot { hard: true }] {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");

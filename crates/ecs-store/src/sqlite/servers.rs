@@ -133,10 +133,15 @@ fn like_pattern(s: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Whether the server has the tag `t`: a `key=value` tag exactly, or a bare `key` with any value.
+fn has_tag(s: &Server, t: &str) -> bool {
+    s.tags.iter().any(|have| have == t || (!t.contains('=') && have.split_once('=').is_some_and(|(k, _)| k == t)))
+}
+
 /// Filters the store cannot express in SQL columns (tags live in the JSON body).
 fn matches_body(s: &Server, f: &ServerFilter) -> bool {
-    let tag_ok = f.tags.iter().all(|t| s.tags.contains(t));
-    let not_tag_ok = f.not_tags.is_empty() || !f.not_tags.iter().all(|t| s.tags.contains(t));
+    let tag_ok = f.tags.iter().all(|t| has_tag(s, t));
+    let not_tag_ok = f.not_tags.is_empty() || !f.not_tags.iter().all(|t| has_tag(s, t));
     let res_ok = f.reservation_id.as_ref().is_none_or(|r| &s.reservation_id == r);
     tag_ok && not_tag_ok && res_ok
 }

@@ -30,6 +30,7 @@ pub(super) fn server(project: &str, subnet: &str, name: &str) -> Server {
         flavor_id: "s6.small.1".into(),
         key_name: None,
         admin_pass_hash: None,
+        pending_password_hash: None,
         user_data: None,
         metadata: Default::default(),
         network: ServerNic {

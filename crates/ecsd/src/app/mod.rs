@@ -5,13 +5,17 @@
 pub mod catalog;
 pub mod jobs;
 pub mod keypairs;
+pub mod metadata;
+pub mod names;
 pub mod os;
+pub mod passwords;
 pub mod ports;
 pub mod power;
 pub mod query;
 pub mod security_group_rules;
 pub mod security_groups;
 pub mod servers;
+pub mod tags;
 pub mod validate;
 pub mod views;
 

@@ -67,6 +67,10 @@ pub async fn action(app: &App, caller: &Caller, body: ServersActionBody) -> Resu
             boot_disk,
             vcpus: flavor.map(|f| f.vcpus).unwrap_or(1),
             ram_mb: flavor.map(|f| f.ram_mb).unwrap_or(1024),
+            password_hash: match action {
+                Action::Stop { .. } => None,
+                Action::Start | Action::Reboot { .. } => row.server.pending_password_hash.clone(),
+            },
         };
         b.sagas.push(params.record(&child.id)?);
         b.jobs.push(child);

@@ -87,11 +87,7 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
         }
         user_meta.insert(k, v);
     }
-    let mut tags = Vec::new();
-    for t in req.server_tags.clone().unwrap_or_default() {
-        let k = t.key.ok_or_else(|| Error::invalid("server_tags[].key is required."))?;
-        tags.push(format!("{k}.{}", t.value.unwrap_or_default()));
-    }
+    let tags = super::tags::from_create(req.server_tags.clone())?;
     let flavor = ecs_model::flavor::find(flavor_ref)
         .ok_or_else(|| Error::new(Code::Ecs0019, format!("Flavor {flavor_ref} does not exist or is abandoned.")))?;
     let image = catalog::image_for(app, caller, image_ref).await?;
@@ -150,6 +146,7 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
             flavor_id: flavor.id.to_string(),
             key_name: req.key_name.clone(),
             admin_pass_hash: password_hash.clone(),
+            pending_password_hash: None,
             user_data: req.user_data.clone(),
             metadata,
             network: ServerNic {
@@ -251,6 +248,10 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
     let list = |v: &Option<String>| {
         v.as_deref().map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default()
     };
+    let tag_list = |v: &Option<String>| -> Vec<String> {
+        let l: Vec<String> = list(v);
+        l.iter().map(|t| super::tags::list_filter_value(t)).collect()
+    };
     if let Some(st) = opt(&q.status) {
         if !ecs_model::state::KNOWN_STATUSES.contains(&st.as_str()) {
             return Err(Error::invalid(format!("status {st:?} is not a server status.")));
@@ -262,8 +263,8 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
         ip_eq: opt(&q.ip_eq),
         flavor: opt(&q.flavor),
         status: opt(&q.status),
-        tags: list(&q.tags),
-        not_tags: list(&q.not_tags),
+        tags: tag_list(&q.tags),
+        not_tags: tag_list(&q.not_tags),
         reservation_id: opt(&q.reservation_id),
         server_ids: opt(&q.server_id).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
         limit,

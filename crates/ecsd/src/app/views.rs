@@ -105,7 +105,7 @@ pub fn server_detail(row: &ServerRow) -> ServerDetail {
         host_status: "UP".into(),
         host_id: "ecsd".into(),
         enterprise_project_id: "0".into(),
-        tags: s.tags.clone(),
+        tags: super::tags::shown(s),
         sys_tags: vec![SysTag { key: "_sys_enterprise_project_id".into(), value: "0".into() }],
         scheduler_hints: BTreeMap::new(),
     }

@@ -1,8 +1,14 @@
 //! Start, stop or reboot one server (a sub-job of a batch action).
+//!
+//! A start or reboot also delivers a pending password reset (`app::passwords`): with the VM
+//! off (a reboot stops it first), the new hash is written into the system disk's
+//! `/etc/shadow`, then the VM boots, then the hash becomes the server's password. A start of a
+//! server that is already running cannot write the disk, so the reset stays pending for the
+//! next reboot.
 
 use super::SagaParams;
 use crate::context::{driver_step_error, step_error, Ctx};
-use ecs_driver::VmSpec;
+use ecs_driver::{Injection, VmSpec};
 use ecs_model::state::VmState;
 use ecs_saga::{Saga, Step, StepCx, StepError};
 use ecs_types::Code;
@@ -27,6 +33,10 @@ pub struct Params {
     pub boot_disk: Option<String>,
     pub vcpus: i64,
     pub ram_mb: i64,
+    /// The pending password reset to deliver (start and reboot only), as the server had it when
+    /// the action was accepted. Absent in the logs of earlier versions: nothing to deliver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
 }
 
 impl SagaParams for Params {
@@ -42,6 +52,32 @@ fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
 }
 
 type Cx<'a> = StepCx<'a, Power>;
+
+/// Whether `apply_password` wrote the pending password into the disk.
+const APPLIED: ecs_saga::Key<bool> = ecs_saga::Key::new("apply_password");
+
+/// Writes the pending password into the boot disk while the VM is off. Running it again
+/// writes the same hash again; a log of version 2 (which had no such step) replays it after
+/// `power` with no hash, which does nothing.
+async fn apply_password(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let d = &cx.ctx.driver;
+    let (Some(hash), Some(disk)) = (&p.password_hash, &p.boot_disk) else { return Ok(Value::Bool(false)) };
+    match p.action {
+        Action::Stop { .. } => return Ok(Value::Bool(false)),
+        Action::Start => {
+            if d.vm_power(&p.server_id).await.map_err(driver_step_error)? == ecs_driver::Power::Running {
+                return Ok(Value::Bool(false));
+            }
+        }
+        // The reboot's own stop, done here so that the disk is written with the VM off; the
+        // `power` step then starts it (a reboot of a stopped VM is a start).
+        Action::Reboot { hard } => d.vm_stop(&p.server_id, hard).await.map_err(driver_step_error)?,
+    }
+    let injection = Injection { password_hash: Some(hash.clone()), ..Default::default() };
+    d.disk_inject(disk, &injection).await.map_err(driver_step_error)?;
+    Ok(Value::Bool(true))
+}
 
 async fn power(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
@@ -64,8 +100,16 @@ async fn settle(cx: &Cx<'_>) -> Result<(), StepError> {
 async fn record_state(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
     let vm = if matches!(p.action, Action::Stop { .. }) { VmState::Stopped } else { VmState::Active };
+    let delivered = if cx.outputs.try_get(&APPLIED).unwrap_or(false) { p.password_hash.clone() } else { None };
     cx.ctx
         .update_server(&p.project_id, &p.server_id, |s| {
+            if let Some(h) = &delivered {
+                s.admin_pass_hash = Some(h.clone());
+                // A reset made while this action ran is newer: it stays pending.
+                if s.pending_password_hash.as_ref() == Some(h) {
+                    s.pending_password_hash = None;
+                }
+            }
             s.vm_state = vm;
             s.task_state = None;
             s.fault = None;
@@ -81,8 +125,14 @@ impl Saga for Power {
     type Ctx = Ctx;
     type Params = Params;
     const KIND: &'static str = "power";
-    const VERSION: u32 = 2;
+    /// 3: `apply_password` before `power`.
+    const VERSION: u32 = 3;
     const STEPS: &'static [Step<Self>] = &[
+        Step {
+            name: "apply_password",
+            forward: |cx| Box::pin(apply_password(cx)),
+            undo: Some(|cx| Box::pin(settle(cx))),
+        },
         Step { name: "power", forward: |cx| Box::pin(power(cx)), undo: Some(|cx| Box::pin(settle(cx))) },
         Step { name: "record_state", forward: |cx| Box::pin(record_state(cx)), undo: None },
     ];
@@ -123,6 +173,72 @@ mod tests {
         assert_eq!(h.server(&id).await.server.status(), "ACTIVE");
     }
 
+    const NEW_PASSWORD: &str = "Reset-Pw1x";
+
+    async fn reset(h: &Harness, id: &str) {
+        let body: ecs_types::passwords::ResetPasswordBody =
+            serde_json::from_value(serde_json::json!({"reset-password": {"new_password": NEW_PASSWORD}})).unwrap();
+        crate::app::passwords::reset(&h.app, &h.caller, id, body).await.unwrap();
+    }
+
+    async fn delivered(h: &Harness, id: &str) -> bool {
+        let row = h.server(id).await;
+        let disk = row.volumes[0].id.clone();
+        let on_disk = h.disk_password_hash(&disk).await.is_some_and(|x| ecs_crypto::verify_password(NEW_PASSWORD, &x));
+        let recorded =
+            row.server.admin_pass_hash.as_deref().is_some_and(|x| ecs_crypto::verify_password(NEW_PASSWORD, x));
+        on_disk && recorded && row.server.pending_password_hash.is_none()
+    }
+
+    #[tokio::test]
+    async fn a_reset_reaches_the_disk_at_the_next_reboot_or_start_with_every_step_run_twice() {
+        for (stop_first, action) in [(false, "reboot"), (true, "os-start")] {
+            let h = Harness::new().await;
+            let id = h.create_server().await;
+            if stop_first {
+                h.assert_succeeded(&h.power(&id, "os-stop").await).await;
+            }
+            reset(&h, &id).await;
+            assert!(h.server(&id).await.server.pending_password_hash.is_some());
+            assert!(!delivered(&h, &id).await, "{action}: nothing is written before the VM restarts");
+            h.assert_succeeded(&h.power(&id, action).await).await;
+            assert!(delivered(&h, &id).await, "{action}");
+            assert_eq!(h.server(&id).await.server.status(), "ACTIVE");
+            assert_eq!(h.vm_running(&id).await, Some(true));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_start_of_a_running_server_and_a_stop_leave_the_reset_pending() {
+        let h = Harness::new().await;
+        let id = h.create_server().await;
+        reset(&h, &id).await;
+        h.assert_succeeded(&h.power(&id, "os-start").await).await;
+        assert!(!delivered(&h, &id).await);
+        h.assert_succeeded(&h.power(&id, "os-stop").await).await;
+        assert!(!delivered(&h, &id).await);
+        assert!(h.server(&id).await.server.pending_password_hash.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failed_reboot_keeps_the_reset_pending_and_a_retry_delivers_it() {
+        for step in Power::STEPS.iter().map(|s| s.name) {
+            let h = Harness::new_plain().await;
+            let id = h.create_server().await;
+            reset(&h, &id).await;
+            h.fail_next("rebootServer", step);
+            h.assert_failed(&h.power(&id, "reboot").await).await;
+            let s = h.server(&id).await.server;
+            assert!(s.task_state.is_none(), "step {step}");
+            assert!(s.pending_password_hash.is_some(), "step {step}: the reset is still pending");
+            assert!(s.admin_pass_hash.is_none(), "step {step}: the old password is still the server's");
+            // Whatever power state the failure left, the next start or reboot delivers it.
+            let retry = if s.status() == "ACTIVE" { "reboot" } else { "os-start" };
+            h.assert_succeeded(&h.power(&id, retry).await).await;
+            assert!(delivered(&h, &id).await, "step {step}");
+        }
+    }
+
     #[tokio::test]
     async fn a_failed_stop_leaves_the_server_running() {
         for step in Power::STEPS.iter().map(|s| s.name) {
@@ -133,9 +249,9 @@ mod tests {
             h.assert_failed(&job).await;
             let s = h.server(&id).await.server;
             assert!(s.task_state.is_none(), "step {step}");
-            // Failing before the driver call keeps it running; failing after it reports the
-            // driver's truth (stopped).
-            let want = if step == "power" { "ACTIVE" } else { "SHUTOFF" };
+            // Failing at or before the driver call keeps it running; failing after it reports
+            // the driver's truth (stopped).
+            let want = if step == "record_state" { "SHUTOFF" } else { "ACTIVE" };
             assert_eq!(s.status(), want, "step {step}");
         }
     }

@@ -213,6 +213,8 @@ async fn boot(cx: &Cx<'_>) -> Result<Value, StepError> {
             image_metadata(&mut s.metadata, &p.image.image);
             s.key_name = key_name.clone();
             s.admin_pass_hash = hash.clone();
+            // The new disk carries the reinstall's credentials: a reset made before it is void.
+            s.pending_password_hash = None;
             if p.cloud_init_api {
                 s.user_data = p.injection.user_data.clone();
             }

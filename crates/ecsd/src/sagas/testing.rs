@@ -169,6 +169,11 @@ impl Harness {
         self.sim_state().disks.remove(disk).and_then(|d| d.injection).and_then(|i| i.public_key)
     }
 
+    /// The root password hash last written into the disk.
+    pub async fn disk_password_hash(&self, disk: &str) -> Option<String> {
+        self.sim_state().disks.remove(disk).and_then(|d| d.injection).and_then(|i| i.password_hash)
+    }
+
     pub async fn vm_running(&self, id: &str) -> Option<bool> {
         self.sim_state().vms.remove(id).map(|v| v.running)
     }

@@ -5,8 +5,11 @@ pub(super) mod catalog;
 pub(super) mod iam;
 pub(super) mod jobs;
 pub(super) mod keypairs;
+pub(super) mod metadata;
 pub(super) mod networks;
+pub(super) mod passwords;
 pub(super) mod servers;
+pub(super) mod tags;
 pub(super) mod unsupported;
 
 use crate::context::App;
@@ -45,6 +48,18 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(servers::reinstall_v2))
         .routes(routes!(servers::changeos_v1))
         .routes(routes!(servers::changeos_v2))
+        // ECS: metadata, tags, names and passwords
+        .routes(routes!(metadata::update))
+        .routes(routes!(metadata::delete))
+        .routes(routes!(tags::batch))
+        .routes(routes!(tags::show))
+        .routes(routes!(tags::project))
+        .routes(routes!(tags::query))
+        .routes(routes!(passwords::rename))
+        .routes(routes!(passwords::reset))
+        .routes(routes!(passwords::batch_reset))
+        .routes(routes!(passwords::show_windows, passwords::delete_windows))
+        .routes(routes!(passwords::reset_flag))
         // Nova-compatible
         .routes(routes!(keypairs::create, keypairs::list))
         .routes(routes!(keypairs::show, keypairs::delete))
