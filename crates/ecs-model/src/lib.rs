@@ -10,6 +10,7 @@ pub mod image;
 pub mod job;
 pub mod keypair;
 pub mod network;
+pub mod quota;
 pub mod server;
 pub mod state;
 pub mod timefmt;

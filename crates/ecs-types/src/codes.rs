@@ -7,6 +7,8 @@
 /// An error code from the Huawei ECS / API gateway tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Code {
+    /// The project's server, vCPU or memory quota is exhausted (create).
+    Ecs0001,
     /// Invalid parameter values (malformed body, missing or wrong fields).
     Ecs0005,
     /// The password does not meet the complexity rules.
@@ -76,6 +78,7 @@ impl Code {
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
+            Code::Ecs0001 => "Ecs.0001",
             Code::Ecs0005 => "Ecs.0005",
             Code::Ecs0011 => "Ecs.0011",
             Code::Ecs0019 => "Ecs.0019",
@@ -116,7 +119,8 @@ impl Code {
             Code::Common0001 => 500,
             // Listed one by one, not as a fallback: a new code must be given its status here,
             // or it does not compile, rather than silently becoming a 400.
-            Code::Ecs0005
+            Code::Ecs0001
+            | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
             | Code::Ecs0023
@@ -138,6 +142,7 @@ impl Code {
     /// The documented message, used when nothing more specific is known.
     pub fn default_message(self) -> &'static str {
         match self {
+            Code::Ecs0001 => "Insufficient ECS quota.",
             Code::Ecs0005 => "Invalid parameter values.",
             Code::Ecs0011 => "Ensure the password meets the password complexity requirements.",
             Code::Ecs0019 => "The flavor is not available.",
@@ -176,7 +181,8 @@ impl Code {
             Code::IamUnauthorized => Shape::Keystone("Unauthorized"),
             Code::IamBadRequest => Shape::Keystone("Bad Request"),
             // Exhaustive for the same reason as `http_status`.
-            Code::Ecs0005
+            Code::Ecs0001
+            | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
             | Code::Ecs0023
@@ -204,6 +210,7 @@ impl Code {
 
 /// Every code, for lookups and for the documentation test.
 pub const ALL: &[Code] = &[
+    Code::Ecs0001,
     Code::Ecs0005,
     Code::Ecs0011,
     Code::Ecs0019,
@@ -246,6 +253,7 @@ mod tests {
     #[test]
     fn statuses_match_the_huawei_table() {
         assert_eq!(Code::Ecs0114.http_status(), 404);
+        assert_eq!(Code::Ecs0001.http_status(), 400);
         assert_eq!(Code::Ecs0100.http_status(), 400);
         assert_eq!(Code::Apigw0301.http_status(), 401);
         assert_eq!(Code::Apigw0308.http_status(), 429);
