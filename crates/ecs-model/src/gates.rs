@@ -139,6 +139,8 @@ mod tests {
             launch_index: 0,
             reservation_id: "r-1".into(),
             generation: 1,
+            enterprise_project_id: "0".into(),
+            server_group: None,
         }
     }
 

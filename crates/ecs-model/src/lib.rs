@@ -11,6 +11,7 @@ pub mod job;
 pub mod keypair;
 pub mod network;
 pub mod port;
+pub mod quota;
 pub mod security_group;
 pub mod server;
 pub mod state;

@@ -47,6 +47,21 @@ pub struct Server {
     /// Shared by the servers of one create request (`OS-EXT-SRV-ATTR:reservation_id`).
     pub reservation_id: String,
     pub generation: i64,
+    /// The enterprise project the server was created in (`extendparam.enterprise_project_id`);
+    /// "0", the default enterprise project, when none was named. Absent in records written
+    /// before it was kept.
+    #[serde(default = "default_enterprise_project")]
+    pub enterprise_project_id: String,
+    /// The server group named in `os:scheduler_hints.group`, kept to be shown again.
+    #[serde(default)]
+    pub server_group: Option<String>,
+}
+
+/// The default enterprise project's id.
+pub const DEFAULT_ENTERPRISE_PROJECT: &str = "0";
+
+fn default_enterprise_project() -> String {
+    DEFAULT_ENTERPRISE_PROJECT.to_string()
 }
 
 /// The server's port on its subnet.

@@ -1,4 +1,5 @@
-//! Volumes: each server has a system disk (boot index 0) that belongs to it.
+//! Volumes: each server has a system disk (boot index 0) that belongs to it, and may have data
+//! disks (boot index -1) created with it.
 
 use serde::{Deserialize, Serialize};
 
@@ -17,7 +18,34 @@ pub struct Volume {
     pub device: String,
     pub delete_on_termination: bool,
     pub created_ms: i64,
+    /// The disk's name in the disk service; records written before names were kept have none
+    /// and are shown under a name derived from their id.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Whether the disk may be attached to several servers (`multiattach` of a data volume).
+    #[serde(default)]
+    pub multiattach: bool,
+    /// The availability zone the disk lives in (its server's).
+    #[serde(default)]
+    pub availability_zone: Option<String>,
 }
+
+impl Volume {
+    /// Whether this is a server's system disk.
+    pub fn is_system(&self) -> bool {
+        self.boot_index == Some(0)
+    }
+}
+
+/// The device name of the `n`-th data disk (0-based): `/dev/vdb`, `/dev/vdc`, ... as the
+/// virtio disks after the system disk are named.
+pub fn data_device(n: usize) -> String {
+    let letter = (b'b' + (n % 24) as u8) as char;
+    format!("/dev/vd{letter}")
+}
+
+/// Most data disks one server may have (virtio block devices after the system disk).
+pub const MAX_DATA_DISKS: usize = 23;
 
 /// The device name of the system disk.
 pub const SYSTEM_DEVICE: &str = "/dev/vda";

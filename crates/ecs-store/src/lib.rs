@@ -20,6 +20,7 @@ use ecs_model::job::Job;
 use ecs_model::keypair::Keypair;
 use ecs_model::network::{Subnet, Vpc};
 use ecs_model::port::Port;
+use ecs_model::quota::{Quotas, Usage};
 use ecs_model::security_group::{SecurityGroup, SecurityGroupRule};
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
@@ -45,6 +46,10 @@ pub enum StoreError {
     /// is not this data directory's.
     #[error("the database is damaged: {0}")]
     Damaged(String),
+    /// Inserting the servers would take their project past its quota (the message says which);
+    /// nothing was written.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// The database failed otherwise (I/O, a stopped writer).
     #[error("database: {0}")]
     Backend(String),
@@ -60,6 +65,10 @@ pub struct Begin {
     pub insert_volumes: Vec<Volume>,
     pub jobs: Vec<Job>,
     pub sagas: Vec<SagaRecord>,
+    /// The quotas of the project of `insert_servers`, checked against its usage in the same
+    /// transaction that inserts them, so that two creates racing for the last of a quota cannot
+    /// both pass. `None`: no check.
+    pub quota: Option<Quotas>,
 }
 
 /// A server with its attached volumes, as most readers want it.
@@ -111,7 +120,9 @@ pub trait Store: SagaLog + Send + Sync {
     /// Compare-and-swap: writes `server` if the stored generation equals `server.generation`,
     /// and returns it with the generation bumped. `Conflict` otherwise.
     async fn server_update(&self, server: Server) -> Result<Server, StoreError>;
-    /// Removes a server, its address and any volume rows still attached to it.
+    /// Removes a server and its address; volume rows still attached to it are deleted, except
+    /// data disks that do not go with their server (`delete_on_termination` false), which are
+    /// detached and stay, as disks of their own.
     async fn server_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError>;
     /// Inserts or replaces a volume row.
     async fn volume_put(&self, volume: Volume) -> Result<(), StoreError>;
@@ -119,6 +130,12 @@ pub trait Store: SagaLog + Send + Sync {
     async fn volume_delete(&self, id: &str) -> Result<(), StoreError>;
     /// Every volume (invariant checks, garbage collection).
     async fn volume_list(&self) -> Result<Vec<Volume>, StoreError>;
+
+    // --- quotas and volumes (create with data disks, the disk service's read side)
+    /// What a project's servers use: their number, vCPUs and memory (by their flavors).
+    async fn project_usage(&self, project_id: &str) -> Result<Usage, StoreError>;
+    /// Every volume of a project, attached or not, oldest first.
+    async fn volume_list_project(&self, project_id: &str) -> Result<Vec<Volume>, StoreError>;
 
     // --- operations and jobs
     /// Applies a [`Begin`] atomically; returns the inserted servers with their addresses.

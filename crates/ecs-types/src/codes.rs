@@ -10,6 +10,8 @@ pub enum Code {
     /// A request error: ecsd answers it for an SDK operation it does not carry out (the
     /// message names the operation).
     Ecs0000,
+    /// The project's server, vCPU or memory quota is exhausted (create).
+    Ecs0001,
     /// Invalid parameter values (malformed body, missing or wrong fields).
     Ecs0005,
     /// The password does not meet the complexity rules.
@@ -94,6 +96,7 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Ecs0000 => "Ecs.0000",
+            Code::Ecs0001 => "Ecs.0001",
             Code::Ecs0005 => "Ecs.0005",
             Code::Ecs0011 => "Ecs.0011",
             Code::Ecs0019 => "Ecs.0019",
@@ -141,6 +144,7 @@ impl Code {
             // Listed one by one, not as a fallback: a new code must be given its status here,
             // or it does not compile, rather than silently becoming a 400.
             Code::Ecs0000
+            | Code::Ecs0001
             | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
@@ -166,6 +170,7 @@ impl Code {
     pub fn default_message(self) -> &'static str {
         match self {
             Code::Ecs0000 => "Request error. Try again later or contact customer service.",
+            Code::Ecs0001 => "Insufficient ECS quota.",
             Code::Ecs0005 => "Invalid parameter values.",
             Code::Ecs0011 => "Ensure the password meets the password complexity requirements.",
             Code::Ecs0019 => "The flavor is not available.",
@@ -212,6 +217,7 @@ impl Code {
             Code::Vpc0601 | Code::Vpc0602 | Code::Vpc0603 | Code::Vpc0604 | Code::Vpc2500 | Code::Vpc2501 => Shape::Vpc,
             // Exhaustive for the same reason as `http_status`.
             Code::Ecs0000
+            | Code::Ecs0001
             | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
@@ -241,6 +247,7 @@ impl Code {
 /// Every code, for lookups and for the documentation test.
 pub const ALL: &[Code] = &[
     Code::Ecs0000,
+    Code::Ecs0001,
     Code::Ecs0005,
     Code::Ecs0011,
     Code::Ecs0019,
@@ -289,6 +296,7 @@ mod tests {
     #[test]
     fn statuses_match_the_huawei_table() {
         assert_eq!(Code::Ecs0114.http_status(), 404);
+        assert_eq!(Code::Ecs0001.http_status(), 400);
         assert_eq!(Code::Ecs0100.http_status(), 400);
         assert_eq!(Code::Apigw0301.http_status(), 401);
         assert_eq!(Code::Apigw0308.http_status(), 429);

@@ -4,13 +4,16 @@
 //! I/O, no async, no database. Field names and JSON types follow the wire contract exactly; where
 //! the contract is inferred rather than documented the field carries an `[inferred]` note.
 
+pub mod cloud_server;
 pub mod codes;
+pub mod create;
 pub mod errors;
 pub mod flavor;
 pub mod iam;
 pub mod image;
 pub mod job;
 pub mod keypair;
+pub mod limits;
 pub mod metadata;
 pub mod network;
 pub mod passwords;
@@ -20,5 +23,7 @@ pub mod requests;
 pub mod security_groups;
 pub mod server;
 pub mod tags;
+pub mod volumes;
+pub mod zones;
 
 pub use codes::Code;

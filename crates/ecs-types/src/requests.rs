@@ -74,7 +74,7 @@ pub struct PostPaidServer {
     pub vpcid: Option<String>,
     pub nics: Option<Vec<Nic>>,
     pub root_volume: Option<RootVolume>,
-    pub data_volumes: Option<Vec<RootVolume>>,
+    pub data_volumes: Option<Vec<crate::create::DataVolume>>,
     pub availability_zone: Option<String>,
     pub key_name: Option<String>,
     #[serde(rename = "adminPass")]
@@ -91,6 +91,9 @@ pub struct PostPaidServer {
     /// At most 85 characters, without `<` and `>`.
     #[schema(max_length = 85)]
     pub description: Option<String>,
+    pub extendparam: Option<crate::create::ExtendParam>,
+    #[serde(rename = "os:scheduler_hints")]
+    pub scheduler_hints: Option<crate::create::SchedulerHints>,
 }
 
 /// A NIC of a create request.
@@ -100,12 +103,19 @@ pub struct Nic {
     pub ip_address: Option<String>,
 }
 
-/// The system (or a data) volume of a create request.
+/// The system volume of a create request.
 #[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct RootVolume {
     #[schema(pattern = "^(SATA|SAS|SSD|GPSSD|co-p1|uh-l1|ESSD|GPSSD2|ESSD2)$")]
     pub volumetype: Option<String>,
     pub size: Option<i64>,
+    /// Accepted (provisioned IOPS of GPSSD2/ESSD2); not enforced.
+    pub iops: Option<i64>,
+    /// Accepted (provisioned throughput of GPSSD2); not enforced.
+    pub throughput: Option<i64>,
+    pub extendparam: Option<crate::create::VolumeExtendParam>,
+    /// `__system__encrypted`, `__system__cmkid`: accepted, the disk is not encrypted.
+    pub metadata: Option<BTreeMap<String, String>>,
 }
 
 /// `{"id": "..."}`.

@@ -62,6 +62,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         rate_limit: args.rate_limit,
         token_ttl: Duration::from_secs(args.token_ttl_secs),
         store: Some(store),
+        quotas: args.quotas(&file)?,
     })
     .await?;
     let listener =

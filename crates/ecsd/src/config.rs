@@ -145,6 +145,41 @@ pub struct ServeArgs {
     /// Seconds a graceful stop waits for the guest before QEMU is told to quit.
     #[arg(long, env = "ECSD_QEMU_STOP_TIMEOUT_SECS", default_value_t = 30)]
     pub qemu_stop_timeout_secs: u64,
+    /// Most servers a project may have (overrides the configuration file's `[quotas]`).
+    #[arg(long, env = "ECSD_QUOTA_INSTANCES")]
+    pub quota_instances: Option<i64>,
+    /// Most vCPUs a project's servers may have in all.
+    #[arg(long, env = "ECSD_QUOTA_CORES")]
+    pub quota_cores: Option<i64>,
+    /// Most memory, in MB, a project's servers may have in all.
+    #[arg(long, env = "ECSD_QUOTA_RAM_MB")]
+    pub quota_ram_mb: Option<i64>,
+}
+
+/// `[quotas]` of the configuration file; a value left out keeps its default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaConfig {
+    pub instances: Option<i64>,
+    pub cores: Option<i64>,
+    pub ram_mb: Option<i64>,
+}
+
+impl ServeArgs {
+    /// The quotas in force: the command line over the file over the defaults. Negative values
+    /// are refused (0 is allowed: no servers at all).
+    pub fn quotas(&self, file: &FileConfig) -> Result<ecs_model::quota::Quotas, String> {
+        let d = ecs_model::quota::Quotas::default();
+        let pick = |name: &str, flag: Option<i64>, file: Option<i64>, default: i64| match flag.or(file) {
+            Some(v) if v < 0 => Err(format!("quota {name} must not be negative, got {v}")),
+            v => Ok(v.unwrap_or(default)),
+        };
+        Ok(ecs_model::quota::Quotas {
+            instances: pick("instances", self.quota_instances, file.quotas.instances, d.instances)?,
+            cores: pick("cores", self.quota_cores, file.quotas.cores, d.cores)?,
+            ram_mb: pick("ram_mb", self.quota_ram_mb, file.quotas.ram_mb, d.ram_mb)?,
+        })
+    }
 }
 
 /// The configuration file.
@@ -165,6 +200,9 @@ pub struct FileConfig {
     /// Faults in force from start-up (see the README's fault-injection section).
     #[serde(default)]
     pub faults: Vec<crate::faults::FaultSpec>,
+    /// Every project's quotas (see the README's configuration section).
+    #[serde(default)]
+    pub quotas: QuotaConfig,
 }
 
 /// One credential: an AK/SK pair belonging to a user of a project.

@@ -26,6 +26,8 @@ pub struct App {
     pub tokens: Arc<crate::iam::Tokens>,
     /// Requests per second per credential; `None`: unlimited.
     pub limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
+    /// Every project's quotas on servers, vCPUs and memory.
+    pub quotas: ecs_model::quota::Quotas,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

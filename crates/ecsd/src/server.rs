@@ -38,6 +38,8 @@ pub struct Options {
     /// The database, when the caller has opened it already (`ecsd serve` does, to know whether
     /// the directory is new before it reads the account); otherwise `build` opens it.
     pub store: Option<SqliteStore>,
+    /// Every project's quotas on servers, vCPUs and memory.
+    pub quotas: ecs_model::quota::Quotas,
 }
 
 impl Options {
@@ -53,6 +55,7 @@ impl Options {
             rate_limit: 0,
             token_ttl: Duration::from_secs(24 * 3600),
             store: None,
+            quotas: ecs_model::quota::Quotas::default(),
         }
     }
 }
@@ -102,7 +105,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         .build();
     let tokens = Arc::new(crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?);
     let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
-    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter })
+    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter, quotas: opts.quotas })
 }
 
 /// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).

@@ -10,8 +10,10 @@ mod catalog;
 mod inspect;
 mod jobs;
 mod networks;
+mod quotas;
 mod schema;
 mod servers;
+mod volumes;
 
 pub use inspect::{inspect, Inspection};
 pub use schema::SCHEMA_VERSION;
@@ -394,6 +396,14 @@ impl crate::Store for SqliteStore {
     }
     async fn volume_list(&self) -> Result<Vec<ecs_model::volume::Volume>, StoreError> {
         self.vol_list().await
+    }
+    async fn project_usage(&self, project_id: &str) -> Result<ecs_model::quota::Usage, StoreError> {
+        let p = project_id.to_string();
+        self.read_now(move |c| quotas::usage_in(c, &p)).await
+    }
+    async fn volume_list_project(&self, project_id: &str) -> Result<Vec<ecs_model::volume::Volume>, StoreError> {
+        let p = project_id.to_string();
+        self.read(move |c| volumes::of_project(c, &p)).await
     }
     async fn begin(&self, begin: crate::Begin) -> Result<Vec<ecs_model::server::Server>, StoreError> {
         self.begin_op(begin).await

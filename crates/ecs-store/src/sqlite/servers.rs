@@ -287,7 +287,7 @@ impl SqliteStore {
                 .map_err(backend)?;
             execute_cached(c, "DELETE FROM ip_alloc WHERE server_id = ?1", params![id]).map_err(backend)?;
             super::networks::ports_delete_for_server_in(c, &id)?;
-            execute_cached(c, "DELETE FROM volumes WHERE server_id = ?1", params![id]).map_err(backend)?;
+            super::volumes::release_in(c, &id)?;
             Ok(())
         })
         .await
@@ -320,6 +320,9 @@ impl SqliteStore {
 
     pub(crate) async fn begin_op(&self, b: Begin) -> Result<Vec<Server>, StoreError> {
         self.write(move |c| {
+            if let (Some(q), Some(first)) = (&b.quota, b.insert_servers.first()) {
+                super::quotas::check_in(c, &first.project_id, q, &b.insert_servers)?;
+            }
             for s in b.update_servers {
                 update_in(c, s)?;
             }

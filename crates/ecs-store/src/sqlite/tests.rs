@@ -52,6 +52,8 @@ pub(super) fn server(project: &str, subnet: &str, name: &str) -> Server {
         launch_index: 0,
         reservation_id: "r-1".into(),
         generation: 1,
+        enterprise_project_id: "0".into(),
+        server_group: None,
     }
 }
 
@@ -263,6 +265,9 @@ async fn volumes_follow_their_server() {
         device: "/dev/vda".into(),
         delete_on_termination: true,
         created_ms: 0,
+        name: None,
+        multiattach: false,
+        availability_zone: None,
     };
     st.volume_put(v.clone()).await.unwrap();
     assert_eq!(st.server_get("p1", &s.id).await.unwrap().unwrap().volumes, vec![v.clone()]);

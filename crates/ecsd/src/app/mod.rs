@@ -3,8 +3,11 @@
 //! transaction before answering with the job id; the saga does the work.
 
 pub mod catalog;
+pub mod cloud_servers;
+pub mod create;
 pub mod jobs;
 pub mod keypairs;
+pub mod limits;
 pub mod metadata;
 pub mod names;
 pub mod os;
@@ -18,6 +21,8 @@ pub mod servers;
 pub mod tags;
 pub mod validate;
 pub mod views;
+pub mod volumes;
+pub mod zones;
 
 #[cfg(test)]
 mod race_tests;
@@ -63,6 +68,7 @@ pub async fn begin(app: &App, begin: Begin) -> Result<Vec<ecs_model::server::Ser
             "The ECS status does not meet requirements: another operation changed the server at the same time; try again.",
         ),
         StoreError::AddressesExhausted(s) => Error::invalid(format!("subnet {s} has no free IP address.")),
+        StoreError::QuotaExceeded(why) => Error::new(ecs_types::Code::Ecs0001, why),
         e => internal(e),
     })?;
     for s in sagas {

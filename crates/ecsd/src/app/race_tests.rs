@@ -97,6 +97,12 @@ impl Store for LockedInBetween {
     async fn volume_list(&self) -> Result<Vec<Volume>, StoreError> {
         self.inner.volume_list().await
     }
+    async fn project_usage(&self, project_id: &str) -> Result<ecs_model::quota::Usage, StoreError> {
+        self.inner.project_usage(project_id).await
+    }
+    async fn volume_list_project(&self, project_id: &str) -> Result<Vec<Volume>, StoreError> {
+        self.inner.volume_list_project(project_id).await
+    }
     async fn begin(&self, b: Begin) -> Result<Vec<Server>, StoreError> {
         self.inner.begin(b).await
     }

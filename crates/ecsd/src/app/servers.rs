@@ -1,16 +1,13 @@
 //! Servers: create, show, list, update, delete, lock and unlock.
 
 use super::validate;
-use super::{begin, catalog, internal, server_of, views};
+use super::{begin, internal, server_of, views};
 use crate::caller::Caller;
 use crate::context::App;
-use crate::sagas::{create_server, delete_server, SagaParams};
-use ecs_driver::Injection;
+use crate::sagas::{delete_server, SagaParams};
 use ecs_model::job::{job_type, Job};
-use ecs_model::server::{Server, ServerNic};
-use ecs_model::state::{TaskState, VmState};
+use ecs_model::state::TaskState;
 use ecs_model::timefmt::now_ms;
-use ecs_model::volume::{Volume, SYSTEM_DEVICE, VOLUME_TYPES};
 use ecs_model::{gates, Error};
 use ecs_store::{Begin, ServerFilter};
 use ecs_types::queries::ServerListQuery;
@@ -18,195 +15,15 @@ use ecs_types::requests::{CreateServersBody, DeleteServersBody, UpdateServerBody
 use ecs_types::server::{ServerEnvelope, ServerList};
 use ecs_types::server::{UpdatedServer, UpdatedServerAddress, UpdatedServerEnvelope, UpdatedServerFlavor};
 use ecs_types::Code;
-use std::collections::BTreeMap;
 
-/// Most servers one create request may ask for.
-pub const MAX_CREATE: i64 = 100;
+pub use super::create::{Created, MAX_CREATE};
+
 /// Most servers one batch action or delete may name.
 pub const MAX_BATCH: usize = 1000;
 
-/// What a create request asks for, once validated.
-pub enum Created {
-    /// `dry_run`: everything checked, nothing created.
-    DryRun,
-    Accepted {
-        job_id: String,
-        server_ids: Vec<String>,
-    },
-}
-
-/// `POST /v1/{project_id}/cloudservers`.
+/// `POST /v1/{project_id}/cloudservers`: the shared create, fed the `/v1` body.
 pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Result<Created, Error> {
-    let req = body.server.ok_or_else(|| Error::invalid("request body is illegal: server is required."))?;
-    let name = req.name.as_deref().ok_or_else(|| Error::invalid("server.name is required."))?;
-    validate::server_name(name)?;
-    let image_ref = req.image_ref.as_deref().ok_or_else(|| Error::invalid("server.imageRef is required."))?;
-    let flavor_ref = req.flavor_ref.as_deref().ok_or_else(|| Error::invalid("server.flavorRef is required."))?;
-    let vpc_id = req.vpcid.as_deref().ok_or_else(|| Error::invalid("server.vpcid is required."))?;
-    if !ecs_model::ids::is_uuid(vpc_id) {
-        return Err(Error::invalid(format!("vpc id[{vpc_id}] is not uuid.")));
-    }
-    let nics = req.nics.as_deref().unwrap_or_default();
-    if nics.is_empty() {
-        return Err(Error::invalid("server.nics must name one subnet."));
-    }
-    if nics.len() > 1 {
-        return Err(Error::invalid("server.nics: only one NIC per server is supported."));
-    }
-    let subnet_id =
-        nics[0].subnet_id.as_deref().ok_or_else(|| Error::invalid("server.nics[0].subnet_id is required."))?;
-    let root = req.root_volume.as_ref().ok_or_else(|| Error::invalid("server.root_volume is required."))?;
-    let volume_type =
-        root.volumetype.as_deref().ok_or_else(|| Error::invalid("server.root_volume.volumetype is required."))?;
-    if !VOLUME_TYPES.contains(&volume_type) {
-        return Err(Error::invalid(format!(
-            "root_volume.volumetype {volume_type:?} is not one of {}.",
-            VOLUME_TYPES.join(", ")
-        )));
-    }
-    if req.data_volumes.as_ref().is_some_and(|d| !d.is_empty()) {
-        return Err(Error::invalid("data_volumes are not supported by this service."));
-    }
-    let count = req.count.unwrap_or(1);
-    if !(1..=MAX_CREATE).contains(&count) {
-        return Err(Error::invalid(format!("count must be between 1 and {MAX_CREATE}, got {count}.")));
-    }
-    if let Some(p) = &req.admin_pass {
-        validate::admin_password(p)?;
-    }
-    if let Some(ud) = &req.user_data {
-        validate::user_data(ud)?;
-    }
-    if let Some(d) = &req.description {
-        validate::description(d)?;
-    }
-    let mut user_meta = BTreeMap::new();
-    for (k, v) in req.metadata.clone().unwrap_or_default() {
-        if k.starts_with("__") || k.len() > 255 || v.len() > 255 {
-            return Err(Error::invalid(format!("metadata key {k:?} is reserved or too long.")));
-        }
-        user_meta.insert(k, v);
-    }
-    let tags = super::tags::from_create(req.server_tags.clone())?;
-    let flavor = ecs_model::flavor::find(flavor_ref)
-        .ok_or_else(|| Error::new(Code::Ecs0019, format!("Flavor {flavor_ref} does not exist or is abandoned.")))?;
-    let image = catalog::image_for(app, caller, image_ref).await?;
-    let size_gb = root.size.unwrap_or(image.min_disk.max(40));
-    if size_gb < image.min_disk || size_gb > 1024 {
-        return Err(Error::invalid(format!(
-            "root_volume.size must be between {} (the image's minimum) and 1024 GB, got {size_gb}.",
-            image.min_disk
-        )));
-    }
-    let (vpc, subnet) = app.ctx.store.network_default(&caller.project_id).await.map_err(internal)?;
-    if vpc.id != vpc_id {
-        return Err(Error::invalid(format!("vpc id[{vpc_id}] does not exist in this project.")));
-    }
-    if subnet.id != subnet_id {
-        return Err(Error::invalid(format!("subnet [{subnet_id}] does not exist in vpc [{vpc_id}].")));
-    }
-    let groups = req.security_groups.as_deref().unwrap_or_default();
-    let security_groups = super::security_groups::resolve_for_create(app, caller, groups).await?;
-    let public_key = match &req.key_name {
-        Some(k) => Some(
-            app.ctx
-                .store
-                .keypair_get(&caller.project_id, k)
-                .await
-                .map_err(internal)?
-                .ok_or_else(|| Error::new(Code::Ecs0314, format!("The key pair [{k}] does not exist.")))?
-                .public_key,
-        ),
-        None => None,
-    };
-    if body.dry_run == Some(true) {
-        return Ok(Created::DryRun);
-    }
-
-    let now = now_ms();
-    let password_hash = super::hash_password(req.admin_pass.as_deref()).await?;
-    let parent = Job::new(&caller.project_id, job_type::CREATE_SERVER, None, None, now);
-    let reservation_id = format!("r-{}", &ecs_model::new_uuid()[..8]);
-    let mut b = Begin::default();
-    for i in 0..count {
-        let server_name = if count > 1 { format!("{name}-{:04}", i + 1) } else { name.to_string() };
-        let id = ecs_model::new_uuid();
-        let mut metadata = user_meta.clone();
-        ecs_model::image::image_metadata(&mut metadata, &image);
-        let server = Server {
-            id: id.clone(),
-            project_id: caller.project_id.clone(),
-            user_id: caller.user_id.clone(),
-            name: server_name.clone(),
-            description: req.description.clone().unwrap_or_default(),
-            hostname: server_name.to_lowercase(),
-            vm_state: VmState::Building,
-            task_state: Some(TaskState::Scheduling),
-            image_id: image.id.clone(),
-            flavor_id: flavor.id.to_string(),
-            key_name: req.key_name.clone(),
-            admin_pass_hash: password_hash.clone(),
-            pending_password_hash: None,
-            user_data: req.user_data.clone(),
-            metadata,
-            network: ServerNic {
-                vpc_id: vpc.id.clone(),
-                subnet_id: subnet.id.clone(),
-                ip: String::new(),
-                mac: String::new(),
-                port_id: ecs_model::new_uuid(),
-            },
-            availability_zone: req.availability_zone.clone().unwrap_or_else(|| subnet.availability_zone.clone()),
-            security_groups: security_groups.clone(),
-            tags: tags.clone(),
-            locked: false,
-            created_ms: now,
-            updated_ms: now,
-            launched_ms: None,
-            os_change_failed: false,
-            fault: None,
-            launch_index: i,
-            reservation_id: reservation_id.clone(),
-            generation: 1,
-        };
-        let disk = Volume {
-            id: ecs_model::new_uuid(),
-            project_id: caller.project_id.clone(),
-            server_id: Some(id.clone()),
-            boot_index: Some(0),
-            image_id: Some(image.id.clone()),
-            size_gb,
-            volume_type: volume_type.to_string(),
-            device: SYSTEM_DEVICE.into(),
-            delete_on_termination: true,
-            created_ms: now,
-        };
-        let child = Job::new(&caller.project_id, job_type::CREATE_SINGLE_SERVER, Some(&parent.id), Some(&id), now);
-        let params = create_server::Params {
-            project_id: caller.project_id.clone(),
-            server_id: id.clone(),
-            disk_id: disk.id.clone(),
-            image_id: image.id.clone(),
-            image_file: image.file.clone(),
-            size_gb,
-            injection: Injection {
-                public_key: public_key.clone(),
-                password_hash: password_hash.clone(),
-                user_data: req.user_data.clone(),
-                hostname: Some(server.hostname.clone()),
-                via_cloud_init: image.cloud_init,
-            },
-            vcpus: flavor.vcpus,
-            ram_mb: flavor.ram_mb,
-        };
-        b.sagas.push(params.record(&child.id)?);
-        b.jobs.push(child);
-        b.insert_servers.push(server);
-        b.insert_volumes.push(disk);
-    }
-    b.jobs.insert(0, parent.clone());
-    let inserted = begin(app, b).await?;
-    Ok(Created::Accepted { job_id: parent.id, server_ids: inserted.into_iter().map(|s| s.id).collect() })
+    super::create::create(app, caller, body.server, body.dry_run).await
 }
 
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.

@@ -104,11 +104,16 @@ pub fn server_detail(row: &ServerRow) -> ServerDetail {
         }),
         host_status: "UP".into(),
         host_id: "ecsd".into(),
-        enterprise_project_id: "0".into(),
+        enterprise_project_id: s.enterprise_project_id.clone(),
         tags: super::tags::shown(s),
-        sys_tags: vec![SysTag { key: "_sys_enterprise_project_id".into(), value: "0".into() }],
-        scheduler_hints: BTreeMap::new(),
+        sys_tags: vec![SysTag { key: "_sys_enterprise_project_id".into(), value: s.enterprise_project_id.clone() }],
+        scheduler_hints: scheduler_hints(s),
     }
+}
+
+/// `os:scheduler_hints`: the server group the server was created in, if any.
+pub fn scheduler_hints(s: &ecs_model::server::Server) -> BTreeMap<String, Vec<String>> {
+    s.server_group.iter().map(|g| ("group".to_string(), vec![g.clone()])).collect()
 }
 
 fn end_time(j: &Job) -> String {

@@ -248,6 +248,7 @@ pub enum NovaServerActionDoc {
         (name = "Nova", description = "Nova-compatible key pairs and server actions."),
         (name = "IMS", description = "Images."),
         (name = "VPC", description = "VPCs and subnets."),
+        (name = "EVS", description = "Disks (the disk service's read side)."),
         (name = "IAM", description = "Tokens and the project lookup."),
         (name = "Admin", description = "ecsd's own fault-injection API."),
         (name = "Meta", description = "This document."),

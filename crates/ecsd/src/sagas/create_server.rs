@@ -1,5 +1,5 @@
-//! Create one server (a `createSingleServer` sub-job): build its system disk from the image,
-//! write the login data into it, boot it.
+//! Create one server (a `createSingleServer` sub-job): build its system disk from the image and
+//! its blank data disks, write the login data into the system disk, boot it.
 
 use super::SagaParams;
 use crate::context::{driver_step_error, store_step_error, Ctx};
@@ -23,6 +23,16 @@ pub struct Params {
     pub injection: Injection,
     pub vcpus: i64,
     pub ram_mb: i64,
+    /// Blank data disks created with the system disk (none in logs written before data disks).
+    #[serde(default)]
+    pub data_disks: Vec<DataDisk>,
+}
+
+/// A data disk of a new server; its volume row was written when the request was accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DataDisk {
+    pub disk_id: String,
+    pub size_gb: i64,
 }
 
 impl SagaParams for Params {
@@ -44,15 +54,22 @@ async fn create_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
         size_gb: p.size_gb,
     };
     cx.ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
+    for d in &p.data_disks {
+        let blank =
+            DiskSpec { disk_id: d.disk_id.clone(), image_id: String::new(), image_file: None, size_gb: d.size_gb };
+        cx.ctx.driver.disk_create(&blank).await.map_err(driver_step_error)?;
+    }
     Ok(Value::Null)
 }
 
-/// Undo of `create_disk`: the disk goes, and the server stays, in ERROR, so the user sees what
-/// happened and can delete it.
+/// Undo of `create_disk`: the disks go (the data disks too), and the server stays, in ERROR, so
+/// the user sees what happened and can delete it.
 async fn delete_disk(cx: &Cx<'_>) -> Result<(), StepError> {
     let p = cx.params;
-    cx.ctx.driver.disk_delete(&p.disk_id).await.map_err(driver_step_error)?;
-    cx.ctx.store.volume_delete(&p.disk_id).await.map_err(store_step_error)?;
+    for id in std::iter::once(&p.disk_id).chain(p.data_disks.iter().map(|d| &d.disk_id)) {
+        cx.ctx.driver.disk_delete(id).await.map_err(driver_step_error)?;
+        cx.ctx.store.volume_delete(id).await.map_err(store_step_error)?;
+    }
     cx.ctx
         .update_server(&p.project_id, &p.server_id, |s| {
             s.vm_state = VmState::Error;

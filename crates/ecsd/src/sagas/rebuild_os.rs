@@ -79,6 +79,9 @@ fn new_volume(p: &Params, id: &str) -> Volume {
         device: p.old_disk.device.clone(),
         delete_on_termination: p.old_disk.delete_on_termination,
         created_ms: now_ms(),
+        name: p.old_disk.name.clone(),
+        multiattach: false,
+        availability_zone: p.old_disk.availability_zone.clone(),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct SvcConfig {
     pub token_ttl: Option<Duration>,
     pub tls: bool,
     pub limits: Limits,
+    /// Quotas other than the defaults.
+    pub quotas: Option<ecs_model::quota::Quotas>,
 }
 
 /// A running service and a client for it.
@@ -107,6 +109,9 @@ impl Svc {
         opts.rate_limit = cfg.rate_limit;
         if let Some(ttl) = cfg.token_ttl {
             opts.token_ttl = ttl;
+        }
+        if let Some(q) = cfg.quotas {
+            opts.quotas = q;
         }
         let app = build(opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -346,5 +351,13 @@ impl Drop for Svc {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+impl Resp {
+    /// Asserts a Nova/Cinder-shaped `{"itemNotFound": {"code": <status>, "message": ...}}`.
+    pub fn assert_error_nova(&self, status: u16) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.body["itemNotFound"]["code"], status, "body: {}", self.body);
     }
 }

@@ -2,15 +2,20 @@
 
 pub(super) mod admin;
 pub(super) mod catalog;
+pub(super) mod cloud_servers;
+pub(super) mod create;
 pub(super) mod iam;
 pub(super) mod jobs;
 pub(super) mod keypairs;
+pub(super) mod limits;
 pub(super) mod metadata;
 pub(super) mod networks;
 pub(super) mod passwords;
 pub(super) mod servers;
 pub(super) mod tags;
 pub(super) mod unsupported;
+pub(super) mod volumes;
+pub(super) mod zones;
 
 use crate::context::App;
 use axum::routing::{get, post};
@@ -60,6 +65,21 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(passwords::batch_reset))
         .routes(routes!(passwords::show_windows, passwords::delete_windows))
         .routes(routes!(passwords::reset_flag))
+        // Create (v1.1), charging mode, the v1.1 list, zones, limits and disks
+        .routes(routes!(create::create_v11))
+        .routes(routes!(create::change_charge_mode))
+        .routes(routes!(cloud_servers::list))
+        .routes(routes!(zones::list))
+        .routes(routes!(zones::nova_list))
+        .routes(routes!(limits::show))
+        .routes(routes!(volumes::block_devices))
+        .routes(routes!(volumes::block_device))
+        .routes(routes!(volumes::attachments))
+        .routes(routes!(volumes::appendable))
+        // EVS
+        .routes(routes!(volumes::show))
+        .routes(routes!(volumes::list_detail))
+        .routes(routes!(volumes::list))
         // Nova-compatible
         .routes(routes!(keypairs::create, keypairs::list))
         .routes(routes!(keypairs::show, keypairs::delete))

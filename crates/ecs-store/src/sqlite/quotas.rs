@@ -1,0 +1,49 @@
+//! A project's usage of its quotas, and the check made inside the transaction that inserts
+//! servers.
+
+use super::backend;
+use crate::StoreError;
+use ecs_model::quota::{Quotas, Usage};
+use ecs_model::server::Server;
+use rusqlite::{params, Connection};
+
+/// What `flavor_id` servers cost; a flavor no longer in the catalog counts as a server only.
+fn usage_of(flavor_id: &str, count: i64) -> Usage {
+    match ecs_model::flavor::find(flavor_id) {
+        Some(f) => Usage::of(f.vcpus, f.ram_mb, count),
+        None => Usage::of(0, 0, count),
+    }
+}
+
+/// The project's usage, from the `flavor_id` column (one grouped scan of its servers).
+pub(super) fn usage_in(c: &Connection, project_id: &str) -> Result<Usage, StoreError> {
+    let mut st = c
+        .prepare_cached("SELECT flavor_id, COUNT(*) FROM servers WHERE project_id = ?1 GROUP BY flavor_id")
+        .map_err(backend)?;
+    let rows =
+        st.query_map(params![project_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
+    let mut total = Usage::default();
+    for row in rows {
+        let (flavor, n) = row.map_err(backend)?;
+        total = total.plus(usage_of(&flavor, n));
+    }
+    Ok(total)
+}
+
+/// Refuses the insertion of `servers` if it would take the project past `quotas`. Runs on the
+/// writer's connection inside the transaction (savepoint) of the insertion: the usage it reads
+/// includes every insertion committed or made earlier in the same group commit, and nothing
+/// can come between the check and the insert.
+pub(super) fn check_in(
+    c: &Connection,
+    project_id: &str,
+    quotas: &Quotas,
+    servers: &[Server],
+) -> Result<(), StoreError> {
+    let asked = servers.iter().fold(Usage::default(), |u, s| u.plus(usage_of(&s.flavor_id, 1)));
+    let used = usage_in(c, project_id)?;
+    match quotas.refusal(used, asked) {
+        Some(why) => Err(StoreError::QuotaExceeded(why)),
+        None => Ok(()),
+    }
+}
