@@ -22,8 +22,18 @@ async fn terraform_body(svc: &Svc, name: &str) -> Value {
     s["server_tags"] = json!([{"key": "env", "value": "test"}]);
     s["metadata"] = json!({"owner": "ops"});
     s["description"] = json!("made by terraform");
-    s["security_groups"] = json!([{"id": "3d0d1e1f-9a9b-4c4d-8e8f-101112131415"}]);
+    s["security_groups"] = json!([{"id": default_group(svc).await}]);
     b
+}
+
+/// The project's `default` security group, looked up as Terraform does when the configuration
+/// names groups by name.
+async fn default_group(svc: &Svc) -> String {
+    let r = svc.get("/v1/{p}/security-groups").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let groups = r.body["security_groups"].as_array().cloned().unwrap_or_default();
+    let g = groups.iter().find(|g| g["name"] == "default").expect("a default security group");
+    g["id"].as_str().unwrap().to_string()
 }
 
 fn volumes_of(server: &Value) -> Vec<Value> {
@@ -44,10 +54,11 @@ async fn a_terraform_create_makes_the_server_its_data_disks_and_shows_what_it_wa
     assert_eq!(s["OS-EXT-AZ:availability_zone"], "cn-north-4b");
     assert_eq!(s["enterprise_project_id"], "7e45a5a6-1d38-4b2e-a0a1-3f7a9b3c2d10");
     assert_eq!(s["os:scheduler_hints"]["group"][0], "2b8b1c6e-5c6f-4a43-9f1b-0e1a2b3c4d5e");
-    assert_eq!(s["tags"][0], "env.test");
+    assert_eq!(s["tags"][0], "env=test");
     assert_eq!(s["metadata"]["owner"], "ops");
     assert_eq!(s["description"], "made by terraform");
-    assert_eq!(s["security_groups"][0]["id"], "3d0d1e1f-9a9b-4c4d-8e8f-101112131415");
+    assert_eq!(s["security_groups"][0]["id"], default_group(&svc).await);
+    assert_eq!(s["security_groups"][0]["name"], "default");
     let vols = volumes_of(&s);
     let boot: Vec<&str> = vols.iter().map(|v| v["bootIndex"].as_str().unwrap()).collect();
     assert_eq!(boot, ["0", "-1", "-1"]);

@@ -42,7 +42,7 @@ async fn every_address_a_server_shows_has_a_port_that_goes_with_it() {
     assert_eq!(p["network_id"], subnet, "network_id is the subnet the server was created in");
     assert_eq!(p["fixed_ips"][0]["ip_address"], addr["addr"]);
     assert_eq!(p["mac_address"], addr["OS-EXT-IPS-MAC:mac_addr"]);
-    assert_eq!(p["device_owner"], "compute:az1");
+    assert_eq!(p["device_owner"], format!("compute:{}", s["OS-EXT-AZ:availability_zone"].as_str().unwrap()));
     assert_eq!(p["status"], "ACTIVE");
     assert_eq!(p["admin_state_up"], true);
     assert_eq!(p["security_groups"], json!([s["security_groups"][0]["id"]]));
