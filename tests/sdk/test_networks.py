@@ -31,6 +31,13 @@ def test_a_servers_port_resolves_and_lists_by_device(ecs, vpc, factory, network)
     assert [p.id for p in listed] == [port.id]
     interfaces = ecs.list_server_interfaces(ecs_v2.ListServerInterfacesRequest(server_id=sid))
     assert interfaces.interface_attachments[0].port_id == port.id
+    nova = ecs.nova_show_server_interface(ecs_v2.NovaShowServerInterfaceRequest(server_id=sid, port_id=port.id))
+    assert nova.interface_attachment.port_id == port.id
+    assert nova.interface_attachment.mac_addr == port.mac_address
+    assert nova.interface_attachment.fixed_ips[0].ip_address == port.fixed_ips[0].ip_address
+    expect_api_error(
+        lambda: ecs.nova_show_server_interface(ecs_v2.NovaShowServerInterfaceRequest(server_id=sid, port_id=MISSING)),
+        404, None)
     expect_api_error(lambda: vpc.show_port(vpc_v2.ShowPortRequest(port_id=MISSING)), 404, "VPC.2501")
 
 
