@@ -59,6 +59,15 @@ pub fn host_address(cidr: &str, n: u32) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::from(base + idx as u32))
 }
 
+/// The position of `ip` among a subnet's assignable addresses: the inverse of
+/// [`host_address`]. `None` when the address is outside the subnet or reserved.
+pub fn host_index(cidr: &str, ip: &str) -> Option<u32> {
+    let (base, _) = parse_cidr(cidr)?;
+    let ip: Ipv4Addr = ip.parse().ok()?;
+    let n = u32::from(ip).checked_sub(base)?.checked_sub(2)?;
+    (host_address(cidr, n) == Some(ip)).then_some(n)
+}
+
 /// The gateway (`.1`) of a subnet.
 pub fn gateway(cidr: &str) -> Option<Ipv4Addr> {
     let (base, _) = parse_cidr(cidr)?;
@@ -83,6 +92,12 @@ mod tests {
         assert_eq!(host_address("192.168.0.0/16", 300), Some(Ipv4Addr::new(192, 168, 1, 46)));
         assert_eq!(gateway("10.1.2.0/24"), Some(Ipv4Addr::new(10, 1, 2, 1)));
         assert_eq!(parse_cidr("bad"), None);
+        assert_eq!(host_index("192.168.0.0/16", "192.168.1.46"), Some(300));
+        assert_eq!(host_index("192.168.0.0/24", "192.168.0.2"), Some(0));
+        // network, gateway, broadcast and outside addresses have no position
+        for ip in ["192.168.0.0", "192.168.0.1", "192.168.0.255", "10.0.0.2", "not an ip"] {
+            assert_eq!(host_index("192.168.0.0/24", ip), None, "{ip}");
+        }
     }
 
     #[test]

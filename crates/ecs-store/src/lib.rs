@@ -38,6 +38,9 @@ pub enum StoreError {
     /// No private address is left in the subnet.
     #[error("subnet {0} has no free address")]
     AddressesExhausted(String),
+    /// The fixed address a new server asks for is another server's.
+    #[error("address {0} is in use")]
+    AddressInUse(String),
     /// The disk holding the database is full. Nothing of the write was kept; the same write
     /// succeeds once space is freed.
     #[error("no space left for the database: {0}")]

@@ -94,13 +94,19 @@ pub struct PostPaidServer {
     pub extendparam: Option<crate::create::ExtendParam>,
     #[serde(rename = "os:scheduler_hints")]
     pub scheduler_hints: Option<crate::create::SchedulerHints>,
+    /// An elastic IP to create or bind: refused, servers have private addresses only.
+    #[schema(value_type = Object)]
+    pub publicip: Option<serde_json::Value>,
 }
 
 /// A NIC of a create request.
 #[derive(Debug, Clone, Deserialize, Default, ToSchema)]
 pub struct Nic {
     pub subnet_id: Option<String>,
+    /// A fixed private address in the subnet (only with `count` 1).
     pub ip_address: Option<String>,
+    /// An IPv6 address as well: refused, the subnets are IPv4 only.
+    pub ipv6_enable: Option<bool>,
 }
 
 /// The system volume of a create request.

@@ -94,9 +94,33 @@ fn subnet_cidr(c: &Connection, subnet_id: &str) -> Result<String, StoreError> {
     subnets.into_iter().next().map(|s| s.cidr).ok_or_else(|| StoreError::NotFound(format!("subnet {subnet_id}")))
 }
 
+/// Takes the fixed address `ip` for the server: `AddressInUse` when another server has it.
+fn reserve_ip(c: &Connection, subnet_id: &str, cidr: &str, ip: &str, server_id: &str) -> Result<u32, StoreError> {
+    let n = network::host_index(cidr, ip)
+        .ok_or_else(|| StoreError::NotFound(format!("address {ip} is not assignable in subnet {subnet_id}")))?;
+    execute_cached(
+        c,
+        "INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES (?1, ?2, ?3)",
+        params![subnet_id, n, server_id],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::AddressInUse(ip.to_string())
+        }
+        e => backend(e),
+    })?;
+    Ok(n)
+}
+
+/// Inserts a new server with its address: the fixed one it asks for (`network.ip` already
+/// set), or the next free one.
 fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
     let cidr = subnet_cidr(c, &s.network.subnet_id)?;
-    let n = allocate_ip(c, &s.network.subnet_id, &cidr, &s.id)?;
+    let n = if s.network.ip.is_empty() {
+        allocate_ip(c, &s.network.subnet_id, &cidr, &s.id)?
+    } else {
+        reserve_ip(c, &s.network.subnet_id, &cidr, &s.network.ip, &s.id)?
+    };
     let ip =
         network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
     s.network.ip = ip.to_string();

@@ -56,6 +56,8 @@ pub struct CreateInput {
     pub flavor: &'static Flavor,
     pub vpc: Vpc,
     pub subnet: Subnet,
+    /// The address the single server asks for; `None`: the next free one.
+    pub fixed_ip: Option<String>,
     pub root_type: String,
     pub root_gb: i64,
     pub data_disks: Vec<DataDiskInput>,
@@ -188,6 +190,14 @@ pub async fn validate(app: &App, caller: &Caller, req: &PostPaidServer) -> Resul
     }
     let subnet_id =
         nics[0].subnet_id.as_deref().ok_or_else(|| Error::invalid("server.nics[0].subnet_id is required."))?;
+    if nics[0].ipv6_enable == Some(true) {
+        return Err(Error::invalid("server.nics[0].ipv6_enable: IPv6 addresses are not supported by this service."));
+    }
+    if req.publicip.as_ref().is_some_and(|p| !p.is_null()) {
+        return Err(Error::invalid(
+            "server.publicip: elastic IPs are not supported by this service; servers have private addresses only.",
+        ));
+    }
     let root = req.root_volume.as_ref().ok_or_else(|| Error::invalid("server.root_volume is required."))?;
     let root_type = volume_type("root_volume", root.volumetype.as_deref())?;
     if root.extendparam.as_ref().and_then(|e| e.snapshot_id.as_deref()).is_some_and(|s| !s.is_empty()) {
@@ -264,6 +274,19 @@ pub async fn validate(app: &App, caller: &Caller, req: &PostPaidServer) -> Resul
     if subnet.id != subnet_id {
         return Err(Error::invalid(format!("subnet [{subnet_id}] does not exist in vpc [{vpc_id}].")));
     }
+    let fixed_ip = match nics[0].ip_address.as_deref().filter(|ip| !ip.is_empty()) {
+        None => None,
+        Some(_) if count > 1 => {
+            return Err(Error::invalid("server.nics[0].ip_address can only be given when count is 1."));
+        }
+        Some(ip) if ecs_model::network::host_index(&subnet.cidr, ip).is_none() => {
+            return Err(Error::invalid(format!(
+                "server.nics[0].ip_address {ip:?} is not an assignable address of subnet [{subnet_id}] ({}).",
+                subnet.cidr
+            )));
+        }
+        Some(ip) => Some(ip.to_string()),
+    };
     let public_key = match &req.key_name {
         Some(k) => Some(
             app.ctx
@@ -283,6 +306,7 @@ pub async fn validate(app: &App, caller: &Caller, req: &PostPaidServer) -> Resul
         flavor,
         vpc,
         subnet,
+        fixed_ip,
         root_type,
         root_gb,
         data_disks,
@@ -358,7 +382,7 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
             network: ServerNic {
                 vpc_id: input.vpc.id.clone(),
                 subnet_id: input.subnet.id.clone(),
-                ip: String::new(),
+                ip: input.fixed_ip.clone().unwrap_or_default(),
                 mac: String::new(),
                 port_id: ecs_model::new_uuid(),
             },

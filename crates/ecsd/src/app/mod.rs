@@ -68,6 +68,7 @@ pub async fn begin(app: &App, begin: Begin) -> Result<Vec<ecs_model::server::Ser
             "The ECS status does not meet requirements: another operation changed the server at the same time; try again.",
         ),
         StoreError::AddressesExhausted(s) => Error::invalid(format!("subnet {s} has no free IP address.")),
+        StoreError::AddressInUse(ip) => Error::invalid(format!("The IP address {ip} is already in use.")),
         StoreError::QuotaExceeded(why) => Error::new(ecs_types::Code::Ecs0001, why),
         e => internal(e),
     })?;

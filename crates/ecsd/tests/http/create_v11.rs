@@ -230,3 +230,56 @@ async fn the_v11_list_has_its_own_shape_filters_and_marker_paging() {
     svc.get("/v1.1/{p}/cloudservers/detail?limit=0").await.assert_error(400, "Ecs.0005");
     svc.get("/v1.1/{p}/cloudservers/detail?status=SLEEPING").await.assert_error(400, "Ecs.0005");
 }
+
+/// The address a server is shown with, from its detail.
+fn address_of(server: &Value) -> String {
+    let nets = server["addresses"].as_object().expect("addresses");
+    nets.values().next().unwrap()[0]["addr"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_fixed_address_is_given_once_and_bad_network_requests_create_nothing() {
+    let svc = Svc::start().await;
+    let mut body = svc.create_body("fixed", IMAGE_PLAIN, None, 1).await;
+    body["server"]["nics"][0]["ip_address"] = json!("192.168.7.9");
+    let r = svc.post("/v1.1/{p}/cloudservers", body.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+    let id = r.body["serverIds"][0].as_str().unwrap().to_string();
+    assert_eq!(address_of(&svc.show(&id).await), "192.168.7.9");
+
+    // Refusals: the same address again, one outside the subnet or reserved, a fixed address
+    // for several servers, an elastic IP, IPv6.
+    let mut refused = Vec::new();
+    refused.push(body.clone());
+    for ip in ["10.0.0.5", "192.168.0.1", "192.168.255.255", "not-an-ip"] {
+        let mut b = body.clone();
+        b["server"]["nics"][0]["ip_address"] = json!(ip);
+        refused.push(b);
+    }
+    let mut b = svc.create_body("fixed", IMAGE_PLAIN, None, 2).await;
+    b["server"]["nics"][0]["ip_address"] = json!("192.168.7.10");
+    refused.push(b);
+    let mut b = svc.create_body("eip", IMAGE_PLAIN, None, 1).await;
+    b["server"]["publicip"] = json!({"eip": {"iptype": "5_bgp", "bandwidth": {"size": 5, "sharetype": "PER"}}});
+    refused.push(b);
+    let mut b = svc.create_body("v6", IMAGE_PLAIN, None, 1).await;
+    b["server"]["nics"][0]["ipv6_enable"] = json!(true);
+    refused.push(b);
+    for b in refused {
+        let r = svc.post("/v1.1/{p}/cloudservers", b.clone()).await;
+        r.assert_error(400, "Ecs.0005");
+    }
+    let r = svc.get("/v1/{p}/cloudservers/detail").await;
+    assert_eq!(r.body["count"], 1, "only the first server exists: {}", r.body);
+
+    // Once the server is gone its address is free again.
+    let d = svc.post("/v1/{p}/cloudservers/delete", json!({"servers": [{"id": id}]})).await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    svc.job_ok(d.body["job_id"].as_str().unwrap()).await;
+    let r = svc.post("/v1.1/{p}/cloudservers", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+    let id = r.body["serverIds"][0].as_str().unwrap().to_string();
+    assert_eq!(address_of(&svc.show(&id).await), "192.168.7.9");
+}
