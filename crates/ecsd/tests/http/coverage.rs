@@ -190,3 +190,29 @@ async fn a_method_a_path_does_not_serve_is_an_unknown_api() {
         assert_eq!((r.status, r.body["error_code"].as_str()), (404, Some("APIGW.0101")), "{method} {path}: {}", r.body);
     }
 }
+
+const COVERAGE_DOC: &str = include_str!("../../../../docs/api-coverage.md");
+
+/// `docs/api-coverage.md` has one row per SDK operation, and says "unsupported" of exactly the
+/// operations the served document marks unsupported: the page users read cannot drift from
+/// the route table.
+#[tokio::test]
+async fn the_coverage_page_agrees_with_the_route_table() {
+    let svc = Svc::start().await;
+    let doc = documented(&svc).await;
+    // Rows look like: | `method` | VERB | `path` | status ... |
+    let rows: BTreeMap<&str, &str> = COVERAGE_DOC
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(" | ").collect();
+            let method = cells.first()?.strip_prefix("| `")?.strip_suffix('`')?;
+            Some((method, *cells.get(3)?))
+        })
+        .collect();
+    for o in sdk_operations() {
+        let status = rows.get(o.method).unwrap_or_else(|| panic!("{} has no row in api-coverage.md", o.method));
+        let unsupported = matches!(doc.get(&(o.verb.to_string(), shape(o.path))), Some((true, _)));
+        assert_eq!(status.starts_with("unsupported"), unsupported, "{}: the page says {status:?}", o.method);
+    }
+    assert_eq!(rows.len(), 106, "one row per SDK operation");
+}
