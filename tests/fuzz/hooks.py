@@ -255,7 +255,14 @@ def map_case(context, case):
         return case
     complete = _COMPLETE.get((case.method.upper(), case.path))
     meta = case.meta
-    positive = meta is not None and meta.generation.mode == schemathesis.GenerationMode.POSITIVE
+    # Only a case valid in every part is completed: one the coverage phase made invalid in one
+    # component (its body, say) may still be labelled positive overall, and completing it would
+    # turn the invalid request into a valid one that is then reported as "accepted".
+    positive = (
+        meta is not None
+        and meta.generation.mode == schemathesis.GenerationMode.POSITIVE
+        and not any(c.mode.is_negative for c in meta.components.values())
+    )
     if complete is None or not positive or not isinstance(case.body, dict) or not SEEDS or _next() % COMPLETE_EVERY:
         return case
     case.body = complete(case.body)

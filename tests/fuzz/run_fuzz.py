@@ -10,8 +10,9 @@ refused write that changed state. Prints `fuzz: N passed, M failed` (operations)
 exits non-zero when anything failed.
 
 Environment: ECSD_BIN (the binary, required), ECSD_FUZZ_EXAMPLES (examples per operation and
-phase, default 25), ECSD_FUZZ_SEED (default fixed), ECSD_FUZZ_TIME_LIMIT (seconds, default 165),
-ECSD_FUZZ_KEEP (keep the work directory with the reports).
+phase, default 25), ECSD_FUZZ_SEED (default fixed), ECSD_FUZZ_TIME_LIMIT (seconds, default 300),
+ECSD_FUZZ_KEEP (keep the work directory with the reports), ECSD_FUZZ_ARGS (extra Schemathesis
+options, e.g. "--include-path-regex ports" to look into one area).
 """
 
 import json
@@ -19,6 +20,7 @@ import os
 import queue
 import re
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -41,7 +43,7 @@ PHANTOM_SERVER = "00000000-0000-4000-8000-00000000f022"
 
 EXAMPLES = int(os.environ.get("ECSD_FUZZ_EXAMPLES", "25"))
 SEED = int(os.environ.get("ECSD_FUZZ_SEED", "20240611"))
-TIME_LIMIT_S = float(os.environ.get("ECSD_FUZZ_TIME_LIMIT", "165"))
+TIME_LIMIT_S = float(os.environ.get("ECSD_FUZZ_TIME_LIMIT", "300"))
 STARTUP_TIMEOUT_S = 30.0
 
 # Checks run on every response. `unsupported_method` and `allow_header_conformance` are left
@@ -288,6 +290,8 @@ def main() -> int:
             NO_COLOR="1",
         )
         cmd = [str(st), "--config-file", str(config), "run", f"{endpoint}/openapi.json", "--no-shrink"]
+        # Extra options for a narrower run while investigating, e.g. "--include-path-regex ports".
+        cmd += shlex.split(os.environ.get("ECSD_FUZZ_ARGS", ""))
         log(f"{operations} operations, {EXAMPLES} examples per operation and phase, seed {SEED}, "
             f"time limit {TIME_LIMIT_S:.0f} s")
         remaining = TIME_LIMIT_S - (time.monotonic() - started)

@@ -146,8 +146,9 @@ pub struct PortListQuery {
     pub fixed_ips: Option<String>,
     pub enterprise_project_id: Option<String>,
     /// Page size (default: all).
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    pub limit: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<i32>, minimum = 0)]
+    pub limit: Option<u32>,
     /// The id of the last port of the previous page.
     pub marker: Option<String>,
 }

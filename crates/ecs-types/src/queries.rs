@@ -20,6 +20,15 @@ pub fn uint<'de, D: Deserializer<'de>, T: std::str::FromStr>(d: D) -> Result<Opt
     }
 }
 
+/// Reads a non-negative integer of at most `i32::MAX` sent as text (a page size or offset:
+/// the document declares them 32-bit, as Huawei's APIs do); empty is absent.
+pub fn int32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match uint::<D, u32>(d)? {
+        Some(v) if v > i32::MAX as u32 => Err(serde::de::Error::custom(format!("{v} is larger than {}", i32::MAX))),
+        v => Ok(v),
+    }
+}
+
 /// `GET /v1/{project_id}/cloudservers/detail`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

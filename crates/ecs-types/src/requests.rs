@@ -95,7 +95,7 @@ pub struct PostPaidServer {
     #[serde(rename = "os:scheduler_hints")]
     pub scheduler_hints: Option<crate::create::SchedulerHints>,
     /// An elastic IP to create or bind: refused, servers have private addresses only.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub publicip: Option<serde_json::Value>,
 }
 

@@ -100,8 +100,9 @@ pub struct CreateSecurityGroupRule {
 #[into_params(parameter_in = Query)]
 pub struct SecurityGroupListQuery {
     /// Page size (default: all).
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    pub limit: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<i32>, minimum = 0)]
+    pub limit: Option<u32>,
     /// The id of the last group of the previous page.
     pub marker: Option<String>,
     /// Only the groups of this VPC.
@@ -114,8 +115,9 @@ pub struct SecurityGroupListQuery {
 #[into_params(parameter_in = Query)]
 pub struct SecurityGroupRuleListQuery {
     /// Page size (default: all).
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    pub limit: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<i32>, minimum = 0)]
+    pub limit: Option<u32>,
     /// The id of the last rule of the previous page.
     pub marker: Option<String>,
     /// Only the rules of this group.

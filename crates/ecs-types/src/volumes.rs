@@ -194,8 +194,9 @@ pub struct VolumeListQuery {
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u64>,
     /// Volumes to skip.
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    pub offset: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<i32>, minimum = 0)]
+    pub offset: Option<u32>,
     /// List from after this volume id.
     pub marker: Option<String>,
 }

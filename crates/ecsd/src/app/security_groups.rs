@@ -26,7 +26,8 @@ fn group_missing(id: &str) -> Error {
 /// A request body or query string the VPC API could not read: its `Ecs.0005` from the parser,
 /// in the VPC API's code.
 pub fn vpc_parse_error(e: Error) -> Error {
-    if e.code == Code::Ecs0005 {
+    // A blank body too: the VPC API answers every malformed request in its own shape.
+    if e.code == Code::Ecs0005 || e.code == Code::Common0002 {
         invalid(e.message)
     } else {
         e
@@ -114,7 +115,7 @@ fn group_view(g: &SecurityGroup, rules: &[SecurityGroupRule]) -> SecurityGroupVi
 }
 
 /// Applies `limit` and `marker` (an id of the list) to a list in its order.
-fn page<T>(items: Vec<T>, id: impl Fn(&T) -> &str, limit: Option<u64>, marker: Option<&str>) -> Result<Vec<T>, Error> {
+fn page<T>(items: Vec<T>, id: impl Fn(&T) -> &str, limit: Option<u32>, marker: Option<&str>) -> Result<Vec<T>, Error> {
     let mut items = items;
     if let Some(m) = marker.filter(|m| !m.is_empty()) {
         let pos = items.iter().position(|i| id(i) == m).ok_or_else(|| invalid(format!("marker [{m}] is invalid.")))?;

@@ -65,7 +65,7 @@ pub async fn update_port(
     body: Bytes,
 ) -> Res<PortEnvelope> {
     let b: UpdatePortBody = parse(&body).map_err(|e| {
-        if e.code == ecs_types::Code::Ecs0005 {
+        if e.code == ecs_types::Code::Ecs0005 || e.code == ecs_types::Code::Common0002 {
             ecs_model::Error::new(ecs_types::Code::Vpc2500, e.message)
         } else {
             e
