@@ -76,8 +76,12 @@ def service():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    # The VMs belong to the test: stop any left by a failure.
-    subprocess.run(["pkill", "-f", str(data / "qemu")], check=False)
+    # The VMs belong to the test: stop any left by a failure, each by the pid its QEMU wrote.
+    for pidfile in (data / "qemu" / "vms").glob("*/qemu.pid"):
+        try:
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        except (ValueError, ProcessLookupError, PermissionError):
+            pass
     print("\nTIMINGS " + ", ".join(f"{k}: {v:.1f} s" for k, v in TIMINGS.items()))
     shutil.rmtree(WORK, ignore_errors=True)
 
