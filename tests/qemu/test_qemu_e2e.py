@@ -1,4 +1,5 @@
-"""Real virtual machines: create with key A, reinstall with key B, change OS, all through the official SDK."""
+"""Real virtual machines: create with key A and two data disks, reinstall with key B, change OS,
+reset the password, delete, all through the official SDK."""
 
 import os
 import re
@@ -22,6 +23,7 @@ os.makedirs(os.environ["HOME"], exist_ok=True)
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: E402
 import huaweicloudsdkecs.v2 as ecs  # noqa: E402
+import huaweicloudsdkevs.v2 as evs  # noqa: E402
 import huaweicloudsdkims.v2 as ims  # noqa: E402
 import huaweicloudsdkvpc.v2 as vpc  # noqa: E402
 
@@ -69,6 +71,8 @@ def service():
         ecs.EcsClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
         ims.ImsClient.new_builder().with_credentials(BasicCredentials(AK, SK)).with_endpoints([endpoint]).build(),
         vpc.VpcClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
+        evs.EvsClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
+        data,
     )
     yield clients
     proc.send_signal(signal.SIGTERM)
@@ -76,6 +80,10 @@ def service():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+    # With the service stopped, the offline check compares the driver's disks with the volume
+    # rows: the kept data disk is in both, nothing else is left in either.
+    check = subprocess.run([ecsd_bin(), "check", "--data-dir", str(data)], capture_output=True, text=True)
+    print(check.stdout)
     # The VMs belong to the test: stop any left by a failure, each by the pid its QEMU wrote.
     for pidfile in (data / "qemu" / "vms").glob("*/qemu.pid"):
         try:
@@ -84,6 +92,7 @@ def service():
             pass
     print("\nTIMINGS " + ", ".join(f"{k}: {v:.1f} s" for k, v in TIMINGS.items()))
     shutil.rmtree(WORK, ignore_errors=True)
+    assert check.returncode == 0 and "exactly the volume rows" in check.stdout, check.stdout + check.stderr
 
 
 def wait_job(client, job_id, timeout=240):
@@ -148,8 +157,15 @@ def ssh_port(client, server_id):
     return int(m.group(1))
 
 
+def guest_disks(port, key):
+    """The guest's virtio disks in the order it names them: (name, serial, size in sectors)."""
+    p = ssh(port, key, "for d in /sys/block/vd*; do echo ${d##*/} $(cat $d/serial) $(cat $d/size); done")
+    assert p.returncode == 0, p.stderr
+    return [tuple(line.split()) for line in p.stdout.splitlines() if line.strip()]
+
+
 def test_reinstall_and_change_os_of_a_real_vm(service):
-    client, ims_client, vpc_client = service
+    client, ims_client, vpc_client, evs_client, data_dir = service
     images = {i.name: i.id for i in ims_client.list_images(ims.ListImagesRequest()).images}
     one, two = images["ecsd demo one (no Cloud-Init)"], images["ecsd demo two (no Cloud-Init)"]
     v = vpc_client.list_vpcs(vpc.ListVpcsRequest()).vpcs[0]
@@ -157,11 +173,16 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     key_a, path_a = keypair(client, "key-a")
     key_b, path_b = keypair(client, "key-b")
 
+    # Created as Terraform does (/v1.1), with two data disks (10 GB, the smallest the API takes,
+    # and 12 GB): the first deleted with the server, the second kept.
     t = time.monotonic()
-    created = client.create_post_paid_servers(ecs.CreatePostPaidServersRequest(body=ecs.CreatePostPaidServersRequestBody(
-        server=ecs.PostPaidServer(name="vm", image_ref=one, flavor_ref="s6.small.1", vpcid=v.id,
-                                  nics=[ecs.PostPaidServerNic(subnet_id=sn.id)],
-                                  root_volume=ecs.PostPaidServerRootVolume(volumetype="SSD"), key_name="key-a"))))
+    created = client.create_servers(ecs.CreateServersRequest(body=ecs.CreateServersRequestBody(
+        server=ecs.PrePaidServer(name="vm", image_ref=one, flavor_ref="s6.small.1", vpcid=v.id,
+                                 nics=[ecs.PrePaidServerNic(subnet_id=sn.id)],
+                                 root_volume=ecs.PrePaidServerRootVolume(volumetype="SSD"), key_name="key-a",
+                                 data_volumes=[
+                                     ecs.PrePaidServerDataVolume(volumetype="SSD", size=10, delete_on_termination=True),
+                                     ecs.PrePaidServerDataVolume(volumetype="SAS", size=12)]))))
     assert wait_job(client, created.job_id).status == "SUCCESS"
     sid = created.server_ids[0]
     port = ssh_port(client, sid)
@@ -169,6 +190,19 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     TIMINGS["create to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "VARIANT_ID=one" in p.stdout
+
+    # The guest sees the data disks in the API's order, with their volume ids (first 20
+    # characters) as serial numbers and their sizes in 512-byte sectors. The demo image's system
+    # disk is NVMe, so its first virtio disk is vda (/dev/vdb in the API, as on a virtio system disk).
+    volumes = client.show_server(ecs.ShowServerRequest(server_id=sid)).server.os_extended_volumesvolumes_attached
+    data = [v.id for v in sorted((v for v in volumes if v.boot_index == "-1"), key=lambda v: v.device)]
+    system = [v.id for v in volumes if v.boot_index == "0"]
+    assert len(data) == 2 and len(system) == 1, volumes
+    want = [("vda", data[0][:20], str(10 * 2**30 // 512)), ("vdb", data[1][:20], str(12 * 2**30 // 512))]
+    assert guest_disks(port, path_a) == want
+    # Written raw to the first data disk: it must still be there after the reinstall.
+    p = ssh(port, path_a, "printf ecsd-data-marker > /dev/vda && sync")
+    assert p.returncode == 0, p.stderr
 
     t = time.monotonic()
     job = client.reinstall_server_without_cloud_init(ecs.ReinstallServerWithoutCloudInitRequest(
@@ -183,6 +217,9 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     TIMINGS["reinstall request to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "/root/marker" not in p.stdout, "the old disk's files are gone"
+    assert guest_disks(port, path_b) == want, "the data disks stay attached, in their order"
+    p = ssh(port, path_b, "head -c 16 /dev/vda")
+    assert p.stdout == "ecsd-data-marker", "the data disk keeps its data across a reinstall"
     refused = ssh(port, path_a, "true", timeout=10)
     assert refused.returncode != 0 and "Permission denied" in refused.stderr, "key A no longer logs in"
 
@@ -197,6 +234,7 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     TIMINGS["change OS request to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "VARIANT_ID=two" in p.stdout
+    assert guest_disks(ssh_port(client, sid), path_a) == want
     s = client.show_server(ecs.ShowServerRequest(server_id=sid)).server
     assert s.image.id == two and s.status == "ACTIVE"
 
@@ -219,3 +257,10 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(
         servers=[ecs.ServerId(id=sid)])))
     assert wait_job(client, job.job_id).status == "SUCCESS"
+    # The disks of the volumes that went with the server are gone from the data directory; the
+    # kept data disk stays, available, with its file.
+    disks = data_dir / "qemu" / "disks"
+    left = sorted(p.name for p in disks.iterdir())
+    assert left == [f"{data[1]}.json", f"{data[1]}.qcow2"], left
+    kept = evs_client.show_volume(evs.ShowVolumeRequest(volume_id=data[1])).volume
+    assert kept.status == "available" and not kept.attachments, kept
