@@ -161,6 +161,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_data_disks_are_made_blank_and_attached_in_device_order() {
+        let h = Harness::new().await;
+        let id = h.create_server_with_data_disks().await;
+        let data = h.data_disks(&id).await;
+        assert_eq!(data.len(), 2);
+        assert_eq!(h.vm_data_disks(&id).await, data);
+        h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
     async fn a_failure_at_each_step_leaves_an_error_server_and_no_disk() {
         for step in CreateServer::STEPS.iter().map(|s| s.name) {
             let h = Harness::new_plain().await;

@@ -309,6 +309,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_data_disks_stay_attached_whether_the_rebuild_fails_or_succeeds() {
+        let steps = RebuildOs::STEPS.iter().map(|s| s.name).take_while(|s| Some(*s) != RebuildOs::NO_RETURN);
+        for step in steps {
+            let h = Harness::new_plain().await;
+            let id = h.create_server_with_data_disks().await;
+            let data = h.data_disks(&id).await;
+            h.fail_next("reinstallOs", step);
+            h.assert_failed(&h.reinstall(&id, true).await).await;
+            assert_eq!(h.data_disks(&id).await, data, "step {step}: the rows are untouched");
+            assert_eq!(h.vm_data_disks(&id).await, data, "step {step}: back on the old disk with them");
+            assert_eq!(h.vm_running(&id).await, Some(true), "step {step}");
+            h.assert_succeeded(&h.reinstall(&id, false).await).await;
+            assert_eq!(h.data_disks(&id).await, data, "step {step}");
+            assert_eq!(h.vm_data_disks(&id).await, data, "step {step}: the new disk boots with them");
+            h.assert_no_orphan_disks().await;
+        }
+    }
+
+    #[tokio::test]
     async fn a_failure_at_any_step_keeps_the_old_disk_and_allows_a_retry() {
         let steps = RebuildOs::STEPS.iter().map(|s| s.name).take_while(|s| Some(*s) != RebuildOs::NO_RETURN);
         for (i, step) in steps.enumerate() {
