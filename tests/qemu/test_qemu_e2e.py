@@ -157,11 +157,14 @@ def ssh_port(client, server_id):
     return int(m.group(1))
 
 
-def guest_disks(port, key):
-    """The guest's virtio disks in the order it names them: (name, serial, size in sectors)."""
-    p = ssh(port, key, "for d in /sys/block/vd*; do echo ${d##*/} $(cat $d/serial) $(cat $d/size); done")
-    assert p.returncode == 0, p.stderr
-    return [tuple(line.split()) for line in p.stdout.splitlines() if line.strip()]
+# Appended to a command run over SSH (one login less per check): the guest's virtio disks in the
+# order it names them, a line each, read back by `disks_in`.
+DISKS = "; for d in /sys/block/vd*; do echo disk ${d##*/} $(cat $d/serial) $(cat $d/size); done"
+
+
+def disks_in(out):
+    """(name, serial, size in 512-byte sectors) of each disk `DISKS` listed."""
+    return [tuple(line.split()[1:]) for line in out.splitlines() if line.startswith("disk ")]
 
 
 def test_reinstall_and_change_os_of_a_real_vm(service):
@@ -185,24 +188,21 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
                                      ecs.PrePaidServerDataVolume(volumetype="SAS", size=12)]))))
     assert wait_job(client, created.job_id).status == "SUCCESS"
     sid = created.server_ids[0]
-    port = ssh_port(client, sid)
-    p = ssh(port, path_a, "echo hello > /root/marker && cat /etc/os-release")
-    TIMINGS["create to SSH-ready"] = time.monotonic() - t
-    assert p.returncode == 0, p.stderr
-    assert "VARIANT_ID=one" in p.stdout
-
-    # The guest sees the data disks in the API's order, with their volume ids (first 20
+    # The guest must see the data disks in the API's order, with their volume ids (first 20
     # characters) as serial numbers and their sizes in 512-byte sectors. The demo image's system
     # disk is NVMe, so its first virtio disk is vda (/dev/vdb in the API, as on a virtio system disk).
     volumes = client.show_server(ecs.ShowServerRequest(server_id=sid)).server.os_extended_volumesvolumes_attached
     data = [v.id for v in sorted((v for v in volumes if v.boot_index == "-1"), key=lambda v: v.device)]
-    system = [v.id for v in volumes if v.boot_index == "0"]
-    assert len(data) == 2 and len(system) == 1, volumes
+    assert len(data) == 2 and len(volumes) == 3, volumes
     want = [("vda", data[0][:20], str(10 * 2**30 // 512)), ("vdb", data[1][:20], str(12 * 2**30 // 512))]
-    assert guest_disks(port, path_a) == want
-    # Written raw to the first data disk: it must still be there after the reinstall.
-    p = ssh(port, path_a, "printf ecsd-data-marker > /dev/vda && sync")
+    port = ssh_port(client, sid)
+    # Written raw to the first data disk, once it is known to be there: it must survive the reinstall.
+    p = ssh(port, path_a, "echo hello > /root/marker && cat /etc/os-release" + DISKS
+            + "; test -b /dev/vda && printf ecsd-data-marker > /dev/vda && sync")
+    TIMINGS["create to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
+    assert "VARIANT_ID=one" in p.stdout
+    assert disks_in(p.stdout) == want, p.stdout
 
     t = time.monotonic()
     job = client.reinstall_server_without_cloud_init(ecs.ReinstallServerWithoutCloudInitRequest(
@@ -213,13 +213,12 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     TIMINGS["reinstall job"] = time.monotonic() - t
     assert done.status == "SUCCESS", done
     port = ssh_port(client, sid)
-    p = ssh(port, path_b, "ls /root/marker 2>/dev/null; cat /etc/os-release")
+    p = ssh(port, path_b, "ls /root/marker 2>/dev/null; cat /etc/os-release; head -c 16 /dev/vda; echo" + DISKS)
     TIMINGS["reinstall request to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "/root/marker" not in p.stdout, "the old disk's files are gone"
-    assert guest_disks(port, path_b) == want, "the data disks stay attached, in their order"
-    p = ssh(port, path_b, "head -c 16 /dev/vda")
-    assert p.stdout == "ecsd-data-marker", "the data disk keeps its data across a reinstall"
+    assert disks_in(p.stdout) == want, "the data disks stay attached, in their order: " + p.stdout
+    assert "ecsd-data-marker" in p.stdout.splitlines(), "the data disk keeps its data across a reinstall"
     refused = ssh(port, path_a, "true", timeout=10)
     assert refused.returncode != 0 and "Permission denied" in refused.stderr, "key A no longer logs in"
 
@@ -230,11 +229,11 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
                                                                mode="withStopServer"))))
     done = wait_job(client, job.job_id)
     assert done.status == "SUCCESS", done
-    p = ssh(ssh_port(client, sid), path_a, "cat /etc/os-release")
+    p = ssh(ssh_port(client, sid), path_a, "cat /etc/os-release" + DISKS)
     TIMINGS["change OS request to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "VARIANT_ID=two" in p.stdout
-    assert guest_disks(ssh_port(client, sid), path_a) == want
+    assert disks_in(p.stdout) == want, p.stdout
     s = client.show_server(ecs.ShowServerRequest(server_id=sid)).server
     assert s.image.id == two and s.status == "ACTIVE"
 
@@ -249,10 +248,11 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     job = client.batch_reboot_servers(ecs.BatchRebootServersRequest(body=ecs.BatchRebootServersRequestBody(
         reboot=ecs.BatchRebootSeversOption(servers=[ecs.ServerId(id=sid)], type="SOFT"))))
     assert wait_job(client, job.job_id).status == "SUCCESS"
-    p = ssh_password(ssh_port(client, sid), new_password, "grep '^root:' /etc/shadow | cut -c1-8")
+    p = ssh_password(ssh_port(client, sid), new_password, "grep '^root:' /etc/shadow | cut -c1-8" + DISKS)
     TIMINGS["password reset to password login"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("root:$6$"), p.stdout
+    assert disks_in(p.stdout) == want, "a reboot keeps the data disks: " + p.stdout
 
     job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(
         servers=[ecs.ServerId(id=sid)])))
