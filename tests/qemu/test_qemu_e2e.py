@@ -1,4 +1,5 @@
-"""Real virtual machines: create with key A, reinstall with key B, change OS, all through the official SDK."""
+"""Real virtual machines: create with key A and two data disks, reinstall with key B, change OS,
+reset the password, delete, all through the official SDK."""
 
 import os
 import re
@@ -22,6 +23,7 @@ os.makedirs(os.environ["HOME"], exist_ok=True)
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: E402
 import huaweicloudsdkecs.v2 as ecs  # noqa: E402
+import huaweicloudsdkevs.v2 as evs  # noqa: E402
 import huaweicloudsdkims.v2 as ims  # noqa: E402
 import huaweicloudsdkvpc.v2 as vpc  # noqa: E402
 
@@ -69,6 +71,8 @@ def service():
         ecs.EcsClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
         ims.ImsClient.new_builder().with_credentials(BasicCredentials(AK, SK)).with_endpoints([endpoint]).build(),
         vpc.VpcClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
+        evs.EvsClient.new_builder().with_credentials(creds).with_endpoints([endpoint]).build(),
+        data,
     )
     yield clients
     proc.send_signal(signal.SIGTERM)
@@ -76,10 +80,19 @@ def service():
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    # The VMs belong to the test: stop any left by a failure.
-    subprocess.run(["pkill", "-f", str(data / "qemu")], check=False)
+    # With the service stopped, the offline check compares the driver's disks with the volume
+    # rows: the kept data disk is in both, nothing else is left in either.
+    check = subprocess.run([ecsd_bin(), "check", "--data-dir", str(data)], capture_output=True, text=True)
+    print(check.stdout)
+    # The VMs belong to the test: stop any left by a failure, each by the pid its QEMU wrote.
+    for pidfile in (data / "qemu" / "vms").glob("*/qemu.pid"):
+        try:
+            os.kill(int(pidfile.read_text().strip()), signal.SIGKILL)
+        except (ValueError, ProcessLookupError, PermissionError):
+            pass
     print("\nTIMINGS " + ", ".join(f"{k}: {v:.1f} s" for k, v in TIMINGS.items()))
     shutil.rmtree(WORK, ignore_errors=True)
+    assert check.returncode == 0 and "exactly the volume rows" in check.stdout, check.stdout + check.stderr
 
 
 def wait_job(client, job_id, timeout=240):
@@ -144,8 +157,18 @@ def ssh_port(client, server_id):
     return int(m.group(1))
 
 
+# Appended to a command run over SSH (one login less per check): the guest's virtio disks in the
+# order it names them, a line each, read back by `disks_in`.
+DISKS = "; for d in /sys/block/vd*; do echo disk ${d##*/} $(cat $d/serial) $(cat $d/size); done"
+
+
+def disks_in(out):
+    """(name, serial, size in 512-byte sectors) of each disk `DISKS` listed."""
+    return [tuple(line.split()[1:]) for line in out.splitlines() if line.startswith("disk ")]
+
+
 def test_reinstall_and_change_os_of_a_real_vm(service):
-    client, ims_client, vpc_client = service
+    client, ims_client, vpc_client, evs_client, data_dir = service
     images = {i.name: i.id for i in ims_client.list_images(ims.ListImagesRequest()).images}
     one, two = images["ecsd demo one (no Cloud-Init)"], images["ecsd demo two (no Cloud-Init)"]
     v = vpc_client.list_vpcs(vpc.ListVpcsRequest()).vpcs[0]
@@ -153,18 +176,33 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     key_a, path_a = keypair(client, "key-a")
     key_b, path_b = keypair(client, "key-b")
 
+    # Created as Terraform does (/v1.1), with two data disks (10 GB, the smallest the API takes,
+    # and 12 GB): the first deleted with the server, the second kept.
     t = time.monotonic()
-    created = client.create_post_paid_servers(ecs.CreatePostPaidServersRequest(body=ecs.CreatePostPaidServersRequestBody(
-        server=ecs.PostPaidServer(name="vm", image_ref=one, flavor_ref="s6.small.1", vpcid=v.id,
-                                  nics=[ecs.PostPaidServerNic(subnet_id=sn.id)],
-                                  root_volume=ecs.PostPaidServerRootVolume(volumetype="SSD"), key_name="key-a"))))
+    created = client.create_servers(ecs.CreateServersRequest(body=ecs.CreateServersRequestBody(
+        server=ecs.PrePaidServer(name="vm", image_ref=one, flavor_ref="s6.small.1", vpcid=v.id,
+                                 nics=[ecs.PrePaidServerNic(subnet_id=sn.id)],
+                                 root_volume=ecs.PrePaidServerRootVolume(volumetype="SSD"), key_name="key-a",
+                                 data_volumes=[
+                                     ecs.PrePaidServerDataVolume(volumetype="SSD", size=10, delete_on_termination=True),
+                                     ecs.PrePaidServerDataVolume(volumetype="SAS", size=12)]))))
     assert wait_job(client, created.job_id).status == "SUCCESS"
     sid = created.server_ids[0]
+    # The guest must see the data disks in the API's order, with their volume ids (first 20
+    # characters) as serial numbers and their sizes in 512-byte sectors. The demo image's system
+    # disk is NVMe, so its first virtio disk is vda (/dev/vdb in the API, as on a virtio system disk).
+    volumes = client.show_server(ecs.ShowServerRequest(server_id=sid)).server.os_extended_volumesvolumes_attached
+    data = [v.id for v in sorted((v for v in volumes if v.boot_index == "-1"), key=lambda v: v.device)]
+    assert len(data) == 2 and len(volumes) == 3, volumes
+    want = [("vda", data[0][:20], str(10 * 2**30 // 512)), ("vdb", data[1][:20], str(12 * 2**30 // 512))]
     port = ssh_port(client, sid)
-    p = ssh(port, path_a, "echo hello > /root/marker && cat /etc/os-release")
+    # Written raw to the first data disk, once it is known to be there: it must survive the reinstall.
+    p = ssh(port, path_a, "echo hello > /root/marker && cat /etc/os-release" + DISKS
+            + "; test -b /dev/vda && printf ecsd-data-marker > /dev/vda && sync")
     TIMINGS["create to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "VARIANT_ID=one" in p.stdout
+    assert disks_in(p.stdout) == want, p.stdout
 
     t = time.monotonic()
     job = client.reinstall_server_without_cloud_init(ecs.ReinstallServerWithoutCloudInitRequest(
@@ -175,10 +213,12 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     TIMINGS["reinstall job"] = time.monotonic() - t
     assert done.status == "SUCCESS", done
     port = ssh_port(client, sid)
-    p = ssh(port, path_b, "ls /root/marker 2>/dev/null; cat /etc/os-release")
+    p = ssh(port, path_b, "ls /root/marker 2>/dev/null; cat /etc/os-release; head -c 16 /dev/vda; echo" + DISKS)
     TIMINGS["reinstall request to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "/root/marker" not in p.stdout, "the old disk's files are gone"
+    assert disks_in(p.stdout) == want, "the data disks stay attached, in their order: " + p.stdout
+    assert "ecsd-data-marker" in p.stdout.splitlines(), "the data disk keeps its data across a reinstall"
     refused = ssh(port, path_a, "true", timeout=10)
     assert refused.returncode != 0 and "Permission denied" in refused.stderr, "key A no longer logs in"
 
@@ -189,10 +229,11 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
                                                                mode="withStopServer"))))
     done = wait_job(client, job.job_id)
     assert done.status == "SUCCESS", done
-    p = ssh(ssh_port(client, sid), path_a, "cat /etc/os-release")
+    p = ssh(ssh_port(client, sid), path_a, "cat /etc/os-release" + DISKS)
     TIMINGS["change OS request to SSH-ready"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert "VARIANT_ID=two" in p.stdout
+    assert disks_in(p.stdout) == want, p.stdout
     s = client.show_server(ecs.ShowServerRequest(server_id=sid)).server
     assert s.image.id == two and s.status == "ACTIVE"
 
@@ -207,11 +248,19 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     job = client.batch_reboot_servers(ecs.BatchRebootServersRequest(body=ecs.BatchRebootServersRequestBody(
         reboot=ecs.BatchRebootSeversOption(servers=[ecs.ServerId(id=sid)], type="SOFT"))))
     assert wait_job(client, job.job_id).status == "SUCCESS"
-    p = ssh_password(ssh_port(client, sid), new_password, "grep '^root:' /etc/shadow | cut -c1-8")
+    p = ssh_password(ssh_port(client, sid), new_password, "grep '^root:' /etc/shadow | cut -c1-8" + DISKS)
     TIMINGS["password reset to password login"] = time.monotonic() - t
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("root:$6$"), p.stdout
+    assert disks_in(p.stdout) == want, "a reboot keeps the data disks: " + p.stdout
 
     job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(
         servers=[ecs.ServerId(id=sid)])))
     assert wait_job(client, job.job_id).status == "SUCCESS"
+    # The disks of the volumes that went with the server are gone from the data directory; the
+    # kept data disk stays, available, with its file.
+    disks = data_dir / "qemu" / "disks"
+    left = sorted(p.name for p in disks.iterdir())
+    assert left == [f"{data[1]}.json", f"{data[1]}.qcow2"], left
+    kept = evs_client.show_volume(evs.ShowVolumeRequest(volume_id=data[1])).volume
+    assert kept.status == "available" and not kept.attachments, kept

@@ -42,14 +42,28 @@ pub fn is_no_space(e: &std::io::Error) -> bool {
     matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
 }
 
-/// A disk to create from an image.
+/// A disk to create: from an image (a system disk), or blank (a data disk).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiskSpec {
     pub disk_id: String,
-    pub image_id: String,
-    /// The image's bytes, for drivers that need them.
+    /// The image the disk is built from; `None` for a blank disk.
+    pub image_id: Option<String>,
+    /// The image's bytes, for drivers that need them (only with an image).
     pub image_file: Option<String>,
+    /// Size in GiB; for a disk from an image, 0 means the image's own size.
     pub size_gb: i64,
+}
+
+impl DiskSpec {
+    /// A disk built from an image.
+    pub fn from_image(disk_id: &str, image_id: &str, image_file: Option<String>, size_gb: i64) -> Self {
+        DiskSpec { disk_id: disk_id.to_string(), image_id: Some(image_id.to_string()), image_file, size_gb }
+    }
+
+    /// A blank disk of `size_gb` GiB.
+    pub fn blank(disk_id: &str, size_gb: i64) -> Self {
+        DiskSpec { disk_id: disk_id.to_string(), image_id: None, image_file: None, size_gb }
+    }
 }
 
 /// What is written into a fresh system disk so the owner can log in (the image has no
@@ -71,7 +85,12 @@ pub struct Injection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VmSpec {
     pub server_id: String,
+    /// The system disk, attached first and booted from.
     pub boot_disk: String,
+    /// The data disks, attached after the system disk in this order: the order of their
+    /// devices (`/dev/vdb`, `/dev/vdc`, ...) in the API.
+    #[serde(default)]
+    pub data_disks: Vec<String>,
     pub vcpus: i64,
     pub ram_mb: i64,
 }
@@ -90,7 +109,8 @@ pub enum Power {
 pub trait ComputeDriver: Send + Sync {
     /// Short name shown at start-up (`sim`, `qemu`).
     fn name(&self) -> &'static str;
-    /// Ensures a disk exists, built from its image.
+    /// Ensures a disk exists, built from its image or blank. A disk that exists under the id is
+    /// left as it is.
     async fn disk_create(&self, spec: &DiskSpec) -> Result<(), DriverError>;
     /// Writes login data into a disk (idempotent: the same injection twice gives the same disk).
     async fn disk_inject(&self, disk_id: &str, injection: &Injection) -> Result<(), DriverError>;
@@ -98,7 +118,8 @@ pub trait ComputeDriver: Send + Sync {
     async fn disk_delete(&self, disk_id: &str) -> Result<(), DriverError>;
     /// Every disk the driver holds (orphan checks).
     async fn disk_list(&self) -> Result<Vec<String>, DriverError>;
-    /// Ensures the VM runs from `spec.boot_disk` (starting or re-pointing it as needed).
+    /// Ensures the VM runs from `spec.boot_disk` with `spec.data_disks` attached (starting it, or
+    /// restarting it on other disks, as needed). Every disk must exist.
     async fn vm_start(&self, spec: &VmSpec) -> Result<(), DriverError>;
     /// Ensures the VM is stopped (`force`: no graceful shutdown).
     async fn vm_stop(&self, server_id: &str, force: bool) -> Result<(), DriverError>;

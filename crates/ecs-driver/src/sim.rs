@@ -26,6 +26,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimDisk {
     pub disk_id: String,
+    /// The image it was built from; empty for a blank disk.
     pub image_id: String,
     pub size_gb: i64,
     pub injection: Option<Injection>,
@@ -37,6 +38,10 @@ pub struct SimVm {
     pub server_id: String,
     pub running: bool,
     pub boot_disk: Option<String>,
+    /// The data disks it was last started with, in device order (left out of the journal when
+    /// there are none, so records of servers without data disks read as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_disks: Vec<String>,
     pub boots: u64,
 }
 
@@ -311,6 +316,20 @@ impl SimDriver {
         Ok(())
     }
 
+    /// Refuses a VM whose disks are not all there, as a real driver would fail to attach them.
+    fn check_disks(&self, spec: &VmSpec) -> Result<(), DriverError> {
+        let missing = self.read(|s| {
+            let boot = (!s.disks.contains_key(&spec.boot_disk)).then(|| format!("boot disk {}", spec.boot_disk));
+            boot.or_else(|| {
+                spec.data_disks.iter().find(|d| !s.disks.contains_key(*d)).map(|d| format!("data disk {d}"))
+            })
+        })?;
+        match missing {
+            Some(what) => Err(DriverError::system(format!("{what} does not exist"))),
+            None => Ok(()),
+        }
+    }
+
     /// A disk's content (tests and invariant checks).
     pub async fn disk(&self, id: &str) -> Result<Option<SimDisk>, DriverError> {
         self.read(|s| s.disks.get(id).cloned())
@@ -336,7 +355,7 @@ impl ComputeDriver for SimDriver {
         self.pause().await;
         self.record(Record::Disk(SimDisk {
             disk_id: spec.disk_id.clone(),
-            image_id: spec.image_id.clone(),
+            image_id: spec.image_id.clone().unwrap_or_default(),
             size_gb: spec.size_gb,
             injection: None,
         }))
@@ -367,21 +386,21 @@ impl ComputeDriver for SimDriver {
 
     async fn vm_start(&self, spec: &VmSpec) -> Result<(), DriverError> {
         safe(&spec.server_id)?;
-        if !self.read(|s| s.disks.contains_key(&spec.boot_disk))? {
-            return Err(DriverError::system(format!("boot disk {} does not exist", spec.boot_disk)));
-        }
+        self.check_disks(spec)?;
         let mut vm = self.vm(&spec.server_id).await?.unwrap_or(SimVm {
             server_id: spec.server_id.clone(),
             running: false,
             boot_disk: None,
+            data_disks: Vec::new(),
             boots: 0,
         });
-        if vm.running && vm.boot_disk.as_deref() == Some(spec.boot_disk.as_str()) {
+        if vm.running && vm.boot_disk.as_deref() == Some(spec.boot_disk.as_str()) && vm.data_disks == spec.data_disks {
             return Ok(());
         }
         self.pause().await;
         vm.running = true;
         vm.boot_disk = Some(spec.boot_disk.clone());
+        vm.data_disks = spec.data_disks.clone();
         vm.boots += 1;
         self.record(Record::Vm(vm))
     }
@@ -402,8 +421,10 @@ impl ComputeDriver for SimDriver {
             .vm(safe(&spec.server_id)?)
             .await?
             .ok_or_else(|| DriverError::system(format!("no VM for server {}", spec.server_id)))?;
+        self.check_disks(spec)?;
         vm.running = true;
         vm.boot_disk = Some(spec.boot_disk.clone());
+        vm.data_disks = spec.data_disks.clone();
         vm.boots += 1;
         self.record(Record::Vm(vm))
     }
@@ -436,7 +457,7 @@ mod tests {
     }
 
     fn spec(id: &str) -> DiskSpec {
-        DiskSpec { disk_id: id.into(), image_id: "img".into(), image_file: None, size_gb: 40 }
+        DiskSpec::from_image(id, "img", None, 40)
     }
 
     #[tokio::test]
@@ -448,7 +469,7 @@ mod tests {
         s.disk_inject("d1", &inj).await.unwrap();
         s.disk_inject("d1", &inj).await.unwrap();
         assert_eq!(s.disk("d1").await.unwrap().unwrap().injection, Some(inj));
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "d1".into(), vcpus: 1, ram_mb: 1024 };
+        let vm = VmSpec { server_id: "s1".into(), boot_disk: "d1".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
         s.vm_start(&vm).await.unwrap();
         s.vm_start(&vm).await.unwrap();
         assert_eq!(s.vm("s1").await.unwrap().unwrap().boots, 1);
@@ -465,9 +486,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn blank_data_disks_are_attached_in_order_and_must_exist() {
+        let (d, s) = driver();
+        s.disk_create(&spec("sys")).await.unwrap();
+        s.disk_create(&DiskSpec::blank("data-1", 10)).await.unwrap();
+        s.disk_create(&DiskSpec::blank("data-1", 10)).await.unwrap();
+        let blank = s.disk("data-1").await.unwrap().unwrap();
+        assert_eq!((blank.image_id.as_str(), blank.size_gb, blank.injection), ("", 10, None));
+        let mut vm = VmSpec {
+            server_id: "s1".into(),
+            boot_disk: "sys".into(),
+            data_disks: vec!["data-1".into(), "data-2".into()],
+            vcpus: 1,
+            ram_mb: 1024,
+        };
+        assert!(s.vm_start(&vm).await.unwrap_err().message.contains("data disk data-2 does not exist"));
+        assert_eq!(s.vm_power("s1").await.unwrap(), Power::Absent);
+        s.disk_create(&DiskSpec::blank("data-2", 20)).await.unwrap();
+        s.vm_start(&vm).await.unwrap();
+        s.vm_start(&vm).await.unwrap();
+        let running = s.vm("s1").await.unwrap().unwrap();
+        assert_eq!((running.data_disks, running.boots), (vec!["data-1".to_string(), "data-2".to_string()], 1));
+        // Other disks: started again on them.
+        vm.data_disks.pop();
+        s.vm_start(&vm).await.unwrap();
+        assert_eq!(s.vm("s1").await.unwrap().unwrap().boots, 2);
+        // Journal lines of VMs without data disks are as they were.
+        s.vm_start(&VmSpec { server_id: "s2".into(), data_disks: vec![], ..vm }).await.unwrap();
+        let text = std::fs::read_to_string(d.path().join("state.jsonl")).unwrap();
+        let last = text.lines().last().unwrap();
+        assert!(last.contains("\"s2\"") && !last.contains("data_disks"), "{last}");
+    }
+
+    #[tokio::test]
     async fn a_vm_cannot_boot_a_missing_disk_and_ids_cannot_escape() {
         let (_d, s) = driver();
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "nope".into(), vcpus: 1, ram_mb: 1024 };
+        let vm =
+            VmSpec { server_id: "s1".into(), boot_disk: "nope".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
         assert!(s.vm_start(&vm).await.is_err());
         assert!(s.disk_create(&spec("../x")).await.is_err());
         assert!(s.disk_inject("missing", &Injection::default()).await.is_err());
@@ -479,7 +534,7 @@ mod tests {
         s.disk_create(&spec("d1")).await.unwrap();
         s.disk_create(&spec("d2")).await.unwrap();
         s.disk_delete("d1").await.unwrap();
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "d2".into(), vcpus: 1, ram_mb: 1024 };
+        let vm = VmSpec { server_id: "s1".into(), boot_disk: "d2".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
         s.vm_start(&vm).await.unwrap();
         drop(s);
         // A power loss can leave half a line at the end: it is dropped, the rest is kept.
@@ -536,7 +591,7 @@ mod tests {
     async fn the_journal_is_compacted_as_it_grows() {
         let (d, s) = driver();
         s.disk_create(&spec("d1")).await.unwrap();
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "d1".into(), vcpus: 1, ram_mb: 1024 };
+        let vm = VmSpec { server_id: "s1".into(), boot_disk: "d1".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
         for _ in 0..6_000 {
             s.vm_start(&vm).await.unwrap();
             s.vm_stop("s1", false).await.unwrap();

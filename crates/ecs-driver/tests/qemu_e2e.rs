@@ -128,12 +128,7 @@ async fn a_guest_boots_takes_keys_and_is_reinstalled() {
 
     let driver = QemuDriver::new(&state, QemuConfig::default()).unwrap();
     let image_file = Some(image.image.to_string_lossy().to_string());
-    let disk = |id: &str| DiskSpec {
-        disk_id: id.into(),
-        image_id: "img-demo".into(),
-        image_file: image_file.clone(),
-        size_gb: 1,
-    };
+    let disk = |id: &str| DiskSpec::from_image(id, "img-demo", image_file.clone(), 1);
 
     // Disk A with key A.
     let t = Instant::now();
@@ -149,7 +144,8 @@ async fn a_guest_boots_takes_keys_and_is_reinstalled() {
     timings.push(("inject again, nothing to do (A)", t.elapsed()));
 
     // Boot A.
-    let vm_a = VmSpec { server_id: SERVER.into(), boot_disk: "disk-a".into(), vcpus: 1, ram_mb: 256 };
+    let vm_a =
+        VmSpec { server_id: SERVER.into(), boot_disk: "disk-a".into(), data_disks: vec![], vcpus: 1, ram_mb: 256 };
     let t = Instant::now();
     driver.vm_start(&vm_a).await.unwrap();
     let started = t.elapsed();
@@ -341,12 +337,7 @@ async fn injection_finds_the_root_filesystem_in_partitioned_disks() {
         assert_eq!(facts.root_fs.as_ref().map(|f| (f.offset, f.needs_recovery)), Some((offset, recover)), "{table}");
 
         let id = format!("disk-{table}");
-        let spec = DiskSpec {
-            disk_id: id.clone(),
-            image_id: "img".into(),
-            image_file: Some(base.to_string_lossy().to_string()),
-            size_gb: 0,
-        };
+        let spec = DiskSpec::from_image(&id, "img", Some(base.to_string_lossy().to_string()), 0);
         driver.disk_create(&spec).await.unwrap();
         driver.disk_inject(&id, &inj).await.unwrap_or_else(|e| panic!("{table}: {e}"));
         driver.disk_inject(&id, &inj).await.unwrap();

@@ -229,7 +229,7 @@ fn driver(r: &mut Report, root: &Path, rows: &Rows) {
     } else if qemu_disks.is_dir() {
         match qcow2_ids(&qemu_disks) {
             Ok(d) => {
-                r.line("driver", format!("qemu/disks: {} system disks", d.len()));
+                r.line("driver", format!("qemu/disks: {} disks (system and data)", d.len()));
                 d
             }
             Err(e) => {

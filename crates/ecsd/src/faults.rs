@@ -309,6 +309,7 @@ mod tests {
             action,
             prior_vm_state: ecs_model::state::VmState::Active,
             boot_disk: None,
+            data_disks: vec![],
             vcpus: 1,
             ram_mb: 1024,
             password_hash: None,

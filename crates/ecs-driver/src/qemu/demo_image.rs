@@ -18,9 +18,10 @@ const PACKAGES: &[&str] =
     &["busybox-static", "dropbear-bin", "libc6", "libcrypt1", "zlib1g", "libtomcrypt1", "libtommath1", "libgmp10"];
 /// Debian's meta package that points at the current cloud kernel (NVMe and ext4 built in).
 const KERNEL_META: &str = "linux-image-cloud-amd64";
-/// Modules the guest loads at boot (with their dependencies): network, entropy, and the ACPI
-/// power button that lets QMP `system_powerdown` shut the guest down cleanly.
-const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_rng", "button", "evdev"];
+/// Modules the guest loads at boot (with their dependencies): network, entropy, data disks
+/// (virtio-blk: the system disk is NVMe, built in), and the ACPI power button that lets QMP
+/// `system_powerdown` shut the guest down cleanly.
+const MODULES: &[&str] = &["virtio_pci", "virtio_net", "virtio_rng", "virtio_blk", "button", "evdev"];
 /// Kernel command line. `panic=-1` with QEMU's `-no-reboot` turns a guest panic into a QEMU
 /// exit instead of a core burnt forever.
 const APPEND: &str = "console=ttyS0 root=/dev/nvme0n1 rootfstype=ext4 rw quiet panic=-1";

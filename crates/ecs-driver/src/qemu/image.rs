@@ -17,6 +17,7 @@
 use super::partition::{self, ExtFs, Layout, Table};
 use super::process::{self, tool};
 use serde::{Deserialize, Serialize};
+use std::ffi::OsString;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -152,6 +153,19 @@ pub(crate) async fn qemu_img_info(path: &Path) -> Result<QemuImgInfo, String> {
     })
 }
 
+/// The `qemu-img` arguments that make a qcow2 disk of `size` bytes at `path`: an overlay over
+/// `backing` (a base file and its format) for a system disk, a blank disk without one. Either is
+/// sparse and made in constant time, whatever the size; an existing file at `path` (a partial
+/// disk left by a crash) is overwritten.
+pub(crate) fn create_args(path: &Path, size: u64, backing: Option<(&Path, &str)>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["create", "-q", "-f", "qcow2"].map(OsString::from).into();
+    if let Some((base, format)) = backing {
+        args.extend(["-F".into(), format.into(), "-b".into(), base.as_os_str().to_os_string()]);
+    }
+    args.extend([path.as_os_str().to_os_string(), size.to_string().into()]);
+    args
+}
+
 /// Reads bytes of an image as the guest would see them. Raw files are read directly; other
 /// formats through `qemu-img dd` (no mounting, no daemon), one small read at a time.
 fn image_reader<'a>(path: &'a Path, format: &'a str, scratch: &'a Path) -> Box<partition::Reader<'a>> {
@@ -225,6 +239,31 @@ pub async fn inspect_image(path: &Path) -> Result<ImageFacts, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disks_are_made_as_overlays_or_blank() {
+        let words = |args: Vec<OsString>| args.iter().map(|a| a.to_string_lossy().to_string()).collect::<Vec<_>>();
+        let path = Path::new("/state/disks/.d1.qcow2.partial");
+        assert_eq!(
+            words(create_args(path, 10 << 30, None)),
+            ["create", "-q", "-f", "qcow2", "/state/disks/.d1.qcow2.partial", "10737418240"]
+        );
+        assert_eq!(
+            words(create_args(path, 1 << 30, Some((Path::new("/img/base.qcow2"), "qcow2")))),
+            [
+                "create",
+                "-q",
+                "-f",
+                "qcow2",
+                "-F",
+                "qcow2",
+                "-b",
+                "/img/base.qcow2",
+                "/state/disks/.d1.qcow2.partial",
+                "1073741824"
+            ]
+        );
+    }
 
     #[test]
     fn sidecar_paths_resolve_relative_to_the_image() {

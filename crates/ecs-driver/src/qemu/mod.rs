@@ -4,16 +4,20 @@
 //! State lives under one root directory:
 //!
 //! ```text
-//! disks/<disk_id>.qcow2      system disk (overlay over the image's base file)
+//! disks/<disk_id>.qcow2      system disk (overlay over the image's base file) or blank data disk
 //! disks/<disk_id>.json       what it was made from: base file, format, boot instructions
 //! disks/<disk_id>.seed.iso   NoCloud seed, for Cloud-Init images only
-//! vms/<server_id>/vm.json    boot disk, SSH port, size
+//! vms/<server_id>/vm.json    boot disk, data disks, SSH port, size
 //! vms/<server_id>/qemu.pid   qmp.sock   serial.log   qemu.log
 //! work/<disk_id>/            scratch space of an injection in progress
 //! ```
 //!
 //! Every verb is an "ensure" keyed by ecsd's ids, as in the simulated driver. Verbs on the
 //! same disk or VM are serialized by per-id locks; different ids run in parallel.
+//!
+//! A VM's data disks are virtio-blk devices after its system disk, in the order the VM spec
+//! lists them, each with the first 20 characters of its id as serial number (what the guest
+//! shows as `/sys/block/vdX/serial` and `/dev/disk/by-id/virtio-<serial>`).
 
 mod demo_image;
 mod host;
@@ -67,14 +71,16 @@ pub struct ReconcileReport {
     pub removed: Vec<String>,
 }
 
-/// What the driver records about a disk next to it (`disks/<id>.json`).
+/// What the driver records about a disk next to it (`disks/<id>.json`). Records of system
+/// disks written before blank disks existed read the same (their fields are all present).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct DiskMeta {
     disk_id: String,
-    image_id: String,
-    /// The image base file the overlay reads from (it must stay in place).
-    base: PathBuf,
-    base_format: String,
+    /// The image the disk was built from; `None` for a blank disk.
+    image_id: Option<String>,
+    /// The image base file the overlay reads from (it must stay in place); `None` for a blank disk.
+    base: Option<PathBuf>,
+    base_format: Option<String>,
     size_bytes: u64,
     /// Boot instructions copied from the image's sidecar when the disk was made.
     boot: Option<BootInfo>,
@@ -108,6 +114,24 @@ fn safe(id: &str) -> Result<&str, DriverError> {
 }
 
 const GIB: u64 = 1 << 30;
+
+/// The record of a new blank disk (a data disk): nothing to read from, nothing to boot.
+fn blank_disk_meta(spec: &DiskSpec) -> Result<DiskMeta, DriverError> {
+    if spec.image_file.is_some() {
+        return Err(err(format!("disk {}: an image file was given without an image", spec.disk_id)));
+    }
+    if spec.size_gb <= 0 {
+        return Err(err(format!("blank disk {} needs a size, got {} GiB", spec.disk_id, spec.size_gb)));
+    }
+    Ok(DiskMeta {
+        disk_id: spec.disk_id.clone(),
+        image_id: None,
+        base: None,
+        base_format: None,
+        size_bytes: spec.size_gb as u64 * GIB,
+        boot: None,
+    })
+}
 
 /// A VM record as read from disk: absent, present, or unreadable (with why).
 type RecordRead = Result<Option<VmRecord>, String>;
@@ -160,7 +184,7 @@ impl QemuDriver {
             .copied()
     }
 
-    /// The system disk file of a disk id.
+    /// The file of a disk id (a system disk or a data disk).
     pub fn disk_path(&self, disk_id: &str) -> Result<PathBuf, DriverError> {
         Ok(self.root.join("disks").join(format!("{}.qcow2", safe(disk_id)?)))
     }
@@ -224,14 +248,14 @@ impl QemuDriver {
         Ok(out)
     }
 
-    /// A running VM (other than `except`) that boots from `disk_id`, if any.
+    /// A running VM (other than `except`) that has `disk_id` attached (system or data disk), if any.
     fn user_of(&self, disk_id: &str, except: Option<&str>) -> Result<Option<String>, DriverError> {
         for (id, rec) in self.records()? {
             if Some(id.as_str()) == except {
                 continue;
             }
             if let Ok(Some(rec)) = rec {
-                if rec.boot_disk == disk_id && self.vm_paths(&id)?.pid().is_some() {
+                if rec.uses(disk_id) && self.vm_paths(&id)?.pid().is_some() {
                     return Ok(Some(id));
                 }
             }
@@ -254,6 +278,17 @@ impl QemuDriver {
         if let Some(other) = self.user_of(&spec.boot_disk, Some(&spec.server_id))? {
             return Err(err(format!("boot disk {} is in use by the running VM of server {other}", spec.boot_disk)));
         }
+        let mut data = Vec::with_capacity(spec.data_disks.len());
+        for id in &spec.data_disks {
+            let path = self.disk_path(id)?;
+            if !path.is_file() {
+                return Err(err(format!("data disk {id} of server {} does not exist", spec.server_id)));
+            }
+            if let Some(other) = self.user_of(id, Some(&spec.server_id))? {
+                return Err(err(format!("data disk {id} is in use by the running VM of server {other}")));
+            }
+            data.push((id.clone(), path));
+        }
         let disk = self.disk_path(&spec.boot_disk)?;
         let seed = self.disk_file(&spec.boot_disk, "seed.iso")?;
         let seed = seed.is_file().then_some(seed);
@@ -275,16 +310,21 @@ impl QemuDriver {
             let rec = VmRecord {
                 server_id: spec.server_id.clone(),
                 boot_disk: spec.boot_disk.clone(),
+                data_disks: spec.data_disks.clone(),
                 port,
                 vcpus: spec.vcpus,
                 ram_mb: spec.ram_mb,
             };
             // Recorded before QEMU starts: a crash right after leaves a findable VM.
             paths.store(&rec).map_err(err)?;
-            let launch = Launch { paths, rec: &rec, disk: &disk, boot: &boot, seed: seed.as_deref(), accel };
+            let launch =
+                Launch { paths, rec: &rec, disk: &disk, data: &data, boot: &boot, seed: seed.as_deref(), accel };
             match vm::launch(&launch).await {
                 Ok(pid) => {
-                    tracing::info!(server = %spec.server_id, pid, port, disk = %spec.boot_disk, "VM started");
+                    tracing::info!(
+                        server = %spec.server_id, pid, port, disk = %spec.boot_disk,
+                        data_disks = spec.data_disks.len(), "VM started"
+                    );
                     return Ok(());
                 }
                 // Someone took the port between our check and QEMU's bind: once more, elsewhere.
@@ -296,6 +336,37 @@ impl QemuDriver {
             }
         }
         Err(err(format!("cannot start the VM of server {}: no usable SSH port", spec.server_id)))
+    }
+
+    /// The record of a new system disk: an overlay over the image's base file, at least as large
+    /// as the image.
+    async fn image_disk_meta(&self, spec: &DiskSpec, image_id: &str) -> Result<DiskMeta, DriverError> {
+        let base = spec
+            .image_file
+            .as_deref()
+            .ok_or_else(|| err(format!("image {image_id} has no image file to build disk {} from", spec.disk_id)))?;
+        let base = Path::new(base)
+            .canonicalize()
+            .map_err(|e| err(format!("image file {base} of image {image_id} is not usable: {e}")))?;
+        let info = image::qemu_img_info(&base).await.map_err(err)?;
+        let boot = BootInfo::load_for(&base).map_err(err)?;
+        let size = if spec.size_gb > 0 { spec.size_gb as u64 * GIB } else { info.virtual_size };
+        if size < info.virtual_size {
+            return Err(err(format!(
+                "disk {} of {} GiB is smaller than its image ({} GiB)",
+                spec.disk_id,
+                spec.size_gb,
+                info.virtual_size.div_ceil(GIB)
+            )));
+        }
+        Ok(DiskMeta {
+            disk_id: spec.disk_id.clone(),
+            image_id: Some(image_id.to_string()),
+            base: Some(base),
+            base_format: Some(info.format),
+            size_bytes: size,
+            boot,
+        })
     }
 
     /// Checks every VM left from before a restart: running ones are kept, dead ones are marked
@@ -361,41 +432,20 @@ impl ComputeDriver for QemuDriver {
         if path.is_file() {
             return Ok(());
         }
-        let base = spec.image_file.as_deref().ok_or_else(|| {
-            err(format!("image {} has no image file to build disk {} from", spec.image_id, spec.disk_id))
-        })?;
-        let base = Path::new(base)
-            .canonicalize()
-            .map_err(|e| err(format!("image file {base} of image {} is not usable: {e}", spec.image_id)))?;
-        let info = image::qemu_img_info(&base).await.map_err(err)?;
-        let boot = BootInfo::load_for(&base).map_err(err)?;
-        let size = if spec.size_gb > 0 { spec.size_gb as u64 * GIB } else { info.virtual_size };
-        if size < info.virtual_size {
-            return Err(err(format!(
-                "disk {} of {} GiB is smaller than its image ({} GiB)",
-                spec.disk_id,
-                spec.size_gb,
-                info.virtual_size.div_ceil(GIB)
-            )));
-        }
-        let meta = DiskMeta {
-            disk_id: spec.disk_id.clone(),
-            image_id: spec.image_id.clone(),
-            base: base.clone(),
-            base_format: info.format.clone(),
-            size_bytes: size,
-            boot,
+        let meta = match &spec.image_id {
+            Some(image_id) => self.image_disk_meta(spec, image_id).await?,
+            None => blank_disk_meta(spec)?,
         };
         // The record first, the disk last: a disk under its final name always has its record.
         let json = serde_json::to_vec_pretty(&meta).map_err(|e| err(e.to_string()))?;
         write_atomic(&self.disk_file(&spec.disk_id, "json")?, &json).map_err(err)?;
+        // Made under a temporary name and renamed into place, so that a crash halfway leaves no
+        // disk under the final name: the next call makes it again (overwriting the partial
+        // file, which reconciliation also removes).
         let partial = self.root.join("disks").join(format!(".{}.qcow2.partial", spec.disk_id));
+        let backing = meta.base.as_deref().zip(meta.base_format.as_deref());
         process::run(
-            process::tool("qemu-img")
-                .args(["create", "-q", "-f", "qcow2", "-F", &info.format, "-b"])
-                .arg(&base)
-                .arg(&partial)
-                .arg(size.to_string()),
+            process::tool("qemu-img").args(image::create_args(&partial, meta.size_bytes, backing)),
             &format!("create disk {}", spec.disk_id),
             Duration::from_secs(60),
         )
@@ -456,12 +506,18 @@ impl ComputeDriver for QemuDriver {
     async fn vm_start(&self, spec: &VmSpec) -> Result<(), DriverError> {
         let _g = self.lock(format!("vm:{}", safe(&spec.server_id)?)).await;
         let paths = self.vm_paths(&spec.server_id)?;
-        safe(&spec.boot_disk)?;
+        for id in std::iter::once(&spec.boot_disk).chain(&spec.data_disks) {
+            safe(id)?;
+        }
         let old = paths.load().map_err(err)?;
         match vm::liveness(&paths).await {
-            Liveness::Running(_) if old.as_ref().is_some_and(|r| r.boot_disk == spec.boot_disk) => return Ok(()),
+            Liveness::Running(_)
+                if old.as_ref().is_some_and(|r| r.boot_disk == spec.boot_disk && r.data_disks == spec.data_disks) =>
+            {
+                return Ok(())
+            }
             Liveness::Running(_) => {
-                // Re-pointed to another disk (reinstall, change OS): stop, then boot the new one.
+                // Re-pointed to other disks (reinstall, change OS): stop, then boot the new ones.
                 vm::shutdown(&paths, false, self.config.stop_timeout).await.map_err(err)?;
             }
             Liveness::Halted(_, status) => {
@@ -549,10 +605,82 @@ mod tests {
         assert_eq!(d.vm_access("s1").await, None);
         assert!(d.disk_path("../x").is_err());
         assert!(d.disk_inject("missing", &Injection::default()).await.unwrap_err().message.contains("does not exist"));
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "nope".into(), vcpus: 1, ram_mb: 128 };
+        let vm = VmSpec { server_id: "s1".into(), boot_disk: "nope".into(), data_disks: vec![], vcpus: 1, ram_mb: 128 };
         assert!(d.vm_start(&vm).await.unwrap_err().message.contains("boot disk nope does not exist"));
-        let spec = DiskSpec { disk_id: "d1".into(), image_id: "i".into(), image_file: None, size_gb: 1 };
+        let spec = DiskSpec::from_image("d1", "i", None, 1);
         assert!(d.disk_create(&spec).await.unwrap_err().message.contains("no image file"));
+        let blank = DiskSpec { image_file: Some("/img/base.qcow2".into()), ..DiskSpec::blank("d1", 1) };
+        assert!(d.disk_create(&blank).await.unwrap_err().message.contains("without an image"));
+        assert!(d.disk_create(&DiskSpec::blank("d1", 0)).await.unwrap_err().message.contains("needs a size"));
+        assert!(d.disk_list().await.unwrap().is_empty(), "a refused disk leaves nothing");
         assert_eq!(d.reconcile_report().await.unwrap(), ReconcileReport::default());
+    }
+
+    #[test]
+    fn qemu_img_reports_a_full_disk_as_no_space() {
+        // What qemu-img says when the host's disk is full while it writes a new disk.
+        let e = err("create disk d1: qemu-img failed (exit status: 1): qemu-img: /state/disks/.d1.qcow2.partial: \
+                     Could not write qcow2 header: No space left on device");
+        assert!(e.no_space, "{e:?}");
+        assert!(!err("create disk d1: qemu-img failed (exit status: 1): Invalid image size").no_space);
+    }
+
+    /// Runs only where qemu-img is installed (the QEMU driver needs it anyway).
+    fn have_qemu_img() -> bool {
+        let found = process::find_tool("qemu-img").is_some();
+        if !found {
+            println!("SKIPPED: qemu-img is not installed");
+        }
+        found
+    }
+
+    #[tokio::test]
+    async fn a_blank_disk_is_a_sparse_qcow2_made_once() {
+        if !have_qemu_img() {
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let d = QemuDriver::new(dir.path(), QemuConfig { accel: Accel::Tcg, ..Default::default() }).unwrap();
+        // A partial disk left by a crash halfway through an earlier attempt.
+        let partial = d.root().join("disks").join(".data-1.qcow2.partial");
+        std::fs::write(&partial, b"half a disk").unwrap();
+        d.disk_create(&DiskSpec::blank("data-1", 10)).await.unwrap();
+        assert!(!partial.exists(), "the partial disk was made again and moved into place");
+        let path = d.disk_path("data-1").unwrap();
+        let info = image::qemu_img_info(&path).await.unwrap();
+        assert_eq!((info.format.as_str(), info.virtual_size), ("qcow2", 10 * GIB));
+        assert_eq!(info.backing_file, None, "blank: no image under it");
+        assert!(info.actual_size.unwrap_or(0) < 4 << 20, "sparse: {:?} bytes on the host", info.actual_size);
+        let meta = d.load_disk_meta("data-1").unwrap().unwrap();
+        assert_eq!((meta.image_id, meta.base, meta.size_bytes), (None, None, 10 * GIB));
+
+        // Again: the disk that is there is kept as it is.
+        let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+        d.disk_create(&DiskSpec::blank("data-1", 10)).await.unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), before);
+        assert_eq!(d.disk_list().await.unwrap(), ["data-1"]);
+
+        // A VM cannot start without its data disks; deleting one removes every file of it.
+        let vm = VmSpec {
+            server_id: "s1".into(),
+            boot_disk: "data-1".into(),
+            data_disks: vec!["missing".into()],
+            vcpus: 1,
+            ram_mb: 128,
+        };
+        assert!(d.vm_start(&vm).await.unwrap_err().message.contains("data disk missing of server s1 does not exist"));
+        d.disk_delete("data-1").await.unwrap();
+        assert!(d.disk_list().await.unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(d.root().join("disks")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn disk_records_of_system_disks_written_before_blank_disks_still_read() {
+        let old = r#"{"disk_id": "d1", "image_id": "img", "base": "/img/base.qcow2", "base_format": "qcow2",
+                      "size_bytes": 1073741824, "boot": null}"#;
+        let meta: DiskMeta = serde_json::from_str(old).unwrap();
+        assert_eq!(meta.image_id.as_deref(), Some("img"));
+        assert_eq!(meta.base.as_deref(), Some(Path::new("/img/base.qcow2")));
+        assert_eq!(meta.base_format.as_deref(), Some("qcow2"));
     }
 }

@@ -20,10 +20,20 @@ use std::time::Duration;
 pub struct VmRecord {
     pub server_id: String,
     pub boot_disk: String,
+    /// Data disks, in the order they are attached (absent in records of VMs without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_disks: Vec<String>,
     /// Host loopback port forwarded to the guest's SSH port.
     pub port: u16,
     pub vcpus: i64,
     pub ram_mb: i64,
+}
+
+impl VmRecord {
+    /// Whether the VM has `disk_id` attached, as its system disk or a data disk.
+    pub fn uses(&self, disk_id: &str) -> bool {
+        self.boot_disk == disk_id || self.data_disks.iter().any(|d| d == disk_id)
+    }
 }
 
 /// The files of one VM under `vms/<server_id>/`.
@@ -83,6 +93,8 @@ pub(crate) struct Launch<'a> {
     pub paths: &'a VmPaths,
     pub rec: &'a VmRecord,
     pub disk: &'a Path,
+    /// Data disks (id and file), attached after the system disk in this order.
+    pub data: &'a [(String, PathBuf)],
     pub boot: &'a BootInfo,
     pub seed: Option<&'a Path>,
     pub accel: Accel,
@@ -91,6 +103,12 @@ pub(crate) struct Launch<'a> {
 /// QEMU's option syntax doubles commas inside values.
 fn esc(p: &Path) -> String {
     p.to_string_lossy().replace(',', ",,")
+}
+
+/// The serial number a data disk shows the guest: the first 20 characters of its id (all virtio
+/// carries), as clouds do so that a guest can tell its volumes apart by id.
+fn virtio_serial(disk_id: &str) -> String {
+    disk_id.chars().take(20).collect()
 }
 
 /// A stable locally administered MAC per server (the guest sees the same NIC every boot).
@@ -127,6 +145,14 @@ pub(crate) fn qemu_args(l: &Launch<'_>) -> Vec<String> {
             let serial: String = l.rec.boot_disk.chars().filter(char::is_ascii_alphanumeric).take(20).collect();
             add(&["-device", &format!("nvme,drive=disk0,serial={serial},bootindex=1")])
         }
+    }
+    // Data disks after the system disk: QEMU gives them PCI slots in this order and the guest
+    // names virtio disks in PCI order, so the first data disk is the first virtio disk after a
+    // virtio system disk (`/dev/vdb`), or the first one at all after an NVMe system disk.
+    for (n, (id, path)) in l.data.iter().enumerate() {
+        let drive = format!("data{n}");
+        add(&["-drive", &format!("file={},if=none,id={drive},format=qcow2,cache=writeback,discard=unmap", esc(path))]);
+        add(&["-device", &format!("virtio-blk-pci,drive={drive},serial={}", virtio_serial(id))]);
     }
     if let Some(seed) = l.seed {
         add(&["-drive", &format!("file={},if=ide,media=cdrom,format=raw,readonly=on", esc(seed))]);
@@ -240,7 +266,14 @@ mod tests {
     #[test]
     fn the_command_line_has_what_the_guest_needs() {
         let paths = VmPaths::new(Path::new("/state/vms"), "s1");
-        let rec = VmRecord { server_id: "s1".into(), boot_disk: "disk-0001".into(), port: 2222, vcpus: 2, ram_mb: 256 };
+        let rec = VmRecord {
+            server_id: "s1".into(),
+            boot_disk: "disk-0001".into(),
+            data_disks: vec![],
+            port: 2222,
+            vcpus: 2,
+            ram_mb: 256,
+        };
         let boot = BootInfo {
             kernel: Some("/img/vmlinuz".into()),
             append: Some("console=ttyS0 root=/dev/nvme0n1".into()),
@@ -251,6 +284,7 @@ mod tests {
             paths: &paths,
             rec: &rec,
             disk: Path::new("/state/disks/disk-0001.qcow2"),
+            data: &[],
             boot: &boot,
             seed: None,
             accel: Accel::Tcg,
@@ -271,6 +305,7 @@ mod tests {
             assert!(args.contains(part), "missing {part:?} in {args}");
         }
         assert!(!args.contains("cdrom"));
+        assert!(!args.contains("drive=data"), "no data disks, none attached: {args}");
 
         let plain = BootInfo::default();
         let seed = PathBuf::from("/state/disks/d,1.seed.iso");
@@ -280,6 +315,49 @@ mod tests {
         assert!(args.contains("file=/state/disks/d,,1.seed.iso,if=ide,media=cdrom"));
         assert!(args.contains("-accel kvm -cpu host"));
         assert!(!args.contains("-kernel"));
+    }
+
+    #[test]
+    fn data_disks_follow_the_system_disk_in_their_order() {
+        let paths = VmPaths::new(Path::new("/state/vms"), "s1");
+        let data = [
+            ("0d2c4b6a-8e10-4f32-9a54-76b98dcafe01".to_string(), PathBuf::from("/state/disks/0d2c.qcow2")),
+            ("data-2".to_string(), PathBuf::from("/state/disks/data-2.qcow2")),
+        ];
+        let rec = VmRecord {
+            server_id: "s1".into(),
+            boot_disk: "sys".into(),
+            data_disks: data.iter().map(|(id, _)| id.clone()).collect(),
+            port: 2222,
+            vcpus: 1,
+            ram_mb: 128,
+        };
+        let boot = BootInfo::default();
+        let l = Launch {
+            paths: &paths,
+            rec: &rec,
+            disk: Path::new("/state/disks/sys.qcow2"),
+            data: &data,
+            boot: &boot,
+            seed: None,
+            accel: Accel::Tcg,
+        };
+        let args = qemu_args(&l);
+        let at = |needle: &str| {
+            args.iter().position(|a| a.contains(needle)).unwrap_or_else(|| panic!("no {needle:?} in {args:?}"))
+        };
+        let system = at("virtio-blk-pci,drive=disk0,bootindex=1");
+        let first = at("virtio-blk-pci,drive=data0,serial=0d2c4b6a-8e10-4f32-9");
+        let second = at("virtio-blk-pci,drive=data1,serial=data-2");
+        assert!(system < first && first < second, "{args:?}");
+        assert!(at("file=/state/disks/0d2c.qcow2,if=none,id=data0,format=qcow2") < first);
+        assert!(at("file=/state/disks/data-2.qcow2,if=none,id=data1,format=qcow2") < second);
+        assert!(second < at("virtio-net-pci"), "disks before the NIC: {args:?}");
+        assert!(
+            !args.iter().any(|a| a.contains("drive=data0") && a.contains("bootindex")),
+            "only the system disk boots"
+        );
+        assert!(rec.uses("sys") && rec.uses("data-2") && !rec.uses("other"));
     }
 
     #[test]

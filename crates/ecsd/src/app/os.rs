@@ -187,6 +187,7 @@ pub async fn rebuild(
             via_cloud_init: v.cloud_init && image.cloud_init,
         },
         cloud_init_api: v.cloud_init,
+        data_disks: crate::sagas::data_disk_ids(&row.volumes),
         vcpus: ecs_model::flavor::find(&row.server.flavor_id).map(|f| f.vcpus).unwrap_or(1),
         ram_mb: ecs_model::flavor::find(&row.server.flavor_id).map(|f| f.ram_mb).unwrap_or(1024),
     };

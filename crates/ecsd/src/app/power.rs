@@ -65,6 +65,7 @@ pub async fn action(app: &App, caller: &Caller, body: ServersActionBody) -> Resu
             action,
             prior_vm_state: prior,
             boot_disk,
+            data_disks: crate::sagas::data_disk_ids(&row.volumes),
             vcpus: flavor.map(|f| f.vcpus).unwrap_or(1),
             ram_mb: flavor.map(|f| f.ram_mb).unwrap_or(1024),
             password_hash: match action {

@@ -47,17 +47,10 @@ type Cx<'a> = StepCx<'a, CreateServer>;
 async fn create_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
     cx.ctx.update_server(&p.project_id, &p.server_id, |s| s.task_state = Some(TaskState::Spawning)).await?;
-    let spec = DiskSpec {
-        disk_id: p.disk_id.clone(),
-        image_id: p.image_id.clone(),
-        image_file: p.image_file.clone(),
-        size_gb: p.size_gb,
-    };
+    let spec = DiskSpec::from_image(&p.disk_id, &p.image_id, p.image_file.clone(), p.size_gb);
     cx.ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
     for d in &p.data_disks {
-        let blank =
-            DiskSpec { disk_id: d.disk_id.clone(), image_id: String::new(), image_file: None, size_gb: d.size_gb };
-        cx.ctx.driver.disk_create(&blank).await.map_err(driver_step_error)?;
+        cx.ctx.driver.disk_create(&DiskSpec::blank(&d.disk_id, d.size_gb)).await.map_err(driver_step_error)?;
     }
     Ok(Value::Null)
 }
@@ -91,7 +84,14 @@ async fn inject(cx: &Cx<'_>) -> Result<Value, StepError> {
 
 async fn boot(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
-    let vm = VmSpec { server_id: p.server_id.clone(), boot_disk: p.disk_id.clone(), vcpus: p.vcpus, ram_mb: p.ram_mb };
+    let vm = VmSpec {
+        server_id: p.server_id.clone(),
+        boot_disk: p.disk_id.clone(),
+        // In the order of their devices, which is the order they were created in.
+        data_disks: p.data_disks.iter().map(|d| d.disk_id.clone()).collect(),
+        vcpus: p.vcpus,
+        ram_mb: p.ram_mb,
+    };
     cx.ctx.driver.vm_start(&vm).await.map_err(driver_step_error)?;
     Ok(Value::Null)
 }
@@ -157,6 +157,16 @@ mod tests {
         assert_eq!(row.volumes.len(), 1);
         assert_eq!(h.disk_key(&row.volumes[0].id).await.as_deref(), Some(h.key_a.as_str()));
         assert_eq!(h.vm_running(&id).await, Some(true));
+        h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
+    async fn the_data_disks_are_made_blank_and_attached_in_device_order() {
+        let h = Harness::new().await;
+        let id = h.create_server_with_data_disks().await;
+        let data = h.data_disks(&id).await;
+        assert_eq!(data.len(), 2);
+        assert_eq!(h.vm_data_disks(&id).await, data);
         h.assert_no_orphan_disks().await;
     }
 

@@ -97,6 +97,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_disks_of_the_volumes_that_go_go_and_the_others_stay() {
+        let h = Harness::new().await;
+        let id = h.create_server_with_data_disks().await;
+        let data = h.data_disks(&id).await;
+        h.assert_succeeded(&h.delete_server(&id).await).await;
+        let rows: Vec<String> = h.app.ctx.store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
+        assert_eq!(rows, [data[1].clone()], "only the volume kept on termination is left");
+        h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
     async fn a_failed_stop_leaves_the_server_as_it_was() {
         let h = Harness::new_plain().await;
         let id = h.create_server().await;

@@ -53,6 +53,14 @@ pub fn register(b: ExecutorBuilder<Ctx>) -> ExecutorBuilder<Ctx> {
         .register::<rebuild_os::RebuildOs>()
 }
 
+/// The ids of a server's data disks in the order they are attached: by device (`/dev/vdb`,
+/// `/dev/vdc`, ...; one letter each, so the names sort as the devices are numbered).
+pub(crate) fn data_disk_ids(volumes: &[ecs_model::volume::Volume]) -> Vec<String> {
+    let mut data: Vec<&ecs_model::volume::Volume> = volumes.iter().filter(|v| v.boot_index == Some(-1)).collect();
+    data.sort_by(|a, b| a.device.cmp(&b.device));
+    data.into_iter().map(|v| v.id.clone()).collect()
+}
+
 /// Undo of a power change: ends the server's operation with the power state the driver really
 /// has (a stop may have happened before the step failed), keeping ERROR and other non-power
 /// states as they were.

@@ -31,6 +31,10 @@ pub struct Params {
     pub action: Action,
     pub prior_vm_state: VmState,
     pub boot_disk: Option<String>,
+    /// The data disks to attach at a start or reboot, in device order. Absent in logs written
+    /// before data disks were attached: those servers had none on a real driver.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_disks: Vec<String>,
     pub vcpus: i64,
     pub ram_mb: i64,
     /// The pending password reset to deliver (start and reboot only), as the server had it when
@@ -48,7 +52,13 @@ pub struct Power;
 
 fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
     let disk = p.boot_disk.clone().ok_or_else(|| step_error(Code::Ecs0105, Code::Ecs0105.default_message()))?;
-    Ok(VmSpec { server_id: p.server_id.clone(), boot_disk: disk, vcpus: p.vcpus, ram_mb: p.ram_mb })
+    Ok(VmSpec {
+        server_id: p.server_id.clone(),
+        boot_disk: disk,
+        data_disks: p.data_disks.clone(),
+        vcpus: p.vcpus,
+        ram_mb: p.ram_mb,
+    })
 }
 
 type Cx<'a> = StepCx<'a, Power>;

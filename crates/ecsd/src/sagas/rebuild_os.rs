@@ -51,6 +51,11 @@ pub struct Params {
     pub injection: Injection,
     /// Called through a `/v2` (Cloud-Init) API.
     pub cloud_init_api: bool,
+    /// The server's data disks, in device order: they stay attached, on the old system disk and
+    /// on the new one. Absent in logs written before data disks were attached: those servers
+    /// had none on a real driver.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_disks: Vec<String>,
     pub vcpus: i64,
     pub ram_mb: i64,
 }
@@ -86,7 +91,13 @@ fn new_volume(p: &Params, id: &str) -> Volume {
 }
 
 fn vm(p: &Params, disk: &str) -> VmSpec {
-    VmSpec { server_id: p.server_id.clone(), boot_disk: disk.to_string(), vcpus: p.vcpus, ram_mb: p.ram_mb }
+    VmSpec {
+        server_id: p.server_id.clone(),
+        boot_disk: disk.to_string(),
+        data_disks: p.data_disks.clone(),
+        vcpus: p.vcpus,
+        ram_mb: p.ram_mb,
+    }
 }
 
 async fn set_task(cx: &Cx<'_>, vm: Option<VmState>, task: TaskState) -> Result<(), StepError> {
@@ -143,12 +154,7 @@ async fn new_disk_id(cx: &Cx<'_>) -> Result<Value, StepError> {
 // the server boots from it.
 async fn create_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
-    let spec = DiskSpec {
-        disk_id: cx.outputs.get(&NEW_DISK)?,
-        image_id: p.image.id.clone(),
-        image_file: p.image.file.clone(),
-        size_gb: p.old_disk.size_gb,
-    };
+    let spec = DiskSpec::from_image(&cx.outputs.get(&NEW_DISK)?, &p.image.id, p.image.file.clone(), p.old_disk.size_gb);
     cx.ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
     Ok(Value::Null)
 }
@@ -300,6 +306,25 @@ mod tests {
         assert_eq!(h.disk_key(&row.volumes[0].id).await.as_deref(), Some(h.key_b.as_str()));
         assert_eq!(h.vm_boot_disk(&id).await, Some(row.volumes[0].id.clone()));
         h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
+    async fn the_data_disks_stay_attached_whether_the_rebuild_fails_or_succeeds() {
+        let steps = RebuildOs::STEPS.iter().map(|s| s.name).take_while(|s| Some(*s) != RebuildOs::NO_RETURN);
+        for step in steps {
+            let h = Harness::new_plain().await;
+            let id = h.create_server_with_data_disks().await;
+            let data = h.data_disks(&id).await;
+            h.fail_next("reinstallOs", step);
+            h.assert_failed(&h.reinstall(&id, true).await).await;
+            assert_eq!(h.data_disks(&id).await, data, "step {step}: the rows are untouched");
+            assert_eq!(h.vm_data_disks(&id).await, data, "step {step}: back on the old disk with them");
+            assert_eq!(h.vm_running(&id).await, Some(true), "step {step}");
+            h.assert_succeeded(&h.reinstall(&id, false).await).await;
+            assert_eq!(h.data_disks(&id).await, data, "step {step}");
+            assert_eq!(h.vm_data_disks(&id).await, data, "step {step}: the new disk boots with them");
+            h.assert_no_orphan_disks().await;
+        }
     }
 
     #[tokio::test]

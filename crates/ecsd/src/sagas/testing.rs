@@ -26,6 +26,7 @@ pub struct Harness {
 }
 
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+
 const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
 
 impl Harness {
@@ -88,11 +89,29 @@ impl Harness {
 
     /// Creates a server with key A and waits; returns (job id, server id).
     pub async fn create_server_job(&self) -> (String, String) {
+        self.create_job(json!([])).await
+    }
+
+    /// Creates a server with key A and two data disks (the first deleted with the server, the
+    /// second kept) and checks it came up.
+    pub async fn create_server_with_data_disks(&self) -> String {
+        let (job, id) = self
+            .create_job(json!([
+                {"volumetype": "SSD", "size": 10, "delete_on_termination": true},
+                {"volumetype": "SAS", "size": 20}
+            ]))
+            .await;
+        self.assert_succeeded(&job).await;
+        id
+    }
+
+    /// Creates a server with key A and `data_volumes` (a JSON array) and waits.
+    async fn create_job(&self, data_volumes: serde_json::Value) -> (String, String) {
         let (vpc, subnet) = self.app.ctx.store.network_default(PROJECT).await.unwrap();
         let body: CreateServersBody = serde_json::from_value(json!({"server": {
             "name": "s", "imageRef": "6a6b4b4e-0e3a-4c38-9b64-1f1b2c3d4e02", "flavorRef": "s6.small.1",
             "vpcid": vpc.id, "nics": [{"subnet_id": subnet.id}], "root_volume": {"volumetype": "SSD"},
-            "key_name": "key-a"}}))
+            "data_volumes": data_volumes, "key_name": "key-a"}}))
         .unwrap();
         let created = app::servers::create(&self.app, &self.caller, body).await.unwrap();
         self.settle().await;
@@ -180,6 +199,16 @@ impl Harness {
 
     pub async fn vm_boot_disk(&self, id: &str) -> Option<String> {
         self.sim_state().vms.remove(id).and_then(|v| v.boot_disk)
+    }
+
+    /// The data disks the VM was last started with, in order.
+    pub async fn vm_data_disks(&self, id: &str) -> Vec<String> {
+        self.sim_state().vms.remove(id).map(|v| v.data_disks).unwrap_or_default()
+    }
+
+    /// The server's data disks by their volume rows, in device order.
+    pub async fn data_disks(&self, id: &str) -> Vec<String> {
+        crate::sagas::data_disk_ids(&self.server(id).await.volumes)
     }
 
     /// Every driver disk has a volume row and every volume row a driver disk; no server is left
