@@ -62,13 +62,6 @@ pub fn paging(q: &ServerListQuery) -> Result<(usize, usize), Error> {
 pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<ServerList, Error> {
     let (limit, page) = paging(q)?;
     let opt = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
-    let list = |v: &Option<String>| {
-        v.as_deref().map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default()
-    };
-    let tag_list = |v: &Option<String>| -> Vec<String> {
-        let l: Vec<String> = list(v);
-        l.iter().map(|t| super::tags::list_filter_value(t)).collect()
-    };
     if let Some(st) = opt(&q.status) {
         if !ecs_model::state::KNOWN_STATUSES.contains(&st.as_str()) {
             return Err(Error::invalid(format!("status {st:?} is not a server status.")));
@@ -80,8 +73,8 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
         ip_eq: opt(&q.ip_eq),
         flavor: opt(&q.flavor),
         status: opt(&q.status),
-        tags: tag_list(&q.tags),
-        not_tags: tag_list(&q.not_tags),
+        tags: super::tags::list_filter(q.tags.as_deref()),
+        not_tags: super::tags::list_filter(q.not_tags.as_deref()),
         reservation_id: opt(&q.reservation_id),
         server_ids: opt(&q.server_id).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
         limit,

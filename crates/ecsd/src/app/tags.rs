@@ -64,6 +64,13 @@ pub fn list_filter_value(v: &str) -> String {
     join(&k, &val)
 }
 
+/// A comma-separated `tags` / `not-tags` filter of a server list (`/v1` or `/v1.1`), each
+/// value read by [`list_filter_value`].
+pub fn list_filter(v: Option<&str>) -> Vec<String> {
+    v.map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(list_filter_value).collect())
+        .unwrap_or_default()
+}
+
 fn is_cjk(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c)
 }
