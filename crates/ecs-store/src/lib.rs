@@ -1,5 +1,6 @@
-//! Persistence for ecsd behind one trait, [`Store`], so that the embedded SQLite store and a
-//! shared PostgreSQL store are interchangeable.
+//! Persistence for ecsd behind one trait, [`Store`], so that the embedded SQLite store
+//! ([`SqliteStore`]) and a PostgreSQL store that several nodes can share ([`PgStore`]) are
+//! interchangeable. One conformance suite (`conformance/`) runs the same assertions on both.
 //!
 //! Method names read resource first (`server_get`, `keypair_list`). Every write that starts an
 //! operation goes through [`Store::begin`], which takes the server's lock (a compare-and-swap on
@@ -8,10 +9,17 @@
 //! saga log ([`ecs_saga::SagaLog`]); a saga's id is its job's id, so finishing a saga finishes
 //! its job in the same transaction.
 
+#[cfg(test)]
+mod conformance;
 mod filter;
+#[cfg(any(test, feature = "test-cluster"))]
+pub mod pg_cluster;
+pub mod postgres;
+mod rules;
 pub mod sqlite;
 
 pub use filter::{ServerFilter, ServerPage};
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

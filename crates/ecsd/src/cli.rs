@@ -1,11 +1,13 @@
 //! What each `ecsd` subcommand does.
 
 use crate::accounts::Accounts;
-use crate::config::{Cli, Command, DriverKind, FileConfig, ImageCommand, ServeArgs};
+use crate::config::{Cli, Command, DriverKind, FileConfig, ImageCommand, ServeArgs, StoreChoice};
 use crate::datadir::{self, DataDir};
 use crate::listener::Limits;
 use crate::server::{self, DriverChoice, Options};
+use ecs_store::Store;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -35,7 +37,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     // The database first: whether the directory is new decides whether a missing account file
     // may be generated.
-    let (store, history) = datadir::open_store(&args.data_dir).await?;
+    let (store, history, store_line): (Arc<dyn Store>, _, _) = match StoreChoice::parse(args.store.as_deref())? {
+        StoreChoice::Sqlite => {
+            let (s, h) = datadir::open_store(&args.data_dir).await?;
+            let line = format!("sqlite ({})", s.path().display());
+            (Arc::new(s), h, line)
+        }
+        StoreChoice::Postgres(url) => {
+            let (s, h) = datadir::open_pg_store(&url).await?;
+            let line = s.describe().to_string();
+            (Arc::new(s), h, line)
+        }
+    };
     let accounts = Accounts::load(&args.data_dir, &file, &args.region, history)?;
     let bootstrap = accounts.bootstrap().cloned().ok_or("no account configured")?;
     let (driver, driver_line) = match args.driver {
@@ -87,7 +100,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
     // take the service down.
-    let banner = banner(&endpoint, &tls_endpoint, &driver_line, &bootstrap, &args);
+    let banner = banner(&endpoint, &tls_endpoint, &driver_line, &store_line, &bootstrap, &args);
     let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();
     server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
@@ -118,7 +131,14 @@ async fn shutdown_signal() {
 }
 
 /// What a client needs, printed at start-up.
-fn banner(endpoint: &str, tls_endpoint: &str, driver: &str, a: &crate::accounts::Account, args: &ServeArgs) -> String {
+fn banner(
+    endpoint: &str,
+    tls_endpoint: &str,
+    driver: &str,
+    store: &str,
+    a: &crate::accounts::Account,
+    args: &ServeArgs,
+) -> String {
     format!(
         "ecsd {version} serving the Huawei Cloud ECS API
   endpoint:   {endpoint}
@@ -128,6 +148,7 @@ fn banner(endpoint: &str, tls_endpoint: &str, driver: &str, a: &crate::accounts:
   ak:         {ak}
   sk:         {sk}
   driver:     {driver}
+  store:      {store}
   data dir:   {data}
 
 Python SDK:

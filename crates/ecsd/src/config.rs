@@ -104,6 +104,10 @@ pub struct ServeArgs {
     /// Directory for the database, the driver's state and the generated account.
     #[arg(long, env = "ECSD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Where records live: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` for a PostgreSQL
+    /// database (created or migrated at start-up); when not given, SQLite in the data directory.
+    #[arg(long, env = "ECSD_STORE")]
+    pub store: Option<String>,
     /// Compute driver.
     #[arg(long, env = "ECSD_DRIVER", value_enum, default_value = "sim")]
     pub driver: DriverKind,
@@ -154,6 +158,33 @@ pub struct ServeArgs {
     /// Most memory, in MB, a project's servers may have in all.
     #[arg(long, env = "ECSD_QUOTA_RAM_MB")]
     pub quota_ram_mb: Option<i64>,
+}
+
+/// Which store holds the records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreChoice {
+    /// `ecsd.db` in the data directory.
+    Sqlite,
+    /// A PostgreSQL database, by its URL.
+    Postgres(String),
+}
+
+impl StoreChoice {
+    /// Reads `--store`: absent (or `sqlite`) is SQLite in the data directory; a `postgres://`
+    /// or `postgresql://` URL is that database.
+    pub fn parse(value: Option<&str>) -> Result<StoreChoice, String> {
+        match value.map(str::trim) {
+            None | Some("") | Some("sqlite") => Ok(StoreChoice::Sqlite),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreChoice::Postgres(url.to_string()))
+            }
+            Some(other) => Err(format!(
+                "--store (ECSD_STORE) must be a postgres://USER@HOST:PORT/DB URL, or be left out for SQLite \
+                 in the data directory; got {:?}",
+                other.split('@').next_back().unwrap_or_default()
+            )),
+        }
+    }
 }
 
 /// `[quotas]` of the configuration file; a value left out keeps its default.
@@ -263,7 +294,17 @@ impl FileConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::FileConfig;
+    use super::{FileConfig, StoreChoice};
+
+    #[test]
+    fn the_store_is_sqlite_unless_a_postgres_url_is_given() {
+        assert_eq!(StoreChoice::parse(None), Ok(StoreChoice::Sqlite));
+        assert_eq!(StoreChoice::parse(Some("sqlite")), Ok(StoreChoice::Sqlite));
+        let url = "postgres://ecsd@127.0.0.1:5432/ecsd";
+        assert_eq!(StoreChoice::parse(Some(url)), Ok(StoreChoice::Postgres(url.into())));
+        let e = StoreChoice::parse(Some("mysql://u:secret@h/db")).unwrap_err();
+        assert!(e.contains("postgres://") && !e.contains("secret"), "{e}");
+    }
 
     fn load(user_name: &str, password: &str) -> Result<FileConfig, String> {
         let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 //! a database that went missing would be re-created empty while the driver still holds the
 //! servers' disks. Both are refused here, before anything is written.
 
-use ecs_store::{SqliteStore, StoreError};
+use ecs_store::{PgStore, SqliteStore, StoreError};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -201,6 +201,19 @@ pub async fn open_store(root: &Path) -> Result<(SqliteStore, History), String> {
         Ok(true) => History::Used,
         Ok(false) => History::New,
         Err(e) => return Err(format!("{}: {e}", db.display())),
+    };
+    Ok((store, history))
+}
+
+/// Opens the PostgreSQL database `url` in place of the directory's `ecsd.db` (the directory
+/// still holds the lock, the driver's state and the account). The database carries no data
+/// directory id: several nodes, each with a directory of its own, are to share it.
+pub async fn open_pg_store(url: &str) -> Result<(PgStore, History), String> {
+    let store = PgStore::open(url).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    let history = match store.has_project_resources().await {
+        Ok(true) => History::Used,
+        Ok(false) => History::New,
+        Err(e) => return Err(format!("{}: {e}", store.describe())),
     };
     Ok((store, history))
 }

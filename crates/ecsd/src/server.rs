@@ -7,7 +7,7 @@ use crate::listener::{accept_loop, Limits};
 use ecs_driver::sim::SimDriver;
 use ecs_driver::ComputeDriver;
 use ecs_saga::Executor;
-use ecs_store::{SqliteStore, Store};
+use ecs_store::Store;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -35,9 +35,10 @@ pub struct Options {
     pub rate_limit: u32,
     /// Lifetime of tokens from `POST /v3/auth/tokens`.
     pub token_ttl: Duration,
-    /// The database, when the caller has opened it already (`ecsd serve` does, to know whether
-    /// the directory is new before it reads the account); otherwise `build` opens it.
-    pub store: Option<SqliteStore>,
+    /// The store, when the caller has opened it already (`ecsd serve` does, to know whether
+    /// the directory is new before it reads the account, and to open the one `--store` names);
+    /// otherwise `build` opens the data directory's SQLite database.
+    pub store: Option<Arc<dyn Store>>,
     /// Every project's quotas on servers, vCPUs and memory.
     pub quotas: ecs_model::quota::Quotas,
 }
@@ -67,10 +68,10 @@ const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// builds the executor. Does not resume sagas yet: [`serve`] does, once it can answer.
 pub async fn build(mut opts: Options) -> Result<App, String> {
     std::fs::create_dir_all(&opts.data_dir).map_err(|e| format!("cannot create {}: {e}", opts.data_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(match opts.store.take() {
+    let store: Arc<dyn Store> = match opts.store.take() {
         Some(s) => s,
-        None => crate::datadir::open_store(&opts.data_dir).await?.0,
-    });
+        None => Arc::new(crate::datadir::open_store(&opts.data_dir).await?.0),
+    };
     let driver: Arc<dyn ComputeDriver> = match &opts.driver {
         DriverChoice::Sim => {
             Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?)

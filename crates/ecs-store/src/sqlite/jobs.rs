@@ -42,11 +42,7 @@ fn events_insert_in(c: &Connection, saga_id: &str, after: i64, bodies: &[String]
     Ok(())
 }
 
-/// Whether these events, the first of a saga's log, start its first step: its job is then
-/// `RUNNING`. (The first step a log starts is the saga's first.)
-pub(crate) fn starts_first_step(events: &[StepEvent]) -> bool {
-    events.iter().any(|e| matches!(e, StepEvent::Started { .. }))
-}
+pub(crate) use crate::rules::starts_first_step;
 
 fn job_get_in(c: &Connection, id: &str) -> Result<Option<Job>, StoreError> {
     let b: Option<String> = c

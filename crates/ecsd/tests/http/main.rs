@@ -19,6 +19,7 @@ mod limits;
 mod metadata;
 mod networks;
 mod passwords;
+mod postgres;
 mod process;
 mod reinstall;
 mod restart;

@@ -1,0 +1,293 @@
+//! Servers: addresses, the compare-and-swap, lists, volumes, quotas.
+
+use super::{create, server, warm_up, Backend};
+use crate::{Begin, ServerFilter, StoreError};
+use ecs_model::job::{job_type, Job};
+use ecs_model::quota::Quotas;
+use ecs_model::volume::Volume;
+use ecs_saga::SagaRecord;
+
+pub(super) async fn addresses_are_unique_and_reused_after_delete(b: &dyn Backend) {
+    let st = b.open().await;
+    let made = create(&*st, "p1", &["a", "b", "c"]).await;
+    let ips: Vec<_> = made.iter().map(|s| s.network.ip.clone()).collect();
+    assert_eq!(ips, vec!["192.168.0.2", "192.168.0.3", "192.168.0.4"]);
+    st.server_delete("p1", &made[2].id).await.unwrap();
+    let again = create(&*st, "p1", &["d"]).await;
+    assert_eq!(again[0].network.ip, "192.168.0.4");
+    assert_eq!(st.subnet_used(&made[0].network.subnet_id).await.unwrap(), 3);
+}
+
+pub(super) async fn update_is_a_compare_and_swap_on_generation(b: &dyn Backend) {
+    let st = b.open().await;
+    let s = create(&*st, "p1", &["a"]).await.remove(0);
+    let mut first = s.clone();
+    first.name = "first".into();
+    let won = st.server_update(first).await.unwrap();
+    assert_eq!(won.generation, s.generation + 1);
+    let mut second = s.clone();
+    second.name = "second".into();
+    assert!(matches!(st.server_update(second).await, Err(StoreError::Conflict(_))));
+    let got = st.server_get("p1", &s.id).await.unwrap().unwrap();
+    assert_eq!(got.server.name, "first");
+    assert_eq!(st.server_only("p1", &s.id).await.unwrap().unwrap().generation, won.generation);
+    assert_eq!(st.server_only("p2", &s.id).await.unwrap(), None, "another project's server is missing");
+}
+
+pub(super) async fn a_begin_that_loses_its_cas_writes_nothing(b: &dyn Backend) {
+    let st = b.open().await;
+    let s = create(&*st, "p1", &["a"]).await.remove(0);
+    let mut stale = s.clone();
+    stale.generation = 99;
+    let (_, subnet) = st.network_default("p1").await.unwrap();
+    let newcomer = server("p1", &subnet.id, "new");
+    let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&s.id), 0);
+    let saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
+    let r = st
+        .begin(Begin {
+            update_servers: vec![stale],
+            insert_servers: vec![newcomer.clone()],
+            jobs: vec![job.clone()],
+            sagas: vec![saga],
+            ..Default::default()
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+    assert!(st.job_get("p1", &job.id).await.unwrap().is_none());
+    assert!(st.unfinished().await.unwrap().is_empty());
+    assert_eq!(st.server_only("p1", &newcomer.id).await.unwrap(), None);
+    assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 1, "no address kept for the refused server");
+}
+
+pub(super) async fn concurrent_cas_writers_exactly_one_wins(b: &dyn Backend) {
+    let st = b.open().await;
+    let s = create(&*st, "p1", &["a"]).await.remove(0);
+    warm_up(&st, 16).await;
+    let mut handles = vec![];
+    for i in 0..16 {
+        let st = st.clone();
+        let mut mine = s.clone();
+        mine.name = format!("w{i}");
+        handles.push(tokio::spawn(async move { st.server_update(mine).await.is_ok() }));
+    }
+    let mut wins = 0;
+    for h in handles {
+        wins += h.await.unwrap() as usize;
+    }
+    assert_eq!(wins, 1);
+}
+
+/// Creates racing in one subnet each get an address of their own; none is refused for it.
+pub(super) async fn concurrent_creates_get_distinct_addresses(b: &dyn Backend) {
+    let st = b.open().await;
+    let (_, subnet) = st.network_default("p1").await.unwrap();
+    warm_up(&st, 12).await;
+    let mut handles = vec![];
+    for i in 0..12 {
+        let st = st.clone();
+        let s = server("p1", &subnet.id, &format!("s{i}"));
+        handles
+            .push(tokio::spawn(async move { st.begin(Begin { insert_servers: vec![s], ..Default::default() }).await }));
+    }
+    let mut ips = Vec::new();
+    for h in handles {
+        let made = h.await.unwrap().expect("every create succeeds");
+        ips.push(made[0].network.ip.clone());
+    }
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 12, "{ips:?}");
+    assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 12);
+}
+
+pub(super) async fn list_filters_and_both_paginations(b: &dyn Backend) {
+    let st = b.open().await;
+    let names: Vec<String> = (0..12).map(|i| format!("web-{i:02}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let made = create(&*st, "p1", &refs).await;
+    create(&*st, "p1", &["db_1"]).await;
+    create(&*st, "p2", &["web-other"]).await;
+    let f = |name: Option<&str>, limit, page| ServerFilter {
+        name: name.map(Into::into),
+        limit,
+        page,
+        ..Default::default()
+    };
+    let all = st.server_list("p1", &f(None, 100, 1)).await.unwrap();
+    assert_eq!(all.count, 13);
+    let web = st.server_list("p1", &f(Some("web"), 5, 1)).await.unwrap();
+    assert_eq!(web.count, 12);
+    assert_eq!(web.servers.len(), 5);
+    assert_eq!(web.servers[0].server.name, "web-11", "newest first");
+    let page3 = st.server_list("p1", &f(Some("web"), 5, 3)).await.unwrap();
+    assert_eq!(page3.servers.len(), 2);
+    // '_' is literal in a name filter, not a wildcard.
+    assert_eq!(st.server_list("p1", &f(Some("b_1"), 10, 1)).await.unwrap().count, 1);
+    assert_eq!(st.server_list("p1", &f(Some("b%1"), 10, 1)).await.unwrap().count, 0);
+    // The case of letters does not matter.
+    assert_eq!(st.server_list("p1", &f(Some("WEB"), 10, 1)).await.unwrap().count, 12);
+    let mut mf = f(Some("web"), 5, 1);
+    mf.marker = Some(web.servers[4].server.id.clone());
+    let after = st.server_list("p1", &mf).await.unwrap();
+    assert_eq!(after.servers[0].server.name, "web-06");
+    assert_eq!(
+        (after.count, after.servers.len()),
+        (12, 5),
+        "the count is of every match, not of those after the marker"
+    );
+    mf.marker = Some(after.servers[4].server.id.clone());
+    let last = st.server_list("p1", &mf).await.unwrap();
+    assert_eq!(last.servers.iter().map(|r| r.server.name.as_str()).collect::<Vec<_>>(), ["web-01", "web-00"]);
+    let mut by_ip = f(None, 10, 1);
+    by_ip.ip_eq = Some(made[0].network.ip.clone());
+    assert_eq!(st.server_list("p1", &by_ip).await.unwrap().servers[0].server.id, made[0].id);
+    let mut by_ip_part = f(None, 100, 1);
+    by_ip_part.ip = Some("192.168.0.1".into());
+    // .10 to .14 (web-08 to web-11, and db_1) contain it.
+    assert_eq!(st.server_list("p1", &by_ip_part).await.unwrap().count, 5);
+    let mut by_id = f(Some("nomatch"), 10, 1);
+    by_id.server_ids = Some(vec![made[1].id.clone(), made[2].id.clone()]);
+    assert_eq!(st.server_list("p1", &by_id).await.unwrap().count, 2);
+    by_id.server_ids = Some(vec![]);
+    assert_eq!(st.server_list("p1", &by_id).await.unwrap().count, 0);
+    let mut by_flavor = f(None, 10, 1);
+    by_flavor.flavor = Some("s6.small.1".into());
+    by_flavor.status = Some("BUILD".into());
+    assert_eq!(st.server_list("p1", &by_flavor).await.unwrap().count, 13);
+    by_flavor.status = Some("ACTIVE".into());
+    assert_eq!(st.server_list("p1", &by_flavor).await.unwrap().count, 0);
+}
+
+/// Filters on what only the body holds: tags (`key` or `key=value`) and reservation ids.
+pub(super) async fn list_filters_on_tags_and_reservations(b: &dyn Backend) {
+    let st = b.open().await;
+    let made = create(&*st, "p1", &["a", "b", "c"]).await;
+    for (s, tags, res) in [(&made[0], vec!["env=prod", "team"], "r-1"), (&made[1], vec!["env=dev"], "r-2")] {
+        let mut s = st.server_only("p1", &s.id).await.unwrap().unwrap();
+        s.tags = tags.into_iter().map(String::from).collect();
+        s.reservation_id = res.into();
+        st.server_update(s).await.unwrap();
+    }
+    let f = |tags: &[&str], not_tags: &[&str], res: Option<&str>| ServerFilter {
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        not_tags: not_tags.iter().map(|t| t.to_string()).collect(),
+        reservation_id: res.map(Into::into),
+        limit: 10,
+        page: 1,
+        ..Default::default()
+    };
+    let names = |p: crate::ServerPage| p.servers.into_iter().map(|r| r.server.name).collect::<Vec<_>>();
+    assert_eq!(names(st.server_list("p1", &f(&["env"], &[], None)).await.unwrap()), ["b", "a"]);
+    assert_eq!(names(st.server_list("p1", &f(&["env=prod"], &[], None)).await.unwrap()), ["a"]);
+    assert_eq!(names(st.server_list("p1", &f(&[], &["env", "team"], None)).await.unwrap()), ["c", "b"]);
+    assert_eq!(names(st.server_list("p1", &f(&[], &[], Some("r-2"))).await.unwrap()), ["b"]);
+    let mut paged = f(&["env"], &[], None);
+    paged.limit = 1;
+    paged.page = 2;
+    let p = st.server_list("p1", &paged).await.unwrap();
+    assert_eq!((p.count, names(p)), (2, vec!["a".to_string()]));
+}
+
+fn volume(project: &str, server: Option<&str>, boot_index: Option<i64>, delete_on_termination: bool) -> Volume {
+    Volume {
+        id: ecs_model::new_uuid(),
+        project_id: project.into(),
+        server_id: server.map(Into::into),
+        boot_index,
+        image_id: Some("img".into()),
+        size_gb: 40,
+        volume_type: "SSD".into(),
+        device: "/dev/vda".into(),
+        delete_on_termination,
+        created_ms: 0,
+        name: None,
+        multiattach: false,
+        availability_zone: None,
+    }
+}
+
+pub(super) async fn volumes_follow_their_server(b: &dyn Backend) {
+    let st = b.open().await;
+    let s = create(&*st, "p1", &["a"]).await.remove(0);
+    let system = volume("p1", Some(&s.id), Some(0), true);
+    let mut data = volume("p1", Some(&s.id), Some(1), false);
+    data.created_ms = 1;
+    st.volume_put(data.clone()).await.unwrap();
+    st.volume_put(system.clone()).await.unwrap();
+    assert_eq!(
+        st.server_get("p1", &s.id).await.unwrap().unwrap().volumes,
+        vec![system.clone(), data.clone()],
+        "the boot disk first"
+    );
+    let loose = volume("p1", None, None, true);
+    st.volume_put(loose.clone()).await.unwrap();
+    assert_eq!(st.volume_list_project("p1").await.unwrap().len(), 3);
+    assert!(st.volume_list_project("p2").await.unwrap().is_empty());
+    st.server_delete("p1", &s.id).await.unwrap();
+    assert!(st.volume_get(&system.id).await.unwrap().is_none());
+    let kept = st.volume_get(&data.id).await.unwrap().expect("a data disk that outlives its server");
+    assert_eq!((kept.server_id, kept.boot_index), (None, None));
+    st.volume_delete(&loose.id).await.unwrap();
+    let mut all: Vec<String> = st.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
+    all.sort();
+    assert_eq!(all, vec![data.id.clone()]);
+}
+
+pub(super) async fn servers_by_status_and_project_usage(b: &dyn Backend) {
+    let st = b.open().await;
+    let made = create(&*st, "p1", &["a", "b"]).await;
+    create(&*st, "p2", &["c"]).await;
+    let mut s = made[0].clone();
+    s.vm_state = ecs_model::state::VmState::Active;
+    s.task_state = None;
+    st.server_update(s).await.unwrap();
+    assert_eq!(st.server_ids_with_status("ACTIVE").await.unwrap(), vec![("p1".to_string(), made[0].id.clone())]);
+    assert_eq!(st.server_ids_with_status("BUILD").await.unwrap().len(), 2);
+    let flavor = ecs_model::flavor::find("s6.small.1").expect("a catalog flavor");
+    assert_eq!(st.project_usage("p1").await.unwrap(), ecs_model::quota::Usage::of(flavor.vcpus, flavor.ram_mb, 2));
+    assert_eq!(st.project_usage("p3").await.unwrap(), ecs_model::quota::Usage::default());
+}
+
+pub(super) async fn a_create_past_the_quota_writes_nothing(b: &dyn Backend) {
+    let st = b.open().await;
+    create(&*st, "p1", &["a"]).await;
+    let (_, subnet) = st.network_default("p1").await.unwrap();
+    let quota = Quotas { instances: 2, ..Quotas::default() };
+    let two = vec![server("p1", &subnet.id, "b"), server("p1", &subnet.id, "c")];
+    let r = st.begin(Begin { insert_servers: two.clone(), quota: Some(quota), ..Default::default() }).await;
+    assert!(matches!(r, Err(StoreError::QuotaExceeded(ref m)) if m.contains("instances")), "{r:?}");
+    assert_eq!(st.server_only("p1", &two[0].id).await.unwrap(), None);
+    assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 1);
+    let one = server("p1", &subnet.id, "b");
+    st.begin(Begin { insert_servers: vec![one], quota: Some(quota), ..Default::default() }).await.unwrap();
+}
+
+/// Creates racing for the last server of a quota: exactly one gets it, the others are refused
+/// for the quota (not for a conflict) and leave nothing behind.
+pub(super) async fn two_creates_at_the_quota_edge_exactly_one_wins(b: &dyn Backend) {
+    let st = b.open().await;
+    create(&*st, "p1", &["a", "b"]).await;
+    let (_, subnet) = st.network_default("p1").await.unwrap();
+    let quota = Quotas { instances: 3, ..Quotas::default() };
+    warm_up(&st, 8).await;
+    let mut handles = vec![];
+    for i in 0..8 {
+        let st = st.clone();
+        let s = server("p1", &subnet.id, &format!("racer-{i}"));
+        handles.push(tokio::spawn(async move {
+            st.begin(Begin { insert_servers: vec![s], quota: Some(quota), ..Default::default() }).await
+        }));
+    }
+    let (mut won, mut refused) = (0, 0);
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::QuotaExceeded(_)) => refused += 1,
+            Err(e) => panic!("refused for another reason: {e}"),
+        }
+    }
+    assert_eq!((won, refused), (1, 7));
+    let all = st.server_list("p1", &ServerFilter { limit: 100, page: 1, ..Default::default() }).await.unwrap();
+    assert_eq!(all.count, 3);
+    assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 3);
+}

@@ -1,0 +1,205 @@
+//! Jobs and the saga log. A saga's id is its job's id: finishing the one finishes the other in
+//! the same transaction, so a job can never say RUNNING for a saga that has ended.
+//!
+//! Every saga write is one transaction; the cluster's fencing (a saga written only by the
+//! node whose lease epoch owns it) will be its first statement.
+
+use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
+use crate::rules::starts_first_step;
+use crate::StoreError;
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use ecs_model::job::{Job, JobStatus};
+use ecs_saga::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
+
+pub(super) async fn job_insert_in(c: &impl GenericClient, j: &Job) -> Result<(), StoreError> {
+    execute(
+        c,
+        "INSERT INTO jobs (id, project_id, parent_id, status, end_ms, body) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&j.id, &j.project_id, &j.parent_id, &j.status.as_str(), &j.end_ms, &encode(j)?],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Inserts a saga record and the events it already carries.
+pub(super) async fn saga_insert_in(c: &impl GenericClient, s: &SagaRecord) -> Result<(), StoreError> {
+    execute(
+        c,
+        "INSERT INTO sagas (id, kind, version, params, done) VALUES ($1, $2, $3, $4, false)",
+        &[&s.id, &s.kind, &i64::from(s.version), &s.params.to_string()],
+    )
+    .await?;
+    events_insert_in(c, &s.id, 0, &s.events).await
+}
+
+/// Writes a saga's next events, numbered after the `after` it already has.
+async fn events_insert_in(
+    c: &impl GenericClient,
+    saga_id: &str,
+    after: i64,
+    events: &[StepEvent],
+) -> Result<(), StoreError> {
+    for (seq, e) in (after + 1..).zip(events) {
+        execute(c, "INSERT INTO saga_events (saga_id, seq, body) VALUES ($1, $2, $3)", &[&saga_id, &seq, &encode(e)?])
+            .await?;
+    }
+    Ok(())
+}
+
+/// The job `id`, locked (FOR UPDATE) when `lock`: its body is rewritten from what was read.
+async fn job_get_in(c: &impl GenericClient, id: &str, lock: bool) -> Result<Option<Job>, StoreError> {
+    let sql =
+        if lock { "SELECT body FROM jobs WHERE id = $1 FOR UPDATE" } else { "SELECT body FROM jobs WHERE id = $1" };
+    let row = query_opt(c, sql, &[&id]).await?;
+    row.map(|r| get::<&str>(&r, 0).and_then(decode)).transpose()
+}
+
+async fn job_put_in(c: &impl GenericClient, j: &Job) -> Result<(), StoreError> {
+    execute(
+        c,
+        "UPDATE jobs SET status = $1, end_ms = $2, body = $3 WHERE id = $4",
+        &[&j.status.as_str(), &j.end_ms, &encode(j)?, &j.id],
+    )
+    .await?;
+    Ok(())
+}
+
+fn log_err(e: StoreError) -> LogError {
+    LogError(e.to_string())
+}
+
+impl PgStore {
+    pub(crate) async fn job_with_children(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<(Job, Vec<Job>)>, StoreError> {
+        let c = self.client().await?;
+        let Some(job) = job_get_in(&c, id, false).await? else {
+            return Ok(None);
+        };
+        if job.project_id != project_id {
+            return Ok(None);
+        }
+        if !job.may_have_sub_jobs() {
+            return Ok(Some((job, Vec::new())));
+        }
+        let children = bodies(&query(&c, "SELECT body FROM jobs WHERE parent_id = $1 ORDER BY ord", &[&id]).await?)?;
+        Ok(Some((job, children)))
+    }
+
+    pub(crate) async fn jobs_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let mut c = self.client().await?;
+        let tx = transaction(&mut c).await?;
+        // Only whole trees: a parent goes with its sub-jobs once every one of them is done.
+        execute(
+            &tx,
+            "DELETE FROM saga_events WHERE saga_id IN (SELECT id FROM jobs WHERE end_ms IS NOT NULL AND end_ms < $1)",
+            &[&before_ms],
+        )
+        .await?;
+        execute(
+            &tx,
+            "DELETE FROM sagas WHERE done AND id IN (SELECT id FROM jobs WHERE end_ms IS NOT NULL AND end_ms < $1)",
+            &[&before_ms],
+        )
+        .await?;
+        let n = execute(
+            &tx,
+            "DELETE FROM jobs WHERE end_ms IS NOT NULL AND end_ms < $1
+               AND NOT EXISTS (SELECT 1 FROM jobs ch WHERE ch.parent_id = jobs.id AND (ch.end_ms IS NULL OR ch.end_ms >= $1))",
+            &[&before_ms],
+        )
+        .await?;
+        commit(tx).await?;
+        Ok(n)
+    }
+
+    async fn log_append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = transaction(&mut c).await?;
+        // One executor writes a saga's log at a time, so the numbering cannot race; were it to,
+        // the primary key refuses the second writer's events.
+        let last: i64 = get(
+            &super::one(&tx, "SELECT COALESCE(MAX(seq), 0) FROM saga_events WHERE saga_id = $1", &[&saga_id]).await?,
+            0,
+        )?;
+        events_insert_in(&tx, saga_id, last, events).await?;
+        if starts_first_step(events) && last == 0 {
+            if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
+                if job.status == JobStatus::Init {
+                    job.status = JobStatus::Running;
+                    job_put_in(&tx, &job).await?;
+                }
+            }
+        }
+        commit(tx).await
+    }
+
+    async fn log_finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = transaction(&mut c).await?;
+        execute(&tx, "UPDATE sagas SET done = true, outcome = $1 WHERE id = $2", &[&encode(outcome)?, &saga_id])
+            .await?;
+        if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
+            job.end_ms = Some(ecs_model::timefmt::now_ms());
+            match outcome.clone() {
+                Outcome::Succeeded => job.status = JobStatus::Success,
+                Outcome::Failed(e) | Outcome::Stuck(e) => {
+                    job.status = JobStatus::Fail;
+                    // A fault of the saga engine itself is a system exception.
+                    job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
+                    job.fail_reason = Some(e.message);
+                }
+            }
+            job_put_in(&tx, &job).await?;
+        }
+        commit(tx).await
+    }
+
+    async fn log_unfinished(&self) -> Result<Vec<SagaRecord>, StoreError> {
+        let c = self.client().await?;
+        // One statement, so one snapshot: the heads and their events agree.
+        let rows = query(
+            &c,
+            "SELECT s.id, s.kind, s.version, s.params, e.body
+               FROM sagas s LEFT JOIN saga_events e ON e.saga_id = s.id
+              WHERE NOT s.done ORDER BY s.ord, e.seq",
+            &[],
+        )
+        .await?;
+        let mut out: Vec<SagaRecord> = Vec::new();
+        for r in &rows {
+            let id: &str = get(r, 0)?;
+            if out.last().is_none_or(|last| last.id != id) {
+                let version: i64 = get(r, 2)?;
+                let version = u32::try_from(version)
+                    .map_err(|_| StoreError::Damaged(format!("saga {id} has version {version}")))?;
+                out.push(SagaRecord::new(id, get(r, 1)?, version, decode(get(r, 3)?)?));
+            }
+            if let Some(body) = get::<Option<&str>>(r, 4)? {
+                let event: StepEvent = decode(body)?;
+                if let Some(last) = out.last_mut() {
+                    last.events.push(event);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl SagaLog for PgStore {
+    async fn append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), LogError> {
+        self.log_append(saga_id, events).await.map_err(log_err)
+    }
+
+    async fn finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), LogError> {
+        self.log_finish(saga_id, outcome).await.map_err(log_err)
+    }
+
+    async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
+        self.log_unfinished().await.map_err(log_err)
+    }
+}

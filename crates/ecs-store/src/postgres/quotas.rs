@@ -1,0 +1,46 @@
+//! A project's usage of its quotas, and the check made inside the transaction that inserts
+//! servers.
+
+use super::{get, query};
+use crate::StoreError;
+use deadpool_postgres::GenericClient;
+use ecs_model::quota::{Quotas, Usage};
+use ecs_model::server::Server;
+
+/// What `flavor_id` servers cost; a flavor no longer in the catalog counts as a server only.
+fn usage_of(flavor_id: &str, count: i64) -> Usage {
+    match ecs_model::flavor::find(flavor_id) {
+        Some(f) => Usage::of(f.vcpus, f.ram_mb, count),
+        None => Usage::of(0, 0, count),
+    }
+}
+
+/// The project's usage, from the `flavor_id` column (one grouped scan of its servers).
+pub(super) async fn usage_in(c: &impl GenericClient, project_id: &str) -> Result<Usage, StoreError> {
+    let rows =
+        query(c, "SELECT flavor_id, COUNT(*) FROM servers WHERE project_id = $1 GROUP BY flavor_id", &[&project_id])
+            .await?;
+    let mut total = Usage::default();
+    for r in &rows {
+        total = total.plus(usage_of(get(r, 0)?, get(r, 1)?));
+    }
+    Ok(total)
+}
+
+/// Refuses the insertion of `servers` if it would take the project past `quotas`. The caller
+/// holds the project's row lock (see [`super::catalog::lock_project`]) in the transaction that
+/// inserts them: a concurrent create of the same project waits for that transaction to end,
+/// and its own usage query (a new snapshot, at READ COMMITTED) then counts these servers.
+pub(super) async fn check_in(
+    c: &impl GenericClient,
+    project_id: &str,
+    quotas: &Quotas,
+    servers: &[Server],
+) -> Result<(), StoreError> {
+    let asked = servers.iter().fold(Usage::default(), |u, s| u.plus(usage_of(&s.flavor_id, 1)));
+    let used = usage_in(c, project_id).await?;
+    match quotas.refusal(used, asked) {
+        Some(why) => Err(StoreError::QuotaExceeded(why)),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,384 @@
+//! Servers, their addresses and volumes, and the atomic start of an operation.
+
+use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
+use crate::{Begin, ServerFilter, ServerPage, ServerRow, StoreError};
+use deadpool_postgres::GenericClient;
+use ecs_model::network;
+use ecs_model::server::Server;
+use ecs_model::volume::Volume;
+use tokio_postgres::types::ToSql;
+
+async fn volumes_of(c: &impl GenericClient, server_id: &str) -> Result<Vec<Volume>, StoreError> {
+    let mut v: Vec<Volume> = bodies(&query(c, "SELECT body FROM volumes WHERE server_id = $1", &[&server_id]).await?)?;
+    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
+    Ok(v)
+}
+
+async fn row(c: &impl GenericClient, server: Server) -> Result<ServerRow, StoreError> {
+    let volumes = volumes_of(c, &server.id).await?;
+    Ok(ServerRow { server, volumes })
+}
+
+async fn get_in(c: &impl GenericClient, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
+    let row = query_opt(c, "SELECT body FROM servers WHERE id = $1 AND project_id = $2", &[&id, &project_id]).await?;
+    row.map(|r| get::<&str>(&r, 0).and_then(decode)).transpose()
+}
+
+/// Writes `s` if its generation still matches; returns it with the generation bumped.
+///
+/// No lock is taken first: of two concurrent updates of one server, the second waits for the
+/// first's row lock and PostgreSQL then evaluates its `generation = $expected` again on the row
+/// the first committed, which no longer matches: it changes nothing and loses.
+pub(super) async fn update_in(c: &impl GenericClient, mut s: Server) -> Result<Server, StoreError> {
+    let expected = s.generation;
+    s.generation += 1;
+    let n = execute(
+        c,
+        "UPDATE servers SET name = $1, status = $2, flavor_id = $3, ip = $4, generation = $5,
+                security_groups = $6, body = $7
+         WHERE id = $8 AND generation = $9",
+        &[
+            &s.name,
+            &s.status(),
+            &s.flavor_id,
+            &s.network.ip,
+            &s.generation,
+            &s.security_groups,
+            &encode(&s)?,
+            &s.id,
+            &expected,
+        ],
+    )
+    .await?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!("server {} changed concurrently", s.id)));
+    }
+    Ok(s)
+}
+
+/// Allocates the lowest free address of the subnet: the next after the highest in use, or
+/// (once the top is reached) the first gap.
+///
+/// The subnet's row is locked first (FOR UPDATE, until the transaction ends): two creates in
+/// one subnet would otherwise both read the same highest address and the second would fail on
+/// the primary key, refused for no reason of its own. Locked, the second waits and then reads
+/// the first one's address.
+async fn allocate_ip(c: &impl GenericClient, subnet_id: &str, server_id: &str) -> Result<(String, u32), StoreError> {
+    let cidr = match query_opt(c, "SELECT body FROM subnets WHERE id = $1 FOR UPDATE", &[&subnet_id]).await? {
+        Some(row) => decode::<ecs_model::network::Subnet>(get(&row, 0)?)?.cidr,
+        None => return Err(StoreError::NotFound(format!("subnet {subnet_id}"))),
+    };
+    let max: Option<i64> =
+        get(&super::one(c, "SELECT MAX(n) FROM ip_alloc WHERE subnet_id = $1", &[&subnet_id]).await?, 0)?;
+    let mut n = max.map(|m| m + 1).unwrap_or(0);
+    if u32::try_from(n).ok().and_then(|n| network::host_address(&cidr, n)).is_none() {
+        let gap: Option<i64> = match query_opt(
+            c,
+            "SELECT a.n + 1 FROM ip_alloc a WHERE a.subnet_id = $1
+               AND NOT EXISTS (SELECT 1 FROM ip_alloc b WHERE b.subnet_id = $1 AND b.n = a.n + 1)
+             UNION SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ip_alloc WHERE subnet_id = $1 AND n = 0)
+             ORDER BY 1 LIMIT 1",
+            &[&subnet_id],
+        )
+        .await?
+        {
+            Some(row) => Some(get(&row, 0)?),
+            None => None,
+        };
+        n = gap.ok_or_else(|| StoreError::AddressesExhausted(subnet_id.to_string()))?;
+    }
+    let index = u32::try_from(n).map_err(|_| StoreError::AddressesExhausted(subnet_id.to_string()))?;
+    if network::host_address(&cidr, index).is_none() {
+        return Err(StoreError::AddressesExhausted(subnet_id.to_string()));
+    }
+    execute(c, "INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES ($1, $2, $3)", &[&subnet_id, &n, &server_id])
+        .await?;
+    Ok((cidr, index))
+}
+
+async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, StoreError> {
+    let (cidr, n) = allocate_ip(c, &s.network.subnet_id, &s.id).await?;
+    let ip =
+        network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
+    s.network.ip = ip.to_string();
+    s.network.mac = network::mac_for(n);
+    let inserted = execute(
+        c,
+        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+        &[
+            &s.id,
+            &s.project_id,
+            &s.name,
+            &s.status(),
+            &s.flavor_id,
+            &s.network.ip,
+            &s.generation,
+            &s.security_groups,
+            &encode(&s)?,
+        ],
+    )
+    .await?;
+    if inserted == 0 {
+        return Err(StoreError::Conflict(format!("server {} exists", s.id)));
+    }
+    Ok(s)
+}
+
+pub(super) async fn volume_put_in(c: &impl GenericClient, v: &Volume) -> Result<(), StoreError> {
+    execute(
+        c,
+        "INSERT INTO volumes (id, project_id, server_id, body) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id, server_id = excluded.server_id,
+                                        body = excluded.body",
+        &[&v.id, &v.project_id, &v.server_id, &encode(v)?],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A `LIKE` pattern matching `s` anywhere, with `%`, `_` and `\` taken literally.
+fn like_pattern(s: &str) -> String {
+    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Whether the server has the tag `t`: a `key=value` tag exactly, or a bare `key` with any value.
+fn has_tag(s: &Server, t: &str) -> bool {
+    s.tags.iter().any(|have| have == t || (!t.contains('=') && have.split_once('=').is_some_and(|(k, _)| k == t)))
+}
+
+/// Filters the store cannot express in SQL columns (tags live in the JSON body).
+fn matches_body(s: &Server, f: &ServerFilter) -> bool {
+    let tag_ok = f.tags.iter().all(|t| has_tag(s, t));
+    let not_tag_ok = f.not_tags.is_empty() || !f.not_tags.iter().all(|t| has_tag(s, t));
+    let res_ok = f.reservation_id.as_ref().is_none_or(|r| &s.reservation_id == r);
+    tag_ok && not_tag_ok && res_ok
+}
+
+/// Parameters of a query built at run time, numbered as they are pushed.
+#[derive(Default)]
+struct Args(Vec<Box<dyn ToSql + Sync + Send>>);
+
+impl Args {
+    /// Adds a parameter; its placeholder (`$n`).
+    fn push(&mut self, v: impl ToSql + Sync + Send + 'static) -> String {
+        self.0.push(Box::new(v));
+        format!("${}", self.0.len())
+    }
+
+    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.0.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect()
+    }
+}
+
+/// The `WHERE` clause of a server list, its parameters pushed onto `args`.
+///
+/// Name matching is `ILIKE`: SQLite's `LIKE` ignores the case of ASCII letters, and both stores
+/// must answer the same list.
+fn list_where(project_id: &str, f: &ServerFilter, args: &mut Args) -> String {
+    let mut sql = format!(" WHERE project_id = {}", args.push(project_id.to_string()));
+    if let Some(ids) = &f.server_ids {
+        sql.push_str(&format!(" AND id = ANY({})", args.push(ids.clone())));
+        return sql;
+    }
+    if let Some(n) = &f.name {
+        sql.push_str(&format!(" AND name ILIKE {}", args.push(like_pattern(n))));
+    }
+    if let Some(ip) = &f.ip {
+        sql.push_str(&format!(" AND ip LIKE {}", args.push(like_pattern(ip))));
+    }
+    if let Some(ip) = &f.ip_eq {
+        sql.push_str(&format!(" AND ip = {}", args.push(ip.clone())));
+    }
+    if let Some(fl) = &f.flavor {
+        sql.push_str(&format!(" AND flavor_id = {}", args.push(fl.clone())));
+    }
+    if let Some(st) = &f.status {
+        sql.push_str(&format!(" AND status = {}", args.push(st.clone())));
+    }
+    sql
+}
+
+async fn list_in(c: &impl GenericClient, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
+    let body_filters =
+        f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some());
+    let marker_seq: Option<i64> = match &f.marker {
+        Some(m) => Some(
+            match query_opt(c, "SELECT seq FROM servers WHERE id = $1 AND project_id = $2", &[m, &project_id]).await? {
+                Some(r) => get(&r, 0)?,
+                None => i64::MAX,
+            },
+        ),
+        None => None,
+    };
+    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
+    if !body_filters {
+        // Everything is in columns: count over the index and fetch only the page.
+        let mut args = Args::default();
+        let cond = list_where(project_id, f, &mut args);
+        let count: i64 = get(&super::one(c, &format!("SELECT COUNT(*) FROM servers{cond}"), &args.refs()).await?, 0)?;
+        let mut sql = format!("SELECT body FROM servers{cond}");
+        if let Some(m) = marker_seq {
+            sql.push_str(&format!(" AND seq < {}", args.push(m)));
+        }
+        let limit = args.push(i64::try_from(f.limit).unwrap_or(i64::MAX));
+        let offset = args.push(i64::try_from(skip).unwrap_or(i64::MAX));
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT {limit} OFFSET {offset}"));
+        let found: Vec<Server> = bodies(&query(c, &sql, &args.refs()).await?)?;
+        let mut servers = Vec::with_capacity(found.len());
+        for s in found {
+            servers.push(row(c, s).await?);
+        }
+        return Ok(ServerPage { count, servers });
+    }
+    // Tags and reservation ids live in the JSON body: walk the matches and decode each.
+    let mut args = Args::default();
+    let cond = list_where(project_id, f, &mut args);
+    let rows = query(c, &format!("SELECT seq, body FROM servers{cond} ORDER BY seq DESC"), &args.refs()).await?;
+    let mut count = 0i64;
+    let mut matched_after_marker = 0usize;
+    let mut out = Vec::new();
+    for r in &rows {
+        let seq: i64 = get(r, 0)?;
+        let server: Server = decode(get(r, 1)?)?;
+        if !matches_body(&server, f) {
+            continue;
+        }
+        count += 1;
+        if marker_seq.is_some_and(|m| seq >= m) {
+            continue;
+        }
+        matched_after_marker += 1;
+        if matched_after_marker <= skip || out.len() >= f.limit {
+            continue;
+        }
+        out.push(server);
+    }
+    let mut servers = Vec::with_capacity(out.len());
+    for s in out {
+        servers.push(row(c, s).await?);
+    }
+    Ok(ServerPage { count, servers })
+}
+
+impl PgStore {
+    pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
+        let c = self.client().await?;
+        match get_in(&c, project_id, id).await? {
+            Some(s) => Ok(Some(row(&c, s).await?)),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
+        let c = self.client().await?;
+        get_in(&c, project_id, id).await
+    }
+
+    pub(crate) async fn srv_list(&self, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
+        let mut c = self.client().await?;
+        // One snapshot for the count and the page, so that they agree.
+        let tx = c
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(super::pg_err)?;
+        let page = list_in(&tx, project_id, f).await?;
+        commit(tx).await?;
+        Ok(page)
+    }
+
+    pub(crate) async fn srv_ids_with_status(&self, status: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let c = self.client().await?;
+        let rows = query(&c, "SELECT project_id, id FROM servers WHERE status = $1", &[&status]).await?;
+        rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
+    }
+
+    pub(crate) async fn srv_update(&self, s: Server) -> Result<Server, StoreError> {
+        let c = self.client().await?;
+        update_in(&c, s).await
+    }
+
+    pub(crate) async fn srv_delete(&self, project_id: &str, id: &str) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = transaction(&mut c).await?;
+        execute(&tx, "DELETE FROM servers WHERE id = $1 AND project_id = $2", &[&id, &project_id]).await?;
+        execute(&tx, "DELETE FROM ip_alloc WHERE server_id = $1", &[&id]).await?;
+        super::networks::ports_delete_for_server_in(&tx, id).await?;
+        super::volumes::release_in(&tx, id).await?;
+        commit(tx).await
+    }
+
+    pub(crate) async fn vol_put(&self, v: Volume) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        volume_put_in(&c, &v).await
+    }
+
+    pub(crate) async fn vol_get(&self, id: &str) -> Result<Option<Volume>, StoreError> {
+        let c = self.client().await?;
+        let row = query_opt(&c, "SELECT body FROM volumes WHERE id = $1", &[&id]).await?;
+        row.map(|r| get::<&str>(&r, 0).and_then(decode)).transpose()
+    }
+
+    pub(crate) async fn vol_delete(&self, id: &str) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        execute(&c, "DELETE FROM volumes WHERE id = $1", &[&id]).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn vol_list(&self) -> Result<Vec<Volume>, StoreError> {
+        let c = self.client().await?;
+        bodies(&query(&c, "SELECT body FROM volumes ORDER BY id", &[]).await?)
+    }
+
+    /// [`crate::Store::begin`]: one READ COMMITTED transaction, all of it or nothing.
+    ///
+    /// Its locks, taken in this order (the same in every transaction, so two of them never
+    /// wait for each other in a circle): the project's row when a quota is checked, so that
+    /// of two creates at the quota's edge the second counts the first one's servers and is
+    /// refused; the servers it changes, by their compare-and-swap, in id order; the subnet
+    /// of each new server, for its address; the security groups the new servers name
+    /// (FOR SHARE), so that none of them is deleted before this commits.
+    pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
+        let mut c = self.client().await?;
+        let tx = transaction(&mut c).await?;
+        if let (Some(q), Some(first)) = (&b.quota, b.insert_servers.first()) {
+            super::catalog::lock_project(&tx, &first.project_id).await?;
+            super::quotas::check_in(&tx, &first.project_id, q, &b.insert_servers).await?;
+        }
+        b.update_servers.sort_by(|x, y| x.id.cmp(&y.id));
+        for s in b.update_servers {
+            update_in(&tx, s).await?;
+        }
+        let mut inserted = Vec::with_capacity(b.insert_servers.len());
+        for s in b.insert_servers {
+            let s = insert_in(&tx, s).await?;
+            super::networks::port_insert_for_server_in(&tx, &s).await?;
+            inserted.push(s);
+        }
+        for v in &b.insert_volumes {
+            volume_put_in(&tx, v).await?;
+        }
+        // A saga recorded with its first step started makes its job RUNNING at once, as
+        // appending that event later would have.
+        let started: std::collections::HashSet<&str> =
+            b.sagas.iter().filter(|s| crate::rules::starts_first_step(&s.events)).map(|s| s.id.as_str()).collect();
+        for j in &b.jobs {
+            if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
+                let mut j = j.clone();
+                j.status = ecs_model::job::JobStatus::Running;
+                super::jobs::job_insert_in(&tx, &j).await?;
+            } else {
+                super::jobs::job_insert_in(&tx, j).await?;
+            }
+        }
+        for s in &b.sagas {
+            super::jobs::saga_insert_in(&tx, s).await?;
+        }
+        commit(tx).await?;
+        Ok(inserted)
+    }
+}
