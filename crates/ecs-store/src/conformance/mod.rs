@@ -151,6 +151,7 @@ conformance! {
     servers::a_begin_that_loses_its_cas_writes_nothing,
     servers::concurrent_cas_writers_exactly_one_wins,
     servers::concurrent_creates_get_distinct_addresses,
+    servers::a_fixed_address_goes_to_exactly_one_server,
     servers::list_filters_and_both_paginations,
     servers::list_filters_on_tags_and_reservations,
     servers::volumes_follow_their_server,

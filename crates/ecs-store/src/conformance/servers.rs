@@ -100,6 +100,37 @@ pub(super) async fn concurrent_creates_get_distinct_addresses(b: &dyn Backend) {
     assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 12);
 }
 
+/// A fixed address is given to the one server that asks for it first; racing for it, exactly
+/// one create wins and the others write nothing; automatic allocation then skips it.
+pub(super) async fn a_fixed_address_goes_to_exactly_one_server(b: &dyn Backend) {
+    let st = b.open().await;
+    let (_, subnet) = st.network_default("p1").await.unwrap();
+    warm_up(&st, 6).await;
+    let mut handles = vec![];
+    for i in 0..6 {
+        let st = st.clone();
+        let mut s = server("p1", &subnet.id, &format!("fixed{i}"));
+        s.network.ip = "192.168.0.3".into();
+        handles
+            .push(tokio::spawn(async move { st.begin(Begin { insert_servers: vec![s], ..Default::default() }).await }));
+    }
+    let mut won = Vec::new();
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(made) => won.push(made[0].clone()),
+            Err(StoreError::AddressInUse(ip)) => assert_eq!(ip, "192.168.0.3"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one server gets the address");
+    assert_eq!(won[0].network.ip, "192.168.0.3");
+    assert_eq!(st.server_list("p1", &ServerFilter::default()).await.unwrap().count, 1, "the losers wrote nothing");
+    let auto = create(&*st, "p1", &["a", "b"]).await;
+    let ips: Vec<_> = auto.iter().map(|s| s.network.ip.as_str()).collect();
+    assert!(!ips.contains(&"192.168.0.3"), "{ips:?}");
+    assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 3);
+}
+
 pub(super) async fn list_filters_and_both_paginations(b: &dyn Backend) {
     let st = b.open().await;
     let names: Vec<String> = (0..12).map(|i| format!("web-{i:02}")).collect();

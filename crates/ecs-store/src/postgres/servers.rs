@@ -64,10 +64,7 @@ pub(super) async fn update_in(c: &impl GenericClient, mut s: Server) -> Result<S
 /// the primary key, refused for no reason of its own. Locked, the second waits and then reads
 /// the first one's address.
 async fn allocate_ip(c: &impl GenericClient, subnet_id: &str, server_id: &str) -> Result<(String, u32), StoreError> {
-    let cidr = match query_opt(c, "SELECT body FROM subnets WHERE id = $1 FOR UPDATE", &[&subnet_id]).await? {
-        Some(row) => decode::<ecs_model::network::Subnet>(get(&row, 0)?)?.cidr,
-        None => return Err(StoreError::NotFound(format!("subnet {subnet_id}"))),
-    };
+    let cidr = locked_subnet_cidr(c, subnet_id).await?;
     let max: Option<i64> =
         get(&super::one(c, "SELECT MAX(n) FROM ip_alloc WHERE subnet_id = $1", &[&subnet_id]).await?, 0)?;
     let mut n = max.map(|m| m + 1).unwrap_or(0);
@@ -96,8 +93,47 @@ async fn allocate_ip(c: &impl GenericClient, subnet_id: &str, server_id: &str) -
     Ok((cidr, index))
 }
 
+/// The subnet's CIDR, its row locked until the transaction ends (see [`allocate_ip`]).
+async fn locked_subnet_cidr(c: &impl GenericClient, subnet_id: &str) -> Result<String, StoreError> {
+    match query_opt(c, "SELECT body FROM subnets WHERE id = $1 FOR UPDATE", &[&subnet_id]).await? {
+        Some(row) => Ok(decode::<ecs_model::network::Subnet>(get(&row, 0)?)?.cidr),
+        None => Err(StoreError::NotFound(format!("subnet {subnet_id}"))),
+    }
+}
+
+/// Takes the fixed address `ip` for the server: `AddressInUse` when another server has it.
+/// Under the subnet's lock, so the check and the insert cannot interleave with another
+/// allocation in the subnet.
+async fn reserve_ip(
+    c: &impl GenericClient,
+    subnet_id: &str,
+    ip: &str,
+    server_id: &str,
+) -> Result<(String, u32), StoreError> {
+    let cidr = locked_subnet_cidr(c, subnet_id).await?;
+    let index = network::host_index(&cidr, ip)
+        .ok_or_else(|| StoreError::NotFound(format!("address {ip} is not assignable in subnet {subnet_id}")))?;
+    let n = i64::from(index);
+    let taken = execute(
+        c,
+        "INSERT INTO ip_alloc (subnet_id, n, server_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        &[&subnet_id, &n, &server_id],
+    )
+    .await?;
+    if taken == 0 {
+        return Err(StoreError::AddressInUse(ip.to_string()));
+    }
+    Ok((cidr, index))
+}
+
+/// Inserts a new server with its address: the fixed one it asks for (`network.ip` already
+/// set), or the next free one.
 async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, StoreError> {
-    let (cidr, n) = allocate_ip(c, &s.network.subnet_id, &s.id).await?;
+    let (cidr, n) = if s.network.ip.is_empty() {
+        allocate_ip(c, &s.network.subnet_id, &s.id).await?
+    } else {
+        reserve_ip(c, &s.network.subnet_id, &s.network.ip, &s.id).await?
+    };
     let ip =
         network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
     s.network.ip = ip.to_string();
