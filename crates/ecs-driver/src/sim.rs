@@ -43,6 +43,12 @@ pub struct SimVm {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_disks: Vec<String>,
     pub boots: u64,
+    /// The vCPUs and memory (MiB) it was last started with; 0 in journals written before they
+    /// were recorded.
+    #[serde(default)]
+    pub vcpus: i64,
+    #[serde(default)]
+    pub ram_mb: i64,
 }
 
 /// One line of the journal.
@@ -393,14 +399,22 @@ impl ComputeDriver for SimDriver {
             boot_disk: None,
             data_disks: Vec::new(),
             boots: 0,
+            vcpus: 0,
+            ram_mb: 0,
         });
-        if vm.running && vm.boot_disk.as_deref() == Some(spec.boot_disk.as_str()) && vm.data_disks == spec.data_disks {
+        // A running VM keeps its disks and size: a start on another disk or flavor is a
+        // restart, as the real driver's is.
+        let same = vm.boot_disk.as_deref() == Some(spec.boot_disk.as_str())
+            && vm.data_disks == spec.data_disks
+            && (vm.vcpus, vm.ram_mb) == (spec.vcpus, spec.ram_mb);
+        if vm.running && same {
             return Ok(());
         }
         self.pause().await;
         vm.running = true;
         vm.boot_disk = Some(spec.boot_disk.clone());
         vm.data_disks = spec.data_disks.clone();
+        (vm.vcpus, vm.ram_mb) = (spec.vcpus, spec.ram_mb);
         vm.boots += 1;
         self.record(Record::Vm(vm))
     }
@@ -425,6 +439,7 @@ impl ComputeDriver for SimDriver {
         vm.running = true;
         vm.boot_disk = Some(spec.boot_disk.clone());
         vm.data_disks = spec.data_disks.clone();
+        (vm.vcpus, vm.ram_mb) = (spec.vcpus, spec.ram_mb);
         vm.boots += 1;
         self.record(Record::Vm(vm))
     }

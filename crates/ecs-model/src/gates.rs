@@ -56,6 +56,22 @@ pub fn os_rebuild_allowed(s: &Server, has_system_disk: bool, with_stop: bool) ->
     }
 }
 
+/// Resize (a flavor change): unlocked, idle, and stopped — or running with
+/// `mode: withStopServer`, which stops it first. A running server without the mode is refused
+/// as the rebuild is: ecsd's flavors all need the VM to restart for a new vCPU count and memory.
+pub fn resize_allowed(s: &Server, with_stop: bool) -> Result<(), Error> {
+    not_locked(s)?;
+    not_busy(s)?;
+    match s.vm_state {
+        VmState::Stopped => Ok(()),
+        VmState::Active if with_stop => Ok(()),
+        VmState::Active => {
+            Err(wrong_status(s, "it must be SHUTOFF, or the request must carry \"mode\": \"withStopServer\""))
+        }
+        _ => Err(wrong_status(s, "it must be SHUTOFF")),
+    }
+}
+
 /// Start: unlocked, idle, and stopped or already running (a no-op).
 pub fn start_allowed(s: &Server) -> Result<(), Error> {
     not_locked(s)?;
@@ -184,6 +200,25 @@ mod tests {
             s.os_change_failed = true;
             assert_eq!(code(os_rebuild_allowed(&s, true, false)), None);
         }
+    }
+
+    #[test]
+    fn resize_gate_over_every_vm_state() {
+        for vm in ALL_VM {
+            for with_stop in [false, true] {
+                let got = code(resize_allowed(&server(vm, None), with_stop));
+                let want = match (vm, with_stop) {
+                    (VmState::Stopped, _) | (VmState::Active, true) => None,
+                    _ => Some(Code::Ecs0100),
+                };
+                assert_eq!(got, want, "{vm:?} with_stop={with_stop}");
+            }
+        }
+        let mut s = server(VmState::Stopped, Some(TaskState::ResizePrep));
+        s.locked = true;
+        assert_eq!(code(resize_allowed(&s, true)), Some(Code::Ecs0605));
+        s.locked = false;
+        assert_eq!(code(resize_allowed(&s, true)), Some(Code::Ecs0100));
     }
 
     #[test]

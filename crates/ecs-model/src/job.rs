@@ -62,6 +62,7 @@ pub mod job_type {
     pub const STOP_SINGLE_SERVER: &str = "stopSingleServer";
     pub const REBOOT_SERVER: &str = "rebootServer";
     pub const REBOOT_SINGLE_SERVER: &str = "rebootSingleServer";
+    pub const RESIZE_SERVER: &str = "resizeServer";
 }
 
 /// A job row.

@@ -40,6 +40,12 @@ pub enum TaskState {
     RebuildSpawning,
     #[serde(rename = "deleting")]
     Deleting,
+    /// A flavor change: the server is stopped and about to take the new flavor.
+    #[serde(rename = "resize_prep")]
+    ResizePrep,
+    /// A flavor change: the new flavor is in place and the server is being started on it.
+    #[serde(rename = "resize_finish")]
+    ResizeFinish,
 }
 
 impl VmState {
@@ -78,6 +84,8 @@ impl TaskState {
             TaskState::RebuildBlockDeviceMapping => "rebuild_block_device_mapping",
             TaskState::RebuildSpawning => "rebuild_spawning",
             TaskState::Deleting => "deleting",
+            TaskState::ResizePrep => "resize_prep",
+            TaskState::ResizeFinish => "resize_finish",
         }
     }
 
@@ -97,6 +105,7 @@ pub fn status(vm: VmState, task: Option<TaskState>) -> &'static str {
         (V::Active, Some(T::Rebooting)) => "REBOOT",
         (V::Active, Some(T::RebootingHard)) => "HARD_REBOOT",
         (V::Active, None | Some(T::PoweringOff | T::Deleting)) => "ACTIVE",
+        (V::Stopped, Some(T::ResizePrep | T::ResizeFinish)) => "RESIZE",
         (V::Stopped, None | Some(T::PoweringOn | T::Deleting)) => "SHUTOFF",
         (V::Error, None | Some(T::Deleting)) => "ERROR",
         (V::Deleted, None) => "DELETED",
@@ -138,6 +147,8 @@ mod tests {
         assert_eq!(status(V::Active, None), "ACTIVE");
         assert_eq!(status(V::Active, Some(T::PoweringOff)), "ACTIVE");
         assert_eq!(status(V::Stopped, None), "SHUTOFF");
+        assert_eq!(status(V::Stopped, Some(T::ResizePrep)), "RESIZE");
+        assert_eq!(status(V::Stopped, Some(T::ResizeFinish)), "RESIZE");
         assert_eq!(status(V::Stopped, Some(T::PoweringOn)), "SHUTOFF");
         assert_eq!(status(V::Stopped, Some(T::Rebuilding)), "REBUILD");
         assert_eq!(status(V::Stopped, Some(T::RebuildSpawning)), "REBUILD");

@@ -57,8 +57,8 @@ pub enum StoreError {
     /// is not this data directory's.
     #[error("the database is damaged: {0}")]
     Damaged(String),
-    /// Inserting the servers would take their project past its quota (the message says which);
-    /// nothing was written.
+    /// Inserting the servers (or changing their flavors) would take their project past its
+    /// quota (the message says which); nothing was written.
     #[error("{0}")]
     QuotaExceeded(String),
     /// The database failed otherwise (I/O, a stopped writer).
@@ -76,9 +76,10 @@ pub struct Begin {
     pub insert_volumes: Vec<Volume>,
     pub jobs: Vec<Job>,
     pub sagas: Vec<SagaRecord>,
-    /// The quotas of the project of `insert_servers`, checked against its usage in the same
-    /// transaction that inserts them, so that two creates racing for the last of a quota cannot
-    /// both pass. `None`: no check.
+    /// The quotas of the project of `insert_servers` (or of `update_servers`), checked against
+    /// its usage in the same transaction that writes them, so that two creates or resizes
+    /// racing for the last of a quota cannot both pass. An updated server counts for what its
+    /// `flavor_id` adds to the one stored. `None`: no check.
     pub quota: Option<Quotas>,
 }
 

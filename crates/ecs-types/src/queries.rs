@@ -107,6 +107,29 @@ pub struct FlavorListQuery {
     pub flavor_id: Option<String>,
 }
 
+/// `GET /v1/{project_id}/cloudservers/resize_flavors`: the flavors a server (or a flavor) can
+/// change to. One of `instance_uuid`, `source_flavor_id` and `source_flavor_name` is required.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResizeFlavorsQuery {
+    /// The server to resize.
+    pub instance_uuid: Option<String>,
+    /// The flavor to resize from, by id.
+    pub source_flavor_id: Option<String>,
+    /// The flavor to resize from, by name (ecsd's flavor names are their ids).
+    pub source_flavor_name: Option<String>,
+    /// At most this many flavors.
+    #[serde(default, deserialize_with = "uint")]
+    #[param(minimum = 1)]
+    pub limit: Option<u64>,
+    /// The last flavor id of the previous page.
+    pub marker: Option<String>,
+    /// `flavorid` (default), `name`, `memory_mb`, `vcpus`, `root_gb`.
+    pub sort_key: Option<String>,
+    /// `asc` (default) or `desc`.
+    pub sort_dir: Option<String>,
+}
+
 /// `GET /v1/{project_id}/subnets`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

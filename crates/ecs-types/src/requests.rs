@@ -182,3 +182,35 @@ pub struct UpdateServer {
     #[schema(pattern = "^[A-Za-z0-9.-]{1,64}$")]
     pub hostname: Option<String>,
 }
+
+/// `POST /v1.1/{project_id}/cloudservers/{server_id}/resize` and its `/v1` form: `{"resize": {...}}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct ResizeBody {
+    pub resize: Option<ResizeOptions>,
+    /// `true`: check the request only; nothing is changed (answered 202).
+    pub dry_run: Option<bool>,
+}
+
+/// The flavor change. `/v1` (`ResizePostPaidServerOption`) has `flavorRef` and `mode`; `/v1.1`
+/// (`ResizePrePaidServerOption`) adds `dedicated_host_id` and `extendparam`.
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
+pub struct ResizeOptions {
+    /// The new flavor's id.
+    #[serde(rename = "flavorRef")]
+    pub flavor_ref: Option<String>,
+    /// `withStopServer`: stop a running server first and start it again after.
+    #[schema(pattern = "^withStopServer$")]
+    pub mode: Option<String>,
+    /// A dedicated host to move to: ecsd has none, so it must be absent.
+    pub dedicated_host_id: Option<String>,
+    pub extendparam: Option<ResizeExtendParam>,
+}
+
+/// `extendparam` of a `/v1.1` resize.
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
+pub struct ResizeExtendParam {
+    /// Yearly/monthly servers only: pay the order at once (`"true"`/`"false"`).
+    #[serde(rename = "isAutoPay")]
+    #[schema(pattern = "^(true|false)$")]
+    pub is_auto_pay: Option<String>,
+}

@@ -33,7 +33,7 @@ pub enum FaultAction {
 #[serde(deny_unknown_fields)]
 pub struct FaultSpec {
     /// A job type: `reinstallOs`, `changeOs`, `createServer`, `deleteServer`, `startServer`,
-    /// `stopServer`, `rebootServer`. Absent: every operation.
+    /// `stopServer`, `rebootServer`, `resizeServer`. Absent: every operation.
     #[serde(default)]
     pub operation: Option<String>,
     /// A step of the operation's saga (e.g. `create_disk`). Absent: every step.
@@ -317,6 +317,7 @@ mod tests {
         for action in [Action::Start, Action::Stop { hard: false }, Action::Reboot { hard: true }] {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");
         }
-        assert_eq!(names.len(), 7, "{names:?}");
+        assert!(names.contains(&ecs_model::job::job_type::RESIZE_SERVER));
+        assert_eq!(names.len(), 8, "{names:?}");
     }
 }

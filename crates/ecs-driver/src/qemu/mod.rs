@@ -512,12 +512,17 @@ impl ComputeDriver for QemuDriver {
         let old = paths.load().map_err(err)?;
         match vm::liveness(&paths).await {
             Liveness::Running(_)
-                if old.as_ref().is_some_and(|r| r.boot_disk == spec.boot_disk && r.data_disks == spec.data_disks) =>
+                if old.as_ref().is_some_and(|r| {
+                    r.boot_disk == spec.boot_disk
+                        && r.data_disks == spec.data_disks
+                        && (r.vcpus, r.ram_mb) == (spec.vcpus, spec.ram_mb)
+                }) =>
             {
                 return Ok(())
             }
             Liveness::Running(_) => {
-                // Re-pointed to other disks (reinstall, change OS): stop, then boot the new ones.
+                // Re-pointed to other disks (reinstall, change OS) or resized: stop, then boot
+                // again as asked.
                 vm::shutdown(&paths, false, self.config.stop_timeout).await.map_err(err)?;
             }
             Liveness::Halted(_, status) => {

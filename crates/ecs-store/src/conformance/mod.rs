@@ -158,6 +158,7 @@ conformance! {
     servers::servers_by_status_and_project_usage,
     servers::a_create_past_the_quota_writes_nothing,
     servers::two_creates_at_the_quota_edge_exactly_one_wins,
+    servers::resizes_at_the_quota_edge_exactly_one_wins,
     jobs::a_saga_recorded_as_started_makes_its_job_running_and_keeps_its_events,
     jobs::the_saga_log_drives_the_job_and_survives_reopening,
     jobs::a_batch_job_lists_its_sub_jobs_in_order,

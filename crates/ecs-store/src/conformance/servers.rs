@@ -4,6 +4,7 @@ use super::{create, server, warm_up, Backend};
 use crate::{Begin, ServerFilter, StoreError};
 use ecs_model::job::{job_type, Job};
 use ecs_model::quota::Quotas;
+use ecs_model::server::Server;
 use ecs_model::volume::Volume;
 use ecs_saga::SagaRecord;
 
@@ -321,4 +322,51 @@ pub(super) async fn two_creates_at_the_quota_edge_exactly_one_wins(b: &dyn Backe
     let all = st.server_list("p1", &ServerFilter { limit: 100, page: 1, ..Default::default() }).await.unwrap();
     assert_eq!(all.count, 3);
     assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 3);
+}
+
+/// Resizes count for what the new flavor adds: past the quota nothing is written; of two
+/// racing for the last vCPU exactly one wins, the other is refused for the quota.
+pub(super) async fn resizes_at_the_quota_edge_exactly_one_wins(b: &dyn Backend) {
+    let st = b.open().await;
+    // Two servers of 1 vCPU; a 2-vCPU flavor adds one each, and the quota has room for one.
+    let made = create(&*st, "p1", &["a", "b"]).await;
+    let quota = Quotas { cores: 3, ..Quotas::default() };
+    let resized = |s: &Server| Server { flavor_id: "s6.large.2".into(), ..s.clone() };
+    let both = Begin { update_servers: made.iter().map(resized).collect(), quota: Some(quota), ..Default::default() };
+    let r = st.begin(both).await;
+    assert!(matches!(r, Err(StoreError::QuotaExceeded(ref m)) if m.contains("vCPUs")), "{r:?}");
+    for s in &made {
+        assert_eq!(st.server_only("p1", &s.id).await.unwrap().as_ref(), Some(s), "nothing written");
+    }
+    // The same flavor again, or a smaller one, asks for nothing more.
+    let same = Begin {
+        update_servers: vec![made[0].clone()],
+        quota: Some(Quotas { cores: 1, ..quota }),
+        ..Default::default()
+    };
+    st.begin(same).await.unwrap();
+    let made: Vec<Server> = {
+        let mut v = vec![];
+        for s in &made {
+            v.push(st.server_only("p1", &s.id).await.unwrap().expect("the server"));
+        }
+        v
+    };
+    warm_up(&st, 2).await;
+    let mut handles = vec![];
+    for s in &made {
+        let st = st.clone();
+        let b = Begin { update_servers: vec![resized(s)], quota: Some(quota), ..Default::default() };
+        handles.push(tokio::spawn(async move { st.begin(b).await }));
+    }
+    let (mut won, mut refused) = (0, 0);
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::QuotaExceeded(_)) => refused += 1,
+            Err(e) => panic!("refused for another reason: {e}"),
+        }
+    }
+    assert_eq!((won, refused), (1, 1));
+    assert_eq!(st.project_usage("p1").await.unwrap().cores, 3);
 }

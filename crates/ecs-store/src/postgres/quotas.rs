@@ -1,5 +1,5 @@
 //! A project's usage of its quotas, and the check made inside the transaction that inserts
-//! servers.
+//! servers or changes their flavors.
 
 use super::{get, query};
 use crate::StoreError;
@@ -27,17 +27,28 @@ pub(super) async fn usage_in(c: &impl GenericClient, project_id: &str) -> Result
     Ok(total)
 }
 
-/// Refuses the insertion of `servers` if it would take the project past `quotas`. The caller
-/// holds the project's row lock (see [`super::catalog::lock_project`]) in the transaction that
-/// inserts them: a concurrent create of the same project waits for that transaction to end,
-/// and its own usage query (a new snapshot, at READ COMMITTED) then counts these servers.
+/// Refuses the insertion of `inserts`, and the flavor changes of `updates`, if they would take
+/// the project past `quotas`. An update counts for what its new flavor adds to the flavor the
+/// server has in the table (the compare-and-swap that follows proves that flavor is the one the
+/// request was decided on). The caller holds the project's row lock (see
+/// [`super::catalog::lock_project`]) in the transaction that writes them: a concurrent create
+/// or resize of the same project waits for that transaction to end, and its own usage query (a
+/// new snapshot, at READ COMMITTED) then counts these servers and flavors.
 pub(super) async fn check_in(
     c: &impl GenericClient,
     project_id: &str,
     quotas: &Quotas,
-    servers: &[Server],
+    inserts: &[Server],
+    updates: &[Server],
 ) -> Result<(), StoreError> {
-    let asked = servers.iter().fold(Usage::default(), |u, s| u.plus(usage_of(&s.flavor_id, 1)));
+    let mut asked = inserts.iter().fold(Usage::default(), |u, s| u.plus(usage_of(&s.flavor_id, 1)));
+    for s in updates {
+        let rows = query(c, "SELECT flavor_id FROM servers WHERE id = $1", &[&s.id]).await?;
+        if let Some(r) = rows.first() {
+            let old: String = get(r, 0)?;
+            asked = asked.plus(usage_of(&old, 1).growth_to(usage_of(&s.flavor_id, 1)));
+        }
+    }
     let used = usage_in(c, project_id).await?;
     match quotas.refusal(used, asked) {
         Some(why) => Err(StoreError::QuotaExceeded(why)),

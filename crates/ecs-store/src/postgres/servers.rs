@@ -381,9 +381,10 @@ impl PgStore {
     pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
-        if let (Some(q), Some(first)) = (&b.quota, b.insert_servers.first()) {
-            super::catalog::lock_project(&tx, &first.project_id).await?;
-            super::quotas::check_in(&tx, &first.project_id, q, &b.insert_servers).await?;
+        let project = b.insert_servers.first().or(b.update_servers.first()).map(|s| s.project_id.clone());
+        if let (Some(q), Some(project)) = (&b.quota, project) {
+            super::catalog::lock_project(&tx, &project).await?;
+            super::quotas::check_in(&tx, &project, q, &b.insert_servers, &b.update_servers).await?;
         }
         b.update_servers.sort_by(|x, y| x.id.cmp(&y.id));
         for s in b.update_servers {

@@ -344,8 +344,9 @@ impl SqliteStore {
 
     pub(crate) async fn begin_op(&self, b: Begin) -> Result<Vec<Server>, StoreError> {
         self.write(move |c| {
-            if let (Some(q), Some(first)) = (&b.quota, b.insert_servers.first()) {
-                super::quotas::check_in(c, &first.project_id, q, &b.insert_servers)?;
+            let project = b.insert_servers.first().or(b.update_servers.first()).map(|s| s.project_id.clone());
+            if let (Some(q), Some(project)) = (&b.quota, project) {
+                super::quotas::check_in(c, &project, q, &b.insert_servers, &b.update_servers)?;
             }
             for s in b.update_servers {
                 update_in(c, s)?;

@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod ports;
 pub mod power;
 pub mod query;
+pub mod resize;
 pub mod security_group_rules;
 pub mod security_groups;
 pub mod servers;

@@ -5,6 +5,7 @@ pub mod create_server;
 pub mod delete_server;
 pub mod power;
 pub mod rebuild_os;
+pub mod resize_server;
 
 use crate::context::Ctx;
 use ecs_model::Error;
@@ -42,6 +43,7 @@ pub fn operations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("startServer", steps::<power::Power>()),
         ("stopServer", steps::<power::Power>()),
         ("rebootServer", steps::<power::Power>()),
+        ("resizeServer", steps::<resize_server::ResizeServer>()),
     ]
 }
 
@@ -51,6 +53,7 @@ pub fn register(b: ExecutorBuilder<Ctx>) -> ExecutorBuilder<Ctx> {
         .register::<delete_server::DeleteServer>()
         .register::<power::Power>()
         .register::<rebuild_os::RebuildOs>()
+        .register::<resize_server::ResizeServer>()
 }
 
 /// The ids of a server's data disks in the order they are attached: by device (`/dev/vdb`,

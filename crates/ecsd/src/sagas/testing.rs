@@ -157,6 +157,18 @@ impl Harness {
         job
     }
 
+    /// A resize to `flavor`, with `withStopServer` when `with_stop`.
+    pub async fn resize(&self, id: &str, flavor: &str, with_stop: bool) -> String {
+        let mut o = json!({"flavorRef": flavor});
+        if with_stop {
+            o["mode"] = json!("withStopServer");
+        }
+        let opts: ResizeOptions = serde_json::from_value(o).unwrap();
+        let job = app::resize::resize(&self.app, &self.caller, id, opts).await.unwrap();
+        self.settle().await;
+        job
+    }
+
     async fn job_status(&self, job: &str) -> (String, Option<String>) {
         let v = app::jobs::show(&self.app, &self.caller, job).await.unwrap();
         (v.status, v.error_code)
@@ -195,6 +207,11 @@ impl Harness {
 
     pub async fn vm_running(&self, id: &str) -> Option<bool> {
         self.sim_state().vms.remove(id).map(|v| v.running)
+    }
+
+    /// Whether the VM runs, and the vCPUs and memory (MiB) it was last started with.
+    pub async fn vm_size(&self, id: &str) -> Option<(bool, i64, i64)> {
+        self.sim_state().vms.remove(id).map(|v| (v.running, v.vcpus, v.ram_mb))
     }
 
     pub async fn vm_boot_disk(&self, id: &str) -> Option<String> {

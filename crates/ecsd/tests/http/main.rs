@@ -22,6 +22,7 @@ mod passwords;
 mod postgres;
 mod process;
 mod reinstall;
+mod resize;
 mod restart;
 mod security;
 mod servers;

@@ -11,6 +11,7 @@ pub(super) mod limits;
 pub(super) mod metadata;
 pub(super) mod networks;
 pub(super) mod passwords;
+pub(super) mod resize;
 pub(super) mod servers;
 pub(super) mod tags;
 pub(super) mod unsupported;
@@ -53,6 +54,9 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(servers::reinstall_v2))
         .routes(routes!(servers::changeos_v1))
         .routes(routes!(servers::changeos_v2))
+        .routes(routes!(resize::resize_v11))
+        .routes(routes!(resize::resize_v1))
+        .routes(routes!(resize::resize_flavors))
         // ECS: metadata, tags, names and passwords
         .routes(routes!(metadata::update))
         .routes(routes!(metadata::delete))

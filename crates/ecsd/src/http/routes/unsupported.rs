@@ -129,8 +129,8 @@ const VOLUMES: &str = "a server keeps the disks it was created with (`root_volum
     the create); attaching, detaching and changing disks afterwards is not supported.";
 const NICS: &str = "a server keeps the network interface it was created with (`nics` of the create); \
     adding, removing and changing interfaces is not supported.";
-const RESIZE: &str = "changing a server's flavor is not supported; create a server with the flavor \
-    wanted (CreatePostPaidServers) instead.";
+const RESIZE: &str = "batch flavor changes are not supported; change each server's flavor with \
+    ResizeServer (or ResizePostPaidServer) instead.";
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
     create request (CreatePostPaidServers).";
 const RECYCLE_BIN: &str = "there is no recycle bin: a deleted server (DeleteServers) is deleted at once.";
@@ -225,9 +225,6 @@ pub const TABLE: &[Unsupported] = &[
     ),
     // Flavor changes
     op("batch_resize_servers", Post, "/v1/{project_id}/cloudservers/batch-resize", RESIZE),
-    op("resize_post_paid_server", Post, "/v1/{project_id}/cloudservers/{server_id}/resize", RESIZE),
-    op("resize_server", Post, "/v1.1/{project_id}/cloudservers/{server_id}/resize", RESIZE),
-    op("list_resize_flavors", Get, "/v1/{project_id}/cloudservers/resize_flavors", RESIZE),
     // Launch templates
     op("create_launch_template", Post, "/v3/{project_id}/launch-templates", LAUNCH_TEMPLATES),
     op("list_templates", Get, "/v3/{project_id}/launch-templates", LAUNCH_TEMPLATES),
