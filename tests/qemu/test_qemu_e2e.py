@@ -254,6 +254,23 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     assert p.stdout.startswith("root:$6$"), p.stdout
     assert disks_in(p.stdout) == want, "a reboot keeps the data disks: " + p.stdout
 
+    # A flavor change (as Terraform sends it, /v1.1) stops the VM, starts it with the new
+    # flavor's vCPUs and memory, and keeps its disks: the guest must see 2 CPUs and ~4 GiB.
+    t = time.monotonic()
+    job = client.resize_server(ecs.ResizeServerRequest(server_id=sid, body=ecs.ResizeServerRequestBody(
+        resize=ecs.ResizePrePaidServerOption(flavor_ref="s6.large.2", mode="withStopServer"))))
+    assert wait_job(client, job.job_id).status == "SUCCESS"
+    p = ssh(ssh_port(client, sid), path_a, "nproc; grep MemTotal /proc/meminfo" + DISKS)
+    TIMINGS["resize request to SSH-ready"] = time.monotonic() - t
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == "2", p.stdout
+    mem_kib = int(lines[1].split()[1])
+    assert 3 * 2**20 < mem_kib <= 4 * 2**20, p.stdout
+    assert disks_in(p.stdout) == want, "a resize keeps the data disks: " + p.stdout
+    s = client.show_server(ecs.ShowServerRequest(server_id=sid)).server
+    assert s.flavor.id == "s6.large.2" and s.status == "ACTIVE", s.flavor
+
     job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(
         servers=[ecs.ServerId(id=sid)])))
     assert wait_job(client, job.job_id).status == "SUCCESS"
