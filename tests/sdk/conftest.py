@@ -37,6 +37,8 @@ import huaweicloudsdkecs.v2 as ecs_v2  # noqa: E402
 import huaweicloudsdkims.v2 as ims_v2  # noqa: E402
 import huaweicloudsdkvpc.v2 as vpc_v2  # noqa: E402
 
+from pg_cluster import Cluster  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Fixed test credentials handed to ecsd through its environment.
@@ -56,6 +58,7 @@ USER_DATA = base64.b64encode(b"#!/bin/bash\necho ecsd-sdk-test\n").decode()
 _ENDPOINT_RE = re.compile(r"^\s+endpoint:\s+(https?://\S+)\s*$")
 _USER_ID_RE = re.compile(r"^\s+user_id:\s+([0-9a-f]{32})\s*$")
 _HTTPS_RE = re.compile(r"^\s+https:\s+(https://\S+)\s*$")
+_STORE_RE = re.compile(r"^\s+store:\s+(\S.*?)\s*$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,9 +110,28 @@ def _tail(path: Path, n: int = 40) -> str:
         return ""
 
 
+# ECSD_TEST_STORE=postgres runs the suite on the PostgreSQL store: every ecsd gets a database
+# of its own on one throwaway cluster for the session. Unset (or sqlite): ecsd.db in the data dir.
+_STORE = os.environ.get("ECSD_TEST_STORE") or "sqlite"
+if _STORE not in ("sqlite", "postgres"):
+    raise RuntimeError(f"ECSD_TEST_STORE={_STORE}: expected sqlite or postgres")
+_cluster = None
+
+
+def _store_args() -> list:
+    """The `--store` arguments of a new ecsd: none on SQLite, a fresh database on PostgreSQL."""
+    global _cluster
+    if _STORE != "postgres":
+        return []
+    if _cluster is None:
+        _cluster = Cluster()
+    return ["--store", _cluster.fresh_database()]
+
+
 def start_ecsd(step_ms: int = 0) -> Ecsd:
     """Starts `ecsd serve` on a free port with a fresh data dir and waits for its banner."""
     binary = ecsd_binary()
+    store_args = _store_args()
     work = Path(tempfile.mkdtemp(prefix="ecsd-sdk-"))
     data_dir = work / "data"
     data_dir.mkdir()
@@ -121,11 +143,13 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
         HUAWEICLOUD_SDK_PROJECT_ID=PROJECT_ID,
         ECSD_SIM_STEP_MS=str(step_ms),
     )
+    # The store is the one named here, never one the caller's environment happens to name.
+    env.pop("ECSD_STORE", None)
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [str(binary), "serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
          "--data-dir", str(data_dir),
-         "--driver", "sim"],
+         "--driver", "sim", *store_args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=log,
@@ -151,13 +175,16 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
             m = _HTTPS_RE.match(line)
             if m:
                 found.put(("https", m.group(1)))
+            m = _STORE_RE.match(line)
+            if m:
+                found.put(("store", m.group(1)))
         found.put(("eof", ""))
 
     threading.Thread(target=pump, name="ecsd-stdout", daemon=True).start()
 
     info: dict = {}
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while not ("endpoint" in info and "user_id" in info and "https" in info):
+    while not all(k in info for k in ("endpoint", "user_id", "https", "store")):
         remaining = deadline - time.monotonic()
         try:
             kind, value = found.get(timeout=max(remaining, 0.01))
@@ -174,6 +201,11 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
                 f"stdout:\n" + "\n".join(lines) + f"\nstderr:\n{_tail(log_path)}"
             )
         info[kind] = value
+
+    if store_args and "postgres" not in info["store"]:
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"ecsd was given a PostgreSQL store, but its banner names {info['store']!r}")
 
     # The banner should follow the bind, but give the listener a moment anyway.
     host_port = info["endpoint"].split("://", 1)[1].rstrip("/")
@@ -215,7 +247,14 @@ def ecsd_slow():
 
 
 def pytest_sessionfinish(session, exitstatus):
+    # The ecsd fixtures have been torn down by now, so the cluster has no client left.
+    if _cluster is not None:
+        _cluster.stop()
     shutil.rmtree(_SDK_HOME, ignore_errors=True)
+
+
+def pytest_report_header(config):
+    return f"ecsd store: {_STORE}"
 
 
 # ---------------------------------------------------------------------------------------------

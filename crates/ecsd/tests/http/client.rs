@@ -113,6 +113,10 @@ impl Svc {
         if let Some(q) = cfg.quotas {
             opts.quotas = q;
         }
+        if let Some(url) = crate::store::database_for(dir.path()) {
+            let (store, _) = ecsd::datadir::open_pg_store(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+            opts.store = Some(std::sync::Arc::new(store));
+        }
         let app = build(opts).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -233,9 +233,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     kill(&mut child);
 
     // In the database: no saga left unfinished, and driver disks and volume rows agree.
-    use ecs_saga::SagaLog;
-    use ecs_store::Store;
-    let store = ecs_store::SqliteStore::open(data.join("ecsd.db")).unwrap();
+    let store = crate::store::open_left_behind(&data).await;
     assert!(store.unfinished().await.unwrap().is_empty(), "every saga finished");
     let volumes: BTreeSet<String> = store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
     let files: BTreeSet<String> =

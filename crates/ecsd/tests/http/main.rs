@@ -27,6 +27,7 @@ mod restart;
 mod security;
 mod servers;
 mod small_disk;
+mod store;
 mod tags;
 mod terraform;
 mod volumes;

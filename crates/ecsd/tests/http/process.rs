@@ -71,6 +71,15 @@ fn try_start_with(
     for (k, v) in env {
         cmd.env(k, v);
     }
+    // A test that names its store (`--store`, `ECSD_STORE`) keeps it; the others run on the
+    // store of the run, the database belonging to `data` on PostgreSQL.
+    let names_store = args.contains(&"--store") || env.iter().any(|(k, _)| *k == "ECSD_STORE");
+    if !names_store {
+        match crate::store::database_for(data) {
+            Some(url) => cmd.env("ECSD_STORE", url),
+            None => cmd.env_remove("ECSD_STORE"),
+        };
+    }
     let mut child = Ecsd(cmd.spawn().expect("ecsd starts"));
     let out = child.stdout.take().expect("stdout is piped");
     let mut banner = HashMap::new();

@@ -289,6 +289,14 @@ async fn passwords_are_stored_only_as_hashes() {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} in {}", p.display());
         }
     }
+    // On PostgreSQL the database is not among the directory's files: its rows are read instead.
+    if let Some(rows) = crate::store::dump_database(svc.data_dir()) {
+        assert!(rows.contains(&id), "the dump holds the server's rows");
+        for secret in ["Create-Pass-71x", "Reinstall-Pass-93y"] {
+            assert!(!rows.contains(secret), "{secret} in the database");
+        }
+        scanned += 1;
+    }
     assert!(scanned >= 3, "the database and the driver's disks were scanned");
     assert!(!shown.contains("Pass-"), "no password in the server view");
 }
