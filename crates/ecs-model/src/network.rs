@@ -33,6 +33,31 @@ pub const DEFAULT_AZ: &str = "az1";
 /// The default VPC's CIDR (a /16 gives room for 65k servers per project).
 pub const DEFAULT_CIDR: &str = "192.168.0.0/16";
 
+/// A project's default VPC and subnet, made on its first request: new ids, [`DEFAULT_CIDR`],
+/// its gateway, [`DEFAULT_AZ`].
+pub fn default_network(project_id: &str, now_ms: i64) -> (Vpc, Subnet) {
+    let vpc = Vpc {
+        id: crate::new_uuid(),
+        project_id: project_id.to_string(),
+        name: "vpc-default".into(),
+        cidr: DEFAULT_CIDR.into(),
+        created_ms: now_ms,
+    };
+    let subnet = Subnet {
+        id: crate::new_uuid(),
+        project_id: project_id.to_string(),
+        vpc_id: vpc.id.clone(),
+        name: "subnet-default".into(),
+        cidr: DEFAULT_CIDR.into(),
+        gateway_ip: gateway(DEFAULT_CIDR).map(|g| g.to_string()).unwrap_or_default(),
+        availability_zone: DEFAULT_AZ.into(),
+        neutron_network_id: crate::new_uuid(),
+        neutron_subnet_id: crate::new_uuid(),
+        created_ms: now_ms,
+    };
+    (vpc, subnet)
+}
+
 /// Parses `a.b.c.d/n`.
 pub fn parse_cidr(cidr: &str) -> Option<(u32, u32)> {
     let (addr, len) = cidr.split_once('/')?;

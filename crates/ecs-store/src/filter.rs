@@ -1,6 +1,7 @@
 //! The server list query (`GET /v1/{project_id}/cloudservers/detail`) as the store sees it.
 
 use crate::ServerRow;
+use ecs_model::server::Server;
 
 /// Filters and pagination of a server list. `offset` is a page number (1-based) as in the
 /// ECS API; `marker` (a server id) is the alternative, cursor-style pagination.
@@ -19,6 +20,29 @@ pub struct ServerFilter {
     pub limit: usize,
     pub page: usize,
     pub marker: Option<String>,
+}
+
+impl ServerFilter {
+    /// The filters no store expresses in SQL columns (tags and the reservation live in the
+    /// server's JSON body), applied the same way by every store to the rows its query found.
+    pub(crate) fn matches_body(&self, s: &Server) -> bool {
+        let tag_ok = self.tags.iter().all(|t| has_tag(s, t));
+        let not_tag_ok = self.not_tags.is_empty() || !self.not_tags.iter().all(|t| has_tag(s, t));
+        let res_ok = self.reservation_id.as_ref().is_none_or(|r| &s.reservation_id == r);
+        tag_ok && not_tag_ok && res_ok
+    }
+}
+
+/// Whether the server has the tag `t`: a `key=value` tag exactly, or a bare `key` with any value.
+fn has_tag(s: &Server, t: &str) -> bool {
+    s.tags.iter().any(|have| have == t || (!t.contains('=') && have.split_once('=').is_some_and(|(k, _)| k == t)))
+}
+
+/// A `LIKE` pattern matching `s` anywhere, with `%`, `_` and `\` taken literally (`\` is the
+/// escape character: SQLite's queries declare it, and it is PostgreSQL's default).
+pub(crate) fn like_pattern(s: &str) -> String {
+    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// One page of servers and the total number of matches.

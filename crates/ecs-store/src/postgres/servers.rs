@@ -173,25 +173,6 @@ pub(super) async fn volume_put_in(c: &impl GenericClient, v: &Volume) -> Result<
     Ok(())
 }
 
-/// A `LIKE` pattern matching `s` anywhere, with `%`, `_` and `\` taken literally.
-fn like_pattern(s: &str) -> String {
-    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// Whether the server has the tag `t`: a `key=value` tag exactly, or a bare `key` with any value.
-fn has_tag(s: &Server, t: &str) -> bool {
-    s.tags.iter().any(|have| have == t || (!t.contains('=') && have.split_once('=').is_some_and(|(k, _)| k == t)))
-}
-
-/// Filters the store cannot express in SQL columns (tags live in the JSON body).
-fn matches_body(s: &Server, f: &ServerFilter) -> bool {
-    let tag_ok = f.tags.iter().all(|t| has_tag(s, t));
-    let not_tag_ok = f.not_tags.is_empty() || !f.not_tags.iter().all(|t| has_tag(s, t));
-    let res_ok = f.reservation_id.as_ref().is_none_or(|r| &s.reservation_id == r);
-    tag_ok && not_tag_ok && res_ok
-}
-
 /// Parameters of a query built at run time, numbered as they are pushed.
 #[derive(Default)]
 struct Args(Vec<Box<dyn ToSql + Sync + Send>>);
@@ -219,10 +200,10 @@ fn list_where(project_id: &str, f: &ServerFilter, args: &mut Args) -> String {
         return sql;
     }
     if let Some(n) = &f.name {
-        sql.push_str(&format!(" AND name ILIKE {}", args.push(like_pattern(n))));
+        sql.push_str(&format!(" AND name ILIKE {}", args.push(crate::filter::like_pattern(n))));
     }
     if let Some(ip) = &f.ip {
-        sql.push_str(&format!(" AND ip LIKE {}", args.push(like_pattern(ip))));
+        sql.push_str(&format!(" AND ip LIKE {}", args.push(crate::filter::like_pattern(ip))));
     }
     if let Some(ip) = &f.ip_eq {
         sql.push_str(&format!(" AND ip = {}", args.push(ip.clone())));
@@ -278,7 +259,7 @@ async fn list_in(c: &impl GenericClient, project_id: &str, f: &ServerFilter) -> 
     for r in &rows {
         let seq: i64 = get(r, 0)?;
         let server: Server = decode(get(r, 1)?)?;
-        if !matches_body(&server, f) {
+        if !f.matches_body(&server) {
             continue;
         }
         count += 1;

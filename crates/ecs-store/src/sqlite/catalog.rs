@@ -125,26 +125,7 @@ impl SqliteStore {
                 return Ok(found);
             }
             let now = ecs_model::timefmt::now_ms();
-            let vpc = Vpc {
-                id: ecs_model::new_uuid(),
-                project_id: p.clone(),
-                name: "vpc-default".into(),
-                cidr: network::DEFAULT_CIDR.into(),
-                created_ms: now,
-            };
-            let gateway = network::gateway(network::DEFAULT_CIDR).map(|g| g.to_string()).unwrap_or_default();
-            let subnet = Subnet {
-                id: ecs_model::new_uuid(),
-                project_id: p.clone(),
-                vpc_id: vpc.id.clone(),
-                name: "subnet-default".into(),
-                cidr: network::DEFAULT_CIDR.into(),
-                gateway_ip: gateway,
-                availability_zone: network::DEFAULT_AZ.into(),
-                neutron_network_id: ecs_model::new_uuid(),
-                neutron_subnet_id: ecs_model::new_uuid(),
-                created_ms: now,
-            };
+            let (vpc, subnet) = network::default_network(&p, now);
             execute_cached(
                 c,
                 "INSERT INTO vpcs (id, project_id, body) VALUES (?1, ?2, ?3)",

@@ -152,24 +152,6 @@ pub(crate) fn volume_put_in(c: &Connection, v: &Volume) -> Result<(), StoreError
     Ok(())
 }
 
-fn like_pattern(s: &str) -> String {
-    let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// Whether the server has the tag `t`: a `key=value` tag exactly, or a bare `key` with any value.
-fn has_tag(s: &Server, t: &str) -> bool {
-    s.tags.iter().any(|have| have == t || (!t.contains('=') && have.split_once('=').is_some_and(|(k, _)| k == t)))
-}
-
-/// Filters the store cannot express in SQL columns (tags live in the JSON body).
-fn matches_body(s: &Server, f: &ServerFilter) -> bool {
-    let tag_ok = f.tags.iter().all(|t| has_tag(s, t));
-    let not_tag_ok = f.not_tags.is_empty() || !f.not_tags.iter().all(|t| has_tag(s, t));
-    let res_ok = f.reservation_id.as_ref().is_none_or(|r| &s.reservation_id == r);
-    tag_ok && not_tag_ok && res_ok
-}
-
 /// The `WHERE` clause of a server list and its arguments (`?` placeholders, in order).
 fn list_where(project_id: &str, f: &ServerFilter) -> (String, Vec<String>) {
     let mut sql = String::from(" WHERE project_id = ?");
@@ -184,11 +166,11 @@ fn list_where(project_id: &str, f: &ServerFilter) -> (String, Vec<String>) {
     }
     if let Some(n) = &f.name {
         sql.push_str(" AND name LIKE ? ESCAPE '\\'");
-        args.push(like_pattern(n));
+        args.push(crate::filter::like_pattern(n));
     }
     if let Some(ip) = &f.ip {
         sql.push_str(" AND ip LIKE ? ESCAPE '\\'");
-        args.push(like_pattern(ip));
+        args.push(crate::filter::like_pattern(ip));
     }
     if let Some(ip) = &f.ip_eq {
         sql.push_str(" AND ip = ?");
@@ -257,7 +239,7 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         let seq: i64 = r.get(0).map_err(backend)?;
         let body: String = r.get(1).map_err(backend)?;
         let server: Server = decode(&body)?;
-        if !matches_body(&server, f) {
+        if !f.matches_body(&server) {
             continue;
         }
         count += 1;
