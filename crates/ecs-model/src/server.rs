@@ -55,6 +55,10 @@ pub struct Server {
     /// The server group named in `os:scheduler_hints.group`, kept to be shown again.
     #[serde(default)]
     pub server_group: Option<String>,
+    /// The compute host (an ecsd node) the server was placed on and its VM runs on
+    /// (`OS-EXT-SRV-ATTR:host`). Absent in records written before servers were placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// The default enterprise project's id.

@@ -45,6 +45,24 @@ pub trait Hook: Send + Sync {
 /// A saga's parameters, decoded once per run (type-erased; each runner knows the type).
 type AnyParams = dyn std::any::Any + Send + Sync;
 
+/// Decides, before every action of a saga, whether this process may still act for it. A node
+/// of a cluster holds its sagas through a lease it renews; while the lease is in doubt (the node
+/// could not renew it for most of its term) it must not call drivers, and once it learns that
+/// another node adopted a saga it must drop it.
+#[async_trait]
+pub trait Fence: Send + Sync {
+    /// Waits while this node's lease is in doubt; then true when the saga, held at `epoch`, is
+    /// still this node's. `seen` belongs to the run: the fence keeps in it what it has checked
+    /// already (for example how many lapses of the lease the run has been checked after), so
+    /// that the common case costs no database round trip.
+    async fn may_act(&self, saga_id: &str, epoch: i64, seen: &mut u64) -> bool;
+}
+
+/// Why a run stopped without an outcome: the saga is another node's now. Nothing more is
+/// written for it here.
+#[derive(Debug)]
+struct Dropped;
+
 /// The type-erased form of a registered saga, so that one executor runs every kind.
 #[async_trait]
 trait Runner<C>: Send + Sync {
@@ -160,6 +178,7 @@ pub struct ExecutorBuilder<C> {
     ctx: Arc<C>,
     kinds: HashMap<&'static str, Arc<dyn Runner<C>>>,
     hook: Option<Arc<dyn Hook>>,
+    fence: Option<Arc<dyn Fence>>,
     attempts: u32,
     backoff: Duration,
     twice: bool,
@@ -185,6 +204,12 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
         self
     }
 
+    /// Installs the fence asked before each action (nodes of a cluster).
+    pub fn fence(mut self, fence: Arc<dyn Fence>) -> Self {
+        self.fence = Some(fence);
+        self
+    }
+
     /// How often an undo (or a step past the point of no return) is tried before the saga is
     /// declared stuck, and the first pause between tries (doubled each time).
     pub fn retries(mut self, attempts: u32, backoff: Duration) -> Self {
@@ -201,6 +226,7 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
                 ctx: self.ctx,
                 kinds: self.kinds,
                 hook: self.hook,
+                fence: self.fence,
                 attempts: self.attempts,
                 backoff: self.backoff,
                 running: Mutex::new(HashSet::new()),
@@ -227,6 +253,7 @@ struct Inner<C> {
     ctx: Arc<C>,
     kinds: HashMap<&'static str, Arc<dyn Runner<C>>>,
     hook: Option<Arc<dyn Hook>>,
+    fence: Option<Arc<dyn Fence>>,
     attempts: u32,
     backoff: Duration,
     /// Ids of sagas with a live task: a saga is never run twice at once in this process.
@@ -243,6 +270,7 @@ impl<C: Send + Sync + 'static> Executor<C> {
             ctx,
             kinds: HashMap::new(),
             hook: None,
+            fence: None,
             attempts: 5,
             backoff: Duration::from_millis(50),
             twice: false,
@@ -292,6 +320,12 @@ impl<C: Send + Sync + 'static> Executor<C> {
         self.inner.running.lock().map(|r| r.len()).unwrap_or(0)
     }
 
+    /// Whether a saga has a live task in this process (a cluster node does not claim its own
+    /// running sagas again).
+    pub fn is_running(&self, saga_id: &str) -> bool {
+        self.inner.running.lock().map(|r| r.contains(saga_id)).unwrap_or(false)
+    }
+
     /// Waits until no saga runs (tests and orderly shutdown).
     pub async fn wait_idle(&self) {
         loop {
@@ -310,6 +344,8 @@ struct Run<'a, C> {
     rec: &'a SagaRecord,
     params: &'a AnyParams,
     operation: &'static str,
+    /// The fence's memory for this run ([`Fence::may_act`]).
+    seen: std::sync::atomic::AtomicU64,
 }
 
 impl<C> Run<'_, C> {
@@ -403,17 +439,25 @@ fn replay<C>(runner: &dyn Runner<C>, rec: &SagaRecord) -> Result<Replay, String>
 
 impl<C: Send + Sync + 'static> Inner<C> {
     async fn run(&self, record: SagaRecord) {
+        if let Err(Dropped) = self.run_held(&record).await {
+            tracing::warn!(saga = %record.id, epoch = record.epoch,
+                "another node adopted this saga while this one could not renew its lease; dropped here");
+        }
+    }
+
+    /// Runs a saga to its outcome, or until the fence says it is not this node's any more.
+    async fn run_held(&self, record: &SagaRecord) -> Result<(), Dropped> {
         let Some(runner) = self.kinds.get(record.kind.as_str()).cloned() else {
             tracing::error!(saga = %record.id, kind = %record.kind, "unknown saga kind; left in the log");
-            return;
+            return Ok(());
         };
         // A log this release cannot read is left as it is, for the release that wrote it.
-        let mut st = match replay(&*runner, &record) {
+        let mut st = match replay(&*runner, record) {
             Ok(st) => st,
             Err(why) => {
                 tracing::error!(saga = %record.id, kind = %record.kind, version = record.version,
                     "saga not resumed: {why}; finish it with the release that started it");
-                return;
+                return Ok(());
             }
         };
         let steps = runner.steps();
@@ -423,12 +467,11 @@ impl<C: Send + Sync + 'static> Inner<C> {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(saga = %record.id, error = %e, "saga parameters do not decode");
-                self.finish(&record.id, Outcome::Stuck(e)).await;
-                return;
+                return self.finish(record, Outcome::Stuck(e)).await;
             }
         };
         let operation = runner.operation(&*parsed);
-        let run = Run { runner: &*runner, rec: &record, params: &*parsed, operation };
+        let run = Run { runner: &*runner, rec: record, params: &*parsed, operation, seen: Default::default() };
         if st.failure.is_none() {
             // Whether the step about to run has its `Started` in the log already: written with
             // the previous step's success, or, for the first step, with the saga's own record
@@ -440,15 +483,14 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     continue;
                 }
                 let next = (i + 1..steps.len()).find(|&j| !st.done[j]);
-                let result = self.forward_step(&run, &mut st, i, started, next).await;
+                let result = self.forward_step(&run, &mut st, i, started, next).await?;
                 started = next == Some(i + 1) && result.is_ok();
                 match result {
                     Ok(()) => {}
                     Err(e) if i >= runner.no_return() => {
                         // Past the point of no return the saga cannot go back; after retries
                         // are exhausted it is stuck rather than wrongly reported as failed.
-                        self.finish(&record.id, Outcome::Stuck(e)).await;
-                        return;
+                        return self.finish(record, Outcome::Stuck(e)).await;
                     }
                     Err(e) => {
                         st.failure = Some(e);
@@ -458,8 +500,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 }
             }
             if st.failure.is_none() {
-                self.finish(&record.id, Outcome::Succeeded).await;
-                return;
+                return self.finish(record, Outcome::Succeeded).await;
             }
         }
         // Unwind: the failed step first (it may have partly happened), then every completed
@@ -469,15 +510,27 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if st.undone[i] || (!st.done[i] && i != failed) {
                 continue;
             }
-            if let Err(e) = self.undo_step(&run, &st, i).await {
-                self.finish(&record.id, Outcome::Stuck(e)).await;
-                return;
+            if let Err(e) = self.undo_step(&run, &st, i).await? {
+                return self.finish(record, Outcome::Stuck(e)).await;
             }
             st.undone[i] = true;
             st.outputs.remove(steps[i]);
         }
         let failure = st.failure.unwrap_or_else(|| StepError::engine(INTERNAL, "unwound without a recorded failure"));
-        self.finish(&record.id, Outcome::Failed(failure)).await;
+        self.finish(record, Outcome::Failed(failure)).await
+    }
+
+    /// Asks the fence, if there is one, whether this node may still act for the saga.
+    async fn fenced(&self, run: &Run<'_, C>) -> Result<(), Dropped> {
+        let Some(fence) = &self.fence else { return Ok(()) };
+        let mut seen = run.seen.load(std::sync::atomic::Ordering::Relaxed);
+        let ours = fence.may_act(&run.rec.id, run.rec.epoch, &mut seen).await;
+        run.seen.store(seen, std::sync::atomic::Ordering::Relaxed);
+        if ours {
+            Ok(())
+        } else {
+            Err(Dropped)
+        }
     }
 
     async fn forward_step(
@@ -487,7 +540,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
         i: usize,
         started: bool,
         next: Option<usize>,
-    ) -> Result<(), StepError> {
+    ) -> Result<Result<(), StepError>, Dropped> {
         let (runner, rec, params) = (run.runner, run.rec, run.params);
         let name = runner.steps()[i];
         let site = run.site(i);
@@ -498,18 +551,21 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
             if attempt > 0 || !started {
-                self.append(&rec.id, &[StepEvent::Started { step: run.id(i) }]).await;
+                self.append(rec, &[StepEvent::Started { step: run.id(i) }]).await?;
             }
             if let Some(hook) = &self.hook {
                 match hook.before_step(&site).await {
                     HookAction::Proceed => {}
                     HookAction::Delay(d) => tokio::time::sleep(d).await,
                     HookAction::Fail(e) => {
-                        self.append(&rec.id, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await;
-                        return Err(e);
+                        self.append(rec, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await?;
+                        return Ok(Err(e));
                     }
                 }
             }
+            // Last thing before the action: a node whose lease lapsed (a long pause) must not
+            // call a driver for a saga another node may be running now.
+            self.fenced(run).await?;
             let outputs = &st.outputs;
             let result = self
                 .until_space(&rec.id, name, || async {
@@ -537,16 +593,16 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     let succeeded = StepEvent::Succeeded { step: run.id(i), output: output.clone() };
                     match next {
                         Some(n) if n == i + 1 => {
-                            self.append(&rec.id, &[succeeded, StepEvent::Started { step: run.id(n) }]).await
+                            self.append(rec, &[succeeded, StepEvent::Started { step: run.id(n) }]).await?
                         }
-                        _ => self.append(&rec.id, &[succeeded]).await,
+                        _ => self.append(rec, &[succeeded]).await?,
                     }
                     st.done[i] = true;
                     st.outputs.insert(name, output);
                     if let Some(hook) = &self.hook {
                         hook.after_step(&site).await;
                     }
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
                 Err(e) => {
                     tracing::warn!(saga = %rec.id, step = name, error = %e, "saga step failed");
@@ -556,24 +612,25 @@ impl<C: Send + Sync + 'static> Inner<C> {
         }
         let e = last.unwrap_or_else(|| StepError::engine(INTERNAL, format!("step {name} was not tried")));
         if i < runner.no_return() {
-            self.append(&rec.id, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await;
+            self.append(rec, &[StepEvent::Failed { step: run.id(i), error: e.clone() }]).await?;
         }
-        Err(e)
+        Ok(Err(e))
     }
 
-    async fn undo_step(&self, run: &Run<'_, C>, st: &Replay, i: usize) -> Result<(), StepError> {
+    async fn undo_step(&self, run: &Run<'_, C>, st: &Replay, i: usize) -> Result<Result<(), StepError>, Dropped> {
         let (runner, rec, params) = (run.runner, run.rec, run.params);
         let mut last = None;
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
-            self.append(&rec.id, &[StepEvent::UndoStarted { step: run.id(i) }]).await;
+            self.append(rec, &[StepEvent::UndoStarted { step: run.id(i) }]).await?;
+            self.fenced(run).await?;
             let name = runner.steps()[i];
             match self.until_space(&rec.id, name, || runner.undo(&self.ctx, params, &rec.id, &st.outputs, i)).await {
                 Ok(()) => {
-                    self.append(&rec.id, &[StepEvent::UndoFinished { step: run.id(i) }]).await;
-                    return Ok(());
+                    self.append(rec, &[StepEvent::UndoFinished { step: run.id(i) }]).await?;
+                    return Ok(Ok(()));
                 }
                 Err(e) => {
                     tracing::warn!(saga = %rec.id, step = runner.steps()[i], error = %e, "undo failed");
@@ -581,7 +638,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| StepError::engine(INTERNAL, "an undo was not tried")))
+        Ok(Err(last.unwrap_or_else(|| StepError::engine(INTERNAL, "an undo was not tried"))))
     }
 
     /// Runs an action (a step's forward or undo) again and again while it fails for want of
@@ -616,22 +673,35 @@ impl<C: Send + Sync + 'static> Inner<C> {
     }
 
     /// Appends to the log, retrying until it works: running the next action without the
-    /// record of the last one on disk would break recovery, so the saga waits instead.
-    async fn append(&self, id: &str, events: &[StepEvent]) {
+    /// record of the last one on disk would break recovery, so the saga waits instead. A
+    /// fenced write is never retried: the saga is another node's.
+    async fn append(&self, rec: &SagaRecord, events: &[StepEvent]) -> Result<(), Dropped> {
         let mut pause = Duration::from_millis(10);
-        while let Err(e) = self.log.append(id, events).await {
-            tracing::error!(saga = %id, error = %e, "saga log append failed; retrying");
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(5));
+        loop {
+            match self.log.append(&rec.id, rec.epoch, events).await {
+                Ok(()) => return Ok(()),
+                Err(LogError::Fenced(_)) => return Err(Dropped),
+                Err(e) => {
+                    tracing::error!(saga = %rec.id, error = %e, "saga log append failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+            }
         }
     }
 
-    async fn finish(&self, id: &str, outcome: Outcome) {
+    async fn finish(&self, rec: &SagaRecord, outcome: Outcome) -> Result<(), Dropped> {
         let mut pause = Duration::from_millis(10);
-        while let Err(e) = self.log.finish(id, &outcome).await {
-            tracing::error!(saga = %id, error = %e, "saga log finish failed; retrying");
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(5));
+        loop {
+            match self.log.finish(&rec.id, rec.epoch, &outcome).await {
+                Ok(()) => return Ok(()),
+                Err(LogError::Fenced(_)) => return Err(Dropped),
+                Err(e) => {
+                    tracing::error!(saga = %rec.id, error = %e, "saga log finish failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+            }
         }
     }
 }

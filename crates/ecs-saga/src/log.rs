@@ -78,29 +78,56 @@ pub struct SagaRecord {
     pub version: u32,
     pub params: Value,
     pub events: Vec<StepEvent>,
+    /// The fencing token the saga is held with: 0 when it is first recorded, one more each
+    /// time another node (or a new incarnation of its node) adopts it. Every write to its log
+    /// names it, and a log shared by several nodes refuses a write with an older one.
+    pub epoch: i64,
+    /// The compute host whose VMs the saga's steps act on, when only that host can run them
+    /// (a driver whose VMs are local processes); `None` when any node can.
+    pub host: Option<String>,
 }
 
 impl SagaRecord {
     /// A saga of `kind`, at `version` of its step table, that has not run yet.
     pub fn new(id: impl Into<String>, kind: &str, version: u32, params: Value) -> Self {
-        SagaRecord { id: id.into(), kind: kind.to_string(), version, params, events: Vec::new() }
+        SagaRecord {
+            id: id.into(),
+            kind: kind.to_string(),
+            version,
+            params,
+            events: Vec::new(),
+            epoch: 0,
+            host: None,
+        }
     }
 }
 
-/// A failure of the log itself (the database is unreachable, the disk is full).
+/// Why the log did not take a write.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("saga log: {0}")]
-pub struct LogError(pub String);
+pub enum LogError {
+    /// The log itself failed (the database is unreachable, the disk is full): the same write
+    /// may work later.
+    #[error("saga log: {0}")]
+    Failed(String),
+    /// The saga is held with a newer epoch than the writer's: another node adopted it while
+    /// this one could not renew its lease. The writer must drop the saga and never retry.
+    #[error("saga {0} is held by another node now")]
+    Fenced(String),
+}
 
 /// Durable storage for saga logs. `append` and `finish` must be on stable storage when they
 /// return: the executor relies on it before running the next action.
+///
+/// Each write carries the epoch the writer holds the saga with ([`SagaRecord::epoch`]); a log
+/// that several processes share checks it in the write's own transaction and answers
+/// [`LogError::Fenced`] when the saga has been adopted since.
 #[async_trait]
 pub trait SagaLog: Send + Sync {
     /// Appends events to a saga's log, in order and all at once: the executor records a step's
     /// success together with the next step's start, one durable write instead of two.
-    async fn append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), LogError>;
+    async fn append(&self, saga_id: &str, epoch: i64, events: &[StepEvent]) -> Result<(), LogError>;
     /// Records the end of a saga.
-    async fn finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), LogError>;
+    async fn finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), LogError>;
     /// Every saga that has not finished, with its events in order.
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError>;
 }

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Default)]
 struct MemLog {
+    /// The epoch each saga is held with; a write with another is fenced, as a shared log does.
+    epochs: Mutex<HashMap<String, i64>>,
     events: Mutex<HashMap<String, Vec<StepEvent>>>,
     kinds: Mutex<HashMap<String, (String, u32, Value)>>,
     outcomes: Mutex<HashMap<String, Outcome>>,
@@ -19,6 +21,16 @@ impl MemLog {
         self.kinds.lock().unwrap().insert(rec.id.clone(), (rec.kind.clone(), rec.version, rec.params.clone()));
         self.events.lock().unwrap().insert(rec.id.clone(), vec![]);
     }
+    /// Another node adopts the saga: its epoch goes up by one.
+    fn adopt(&self, id: &str) {
+        *self.epochs.lock().unwrap().entry(id.to_string()).or_default() += 1;
+    }
+    fn check(&self, id: &str, epoch: i64) -> Result<(), LogError> {
+        match self.epochs.lock().unwrap().get(id).copied().unwrap_or(0) {
+            held if held == epoch => Ok(()),
+            _ => Err(LogError::Fenced(id.to_string())),
+        }
+    }
     fn outcome(&self, id: &str) -> Option<Outcome> {
         self.outcomes.lock().unwrap().get(id).cloned()
     }
@@ -26,11 +38,13 @@ impl MemLog {
 
 #[async_trait]
 impl SagaLog for MemLog {
-    async fn append(&self, id: &str, e: &[StepEvent]) -> Result<(), LogError> {
+    async fn append(&self, id: &str, epoch: i64, e: &[StepEvent]) -> Result<(), LogError> {
+        self.check(id, epoch)?;
         self.events.lock().unwrap().entry(id.to_string()).or_default().extend_from_slice(e);
         Ok(())
     }
-    async fn finish(&self, id: &str, o: &Outcome) -> Result<(), LogError> {
+    async fn finish(&self, id: &str, epoch: i64, o: &Outcome) -> Result<(), LogError> {
+        self.check(id, epoch)?;
         self.outcomes.lock().unwrap().insert(id.to_string(), o.clone());
         Ok(())
     }
@@ -47,6 +61,8 @@ impl SagaLog for MemLog {
                 version: *v,
                 params: p.clone(),
                 events: events.get(id).cloned().unwrap_or_default(),
+                epoch: self.epochs.lock().unwrap().get(id).copied().unwrap_or(0),
+                host: None,
             })
             .collect())
     }
@@ -394,4 +410,79 @@ async fn a_log_this_release_cannot_read_is_left_alone_not_misreplayed() {
         assert_eq!(log.events.lock().unwrap()[id], events, "{id}: nothing appended");
         assert_eq!(resources(&world), vec!["old"], "{id}: no step ran");
     }
+}
+
+/// A fence that answers what it is told, and counts how often it was asked.
+#[derive(Default)]
+struct Gate {
+    ours: std::sync::atomic::AtomicBool,
+    asked: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait]
+impl Fence for Gate {
+    async fn may_act(&self, _: &str, _: i64, _: &mut u64) -> bool {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.ours.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[tokio::test]
+async fn a_saga_adopted_elsewhere_is_dropped_at_its_next_write_and_never_written_again() {
+    // The step after `alloc_name` is held, the saga is adopted meanwhile (its epoch goes up),
+    // then the step is let go: its success is refused, and the run stops without an outcome.
+    let log = Arc::new(MemLog::default());
+    let world = Arc::new(World::default());
+    let held = Arc::new(tokio::sync::Semaphore::new(0));
+    struct HoldCreateA(Arc<tokio::sync::Semaphore>);
+    #[async_trait]
+    impl Hook for HoldCreateA {
+        async fn before_step(&self, at: &StepSite<'_>) -> HookAction {
+            if at.step == "create_a" {
+                let _ = self.0.acquire().await.map(|p| p.forget());
+            }
+            HookAction::Proceed
+        }
+    }
+    let ex = Executor::builder(log.clone(), world.clone())
+        .register::<Toy>()
+        .hook(Arc::new(HoldCreateA(held.clone())))
+        .build();
+    let rec = record("s1", None, false);
+    log.create(&rec);
+    assert!(ex.start(rec));
+    while log.events.lock().unwrap()["s1"].len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    log.adopt("s1");
+    let before = log.events.lock().unwrap()["s1"].clone();
+    held.add_permits(1);
+    ex.wait_idle().await;
+    assert_eq!(log.events.lock().unwrap()["s1"], before, "nothing written after the adoption");
+    assert_eq!(log.outcome("s1"), None, "the adopter finishes it, not the stale node");
+    assert_eq!(ex.running(), 0, "the stale run is gone");
+}
+
+#[tokio::test]
+async fn a_fence_that_says_the_saga_is_not_ours_stops_it_before_any_action_runs() {
+    let log = Arc::new(MemLog::default());
+    let world = Arc::new(World::default());
+    let gate = Arc::new(Gate::default());
+    let ex = Executor::builder(log.clone(), world.clone()).register::<Toy>().fence(gate.clone()).build();
+    let rec = record("s1", None, false);
+    log.create(&rec);
+    assert!(ex.start(rec));
+    ex.wait_idle().await;
+    assert_eq!(*world.allocations.lock().unwrap(), 0, "the first action never ran");
+    assert_eq!(log.outcome("s1"), None);
+    assert_eq!(gate.asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // The same saga, when the fence lets it: it is asked before each of the four steps.
+    gate.ours.store(true, std::sync::atomic::Ordering::SeqCst);
+    let rec = record("s2", None, false);
+    log.create(&rec);
+    assert!(ex.start(rec));
+    ex.wait_idle().await;
+    assert_eq!(log.outcome("s2"), Some(Outcome::Succeeded));
+    assert_eq!(gate.asked.load(std::sync::atomic::Ordering::SeqCst), 1 + 4);
 }

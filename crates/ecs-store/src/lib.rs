@@ -9,6 +9,7 @@
 //! saga log ([`ecs_saga::SagaLog`]); a saga's id is its job's id, so finishing a saga finishes
 //! its job in the same transaction.
 
+pub mod cluster;
 #[cfg(test)]
 mod conformance;
 mod filter;
@@ -61,6 +62,10 @@ pub enum StoreError {
     /// quota (the message says which); nothing was written.
     #[error("{0}")]
     QuotaExceeded(String),
+    /// The host a server was placed on is down or has no room left for it (the message says
+    /// which); nothing was written. Placement chooses again.
+    #[error("{0}")]
+    HostFull(String),
     /// The database failed otherwise (I/O, a stopped writer).
     #[error("database: {0}")]
     Backend(String),
@@ -93,6 +98,12 @@ pub struct ServerRow {
 /// The persistence interface of ecsd.
 #[async_trait]
 pub trait Store: SagaLog + Send + Sync {
+    /// Node membership and saga claims, when several processes can share this store; `None`
+    /// for a store only one process opens (SQLite).
+    fn cluster(&self) -> Option<&dyn cluster::Cluster> {
+        None
+    }
+
     // --- key pairs
     /// Inserts a key pair; `Conflict` when the name is taken in the project. Returns it with its id.
     async fn keypair_insert(&self, kp: Keypair) -> Result<Keypair, StoreError>;

@@ -114,11 +114,11 @@ struct StoreLog(Arc<dyn Store>);
 
 #[async_trait::async_trait]
 impl ecs_saga::SagaLog for StoreLog {
-    async fn append(&self, id: &str, e: &[ecs_saga::StepEvent]) -> Result<(), ecs_saga::LogError> {
-        self.0.append(id, e).await
+    async fn append(&self, id: &str, epoch: i64, e: &[ecs_saga::StepEvent]) -> Result<(), ecs_saga::LogError> {
+        self.0.append(id, epoch, e).await
     }
-    async fn finish(&self, id: &str, o: &ecs_saga::Outcome) -> Result<(), ecs_saga::LogError> {
-        self.0.finish(id, o).await
+    async fn finish(&self, id: &str, epoch: i64, o: &ecs_saga::Outcome) -> Result<(), ecs_saga::LogError> {
+        self.0.finish(id, epoch, o).await
     }
     async fn unfinished(&self) -> Result<Vec<ecs_saga::SagaRecord>, ecs_saga::LogError> {
         self.0.unfinished().await

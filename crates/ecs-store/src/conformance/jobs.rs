@@ -17,7 +17,7 @@ pub(super) async fn a_saga_recorded_as_started_makes_its_job_running_and_keeps_i
     assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     assert_eq!(st.job_get("p1", &other.id).await.unwrap().unwrap().0.status, JobStatus::Init);
     // The next append numbers its event after the one the record brought.
-    st.append(&job.id, &[StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!(1) }])
+    st.append(&job.id, 0, &[StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!(1) }])
         .await
         .unwrap();
     let open = st.unfinished().await.unwrap();
@@ -44,7 +44,7 @@ pub(super) async fn the_saga_log_drives_the_job_and_survives_reopening(b: &dyn B
             StepEvent::Started { step: "stop_server".into() },
             StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!("x") },
         ];
-        st.append(&job.id, &events).await.unwrap();
+        st.append(&job.id, 0, &events).await.unwrap();
         assert_eq!(st.job_get("p1", &job.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     }
     let st = b.open().await;
@@ -53,7 +53,7 @@ pub(super) async fn the_saga_log_drives_the_job_and_survives_reopening(b: &dyn B
     assert_eq!((open[0].kind.as_str(), open[0].version), ("reinstall_os", 2));
     assert_eq!(open[0].params, serde_json::json!({"a": 1}));
     assert_eq!(open[0].events.len(), 2);
-    st.finish(&job.id, &Outcome::Failed(StepError::new("Ecs.0105", "no disk"))).await.unwrap();
+    st.finish(&job.id, 0, &Outcome::Failed(StepError::new("Ecs.0105", "no disk"))).await.unwrap();
     let (j, _) = st.job_get("p1", &job.id).await.unwrap().unwrap();
     assert_eq!(j.status, JobStatus::Fail);
     assert_eq!(j.error_code.as_deref(), Some("Ecs.0105"));
@@ -81,7 +81,7 @@ pub(super) async fn a_batch_job_lists_its_sub_jobs_in_order(b: &dyn Backend) {
         subs.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
         children.iter().map(|j| j.id.clone()).collect::<Vec<_>>()
     );
-    st.finish(&children[0].id, &Outcome::Succeeded).await.unwrap();
+    st.finish(&children[0].id, 0, &Outcome::Succeeded).await.unwrap();
     let (_, subs) = st.job_get("p1", &parent.id).await.unwrap().unwrap();
     assert_eq!(subs[0].status, JobStatus::Success);
     assert_eq!(subs[1].status, JobStatus::Init);
@@ -100,7 +100,7 @@ pub(super) async fn finished_jobs_expire_with_their_sagas(b: &dyn Backend) {
         })
         .collect();
     st.begin(Begin { jobs: vec![done.clone(), running.clone()], sagas, ..Default::default() }).await.unwrap();
-    st.finish(&done.id, &Outcome::Succeeded).await.unwrap();
+    st.finish(&done.id, 0, &Outcome::Succeeded).await.unwrap();
     let ended = st.job_get("p1", &done.id).await.unwrap().unwrap().0.end_ms.expect("an end time");
     assert_eq!(st.job_expire(ended).await.unwrap(), 0, "not before it ended");
     assert_eq!(st.job_expire(ended + 1).await.unwrap(), 1);

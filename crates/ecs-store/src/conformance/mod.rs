@@ -97,6 +97,7 @@ pub(crate) fn server(project: &str, subnet: &str, name: &str) -> Server {
         generation: 1,
         enterprise_project_id: "0".into(),
         server_group: None,
+        host: None,
     }
 }
 

@@ -1,10 +1,13 @@
 //! Jobs and the saga log. A saga's id is its job's id: finishing the one finishes the other in
 //! the same transaction, so a job can never say RUNNING for a saga that has ended.
 //!
-//! Every saga write is one transaction; the cluster's fencing (a saga written only by the
-//! node whose lease epoch owns it) will be its first statement.
+//! Every saga write is one transaction whose first statement is the cluster's fence: it reads
+//! the saga's epoch (FOR SHARE, so that a claim cannot bump it until the write commits) and
+//! refuses the write when it is not the writer's. Each event records the node and the epoch
+//! that wrote it.
 
 use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
+use crate::cluster::Member;
 use crate::rules::starts_first_step;
 use crate::StoreError;
 use async_trait::async_trait;
@@ -22,29 +25,114 @@ pub(super) async fn job_insert_in(c: &impl GenericClient, j: &Job) -> Result<(),
     Ok(())
 }
 
-/// Inserts a saga record and the events it already carries.
-pub(super) async fn saga_insert_in(c: &impl GenericClient, s: &SagaRecord) -> Result<(), StoreError> {
+/// Inserts a saga record and the events it already carries, held by `member` (the node that
+/// accepted the request), or, for a saga that only its host can run, by that host, which has
+/// not started it yet.
+pub(super) async fn saga_insert_in(
+    c: &impl GenericClient,
+    s: &SagaRecord,
+    member: Option<&Member>,
+) -> Result<(), StoreError> {
+    let me = member.map(|m| m.name.as_str());
+    let (owner, incarnation) = match (&s.host, member) {
+        (Some(host), Some(m)) if *host != m.name => (Some(host.as_str()), None),
+        (_, Some(m)) => (Some(m.name.as_str()), Some(m.incarnation)),
+        (_, None) => (s.host.as_deref(), None),
+    };
     execute(
         c,
-        "INSERT INTO sagas (id, kind, version, params, done) VALUES ($1, $2, $3, $4, false)",
-        &[&s.id, &s.kind, &i64::from(s.version), &s.params.to_string()],
+        "INSERT INTO sagas (id, kind, version, params, done, owner_node, owner_incarnation, owner_epoch, host_node)
+         VALUES ($1, $2, $3, $4, false, $5, $6, $7, $8)",
+        &[&s.id, &s.kind, &i64::from(s.version), &s.params.to_string(), &owner, &incarnation, &s.epoch, &s.host],
     )
     .await?;
-    events_insert_in(c, &s.id, 0, &s.events).await
+    events_insert_in(c, &s.id, 0, &s.events, me, s.epoch).await
 }
 
-/// Writes a saga's next events, numbered after the `after` it already has.
+/// Writes a saga's next events, numbered after the `after` it already has, as written by
+/// `node` holding the saga at `epoch`.
 async fn events_insert_in(
     c: &impl GenericClient,
     saga_id: &str,
     after: i64,
     events: &[StepEvent],
+    node: Option<&str>,
+    epoch: i64,
 ) -> Result<(), StoreError> {
     for (seq, e) in (after + 1..).zip(events) {
-        execute(c, "INSERT INTO saga_events (saga_id, seq, body) VALUES ($1, $2, $3)", &[&saga_id, &seq, &encode(e)?])
-            .await?;
+        execute(
+            c,
+            "INSERT INTO saga_events (saga_id, seq, body, node, epoch) VALUES ($1, $2, $3, $4, $5)",
+            &[&saga_id, &seq, &encode(e)?, &node, &epoch],
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// Why a saga write was refused.
+enum Refused {
+    /// The saga is held with another epoch: adopted since the writer claimed it.
+    Fenced,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refused {
+    fn from(e: StoreError) -> Self {
+        Refused::Store(e)
+    }
+}
+
+/// The fence: the saga's row, locked FOR SHARE, must carry the writer's epoch.
+async fn fence_in(c: &impl GenericClient, saga_id: &str, epoch: i64) -> Result<(), Refused> {
+    let row = query_opt(c, "SELECT owner_epoch FROM sagas WHERE id = $1 FOR SHARE", &[&saga_id]).await?;
+    match row {
+        Some(r) if get::<i64>(&r, 0)? == epoch => Ok(()),
+        Some(_) => Err(Refused::Fenced),
+        None => Err(Refused::Store(StoreError::NotFound(format!("saga {saga_id}")))),
+    }
+}
+
+fn refused(saga_id: &str, r: Refused) -> LogError {
+    match r {
+        Refused::Fenced => LogError::Fenced(saga_id.to_string()),
+        Refused::Store(e) => log_err(e),
+    }
+}
+
+/// Sagas with their logs, epochs and hosts, chosen by `filter` (a WHERE clause over `s`, the
+/// sagas table), in the order they were recorded; one statement, so heads and events agree.
+pub(super) async fn records_in(
+    c: &impl GenericClient,
+    filter: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<SagaRecord>, StoreError> {
+    let sql = format!(
+        "SELECT s.id, s.kind, s.version, s.params, s.owner_epoch, s.host_node, e.body
+           FROM sagas s LEFT JOIN saga_events e ON e.saga_id = s.id
+          {filter} ORDER BY s.ord, e.seq"
+    );
+    let rows = query(c, &sql, params).await?;
+    let mut out: Vec<SagaRecord> = Vec::new();
+    for r in &rows {
+        let id: &str = get(r, 0)?;
+        if out.last().is_none_or(|last| last.id != id) {
+            let version: i64 = get(r, 2)?;
+            let version =
+                u32::try_from(version).map_err(|_| StoreError::Damaged(format!("saga {id} has version {version}")))?;
+            let mut rec = SagaRecord::new(id, get(r, 1)?, version, decode(get(r, 3)?)?);
+            rec.epoch = get(r, 4)?;
+            rec.host = get(r, 5)?;
+            out.push(rec);
+        }
+        if let Some(body) = get::<Option<&str>>(r, 6)? {
+            let event: StepEvent = decode(body)?;
+            if let Some(last) = out.last_mut() {
+                last.events.push(event);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The job `id`, locked (FOR UPDATE) when `lock`: its body is rewritten from what was read.
@@ -66,7 +154,7 @@ async fn job_put_in(c: &impl GenericClient, j: &Job) -> Result<(), StoreError> {
 }
 
 fn log_err(e: StoreError) -> LogError {
-    LogError(e.to_string())
+    LogError::Failed(e.to_string())
 }
 
 impl PgStore {
@@ -116,16 +204,19 @@ impl PgStore {
         Ok(n)
     }
 
-    async fn log_append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), StoreError> {
+    async fn log_append(&self, saga_id: &str, epoch: i64, events: &[StepEvent]) -> Result<(), Refused> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
-        // One executor writes a saga's log at a time, so the numbering cannot race; were it to,
-        // the primary key refuses the second writer's events.
+        fence_in(&tx, saga_id, epoch).await?;
+        // One executor writes a saga's log at a time (the fence sees to it across nodes), so
+        // the numbering cannot race; were it to, the primary key refuses the second writer's
+        // events.
         let last: i64 = get(
             &super::one(&tx, "SELECT COALESCE(MAX(seq), 0) FROM saga_events WHERE saga_id = $1", &[&saga_id]).await?,
             0,
         )?;
-        events_insert_in(&tx, saga_id, last, events).await?;
+        let me = self.member().map(|m| m.name);
+        events_insert_in(&tx, saga_id, last, events, me.as_deref(), epoch).await?;
         if starts_first_step(events) && last == 0 {
             if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
                 if job.status == JobStatus::Init {
@@ -134,12 +225,13 @@ impl PgStore {
                 }
             }
         }
-        commit(tx).await
+        Ok(commit(tx).await?)
     }
 
-    async fn log_finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), StoreError> {
+    async fn log_finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), Refused> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
+        fence_in(&tx, saga_id, epoch).await?;
         execute(&tx, "UPDATE sagas SET done = true, outcome = $1 WHERE id = $2", &[&encode(outcome)?, &saga_id])
             .await?;
         if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
@@ -155,48 +247,23 @@ impl PgStore {
             }
             job_put_in(&tx, &job).await?;
         }
-        commit(tx).await
+        Ok(commit(tx).await?)
     }
 
     async fn log_unfinished(&self) -> Result<Vec<SagaRecord>, StoreError> {
         let c = self.client().await?;
-        // One statement, so one snapshot: the heads and their events agree.
-        let rows = query(
-            &c,
-            "SELECT s.id, s.kind, s.version, s.params, e.body
-               FROM sagas s LEFT JOIN saga_events e ON e.saga_id = s.id
-              WHERE NOT s.done ORDER BY s.ord, e.seq",
-            &[],
-        )
-        .await?;
-        let mut out: Vec<SagaRecord> = Vec::new();
-        for r in &rows {
-            let id: &str = get(r, 0)?;
-            if out.last().is_none_or(|last| last.id != id) {
-                let version: i64 = get(r, 2)?;
-                let version = u32::try_from(version)
-                    .map_err(|_| StoreError::Damaged(format!("saga {id} has version {version}")))?;
-                out.push(SagaRecord::new(id, get(r, 1)?, version, decode(get(r, 3)?)?));
-            }
-            if let Some(body) = get::<Option<&str>>(r, 4)? {
-                let event: StepEvent = decode(body)?;
-                if let Some(last) = out.last_mut() {
-                    last.events.push(event);
-                }
-            }
-        }
-        Ok(out)
+        records_in(&c, "WHERE NOT s.done", &[]).await
     }
 }
 
 #[async_trait]
 impl SagaLog for PgStore {
-    async fn append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), LogError> {
-        self.log_append(saga_id, events).await.map_err(log_err)
+    async fn append(&self, saga_id: &str, epoch: i64, events: &[StepEvent]) -> Result<(), LogError> {
+        self.log_append(saga_id, epoch, events).await.map_err(|r| refused(saga_id, r))
     }
 
-    async fn finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), LogError> {
-        self.log_finish(saga_id, outcome).await.map_err(log_err)
+    async fn finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), LogError> {
+        self.log_finish(saga_id, epoch, outcome).await.map_err(|r| refused(saga_id, r))
     }
 
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {

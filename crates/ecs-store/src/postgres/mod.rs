@@ -13,6 +13,7 @@
 mod catalog;
 mod jobs;
 mod networks;
+mod nodes;
 mod quotas;
 mod schema;
 mod servers;
@@ -43,6 +44,9 @@ pub struct PgStore {
     pool: Pool,
     /// What [`PgStore::describe`] says: the URL without its password.
     described: String,
+    /// The node this process joined the database as ([`crate::cluster::Cluster::node_join`]):
+    /// the holder of the sagas it records, and the writer named in their logs.
+    member: std::sync::RwLock<Option<crate::cluster::Member>>,
 }
 
 impl PgStore {
@@ -75,7 +79,7 @@ impl PgStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(PgStore { pool, described })
+        Ok(PgStore { pool, described, member: std::sync::RwLock::new(None) })
     }
 
     /// The database, for messages and the start-up banner: `postgres://USER@HOST:PORT/DB`,
@@ -217,6 +221,10 @@ fn redact(url: &str) -> String {
 
 #[async_trait::async_trait]
 impl crate::Store for PgStore {
+    fn cluster(&self) -> Option<&dyn crate::cluster::Cluster> {
+        Some(self)
+    }
+
     async fn keypair_insert(&self, kp: ecs_model::keypair::Keypair) -> Result<ecs_model::keypair::Keypair, StoreError> {
         self.kp_insert(kp).await
     }
@@ -373,5 +381,7 @@ impl crate::Store for PgStore {
     }
 }
 
+#[cfg(test)]
+mod cluster_tests;
 #[cfg(test)]
 mod tests;

@@ -140,8 +140,8 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
     s.network.mac = network::mac_for(n);
     let inserted = execute(
         c,
-        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, host, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
         &[
             &s.id,
             &s.project_id,
@@ -151,6 +151,7 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
             &s.network.ip,
             &s.generation,
             &s.security_groups,
+            &s.host,
             &encode(&s)?,
         ],
     )
@@ -357,7 +358,8 @@ impl PgStore {
     /// wait for each other in a circle): the project's row when a quota is checked, so that
     /// of two creates at the quota's edge the second counts the first one's servers and is
     /// refused; the servers it changes, by their compare-and-swap, in id order; the subnet
-    /// of each new server, for its address; the security groups the new servers name
+    /// of each new server, for its address; the hosts the new servers are placed on, for their
+    /// capacity; the security groups the new servers name
     /// (FOR SHARE), so that none of them is deleted before this commits.
     pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
         let mut c = self.client().await?;
@@ -367,6 +369,7 @@ impl PgStore {
             super::catalog::lock_project(&tx, &project).await?;
             super::quotas::check_in(&tx, &project, q, &b.insert_servers, &b.update_servers).await?;
         }
+        super::nodes::check_hosts_in(&tx, &b.insert_servers, &b.update_servers).await?;
         b.update_servers.sort_by(|x, y| x.id.cmp(&y.id));
         for s in b.update_servers {
             update_in(&tx, s).await?;
@@ -393,8 +396,9 @@ impl PgStore {
                 super::jobs::job_insert_in(&tx, j).await?;
             }
         }
+        let member = self.member();
         for s in &b.sagas {
-            super::jobs::saga_insert_in(&tx, s).await?;
+            super::jobs::saga_insert_in(&tx, s, member.as_ref()).await?;
         }
         commit(tx).await?;
         Ok(inserted)

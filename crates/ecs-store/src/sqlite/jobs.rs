@@ -60,7 +60,7 @@ fn job_put_in(c: &Connection, j: &Job) -> Result<(), StoreError> {
 }
 
 fn log_err(e: StoreError) -> LogError {
-    LogError(e.to_string())
+    LogError::Failed(e.to_string())
 }
 
 impl SqliteStore {
@@ -117,11 +117,13 @@ impl SqliteStore {
 
 #[async_trait]
 impl SagaLog for SqliteStore {
-    async fn append(&self, saga_id: &str, events: &[StepEvent]) -> Result<(), LogError> {
+    // The epoch is not checked: one process at a time opens a SQLite store (the data
+    // directory's lock), so no other node can have adopted a saga.
+    async fn append(&self, saga_id: &str, _epoch: i64, events: &[StepEvent]) -> Result<(), LogError> {
         let id = saga_id.to_string();
         let bodies = events
             .iter()
-            .map(|e| serde_json::to_string(e).map_err(|e| LogError(e.to_string())))
+            .map(|e| serde_json::to_string(e).map_err(|e| LogError::Failed(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         let starting = starts_first_step(events);
         self.write(move |c| {
@@ -147,7 +149,7 @@ impl SagaLog for SqliteStore {
         .map_err(log_err)
     }
 
-    async fn finish(&self, saga_id: &str, outcome: &Outcome) -> Result<(), LogError> {
+    async fn finish(&self, saga_id: &str, _epoch: i64, outcome: &Outcome) -> Result<(), LogError> {
         let id = saga_id.to_string();
         let outcome = outcome.clone();
         self.write(move |c| {
@@ -192,7 +194,7 @@ impl SagaLog for SqliteStore {
                     .map(|b| b.map_err(backend).and_then(|b| decode::<StepEvent>(&b)))
                     .collect::<Result<Vec<_>, _>>()?;
                 let params = serde_json::from_str(&params).map_err(backend)?;
-                out.push(SagaRecord { id, kind, version, params, events });
+                out.push(SagaRecord { events, ..SagaRecord::new(id, &kind, version, params) });
             }
             Ok(out)
         })

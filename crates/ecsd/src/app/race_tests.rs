@@ -150,11 +150,11 @@ impl Store for LockedInBetween {
 
 #[async_trait]
 impl SagaLog for LockedInBetween {
-    async fn append(&self, id: &str, e: &[StepEvent]) -> Result<(), LogError> {
-        self.inner.append(id, e).await
+    async fn append(&self, id: &str, epoch: i64, e: &[StepEvent]) -> Result<(), LogError> {
+        self.inner.append(id, epoch, e).await
     }
-    async fn finish(&self, id: &str, o: &Outcome) -> Result<(), LogError> {
-        self.inner.finish(id, o).await
+    async fn finish(&self, id: &str, epoch: i64, o: &Outcome) -> Result<(), LogError> {
+        self.inner.finish(id, epoch, o).await
     }
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
         self.inner.unfinished().await
