@@ -109,6 +109,12 @@ pub enum Power {
 pub trait ComputeDriver: Send + Sync {
     /// Short name shown at start-up (`sim`, `qemu`).
     fn name(&self) -> &'static str;
+    /// Whether the driver's disks and VMs live on this host only (processes, local files), so
+    /// that when several nodes share a database only this node can act on them. A driver whose
+    /// state the nodes share says false, and any node can run any saga.
+    fn host_bound(&self) -> bool {
+        true
+    }
     /// Ensures a disk exists, built from its image or blank. A disk that exists under the id is
     /// left as it is.
     async fn disk_create(&self, spec: &DiskSpec) -> Result<(), DriverError>;

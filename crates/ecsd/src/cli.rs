@@ -76,6 +76,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         token_ttl: Duration::from_secs(args.token_ttl_secs),
         store: Some(store),
         quotas: args.quotas(&file)?,
+        node_name: args.node_name.clone().unwrap_or_else(crate::cluster::Node::default_name),
+        host_vcpus: args.host_vcpus,
+        host_memory_mib: args.host_memory_mib,
+        lease: Duration::from_millis(args.lease_ms),
+        heartbeat: Duration::from_millis(args.heartbeat_ms),
     })
     .await?;
     let listener =
@@ -93,6 +98,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some((l, _)) => format!("https://{}", l.local_addr().map_err(|e| e.to_string())?),
         None => "off".into(),
     };
+    if args.heartbeat_ms == 0 || args.heartbeat_ms * 2 > args.lease_ms {
+        return Err(format!(
+            "--heartbeat-ms ({}) must be above 0 and at most half of --lease-ms ({})",
+            args.heartbeat_ms, args.lease_ms
+        ));
+    }
     let limits = Limits {
         max_connections: args.max_connections,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
@@ -100,7 +111,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
     // take the service down.
-    let banner = banner(&endpoint, &tls_endpoint, &driver_line, &store_line, &bootstrap, &args);
+    let node_line = format!("{} ({} vCPUs, {} MiB)", app.node.name, capacity(app.node.vcpus), capacity(app.node.memory_mib));
+    let banner = banner(&endpoint, &tls_endpoint, &driver_line, &store_line, &node_line, &bootstrap, &args);
     let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();
     server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
@@ -130,12 +142,22 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// A capacity as the banner shows it.
+fn capacity(n: i64) -> String {
+    if n >= crate::cluster::UNLIMITED {
+        "unlimited".to_string()
+    } else {
+        n.to_string()
+    }
+}
+
 /// What a client needs, printed at start-up.
 fn banner(
     endpoint: &str,
     tls_endpoint: &str,
     driver: &str,
     store: &str,
+    app_node: &str,
     a: &crate::accounts::Account,
     args: &ServeArgs,
 ) -> String {
@@ -149,6 +171,7 @@ fn banner(
   sk:         {sk}
   driver:     {driver}
   store:      {store}
+  node:       {node}
   data dir:   {data}
 
 Python SDK:
@@ -162,5 +185,6 @@ Python SDK:
         ak = a.ak,
         sk = a.sk,
         data = args.data_dir.display(),
+        node = app_node,
     )
 }

@@ -158,6 +158,26 @@ pub struct ServeArgs {
     /// Most memory, in MB, a project's servers may have in all.
     #[arg(long, env = "ECSD_QUOTA_RAM_MB")]
     pub quota_ram_mb: Option<i64>,
+    /// This node's name among the nodes of a shared database, and the host its servers show
+    /// (`OS-EXT-SRV-ATTR:host`). Default: the machine's host name.
+    #[arg(long, env = "ECSD_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// vCPUs this node offers to placement. Default: four per core with the QEMU driver,
+    /// unlimited with the simulated one.
+    #[arg(long, env = "ECSD_HOST_VCPUS")]
+    pub host_vcpus: Option<i64>,
+    /// Memory, in MiB, this node offers to placement. Default: the machine's with the QEMU
+    /// driver, unlimited with the simulated one.
+    #[arg(long, env = "ECSD_HOST_MEMORY_MIB")]
+    pub host_memory_mib: Option<i64>,
+    /// How long this node's lease on a shared database runs: a node silent for that long is
+    /// dead to the others, which adopt its operations.
+    #[arg(long, env = "ECSD_LEASE_MS", default_value_t = 30_000)]
+    pub lease_ms: u64,
+    /// How often this node renews its lease (well under the lease: a few renewals may fail
+    /// before it runs out).
+    #[arg(long, env = "ECSD_HEARTBEAT_MS", default_value_t = 5_000)]
+    pub heartbeat_ms: u64,
 }
 
 /// Which store holds the records.

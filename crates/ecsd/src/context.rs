@@ -28,6 +28,8 @@ pub struct App {
     pub limiter: Option<Arc<crate::rate_limit::RateLimiter>>,
     /// Every project's quotas on servers, vCPUs and memory.
     pub quotas: ecs_model::quota::Quotas,
+    /// This process as a node and compute host (also the executor's fence).
+    pub node: Arc<crate::cluster::Node>,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

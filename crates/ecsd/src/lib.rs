@@ -10,6 +10,7 @@ pub mod app;
 pub mod caller;
 pub mod check;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod datadir;

@@ -41,6 +41,15 @@ pub struct Options {
     pub store: Option<Arc<dyn Store>>,
     /// Every project's quotas on servers, vCPUs and memory.
     pub quotas: ecs_model::quota::Quotas,
+    /// This node's name (default: the machine's host name).
+    pub node_name: String,
+    /// What this node offers as a compute host; `None`: the machine's defaults for its driver
+    /// ([`crate::cluster::Node::default_capacity`]).
+    pub host_vcpus: Option<i64>,
+    pub host_memory_mib: Option<i64>,
+    /// The node's lease on a shared store, and its heartbeat.
+    pub lease: Duration,
+    pub heartbeat: Duration,
 }
 
 impl Options {
@@ -57,6 +66,11 @@ impl Options {
             token_ttl: Duration::from_secs(24 * 3600),
             store: None,
             quotas: ecs_model::quota::Quotas::default(),
+            node_name: crate::cluster::Node::default_name(),
+            host_vcpus: None,
+            host_memory_mib: None,
+            lease: crate::cluster::DEFAULT_LEASE,
+            heartbeat: crate::cluster::DEFAULT_HEARTBEAT,
         }
     }
 }
@@ -100,13 +114,25 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         f.validate().map_err(|e| format!("fault in configuration: {}", e.message))?;
         faults.add(f);
     }
+    let real_vms = matches!(opts.driver, DriverChoice::Qemu(_));
+    let (vcpus, memory_mib) = crate::cluster::Node::default_capacity(real_vms);
+    let mut node = crate::cluster::Node::new(
+        opts.node_name.clone(),
+        opts.host_vcpus.unwrap_or(vcpus),
+        opts.host_memory_mib.unwrap_or(memory_mib),
+        ctx.driver.host_bound(),
+    );
+    node.lease = opts.lease;
+    node.heartbeat = opts.heartbeat;
+    let node = Arc::new(node);
     let executor = crate::sagas::register(Executor::builder(log, ctx.clone()))
         .run_steps_twice(opts.run_steps_twice)
         .hook(faults.clone())
+        .fence(node.clone())
         .build();
     let tokens = Arc::new(crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?);
     let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
-    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter, quotas: opts.quotas })
+    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter, quotas: opts.quotas, node })
 }
 
 /// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).
@@ -142,9 +168,11 @@ pub async fn repair_power_states(app: &App) -> Result<usize, String> {
             continue;
         }
         let changed = std::sync::atomic::AtomicBool::new(false);
+        // Another host's VM is not this driver's to see.
+        let elsewhere = |s: &ecs_model::server::Server| app.node.host_bound && !app.node.runs_here(s.host.as_deref());
         app.ctx
             .update_server(&project, &id, |s| {
-                let stale = s.task_state.is_none() && s.vm_state == VmState::Active;
+                let stale = s.task_state.is_none() && s.vm_state == VmState::Active && !elsewhere(s);
                 if stale {
                     s.vm_state = VmState::Stopped;
                 }
@@ -174,11 +202,35 @@ pub async fn serve(
         Ok(n) => tracing::info!(servers = n, "servers whose VM died while ecsd was stopped are now SHUTOFF"),
         Err(e) => tracing::error!(error = %e, "could not check the servers' power states"),
     }
-    match app.executor.recover().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(sagas = n, "resumed unfinished operations"),
-        Err(e) => tracing::error!(error = %e, "could not load unfinished operations"),
-    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // On a shared store the node joins, and its membership loop resumes what it may run (its
+    // own earlier sagas, those of dead nodes) instead of everything unfinished.
+    let membership = match app.ctx.store.cluster() {
+        Some(_) => {
+            let address = format!("http://{}", listener.local_addr()?);
+            let spec = ecs_store::cluster::NodeSpec {
+                name: app.node.name.clone(),
+                address,
+                vcpus: app.node.vcpus,
+                memory_mib: app.node.memory_mib,
+            };
+            let m = crate::cluster::Membership::join(app.ctx.store.clone(), &spec, app.node.lease, app.node.heartbeat)
+                .await
+                .map_err(std::io::Error::other)?;
+            let _ = app.node.membership.set(m.clone());
+            // Sagas recorded for this host by other nodes are picked up this often.
+            let poll = if app.node.host_bound { Duration::from_millis(200) } else { app.node.heartbeat };
+            Some(tokio::spawn(m.run(app.executor.clone(), poll, stop_rx.clone())))
+        }
+        None => {
+            match app.executor.recover().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sagas = n, "resumed unfinished operations"),
+                Err(e) => tracing::error!(error = %e, "could not load unfinished operations"),
+            }
+            None
+        }
+    };
     let store = app.ctx.store.clone();
     let expiry = tokio::spawn(async move {
         loop {
@@ -190,7 +242,6 @@ pub async fn serve(
         }
     });
     let router = crate::http::router(app);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut loops = vec![tokio::spawn(accept_loop(listener, None, router.clone(), limits.clone(), stop_rx.clone()))];
     if let Some((l, cfg)) = tls {
         loops.push(tokio::spawn(accept_loop(l, Some(cfg), router, limits, stop_rx)));
@@ -199,6 +250,9 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     for l in loops {
         let _ = l.await;
+    }
+    if let Some(m) = membership {
+        let _ = m.await;
     }
     expiry.abort();
     Ok(())

@@ -30,7 +30,6 @@ mod race_tests;
 
 use crate::context::App;
 use ecs_model::Error;
-use ecs_saga::SagaRecord;
 use ecs_store::{Begin, ServerRow, StoreError};
 
 /// Looks a server of the caller's project up; `Ecs.0114` when there is none.
@@ -61,9 +60,32 @@ pub fn internal(e: StoreError) -> Error {
 /// Records an operation and starts its sagas. A lost compare-and-swap means another request
 /// changed one of the servers since it was read: the operation is refused as "busy" rather
 /// than retried, because the gate decision was made on the old state.
-pub async fn begin(app: &App, begin: Begin) -> Result<Vec<ecs_model::server::Server>, Error> {
-    let sagas: Vec<SagaRecord> = begin.sagas.clone();
-    let inserted = app.ctx.store.begin(begin).await.map_err(|e| match e {
+pub async fn begin(app: &App, mut begin: Begin) -> Result<Vec<ecs_model::server::Server>, Error> {
+    place(app, &mut begin).await?;
+    let sagas = begin.sagas.clone();
+    // Only a create on a shared store can find its placement stale and try again; every other
+    // operation is written once, without a copy kept for a retry.
+    let retries = !begin.insert_servers.is_empty() && app.ctx.store.cluster().is_some();
+    let mut tries = 0;
+    let inserted = loop {
+        if !retries {
+            break app.ctx.store.begin(begin).await;
+        }
+        match app.ctx.store.begin(begin.clone()).await {
+            // The host chosen for a new server filled up or died since it was chosen: choose
+            // again on what the nodes hold now.
+            Err(StoreError::HostFull(why)) if !begin.insert_servers.is_empty() && tries < PLACEMENT_TRIES => {
+                tracing::info!(reason = %why, "placement is chosen again");
+                tries += 1;
+                for s in &mut begin.insert_servers {
+                    s.host = None;
+                }
+                place(app, &mut begin).await?;
+            }
+            other => break other,
+        }
+    };
+    let inserted = inserted.map_err(|e| match e {
         StoreError::Conflict(_) => Error::new(
             ecs_types::Code::Ecs0100,
             "The ECS status does not meet requirements: another operation changed the server at the same time; try again.",
@@ -71,12 +93,43 @@ pub async fn begin(app: &App, begin: Begin) -> Result<Vec<ecs_model::server::Ser
         StoreError::AddressesExhausted(s) => Error::invalid(format!("subnet {s} has no free IP address.")),
         StoreError::AddressInUse(ip) => Error::invalid(format!("The IP address {ip} is already in use.")),
         StoreError::QuotaExceeded(why) => Error::new(ecs_types::Code::Ecs0001, why),
+        StoreError::HostFull(why) => no_host(why),
         e => internal(e),
     })?;
+    // A saga bound to another host is started there (that node claims what is recorded for it).
     for s in sagas {
-        app.executor.start(s);
+        if app.node.runs_here(s.host.as_deref()) {
+            app.executor.start(s);
+        }
     }
     Ok(inserted)
+}
+
+/// How often a create chooses its hosts again when the store finds a choice no longer fits.
+const PLACEMENT_TRIES: usize = 3;
+
+/// No compute host can take the servers (inferred: Huawei answers a sold-out flavor in words
+/// that vary; `Ecs.0000` is its generic request error).
+fn no_host(why: String) -> Error {
+    Error::new(ecs_types::Code::Ecs0000, why)
+}
+
+/// Chooses a host for each new server, and binds each saga to the host of its server when
+/// only that host can act on the server's VM.
+async fn place(app: &App, begin: &mut Begin) -> Result<(), Error> {
+    use crate::cluster::placement::{place_all, NoHost};
+    place_all(&*app.ctx.store, &app.node, &mut begin.insert_servers).await.map_err(|e| match e {
+        NoHost::Full(why) => no_host(why),
+        NoHost::Store(e) => internal(e),
+    })?;
+    if app.node.host_bound {
+        for saga in &mut begin.sagas {
+            let Some(server_id) = saga.params.get("server_id").and_then(|v| v.as_str()) else { continue };
+            let server = begin.insert_servers.iter().chain(&begin.update_servers).find(|s| s.id == server_id);
+            saga.host = server.and_then(|s| s.host.clone());
+        }
+    }
+    Ok(())
 }
 
 /// How often a gated update is tried when other requests keep changing the server under it.
