@@ -61,6 +61,17 @@ pub fn internal(e: StoreError) -> Error {
 /// changed one of the servers since it was read: the operation is refused as "busy" rather
 /// than retried, because the gate decision was made on the old state.
 pub async fn begin(app: &App, mut begin: Begin) -> Result<Vec<ecs_model::server::Server>, Error> {
+    // A server whose host is down cannot be acted on until the host is back: refused now
+    // rather than accepted and left waiting.
+    if let Some(s) = begin.update_servers.iter().find(|s| app.node.host_down(s.host.as_deref())) {
+        return Err(Error::new(
+            ecs_types::Code::Ecs0100,
+            format!(
+                "The ECS status does not meet requirements: its compute host {} is down; try again when it is back.",
+                s.host.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
     place(app, &mut begin).await?;
     let sagas = begin.sagas.clone();
     // Only a create on a shared store can find its placement stale and try again; every other

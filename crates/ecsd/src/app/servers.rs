@@ -36,6 +36,9 @@ pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope
 /// driver offers a way, e.g. `ssh -p 40022 root@127.0.0.1`.
 async fn detail_with_access(app: &App, row: &ecs_store::ServerRow) -> ecs_types::server::ServerDetail {
     let mut d = views::server_detail(row);
+    if app.node.host_down(row.server.host.as_deref()) {
+        d.host_status = "DOWN".into();
+    }
     d.security_groups = super::security_groups::refs_for_server(app, &row.server).await;
     if let Some(access) = app.ctx.driver.vm_access(&row.server.id).await {
         d.metadata.insert("ecsd.access".into(), access);

@@ -39,6 +39,8 @@ pub struct Membership {
     lease: Duration,
     heartbeat: Duration,
     state: Mutex<LeaseState>,
+    /// Nodes whose lease had run out at the last heartbeat (their servers' hosts are down).
+    down: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Membership {
@@ -59,12 +61,30 @@ impl Membership {
             lease,
             heartbeat,
             state: Mutex::new(LeaseState { renewed_at: Instant::now(), lapses: 0, replaced: false, warned: false }),
+            down: Mutex::new(Default::default()),
         }))
     }
 
     /// The name and incarnation this process holds.
     pub fn member(&self) -> &Member {
         &self.member
+    }
+
+    /// Whether `node`'s lease had run out at the last heartbeat.
+    pub fn is_down(&self, node: &str) -> bool {
+        self.down.lock().unwrap_or_else(|p| p.into_inner()).contains(node)
+    }
+
+    /// Reads which nodes are down, for [`Membership::is_down`].
+    async fn refresh_down(&self) {
+        let Some(cluster) = self.store.cluster() else { return };
+        match cluster.node_list().await {
+            Ok(nodes) => {
+                let down = nodes.into_iter().filter(|n| !n.live).map(|n| n.name).collect();
+                *self.down.lock().unwrap_or_else(|p| p.into_inner()) = down;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the nodes"),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, LeaseState> {
@@ -161,6 +181,7 @@ impl Membership {
                 if self.renew().await {
                     last_renewal = Instant::now();
                 }
+                self.refresh_down().await;
             }
             self.claim(&executor, &mut waiting).await;
         }

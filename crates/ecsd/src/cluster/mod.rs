@@ -48,6 +48,16 @@ impl Node {
         }
     }
 
+    /// Whether the host of a server is down: its node's lease has run out, and only that node
+    /// can act on the server's VM. Servers of a driver whose state the nodes share are never on
+    /// a down host: any node acts for them.
+    pub fn host_down(&self, host: Option<&str>) -> bool {
+        match (host, self.membership.get()) {
+            (Some(h), Some(m)) if self.host_bound && h != self.name => m.is_down(h),
+            _ => false,
+        }
+    }
+
     /// Whether this node runs a saga recorded for `host` (`None`: any node may).
     pub fn runs_here(&self, host: Option<&str>) -> bool {
         host.is_none_or(|h| h == self.name)
