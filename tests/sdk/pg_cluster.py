@@ -90,6 +90,20 @@ class Cluster:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, name)
         return f"postgres://{SUPERUSER}@127.0.0.1:{self.port}/{name}"
 
+    def psql(self, url: str, sql: str) -> list:
+        """Runs `sql` on the database of `url`; its rows, as lists of strings (NULL as None)."""
+        name = url.rsplit("/", 1)[1]
+        cmd = [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", SUPERUSER, "-d", name,
+               "-X", "-A", "-t", "-F", "\x1f", "-P", "null=\x1e", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        out = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if out.returncode != 0:
+            raise RuntimeError(f"psql failed ({out.returncode}): {out.stderr}")
+        rows = []
+        for line in out.stdout.splitlines():
+            if line:
+                rows.append([None if v == "\x1e" else v for v in line.split("\x1f")])
+        return rows
+
     def stop(self) -> None:
         """SIGINT (PostgreSQL's fast shutdown) to the server's PID, SIGKILL after ten seconds."""
         if self.pid:

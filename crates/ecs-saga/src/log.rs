@@ -90,15 +90,7 @@ pub struct SagaRecord {
 impl SagaRecord {
     /// A saga of `kind`, at `version` of its step table, that has not run yet.
     pub fn new(id: impl Into<String>, kind: &str, version: u32, params: Value) -> Self {
-        SagaRecord {
-            id: id.into(),
-            kind: kind.to_string(),
-            version,
-            params,
-            events: Vec::new(),
-            epoch: 0,
-            host: None,
-        }
+        SagaRecord { id: id.into(), kind: kind.to_string(), version, params, events: Vec::new(), epoch: 0, host: None }
     }
 }
 

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Image(ImageCommand::BuildDemo(a)) => crate::images::build_demo(a).await,
         Command::Image(ImageCommand::Import(a)) => crate::images::import(a).await,
         Command::Check(a) => {
@@ -79,6 +79,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         node_name: args.node_name.clone().unwrap_or_else(crate::cluster::Node::default_name),
         host_vcpus: args.host_vcpus,
         host_memory_mib: args.host_memory_mib,
+        sim_shared: args.sim_state.map(|s| s == crate::config::SimState::Shared),
         lease: Duration::from_millis(args.lease_ms),
         heartbeat: Duration::from_millis(args.heartbeat_ms),
     })
@@ -111,7 +112,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     // Written with errors ignored: a closed stdout (a supervisor that stopped reading) must not
     // take the service down.
-    let node_line = format!("{} ({} vCPUs, {} MiB)", app.node.name, capacity(app.node.vcpus), capacity(app.node.memory_mib));
+    let node_line =
+        format!("{} ({} vCPUs, {} MiB)", app.node.name, capacity(app.node.vcpus), capacity(app.node.memory_mib));
     let banner = banner(&endpoint, &tls_endpoint, &driver_line, &store_line, &node_line, &bootstrap, &args);
     let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();

@@ -17,7 +17,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage the image catalog (for the QEMU driver).
     #[command(subcommand)]
     Image(ImageCommand),
@@ -95,6 +95,16 @@ pub enum DriverKind {
     Qemu,
 }
 
+/// Where the simulated driver keeps its disks and VMs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimState {
+    /// In a journal in the data directory: the VMs are this host's, as QEMU's would be, and
+    /// only this node acts on them.
+    Local,
+    /// In the database, shared by every node: any node can carry on any operation.
+    Shared,
+}
+
 /// `ecsd serve` options; every one also reads an `ECSD_*` environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -115,6 +125,11 @@ pub struct ServeArgs {
     /// to watch servers go through their states).
     #[arg(long, env = "ECSD_SIM_STEP_MS", default_value_t = 0)]
     pub sim_step_ms: u64,
+    /// Where the simulated driver keeps its state: `local` (the data directory) or `shared`
+    /// (the database, for several nodes). Default: shared on a PostgreSQL store, local on
+    /// SQLite.
+    #[arg(long, env = "ECSD_SIM_STATE", value_enum)]
+    pub sim_state: Option<SimState>,
     /// Configuration file with extra projects and credentials (TOML).
     #[arg(long, env = "ECSD_CONFIG")]
     pub config: Option<PathBuf>,

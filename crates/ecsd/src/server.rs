@@ -47,6 +47,9 @@ pub struct Options {
     /// ([`crate::cluster::Node::default_capacity`]).
     pub host_vcpus: Option<i64>,
     pub host_memory_mib: Option<i64>,
+    /// Whether the simulated driver keeps its state in the database (shared by the nodes) or
+    /// in the data directory; `None`: in the database when the store is shared.
+    pub sim_shared: Option<bool>,
     /// The node's lease on a shared store, and its heartbeat.
     pub lease: Duration,
     pub heartbeat: Duration,
@@ -69,6 +72,7 @@ impl Options {
             node_name: crate::cluster::Node::default_name(),
             host_vcpus: None,
             host_memory_mib: None,
+            sim_shared: None,
             lease: crate::cluster::DEFAULT_LEASE,
             heartbeat: crate::cluster::DEFAULT_HEARTBEAT,
         }
@@ -87,6 +91,9 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         None => Arc::new(crate::datadir::open_store(&opts.data_dir).await?.0),
     };
     let driver: Arc<dyn ComputeDriver> = match &opts.driver {
+        DriverChoice::Sim if opts.sim_shared == Some(true) => {
+            return Err("--sim-state shared needs a store that several nodes share".into());
+        }
         DriverChoice::Sim => {
             Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?)
         }

@@ -149,9 +149,12 @@ impl Cluster for PgStore {
             &[],
         )
         .await?;
-        let used_rows =
-            query(&c, "SELECT host, flavor_id, COUNT(*) FROM servers WHERE host IS NOT NULL GROUP BY host, flavor_id", &[])
-                .await?;
+        let used_rows = query(
+            &c,
+            "SELECT host, flavor_id, COUNT(*) FROM servers WHERE host IS NOT NULL GROUP BY host, flavor_id",
+            &[],
+        )
+        .await?;
         let mut used: BTreeMap<String, Usage> = BTreeMap::new();
         for r in &used_rows {
             let u = used.entry(get::<String>(r, 0)?).or_default();

@@ -52,7 +52,8 @@ impl Membership {
         heartbeat: Duration,
     ) -> Result<Arc<Membership>, String> {
         let cluster = store.cluster().ok_or("the store is not shared")?;
-        let member = cluster.node_join(spec, lease).await.map_err(|e| format!("cannot join as node {}: {e}", spec.name))?;
+        let member =
+            cluster.node_join(spec, lease).await.map_err(|e| format!("cannot join as node {}: {e}", spec.name))?;
         tracing::info!(node = %member.name, incarnation = member.incarnation, lease_ms = lease.as_millis() as u64,
             "joined the nodes of the database");
         Ok(Arc::new(Membership {

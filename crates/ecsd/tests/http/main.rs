@@ -4,6 +4,7 @@
 mod auth;
 mod catalog;
 mod client;
+mod cluster;
 mod concurrency;
 mod coverage;
 mod crash;
