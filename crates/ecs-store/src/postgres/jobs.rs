@@ -83,13 +83,22 @@ impl From<StoreError> for Refused {
     }
 }
 
-/// The fence: the saga's row, locked FOR SHARE, must carry the writer's epoch.
-async fn fence_in(c: &impl GenericClient, saga_id: &str, epoch: i64) -> Result<(), Refused> {
-    let row = query_opt(c, "SELECT owner_epoch FROM sagas WHERE id = $1 FOR SHARE", &[&saga_id]).await?;
+/// The fence of an append: the saga's row, locked FOR SHARE (a claim, which locks it FOR
+/// UPDATE SKIP LOCKED, passes it by until this commits), must carry the writer's epoch.
+/// Returns the number of the saga's last event, read in the same statement: one round trip.
+async fn fence_in(c: &impl GenericClient, saga_id: &str, epoch: i64) -> Result<i64, Refused> {
+    let row = query_opt(
+        c,
+        "SELECT s.owner_epoch, (SELECT COALESCE(MAX(seq), 0) FROM saga_events WHERE saga_id = s.id)
+           FROM sagas s WHERE s.id = $1 FOR SHARE OF s",
+        &[&saga_id],
+    )
+    .await?;
+    // A saga that is not in the log (any more) is nobody's to write: fenced as well, so that
+    // the writer drops it rather than retrying for ever.
     match row {
-        Some(r) if get::<i64>(&r, 0)? == epoch => Ok(()),
-        Some(_) => Err(Refused::Fenced),
-        None => Err(Refused::Store(StoreError::NotFound(format!("saga {saga_id}")))),
+        Some(r) if get::<i64>(&r, 0)? == epoch => Ok(get(&r, 1)?),
+        _ => Err(Refused::Fenced),
     }
 }
 
@@ -207,14 +216,10 @@ impl PgStore {
     async fn log_append(&self, saga_id: &str, epoch: i64, events: &[StepEvent]) -> Result<(), Refused> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
-        fence_in(&tx, saga_id, epoch).await?;
         // One executor writes a saga's log at a time (the fence sees to it across nodes), so
         // the numbering cannot race; were it to, the primary key refuses the second writer's
         // events.
-        let last: i64 = get(
-            &super::one(&tx, "SELECT COALESCE(MAX(seq), 0) FROM saga_events WHERE saga_id = $1", &[&saga_id]).await?,
-            0,
-        )?;
+        let last = fence_in(&tx, saga_id, epoch).await?;
         let me = self.member().map(|m| m.name);
         events_insert_in(&tx, saga_id, last, events, me.as_deref(), epoch).await?;
         if starts_first_step(events) && last == 0 {
@@ -231,9 +236,17 @@ impl PgStore {
     async fn log_finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), Refused> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
-        fence_in(&tx, saga_id, epoch).await?;
-        execute(&tx, "UPDATE sagas SET done = true, outcome = $1 WHERE id = $2", &[&encode(outcome)?, &saga_id])
-            .await?;
+        // The fence is the update's own condition.
+        let n = execute(
+            &tx,
+            "UPDATE sagas SET done = true, outcome = $1 WHERE id = $2 AND owner_epoch = $3",
+            &[&encode(outcome)?, &saga_id, &epoch],
+        )
+        .await?;
+        if n == 0 {
+            // Held with another epoch, or not in the log: either way not this writer's.
+            return Err(Refused::Fenced);
+        }
         if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
             job.end_ms = Some(ecs_model::timefmt::now_ms());
             match outcome.clone() {

@@ -369,7 +369,9 @@ impl PgStore {
             super::catalog::lock_project(&tx, &project).await?;
             super::quotas::check_in(&tx, &project, q, &b.insert_servers, &b.update_servers).await?;
         }
-        super::nodes::check_hosts_in(&tx, &b.insert_servers, &b.update_servers).await?;
+        // Only a resize (which carries a quota) changes a placed server's flavor.
+        let resized: &[Server] = if b.quota.is_some() { &b.update_servers } else { &[] };
+        super::nodes::check_hosts_in(&tx, &b.insert_servers, resized).await?;
         b.update_servers.sort_by(|x, y| x.id.cmp(&y.id));
         for s in b.update_servers {
             update_in(&tx, s).await?;
