@@ -7,7 +7,7 @@ use crate::StoreError;
 refinery::embed_migrations!("migrations/postgres");
 
 /// The schema version this code writes: its newest migration.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Where refinery records the migrations it applied.
 const HISTORY: &str = "refinery_schema_history";
