@@ -20,8 +20,8 @@ mod shared;
 pub mod sqlite;
 
 pub use filter::{ServerFilter, ServerPage};
-pub use shared::{SharedFault, SimKind, NOT_SHARED};
 pub use postgres::PgStore;
+pub use shared::{SharedFault, SimKind, NOT_SHARED};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

@@ -18,7 +18,8 @@ use std::path::Path;
 pub const BOOTSTRAP_SETTING: &str = "bootstrap_account";
 
 fn parse(json: &str) -> Result<Account, String> {
-    account_from_json(json.as_bytes()).map_err(|e| format!("the bootstrap account in the database ({BOOTSTRAP_SETTING}) {e}"))
+    account_from_json(json.as_bytes())
+        .map_err(|e| format!("the bootstrap account in the database ({BOOTSTRAP_SETTING}) {e}"))
 }
 
 impl Accounts {

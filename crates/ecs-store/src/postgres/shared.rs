@@ -21,8 +21,8 @@ fn fault_from_row(row: &tokio_postgres::Row) -> Result<SharedFault, StoreError> 
 impl PgStore {
     pub(crate) async fn sim_get(&self, kind: SimKind, id: &str) -> Result<Option<String>, StoreError> {
         let c = self.client().await?;
-        let row = query_opt(&c, "SELECT body FROM sim_records WHERE kind = $1 AND id = $2", &[&kind.as_str(), &id])
-            .await?;
+        let row =
+            query_opt(&c, "SELECT body FROM sim_records WHERE kind = $1 AND id = $2", &[&kind.as_str(), &id]).await?;
         row.as_ref().map(|r| get(r, 0)).transpose()
     }
 

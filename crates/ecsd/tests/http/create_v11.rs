@@ -129,7 +129,11 @@ async fn the_data_disks_stay_attached_through_a_reinstall_and_a_reboot() {
     let before = svc.show(&id).await;
     let data = data_disks_of(&before);
     assert_eq!(data.len(), 2);
-    assert_eq!(sim_state(&svc).await.vms[&id].clone().data_disks, data, "the VM was started with its data disks, in device order");
+    assert_eq!(
+        sim_state(&svc).await.vms[&id].clone().data_disks,
+        data,
+        "the VM was started with its data disks, in device order"
+    );
     let blank = &sim_state(&svc).await.disks[&data[0]];
     assert_eq!((blank.image_id.as_str(), blank.size_gb), ("", 20), "a blank disk of the requested size");
 

@@ -115,8 +115,13 @@ async fn two_nodes_on_one_database_share_accounts_tokens_faults_and_the_driver()
     assert_eq!(on_b.power(&id, "reboot").await["status"], "SUCCESS");
 
     // A fault without `times` counts its hits across nodes; removed through B, it stops on A.
-    let f = on_a.post(FAULTS, json!({"operation": "rebootServer", "step": "power", "action": "delay",
-        "delay_ms": 1})).await;
+    let f = on_a
+        .post(
+            FAULTS,
+            json!({"operation": "rebootServer", "step": "power", "action": "delay",
+        "delay_ms": 1}),
+        )
+        .await;
     assert_eq!(f.status, 201, "{}", f.body);
     tokio::time::sleep(PROPAGATION).await;
     assert_eq!(on_a.power(&id, "reboot").await["status"], "SUCCESS");
