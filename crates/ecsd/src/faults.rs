@@ -131,13 +131,6 @@ pub struct Faults {
     pub(crate) shared: Option<Arc<dyn Store>>,
 }
 
-/// What a matching fault of the shared list came to.
-enum Hit {
-    Fired(Fault),
-    /// Gone, or used up by another node: look further.
-    Spent,
-}
-
 impl Faults {
     /// Faults kept in `store`, which the nodes share; this node's copy is refreshed in the
     /// background for as long as the returned `Faults` lives.
@@ -278,24 +271,24 @@ impl Faults {
         };
         let candidates: Vec<Fault> = self.lock().iter().filter(|f| matches(f)).cloned().collect();
         for f in candidates {
-            match self.hit(store.as_ref(), f).await {
-                Hit::Fired(fired) => return Some(fired),
-                Hit::Spent => continue,
+            if let Some(fired) = self.hit(store.as_ref(), f).await {
+                return Some(fired);
             }
         }
         None
     }
 
-    /// Counts a hit of a shared fault in the store; a fault that is spent (or that this hit
-    /// spends) leaves this node's copy at once.
-    async fn hit(&self, store: &dyn Store, f: Fault) -> Hit {
+    /// Counts a hit of a shared fault in the store: the fault as fired, or `None` when it is
+    /// gone or used up by another node (the caller looks further). A fault that is spent (or
+    /// that this hit spends) leaves this node's copy at once.
+    async fn hit(&self, store: &dyn Store, f: Fault) -> Option<Fault> {
         let counted = match store.fault_hit(&f.id).await {
             Ok(counted) => counted,
             Err(e) => {
                 // The step goes ahead as if the fault were not there: a database that cannot
                 // count the hit cannot say whether the fault may still fire.
                 tracing::warn!(fault = %f.id, error = %e, "could not count an injected fault's hit; skipping it");
-                return Hit::Spent;
+                return None;
             }
         };
         let spent = counted.as_ref().is_none_or(|c| c.times.is_some_and(|t| c.hits >= t));
@@ -303,10 +296,7 @@ impl Faults {
             self.lock().retain(|x| x.id != f.id);
             self.removed.notify_waiters();
         }
-        match counted {
-            Some(c) => Hit::Fired(Fault { hits: c.hits, ..f }),
-            None => Hit::Spent,
-        }
+        counted.map(|c| Fault { hits: c.hits, ..f })
     }
 }
 
