@@ -3,6 +3,7 @@
 //! the one there, so that a node started on the database with a fresh data directory accepts
 //! the credential the first one printed. The data directory's `account.json` becomes a copy of
 //! it: on a shared database the servers belong to the database's account, not the directory's.
+//! A file that cannot be read is still refused, as on a store of its own.
 //!
 //! A node whose environment names a credential (`HUAWEICLOUD_SDK_*`) keeps it as its own, as on
 //! a store of its own, and accepts the shared one as well. Accounts of the configuration file
@@ -41,7 +42,11 @@ impl Accounts {
             Some(json) => Some(parse(&json)?),
             None => None,
         };
-        if let Some(shared) = &stored {
+        // A fresh data directory takes the database's account. One that has a file keeps it
+        // through `Accounts::load`, which refuses a file it cannot read (as on a store of its
+        // own: it is never replaced behind the operator's back); a readable one that is not
+        // the database's is replaced below.
+        if let Some(shared) = stored.as_ref().filter(|_| !saved_path.exists()) {
             save_private(&saved_path, shared)?;
         }
         let mut accounts = Accounts::load(data_dir, file, region, history)?;
@@ -54,8 +59,10 @@ impl Accounts {
             }
         };
         if shared != mine {
-            // Another node wrote first (both started on a new database at once), or this
-            // node's environment names another credential: load again on the shared one.
+            // Another node wrote first (both started on a new database at once), this node's
+            // file is of another database, or its environment names another credential: load
+            // again on the shared one.
+            tracing::warn!(ak = %shared.ak, "this node takes the bootstrap account of the database it shares");
             save_private(&saved_path, &shared)?;
             accounts = Accounts::load(data_dir, file, region, history)?;
             accounts.also_accept(shared);
