@@ -134,7 +134,7 @@ def disks_agree(pg, url):
 
 
 # The simulated driver's disks, as the nodes share them in the database.
-SIM_DISKS_SQL = "SELECT id FROM sim_disks"
+SIM_DISKS_SQL = "SELECT id FROM sim_records WHERE kind = 'disk'"
 
 
 def test_a_killed_node_has_its_operations_adopted_and_every_accepted_job_ends(pg):

@@ -17,10 +17,12 @@ mod filter;
 pub mod pg_cluster;
 pub mod postgres;
 mod rules;
+mod shared;
 pub mod sqlite;
 
 pub use filter::{ServerFilter, ServerPage};
 pub use postgres::PgStore;
+pub use shared::{SharedFault, SimKind, NOT_SHARED};
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
@@ -203,4 +205,69 @@ pub trait Store: SagaLog + Send + Sync {
     async fn security_group_rule_insert(&self, rule: SecurityGroupRule) -> Result<(), StoreError>;
     /// Deletes a rule; false when there was none.
     async fn security_group_rule_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError>;
+
+    // --- state shared by the nodes of one database
+    //
+    // What a node on SQLite keeps in its own process or data directory (the simulated driver's
+    // disks and VMs, the faults in force, the token secret, the bootstrap account) and the
+    // nodes of one PostgreSQL database must agree on. A store that is not shared (SQLite) keeps
+    // the defaults below: `shared` is false and every method fails with [`NOT_SHARED`], and
+    // ecsd keeps that state per node as it always has.
+
+    /// Whether several nodes may use this store at once, and so keep the state above in it.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// A simulated disk's or VM's record (its JSON body).
+    async fn sim_record_get(&self, _kind: SimKind, _id: &str) -> Result<Option<String>, StoreError> {
+        Err(not_shared())
+    }
+    /// Inserts or replaces a simulated disk's or VM's record.
+    async fn sim_record_put(&self, _kind: SimKind, _id: &str, _body: &str) -> Result<(), StoreError> {
+        Err(not_shared())
+    }
+    /// Removes a record; false when there was none.
+    async fn sim_record_delete(&self, _kind: SimKind, _id: &str) -> Result<bool, StoreError> {
+        Err(not_shared())
+    }
+    /// Every record of a kind as `(id, body)`, by id (disk listings, invariant checks).
+    async fn sim_record_list(&self, _kind: SimKind) -> Result<Vec<(String, String)>, StoreError> {
+        Err(not_shared())
+    }
+    /// Adds a fault; one whose id is there already is left as it is (so that every node can add
+    /// the faults of its configuration file under ids derived from them).
+    async fn fault_insert(&self, _fault: &SharedFault) -> Result<(), StoreError> {
+        Err(not_shared())
+    }
+    /// Every fault in force, oldest first (the first that matches a step fires).
+    async fn fault_list(&self) -> Result<Vec<SharedFault>, StoreError> {
+        Err(not_shared())
+    }
+    /// Removes one fault of a project; false when there is none.
+    async fn fault_remove(&self, _project_id: &str, _id: &str) -> Result<bool, StoreError> {
+        Err(not_shared())
+    }
+    /// Removes every fault of a project; how many.
+    async fn fault_clear(&self, _project_id: &str) -> Result<u64, StoreError> {
+        Err(not_shared())
+    }
+    /// Counts one firing of a fault, atomically across nodes: the fault with its new count, or
+    /// `None` when it is gone or its `times` are used up (another node fired it last). A fault
+    /// whose `times` this firing uses up is removed in the same transaction.
+    async fn fault_hit(&self, _id: &str) -> Result<Option<SharedFault>, StoreError> {
+        Err(not_shared())
+    }
+    /// A setting, if one was written.
+    async fn setting_get(&self, _key: &str) -> Result<Option<String>, StoreError> {
+        Err(not_shared())
+    }
+    /// Writes `value` under `key` unless a value is there already, and returns the value that
+    /// is: the first node to write wins, and every node reads back the same.
+    async fn setting_init(&self, _key: &str, _value: &str) -> Result<String, StoreError> {
+        Err(not_shared())
+    }
+}
+
+fn not_shared() -> StoreError {
+    StoreError::Backend(NOT_SHARED.into())
 }

@@ -3,7 +3,8 @@
 //! The bootstrap account comes from the variables the official SDKs read
 //! (`HUAWEICLOUD_SDK_AK`, `HUAWEICLOUD_SDK_SK`, `HUAWEICLOUD_SDK_PROJECT_ID`), so a shell set up
 //! for the SDK is set up for ecsd too; without them one is generated on first start and kept in
-//! the data directory. More accounts come from the configuration file.
+//! the data directory. More accounts come from the configuration file. Nodes that share a
+//! database share the bootstrap account too (`accounts_shared.rs`).
 
 use crate::config::{AccountConfig, FileConfig};
 use crate::datadir::History;
@@ -184,6 +185,12 @@ impl Accounts {
         Accounts { by_ak: list.into_iter().map(|a| (a.ak.clone(), a)).collect(), bootstrap }
     }
 
+    /// Accepts `a` as well (unless its access key is taken already): the bootstrap account of
+    /// the nodes sharing a database, on a node whose own comes from its environment.
+    pub(crate) fn also_accept(&mut self, a: Account) {
+        self.by_ak.entry(a.ak.clone()).or_insert(a);
+    }
+
     /// The account of an access key.
     pub fn get(&self, ak: &str) -> Option<&Account> {
         self.by_ak.get(ak)
@@ -265,10 +272,15 @@ pub fn read_saved(path: &Path) -> Result<Option<Account>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let account: Account =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{} does not parse: {e}", path.display()))?;
-    check(&account).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(Some(account))
+    account_from_json(&bytes).map(Some).map_err(|e| format!("{} {e}", path.display()))
+}
+
+/// An account saved as JSON, checked; the error says what is wrong ("does not parse: ...",
+/// "is not valid: ...") for the caller to name where it came from.
+pub fn account_from_json(bytes: &[u8]) -> Result<Account, String> {
+    let account: Account = serde_json::from_slice(bytes).map_err(|e| format!("does not parse: {e}"))?;
+    check(&account).map_err(|e| format!("is not valid: {e}"))?;
+    Ok(account)
 }
 
 fn from_config(a: &AccountConfig, region: &str) -> Account {
@@ -302,7 +314,7 @@ impl Account {
 }
 
 /// Writes the account file readable by its owner only: it holds a secret key.
-fn save_private(path: &Path, a: &Account) -> Result<(), String> {
+pub(crate) fn save_private(path: &Path, a: &Account) -> Result<(), String> {
     let bytes = serde_json::to_vec_pretty(a).map_err(|e| e.to_string())?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;

@@ -49,7 +49,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             (Arc::new(s), h, line)
         }
     };
-    let accounts = Accounts::load(&args.data_dir, &file, &args.region, history)?;
+    let accounts = Accounts::load_shared(&args.data_dir, &file, &args.region, history, store.as_ref()).await?;
     let bootstrap = accounts.bootstrap().cloned().ok_or("no account configured")?;
     let (driver, driver_line) = match args.driver {
         DriverKind::Sim => (DriverChoice::Sim, format!("sim ({} ms per step)", args.sim_step_ms)),

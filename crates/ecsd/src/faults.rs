@@ -4,14 +4,17 @@
 //! A fault names what it targets (an operation by its job type, a step of that operation's
 //! saga, a project, a server; each optional) and what happens there. Faults come from the
 //! configuration file at start-up and from the admin API (`/ecsd-admin/v1/faults`), where a
-//! caller can only create, see and clear faults of its own project. They live in memory: a
-//! restart clears those created through the API.
+//! caller can only create, see and clear faults of its own project. On a store of its own
+//! (SQLite) a node keeps them in memory: a restart clears those created through the API. On a
+//! store the nodes share (PostgreSQL) they live in the database, so that a fault added through
+//! one node fires on all; see `faults_shared.rs` for how each node keeps up with them.
 
 use async_trait::async_trait;
 use ecs_model::Error;
 use ecs_saga::{Hook, HookAction, StepError, StepSite};
+use ecs_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What happens when a fault matches.
@@ -118,45 +121,114 @@ impl FaultSpec {
 /// The faults in force; the saga executor's hook.
 #[derive(Default)]
 pub struct Faults {
-    list: Mutex<Vec<Fault>>,
+    /// The faults in force (a node on its own), or this node's copy of the shared ones,
+    /// refreshed by [`crate::faults_shared::refresh_loop`].
+    pub(crate) list: Mutex<Vec<Fault>>,
     /// Wakes the jobs held by `hang` faults when faults are removed (tens of thousands of held
     /// jobs must not each poll the list).
-    removed: tokio::sync::Notify,
+    pub(crate) removed: tokio::sync::Notify,
+    /// The store the nodes share the faults through; `None`: they are this process's.
+    pub(crate) shared: Option<Arc<dyn Store>>,
 }
 
 impl Faults {
-    /// Adds a fault (already validated); returns it with its id.
-    pub fn add(&self, spec: FaultSpec) -> Fault {
-        let f = Fault { id: ecs_model::new_uuid(), spec, hits: 0 };
-        self.lock().push(f.clone());
-        f
+    /// Faults kept in `store`, which the nodes share; this node's copy is refreshed in the
+    /// background for as long as the returned `Faults` lives.
+    pub async fn shared(store: Arc<dyn Store>) -> Result<Arc<Faults>, StoreError> {
+        let faults = Arc::new(Faults { shared: Some(store), ..Default::default() });
+        faults.refresh().await?;
+        tokio::spawn(crate::faults_shared::refresh_loop(Arc::downgrade(&faults)));
+        Ok(faults)
     }
 
-    /// Faults of a project (`None`: all).
-    pub fn list(&self, project: Option<&str>) -> Vec<Fault> {
-        self.lock().iter().filter(|f| project.is_none() || f.spec.project_id.as_deref() == project).cloned().collect()
+    /// Adds a fault (already validated); returns it with its id.
+    pub async fn add(&self, spec: FaultSpec) -> Result<Fault, StoreError> {
+        self.insert(Fault { id: ecs_model::new_uuid(), spec, hits: 0 }).await
+    }
+
+    /// Adds the `index`th fault of the configuration file. Shared, its id is derived from it,
+    /// so that the nodes that start with the same file add it once between them.
+    pub async fn add_configured(&self, index: usize, spec: FaultSpec) -> Result<Fault, StoreError> {
+        let id = match &self.shared {
+            Some(_) => crate::faults_shared::configured_id(index, &spec),
+            None => ecs_model::new_uuid(),
+        };
+        self.insert(Fault { id, spec, hits: 0 }).await
+    }
+
+    async fn insert(&self, f: Fault) -> Result<Fault, StoreError> {
+        match &self.shared {
+            Some(store) => {
+                store.fault_insert(&crate::faults_shared::to_row(&f)?).await?;
+                // In force here at once; the other nodes see it at their next refresh.
+                self.refresh().await?;
+            }
+            None => self.lock().push(f.clone()),
+        }
+        Ok(f)
+    }
+
+    /// Faults of a project (`None`: all). Shared, read from the store, with the hits of every
+    /// node.
+    pub async fn list(&self, project: Option<&str>) -> Result<Vec<Fault>, StoreError> {
+        let all = match &self.shared {
+            Some(_) => self.refresh().await?,
+            None => self.lock().clone(),
+        };
+        Ok(all.into_iter().filter(|f| project.is_none() || f.spec.project_id.as_deref() == project).collect())
     }
 
     /// Removes one fault of a project; false when there is none.
-    pub fn remove(&self, project: &str, id: &str) -> bool {
-        let mut l = self.lock();
-        let before = l.len();
-        l.retain(|f| !(f.id == id && f.spec.project_id.as_deref() == Some(project)));
-        let removed = l.len() != before;
-        drop(l);
+    pub async fn remove(&self, project: &str, id: &str) -> Result<bool, StoreError> {
+        let removed = match &self.shared {
+            Some(store) => {
+                let removed = store.fault_remove(project, id).await?;
+                self.refresh().await?;
+                removed
+            }
+            None => {
+                let mut l = self.lock();
+                let before = l.len();
+                l.retain(|f| !(f.id == id && f.spec.project_id.as_deref() == Some(project)));
+                l.len() != before
+            }
+        };
         self.removed.notify_waiters();
-        removed
+        Ok(removed)
     }
 
     /// Removes every fault of a project; returns how many.
-    pub fn clear(&self, project: &str) -> usize {
-        let mut l = self.lock();
-        let before = l.len();
-        l.retain(|f| f.spec.project_id.as_deref() != Some(project));
-        let removed = before - l.len();
-        drop(l);
+    pub async fn clear(&self, project: &str) -> Result<usize, StoreError> {
+        let removed = match &self.shared {
+            Some(store) => {
+                let n = store.fault_clear(project).await?;
+                self.refresh().await?;
+                usize::try_from(n).unwrap_or(usize::MAX)
+            }
+            None => {
+                let mut l = self.lock();
+                let before = l.len();
+                l.retain(|f| f.spec.project_id.as_deref() != Some(project));
+                before - l.len()
+            }
+        };
         self.removed.notify_waiters();
-        removed
+        Ok(removed)
+    }
+
+    /// Replaces this node's copy with the store's list (shared faults only); wakes the held
+    /// jobs when a fault went. Returns the list.
+    pub(crate) async fn refresh(&self) -> Result<Vec<Fault>, StoreError> {
+        let Some(store) = &self.shared else { return Ok(self.lock().clone()) };
+        let fresh = crate::faults_shared::from_rows(store.fault_list().await?);
+        let mut l = self.lock();
+        let went = l.iter().any(|old| !fresh.iter().any(|f| f.id == old.id));
+        *l = fresh.clone();
+        drop(l);
+        if went {
+            self.removed.notify_waiters();
+        }
+        Ok(fresh)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
@@ -169,34 +241,69 @@ impl Faults {
 
     /// Finds the first fault matching this step with one of `actions`, counts the hit, and
     /// retires it when its `times` are used up.
-    fn fire(&self, at: &StepSite<'_>, actions: &[FaultAction]) -> Option<Fault> {
+    ///
+    /// Shared faults are matched against this node's copy, so a step costs no query unless a
+    /// fault matches; the hit is then counted in the store, which says whether the fault may
+    /// still fire (another node may have used it up since the copy was taken).
+    async fn fire(&self, at: &StepSite<'_>, actions: &[FaultAction]) -> Option<Fault> {
         let (op, step) = (at.operation, at.step);
         let project = at.params["project_id"].as_str();
         let server = at.params["server_id"].as_str();
-        let mut l = self.lock();
-        let i = l.iter().position(|f| {
+        let matches = |f: &Fault| {
             let s = &f.spec;
             actions.contains(&s.action)
                 && s.operation.as_deref().is_none_or(|o| o == op)
                 && s.step.as_deref().is_none_or(|st| st == step)
                 && s.project_id.as_deref().is_none_or(|p| Some(p) == project)
                 && s.server_id.as_deref().is_none_or(|sv| Some(sv) == server)
-        })?;
-        l[i].hits += 1;
-        let fired = l[i].clone();
-        if fired.spec.times.is_some_and(|t| fired.hits >= t) {
-            l.remove(i);
-            drop(l);
+        };
+        let Some(store) = &self.shared else {
+            let mut l = self.lock();
+            let i = l.iter().position(matches)?;
+            l[i].hits += 1;
+            let fired = l[i].clone();
+            if fired.spec.times.is_some_and(|t| fired.hits >= t) {
+                l.remove(i);
+                drop(l);
+                self.removed.notify_waiters();
+            }
+            return Some(fired);
+        };
+        let candidates: Vec<Fault> = self.lock().iter().filter(|f| matches(f)).cloned().collect();
+        for f in candidates {
+            if let Some(fired) = self.hit(store.as_ref(), f).await {
+                return Some(fired);
+            }
+        }
+        None
+    }
+
+    /// Counts a hit of a shared fault in the store: the fault as fired, or `None` when it is
+    /// gone or used up by another node (the caller looks further). A fault that is spent (or
+    /// that this hit spends) leaves this node's copy at once.
+    async fn hit(&self, store: &dyn Store, f: Fault) -> Option<Fault> {
+        let counted = match store.fault_hit(&f.id).await {
+            Ok(counted) => counted,
+            Err(e) => {
+                // The step goes ahead as if the fault were not there: a database that cannot
+                // count the hit cannot say whether the fault may still fire.
+                tracing::warn!(fault = %f.id, error = %e, "could not count an injected fault's hit; skipping it");
+                return None;
+            }
+        };
+        let spent = counted.as_ref().is_none_or(|c| c.times.is_some_and(|t| c.hits >= t));
+        if spent {
+            self.lock().retain(|x| x.id != f.id);
             self.removed.notify_waiters();
         }
-        Some(fired)
+        counted.map(|c| Fault { hits: c.hits, ..f })
     }
 }
 
 #[async_trait]
 impl Hook for Faults {
     async fn before_step(&self, at: &StepSite<'_>) -> HookAction {
-        let Some(f) = self.fire(at, &[FaultAction::Fail, FaultAction::Delay, FaultAction::Hang]) else {
+        let Some(f) = self.fire(at, &[FaultAction::Fail, FaultAction::Delay, FaultAction::Hang]).await else {
             return HookAction::Proceed;
         };
         let (op, step) = (at.operation, at.step);
@@ -223,7 +330,7 @@ impl Hook for Faults {
     }
 
     async fn after_step(&self, at: &StepSite<'_>) {
-        if let Some(f) = self.fire(at, &[FaultAction::Crash]) {
+        if let Some(f) = self.fire(at, &[FaultAction::Crash]).await {
             tracing::error!(saga = at.saga_id, step = at.step, fault = %f.id, "injected crash after step");
             std::process::abort();
         }
@@ -263,8 +370,11 @@ mod tests {
     #[tokio::test]
     async fn a_fault_fires_where_it_targets_and_retires_after_its_times() {
         let faults = Faults::default();
-        faults.add(spec(json!({"operation": "reinstallOs", "step": "create_disk", "project_id": "p1",
-            "action": "fail", "error_code": "Ecs.0101", "times": 2})));
+        faults
+            .add(spec(json!({"operation": "reinstallOs", "step": "create_disk", "project_id": "p1",
+                "action": "fail", "error_code": "Ecs.0101", "times": 2})))
+            .await
+            .unwrap();
         let p1 = json!({"project_id": "p1", "server_id": "s1"});
         let p2 = json!({"project_id": "p2", "server_id": "s1"});
         let at = |operation, params, step| StepSite { kind: "rebuild_os", operation, saga_id: "j", params, step };
@@ -278,13 +388,13 @@ mod tests {
             }
         }
         assert_eq!(faults.before_step(&at("reinstallOs", &p1, "create_disk")).await, HookAction::Proceed);
-        assert!(faults.list(None).is_empty());
+        assert!(faults.list(None).await.unwrap().is_empty());
     }
 
     #[tokio::test]
     async fn a_hang_lasts_until_the_fault_is_cleared() {
         let faults = std::sync::Arc::new(Faults::default());
-        faults.add(spec(json!({"operation": "startServer", "project_id": "p", "action": "hang"})));
+        faults.add(spec(json!({"operation": "startServer", "project_id": "p", "action": "hang"}))).await.unwrap();
         let f2 = faults.clone();
         let started = json!({"project_id": "p", "server_id": "s"});
         let task = tokio::spawn(async move {
@@ -294,7 +404,7 @@ mod tests {
         });
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert!(!task.is_finished(), "still hanging");
-        assert_eq!(faults.clear("p"), 1);
+        assert_eq!(faults.clear("p").await.unwrap(), 1);
         assert_eq!(task.await.unwrap(), HookAction::Proceed);
     }
 

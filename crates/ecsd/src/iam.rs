@@ -3,7 +3,9 @@
 //! A token is self-contained: the claims (account, user, project, expiry) and an HMAC of them
 //! under a secret kept in the data directory. Nothing is stored per token; every token dies at
 //! its expiry (24 hours, as on Huawei Cloud), and all of them at once when the service restarts
-//! with a new secret (`ECSD_TOKEN_SECRET`, or delete `DATA_DIR/token.secret`).
+//! with a new secret (`ECSD_TOKEN_SECRET`, or delete `DATA_DIR/token.secret`). Nodes that share
+//! a database share the secret too (kept in it, written by the first node to start), so that a
+//! token minted by one is accepted by all.
 
 use base64::Engine;
 use hmac::{KeyInit, Mac};
@@ -14,6 +16,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 const PREFIX: &str = "ecsd1";
+
+/// The setting that holds the token secret of the nodes sharing a database.
+pub const SECRET_SETTING: &str = "token_secret";
 
 /// What a token says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,13 +60,36 @@ fn unix(t: SystemTime) -> u64 {
 }
 
 impl Tokens {
+    /// The secret from `ECSD_TOKEN_SECRET`, if set.
+    fn from_env(ttl: Duration) -> Result<Option<Tokens>, String> {
+        let Ok(s) = std::env::var("ECSD_TOKEN_SECRET") else { return Ok(None) };
+        if s.len() < 16 {
+            return Err("ECSD_TOKEN_SECRET must be at least 16 characters".into());
+        }
+        Ok(Some(Tokens { secret: s.into_bytes(), ttl }))
+    }
+
+    /// The secret from `ECSD_TOKEN_SECRET`, else the one kept in the shared `store` (setting
+    /// [`SECRET_SETTING`]; the first node to start writes it, every node reads the same back).
+    pub async fn load_shared(store: &dyn ecs_store::Store, ttl: Duration) -> Result<Tokens, String> {
+        if let Some(t) = Tokens::from_env(ttl)? {
+            return Ok(t);
+        }
+        let mine = hex::encode(rand::random::<[u8; 32]>());
+        let secret = store
+            .setting_init(SECRET_SETTING, &mine)
+            .await
+            .map_err(|e| format!("cannot read the token secret from the database: {e}"))?;
+        if secret.len() < 32 {
+            return Err(format!("the token secret in the database ({SECRET_SETTING}) is shorter than 32 characters"));
+        }
+        Ok(Tokens { secret: secret.into_bytes(), ttl })
+    }
+
     /// The secret from `ECSD_TOKEN_SECRET`, else from `DATA_DIR/token.secret` (created once).
     pub fn load(data_dir: &Path, ttl: Duration) -> Result<Tokens, String> {
-        if let Ok(s) = std::env::var("ECSD_TOKEN_SECRET") {
-            if s.len() < 16 {
-                return Err("ECSD_TOKEN_SECRET must be at least 16 characters".into());
-            }
-            return Ok(Tokens { secret: s.into_bytes(), ttl });
+        if let Some(t) = Tokens::from_env(ttl)? {
+            return Ok(t);
         }
         let path = data_dir.join("token.secret");
         let secret = match std::fs::read(&path) {

@@ -6,6 +6,7 @@
 //! compute driver, step by durable step.
 
 pub mod accounts;
+pub mod accounts_shared;
 pub mod app;
 pub mod caller;
 pub mod check;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod context;
 pub mod datadir;
 pub mod faults;
+pub mod faults_shared;
 pub mod http;
 pub mod iam;
 pub mod images;
@@ -22,6 +24,7 @@ pub mod listener;
 pub mod rate_limit;
 pub mod sagas;
 pub mod server;
+pub mod sim_records;
 pub mod tls;
 
 #[cfg(test)]

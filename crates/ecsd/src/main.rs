@@ -36,15 +36,25 @@ fn main() -> std::process::ExitCode {
     code
 }
 
+/// `ECSD_LOG`, else `info`. The PostgreSQL client logs every statement's parameters at debug
+/// level, and some of them are secrets (the token secret and the bootstrap account that nodes
+/// sharing a database keep in it), so its debug lines are left out unless `ECSD_LOG` names it.
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    let asked = std::env::var("ECSD_LOG").unwrap_or_default();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    if asked.contains("tokio_postgres") {
+        return filter;
+    }
+    match "tokio_postgres=info".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    }
+}
+
 async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
     match ecsd::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

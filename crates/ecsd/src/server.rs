@@ -4,6 +4,7 @@ use crate::accounts::Accounts;
 use crate::context::{App, Ctx};
 use crate::faults::{FaultSpec, Faults};
 use crate::listener::{accept_loop, Limits};
+use crate::sim_records::StoreRecords;
 use ecs_driver::sim::SimDriver;
 use ecs_driver::ComputeDriver;
 use ecs_saga::Executor;
@@ -90,10 +91,18 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         Some(s) => s,
         None => Arc::new(crate::datadir::open_store(&opts.data_dir).await?.0),
     };
+    // A store the nodes share keeps what would otherwise be this node's own: the simulated
+    // driver's disks and VMs, the faults in force, the token secret (the bootstrap account is
+    // shared before, when the caller reads it: `Accounts::load_shared`).
+    let shared = store.shared();
+    // The simulated VMs live in the database when it is shared, unless asked to stay on this
+    // host (`--sim-state local`: they are then this node's only, as QEMU's are).
+    let sim_shared = opts.sim_shared.unwrap_or(shared);
+    if sim_shared && !shared {
+        return Err("--sim-state shared needs a store that several nodes share (PostgreSQL)".into());
+    }
     let driver: Arc<dyn ComputeDriver> = match &opts.driver {
-        DriverChoice::Sim if opts.sim_shared == Some(true) => {
-            return Err("--sim-state shared needs a store that several nodes share".into());
-        }
+        DriverChoice::Sim if sim_shared => Arc::new(SimDriver::over(StoreRecords(store.clone()), opts.sim_step)),
         DriverChoice::Sim => {
             Arc::new(SimDriver::new(opts.data_dir.join("sim"), opts.sim_step).map_err(|e| e.to_string())?)
         }
@@ -115,11 +124,14 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         store.network_default(&p).await.map_err(|e| e.to_string())?;
     }
     let ctx = Arc::new(Ctx { store: store.clone(), driver });
-    let log: Arc<dyn ecs_saga::SagaLog> = Arc::new(StoreLog(store));
-    let faults = Arc::new(Faults::default());
-    for f in opts.faults {
+    let log: Arc<dyn ecs_saga::SagaLog> = Arc::new(StoreLog(store.clone()));
+    let faults = match shared {
+        true => Faults::shared(store.clone()).await.map_err(|e| format!("cannot read the shared faults: {e}"))?,
+        false => Arc::new(Faults::default()),
+    };
+    for (i, f) in opts.faults.into_iter().enumerate() {
         f.validate().map_err(|e| format!("fault in configuration: {}", e.message))?;
-        faults.add(f);
+        faults.add_configured(i, f).await.map_err(|e| format!("cannot add the configured faults: {e}"))?;
     }
     let real_vms = matches!(opts.driver, DriverChoice::Qemu(_));
     let (vcpus, memory_mib) = crate::cluster::Node::default_capacity(real_vms);
@@ -137,7 +149,10 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         .hook(faults.clone())
         .fence(node.clone())
         .build();
-    let tokens = Arc::new(crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?);
+    let tokens = Arc::new(match shared {
+        true => crate::iam::Tokens::load_shared(store.as_ref(), opts.token_ttl).await?,
+        false => crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?,
+    });
     let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
     Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter, quotas: opts.quotas, node })
 }

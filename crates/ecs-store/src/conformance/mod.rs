@@ -15,6 +15,7 @@ mod catalog;
 mod jobs;
 mod networks;
 mod servers;
+mod shared;
 
 use crate::{Begin, PgStore, SqliteStore, Store};
 use ecs_model::server::{Server, ServerNic};
@@ -173,4 +174,8 @@ conformance! {
     networks::a_group_in_use_or_the_default_one_is_not_deleted,
     networks::a_rule_must_name_groups_of_its_project_and_not_repeat_one,
     networks::ports_are_updated_in_place,
+    shared::sim_records_written_by_one_node_are_read_by_another,
+    shared::faults_are_kept_in_order_and_removed_per_project,
+    shared::a_fault_fires_at_most_its_times_across_nodes,
+    shared::the_first_setting_written_wins,
 }

@@ -17,6 +17,7 @@ mod nodes;
 mod quotas;
 mod schema;
 mod servers;
+mod shared;
 mod volumes;
 
 pub use schema::SCHEMA_VERSION;
@@ -378,6 +379,44 @@ impl crate::Store for PgStore {
     }
     async fn security_group_rule_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
         self.rule_delete(project_id, id).await
+    }
+
+    // --- state shared by the nodes of one database (`shared.rs`)
+    fn shared(&self) -> bool {
+        true
+    }
+    async fn sim_record_get(&self, kind: crate::SimKind, id: &str) -> Result<Option<String>, StoreError> {
+        self.sim_get(kind, id).await
+    }
+    async fn sim_record_put(&self, kind: crate::SimKind, id: &str, body: &str) -> Result<(), StoreError> {
+        self.sim_put(kind, id, body).await
+    }
+    async fn sim_record_delete(&self, kind: crate::SimKind, id: &str) -> Result<bool, StoreError> {
+        self.sim_delete(kind, id).await
+    }
+    async fn sim_record_list(&self, kind: crate::SimKind) -> Result<Vec<(String, String)>, StoreError> {
+        self.sim_list(kind).await
+    }
+    async fn fault_insert(&self, fault: &crate::SharedFault) -> Result<(), StoreError> {
+        self.faults_insert(fault).await
+    }
+    async fn fault_list(&self) -> Result<Vec<crate::SharedFault>, StoreError> {
+        self.faults_list().await
+    }
+    async fn fault_remove(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
+        self.faults_remove(project_id, id).await
+    }
+    async fn fault_clear(&self, project_id: &str) -> Result<u64, StoreError> {
+        self.faults_clear(project_id).await
+    }
+    async fn fault_hit(&self, id: &str) -> Result<Option<crate::SharedFault>, StoreError> {
+        self.faults_hit(id).await
+    }
+    async fn setting_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.settings_get(key).await
+    }
+    async fn setting_init(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        self.settings_init(key, value).await
     }
 }
 

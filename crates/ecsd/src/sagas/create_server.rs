@@ -174,7 +174,7 @@ mod tests {
     async fn a_failure_at_each_step_leaves_an_error_server_and_no_disk() {
         for step in CreateServer::STEPS.iter().map(|s| s.name) {
             let h = Harness::new_plain().await;
-            h.fail_next("createServer", step);
+            h.fail_next("createServer", step).await;
             let (job, id) = h.create_server_job().await;
             h.assert_failed(&job).await;
             let row = h.server(&id).await;

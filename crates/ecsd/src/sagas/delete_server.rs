@@ -111,7 +111,7 @@ mod tests {
     async fn a_failed_stop_leaves_the_server_as_it_was() {
         let h = Harness::new_plain().await;
         let id = h.create_server().await;
-        h.fail_next("deleteServer", "stop");
+        h.fail_next("deleteServer", "stop").await;
         let job = h.delete_server(&id).await;
         h.assert_failed(&job).await;
         let row = h.server(&id).await;

@@ -236,7 +236,7 @@ mod tests {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
             reset(&h, &id).await;
-            h.fail_next("rebootServer", step);
+            h.fail_next("rebootServer", step).await;
             h.assert_failed(&h.power(&id, "reboot").await).await;
             let s = h.server(&id).await.server;
             assert!(s.task_state.is_none(), "step {step}");
@@ -254,7 +254,7 @@ mod tests {
         for step in Power::STEPS.iter().map(|s| s.name) {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
-            h.fail_next("stopServer", step);
+            h.fail_next("stopServer", step).await;
             let job = h.power(&id, "os-stop").await;
             h.assert_failed(&job).await;
             let s = h.server(&id).await.server;

@@ -315,7 +315,7 @@ mod tests {
             let h = Harness::new_plain().await;
             let id = h.create_server_with_data_disks().await;
             let data = h.data_disks(&id).await;
-            h.fail_next("reinstallOs", step);
+            h.fail_next("reinstallOs", step).await;
             h.assert_failed(&h.reinstall(&id, true).await).await;
             assert_eq!(h.data_disks(&id).await, data, "step {step}: the rows are untouched");
             assert_eq!(h.vm_data_disks(&id).await, data, "step {step}: back on the old disk with them");
@@ -334,7 +334,7 @@ mod tests {
             let h = Harness::new_plain().await;
             let id = h.create_server().await;
             let old = h.server(&id).await.volumes[0].id.clone();
-            h.fail_next("reinstallOs", step);
+            h.fail_next("reinstallOs", step).await;
             let job = h.reinstall(&id, true).await;
             h.assert_failed(&job).await;
             let row = h.server(&id).await;

@@ -191,7 +191,7 @@ mod tests {
                     h.assert_succeeded(&h.power(&id, "os-stop").await).await;
                 }
                 let before = h.server(&id).await.server;
-                h.fail_next("resizeServer", step);
+                h.fail_next("resizeServer", step).await;
                 h.assert_failed(&h.resize(&id, "s6.large.2", running).await).await;
                 let s = h.server(&id).await.server;
                 let want = if running { "ACTIVE" } else { "SHUTOFF" };

@@ -67,7 +67,7 @@ impl Harness {
     }
 
     /// Makes the next `step` of `operation` (a job type) fail with `Ecs.9001`.
-    pub fn fail_next(&self, operation: &str, step: &str) {
+    pub async fn fail_next(&self, operation: &str, step: &str) {
         let spec = FaultSpec {
             operation: Some(operation.into()),
             step: Some(step.into()),
@@ -80,7 +80,7 @@ impl Harness {
             times: Some(1),
         };
         spec.validate().unwrap();
-        self.app.faults.add(spec);
+        self.app.faults.add(spec).await.unwrap();
     }
 
     async fn settle(&self) {

@@ -236,8 +236,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let store = crate::store::open_left_behind(&data).await;
     assert!(store.unfinished().await.unwrap().is_empty(), "every saga finished");
     let volumes: BTreeSet<String> = store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
-    let files: BTreeSet<String> =
-        ecs_driver::sim::SimState::load(&data.join("sim")).unwrap().disks.into_keys().collect();
+    let files: BTreeSet<String> = crate::store::sim_state(&data).await.disks.into_keys().collect();
     assert_eq!(volumes, files, "no orphaned or missing disk");
     assert_eq!(volumes.len(), disks.len(), "one disk per server, none left over");
     drop(store);

@@ -107,8 +107,8 @@ async fn deleting_the_server_keeps_the_data_disk_that_does_not_go_with_it() {
 }
 
 /// The simulated driver's state (what its disks and VMs are).
-fn sim_state(svc: &Svc) -> ecs_driver::sim::SimState {
-    ecs_driver::sim::SimState::load(&svc.data_dir().join("sim")).unwrap()
+async fn sim_state(svc: &Svc) -> ecs_driver::sim::SimState {
+    crate::store::sim_state(svc.data_dir()).await
 }
 
 /// The ids of a server's data disks in the order of their devices.
@@ -129,9 +129,12 @@ async fn the_data_disks_stay_attached_through_a_reinstall_and_a_reboot() {
     let before = svc.show(&id).await;
     let data = data_disks_of(&before);
     assert_eq!(data.len(), 2);
-    let vm = |svc: &Svc| sim_state(svc).vms[&id].clone();
-    assert_eq!(vm(&svc).data_disks, data, "the VM was started with its data disks, in device order");
-    let blank = &sim_state(&svc).disks[&data[0]];
+    assert_eq!(
+        sim_state(&svc).await.vms[&id].clone().data_disks,
+        data,
+        "the VM was started with its data disks, in device order"
+    );
+    let blank = &sim_state(&svc).await.disks[&data[0]];
     assert_eq!((blank.image_id.as_str(), blank.size_gb), ("", 20), "a blank disk of the requested size");
 
     let r = svc.reinstall(&id, "a", &kp["user_id"]).await;
@@ -142,14 +145,14 @@ async fn the_data_disks_stay_attached_through_a_reinstall_and_a_reboot() {
     assert_eq!(data_disks_of(&after), data, "the same data disks, on the same devices");
     let devices: Vec<Value> = volumes_of(&after).iter().map(|v| v["device"].clone()).collect();
     assert_eq!(devices, [json!("/dev/vda"), json!("/dev/vdb"), json!("/dev/vdc")]);
-    let running = vm(&svc);
+    let running = sim_state(&svc).await.vms[&id].clone();
     assert_eq!(running.boot_disk, Some(Svc::boot_volume(&after)));
     assert_eq!(running.data_disks, data, "the reinstalled server booted with its data disks");
     assert!(running.running);
 
     assert_eq!(svc.power(&id, "reboot").await["status"], "SUCCESS");
-    assert_eq!(vm(&svc).data_disks, data, "a reboot keeps them too");
-    let disks = sim_state(&svc).disks;
+    assert_eq!(sim_state(&svc).await.vms[&id].clone().data_disks, data, "a reboot keeps them too");
+    let disks = sim_state(&svc).await.disks;
     assert!(data.iter().all(|d| disks.contains_key(d)), "the data disks are still there");
 }
 
@@ -163,9 +166,9 @@ async fn the_driver_keeps_exactly_the_disks_whose_volumes_stay() {
     let d = svc.post("/v1/{p}/cloudservers/delete", json!({"servers": [{"id": id}]})).await;
     svc.job_ok(d.body["job_id"].as_str().unwrap()).await;
     // The second data disk is not deleted on termination: its volume row stays, so does its disk.
-    let disks: Vec<String> = sim_state(&svc).disks.into_keys().collect();
+    let disks: Vec<String> = sim_state(&svc).await.disks.into_keys().collect();
     assert_eq!(disks, [data[1].clone()]);
-    assert!(sim_state(&svc).vms.is_empty());
+    assert!(sim_state(&svc).await.vms.is_empty());
 }
 
 #[tokio::test]

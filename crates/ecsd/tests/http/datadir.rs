@@ -151,7 +151,18 @@ async fn an_unreadable_account_file_is_refused_not_replaced() {
     assert!(out.contains("account.json"), "{out}");
 
     // Gone altogether from a directory that holds servers: a new account would not see them.
+    // On PostgreSQL the servers are the database's, which keeps the account they belong to
+    // (the nodes sharing it share it): the file is written again from there.
     std::fs::remove_dir(&account).unwrap();
+    if crate::store::on_postgres() {
+        let (mut child, banner) = start(dir.path(), &[]);
+        let svc = Svc::remote(&banner["endpoint"], &banner["ak"], &banner["sk"], &banner["project_id"]);
+        let listed = svc.get("/v1/{p}/cloudservers/detail").await;
+        assert_eq!(listed.body["count"], 1, "the account the server belongs to: {}", listed.body);
+        assert!(account.is_file(), "written again from the database");
+        kill(&mut child);
+        return;
+    }
     let (_, stderr) = try_start(dir.path(), &[]).err().expect("start refused");
     assert!(stderr.contains("account.json is missing, but the data directory holds servers"), "{stderr}");
     assert!(!account.exists(), "no new account written");

@@ -27,6 +27,7 @@ mod resize;
 mod restart;
 mod security;
 mod servers;
+mod shared_nodes;
 mod small_disk;
 mod store;
 mod tags;

@@ -13,9 +13,9 @@ fn reset_path(id: &str) -> String {
 }
 
 /// The root password hash last written into the server's system disk by the simulated driver.
-fn disk_hash(svc: &Svc, server: &Value) -> Option<String> {
+async fn disk_hash(svc: &Svc, server: &Value) -> Option<String> {
     let disk = Svc::boot_volume(server);
-    let state = ecs_driver::sim::SimState::load(&svc.data_dir().join("sim")).unwrap();
+    let state = crate::store::sim_state(svc.data_dir()).await;
     state.disks.get(&disk).and_then(|d| d.injection.clone()).and_then(|i| i.password_hash)
 }
 
@@ -29,11 +29,11 @@ async fn a_reset_reaches_the_disk_at_the_next_reboot() {
     let id = svc.server("s", IMAGE_PLAIN, None).await;
     let r = svc.call("PUT", &reset_path(&id), Some(json!({"reset-password": {"new_password": NEW}}))).await;
     assert_eq!(r.status, 204, "{}", r.body);
-    assert!(!opens_with(&disk_hash(&svc, &svc.show(&id).await), NEW), "a running VM's disk is not written");
+    assert!(!opens_with(&disk_hash(&svc, &svc.show(&id).await).await, NEW), "a running VM's disk is not written");
     assert_eq!(svc.power(&id, "reboot").await["status"], "SUCCESS");
     let s = svc.show(&id).await;
     assert_eq!(s["status"], "ACTIVE");
-    assert!(opens_with(&disk_hash(&svc, &s), NEW), "the reboot wrote the new password before booting");
+    assert!(opens_with(&disk_hash(&svc, &s).await, NEW), "the reboot wrote the new password before booting");
 
     // Stopped: written at the next start.
     assert_eq!(svc.power(&id, "os-stop").await["status"], "SUCCESS");
@@ -46,9 +46,9 @@ async fn a_reset_reaches_the_disk_at_the_next_reboot() {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.body);
-    assert!(opens_with(&disk_hash(&svc, &svc.show(&id).await), NEW));
+    assert!(opens_with(&disk_hash(&svc, &svc.show(&id).await).await, NEW));
     assert_eq!(svc.power(&id, "os-start").await["status"], "SUCCESS");
-    assert!(opens_with(&disk_hash(&svc, &svc.show(&id).await), second));
+    assert!(opens_with(&disk_hash(&svc, &svc.show(&id).await).await, second));
 }
 
 #[tokio::test]
@@ -87,9 +87,9 @@ async fn invalid_resets_are_refused_and_change_nothing() {
     svc.post(&format!("/v2.1/{{p}}/servers/{id}/action"), json!({"unlock": null})).await;
 
     // Nothing was recorded: a reboot writes no new password.
-    let before = disk_hash(&svc, &svc.show(&id).await);
+    let before = disk_hash(&svc, &svc.show(&id).await).await;
     assert_eq!(svc.power(&id, "reboot").await["status"], "SUCCESS");
-    assert_eq!(disk_hash(&svc, &svc.show(&id).await), before);
+    assert_eq!(disk_hash(&svc, &svc.show(&id).await).await, before);
 }
 
 #[tokio::test]
@@ -136,7 +136,7 @@ async fn batch_reset_is_all_or_nothing() {
         .assert_error(400, "Ecs.0605");
     // None of the refusals (nor the dry run) recorded anything for `a`.
     assert_eq!(svc.power(&a, "reboot").await["status"], "SUCCESS");
-    assert!(!opens_with(&disk_hash(&svc, &svc.show(&a).await), NEW));
+    assert!(!opens_with(&disk_hash(&svc, &svc.show(&a).await).await, NEW));
     svc.post(&format!("/v2.1/{{p}}/servers/{b}/action"), json!({"unlock": null})).await;
 
     let r = svc.call("PUT", path, Some(json!({"new_password": NEW, "servers": [{"id": a}, {"id": b}]}))).await;
@@ -144,7 +144,7 @@ async fn batch_reset_is_all_or_nothing() {
     assert_eq!(r.body, json!({"response": [{"id": a}, {"id": b}]}));
     for id in [&a, &b] {
         assert_eq!(svc.power(id, "reboot").await["status"], "SUCCESS");
-        assert!(opens_with(&disk_hash(&svc, &svc.show(id).await), NEW), "{id}");
+        assert!(opens_with(&disk_hash(&svc, &svc.show(id).await).await, NEW), "{id}");
     }
 }
 

@@ -32,7 +32,7 @@ async fn a_reinstall_interrupted_by_sigkill_finishes_after_restart() {
     assert_eq!(vols.len(), 1);
     assert_ne!(Svc::boot_volume(&s), old);
     // Exactly one disk left in the driver: nothing orphaned, nothing duplicated.
-    let disks = ecs_driver::sim::SimState::load(&dir.path().join("sim")).unwrap().disks.len();
+    let disks = crate::store::sim_state(dir.path()).await.disks.len();
     assert_eq!(disks, 1);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -91,7 +91,7 @@ times = 1
     let s = svc.show(&id).await;
     assert_eq!(s["status"], "ACTIVE");
     assert_ne!(Svc::boot_volume(&s), old);
-    let disks = ecs_driver::sim::SimState::load(&data.join("sim")).unwrap().disks.len();
+    let disks = crate::store::sim_state(&data).await.disks.len();
     assert_eq!(disks, 1, "the old disk was deleted after all");
     crate::process::kill(&mut child);
 }

@@ -89,3 +89,16 @@ pub fn dump_database(data: &Path) -> Option<String> {
                WHERE table_schema NOT IN ('pg_catalog', 'information_schema')";
     Some(cluster.psql(db, sql).unwrap_or_else(|e| panic!("dumping {url}: {e}")))
 }
+
+/// What the simulated driver of the service on data directory `data` holds: the journal under
+/// `data/sim` on SQLite, the rows of its database on PostgreSQL (where the nodes share them).
+///
+/// # Panics
+/// When it cannot be read: the test has nothing to check then.
+pub async fn sim_state(data: &Path) -> ecs_driver::sim::SimState {
+    let store: std::sync::Arc<dyn ecs_store::Store> = match database_for(data) {
+        Some(url) => std::sync::Arc::new(ecs_store::PgStore::open(&url).await.unwrap_or_else(|e| panic!("{url}: {e}"))),
+        None => return ecs_driver::sim::SimState::load(&data.join("sim")).unwrap_or_else(|e| panic!("{e}")),
+    };
+    ecsd::sim_records::load_state(store, data).await.unwrap_or_else(|e| panic!("{e}"))
+}

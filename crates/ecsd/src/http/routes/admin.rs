@@ -3,6 +3,7 @@
 //! Authenticated like every other call; a caller acts on its own project's faults only, so a
 //! shared ecsd cannot be used to break someone else's jobs.
 
+use crate::app::internal;
 use crate::context::App;
 use crate::faults::{Fault, FaultSpec};
 use crate::http::json::parse;
@@ -30,8 +31,9 @@ use serde_json::{json, Value};
         GatewayRejections,
     ),
 )]
-pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>) -> Json<Value> {
-    Json(json!({"faults": app.faults.list(Some(&c.project_id))}))
+pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+    let faults = app.faults.list(Some(&c.project_id)).await.map_err(internal)?;
+    Ok(Json(json!({ "faults": faults })))
 }
 
 /// `POST /ecsd-admin/v1/faults`: 201 with the fault and its id.
@@ -60,7 +62,7 @@ pub async fn create(
     }
     spec.project_id = Some(c.project_id.clone());
     spec.validate()?;
-    Ok((StatusCode::CREATED, Json(app.faults.add(spec))))
+    Ok((StatusCode::CREATED, Json(app.faults.add(spec).await.map_err(internal)?)))
 }
 
 /// `DELETE /ecsd-admin/v1/faults`: clears every fault of the project.
@@ -76,8 +78,9 @@ pub async fn create(
         GatewayRejections,
     ),
 )]
-pub async fn clear(State(app): State<App>, Extension(c): Extension<Caller>) -> Json<Value> {
-    Json(json!({"cleared": app.faults.clear(&c.project_id)}))
+pub async fn clear(State(app): State<App>, Extension(c): Extension<Caller>) -> Result<Json<Value>, ApiError> {
+    let cleared = app.faults.clear(&c.project_id).await.map_err(internal)?;
+    Ok(Json(json!({ "cleared": cleared })))
 }
 
 /// `DELETE /ecsd-admin/v1/faults/{id}`.
@@ -100,7 +103,7 @@ pub async fn remove(
     Extension(c): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if app.faults.remove(&c.project_id, &id) {
+    if app.faults.remove(&c.project_id, &id).await.map_err(internal)? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::new(Code::NovaNotFound, format!("Fault {id} does not exist.")).into())
