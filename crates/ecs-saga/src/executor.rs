@@ -58,6 +58,24 @@ pub trait Fence: Send + Sync {
     async fn may_act(&self, saga_id: &str, epoch: i64, seen: &mut u64) -> bool;
 }
 
+/// The saga a step's action runs for, and the epoch it is held with: set for the action's
+/// future (a task-local), so that the stores the action writes through can fence those
+/// writes as they fence the log's, without every step passing it along.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub saga_id: String,
+    pub epoch: i64,
+}
+
+tokio::task_local! {
+    static HOLD: Hold;
+}
+
+/// The hold of the step action being run on this task, if any.
+pub fn current_hold() -> Option<Hold> {
+    HOLD.try_with(Hold::clone).ok()
+}
+
 /// Why a run stopped without an outcome: the saga is another node's now. Nothing more is
 /// written for it here.
 #[derive(Debug)]
@@ -569,19 +587,22 @@ impl<C: Send + Sync + 'static> Inner<C> {
             let outputs = &st.outputs;
             let result = self
                 .until_space(&rec.id, name, || async {
-                    let first = runner.forward(&self.ctx, params, &rec.id, outputs, i).await;
+                    let hold = Hold { saga_id: rec.id.clone(), epoch: rec.epoch };
+                    let first = HOLD.scope(hold.clone(), runner.forward(&self.ctx, params, &rec.id, outputs, i)).await;
                     match first {
-                        Ok(first) if self.twice => match runner.forward(&self.ctx, params, &rec.id, outputs, i).await {
-                            Ok(second) if second == first => Ok(second),
-                            Ok(second) => Err(StepError::engine(
-                                INTERNAL,
-                                format!("step {name} is not idempotent: {first} then {second}"),
-                            )),
-                            Err(e) if e.no_space => Err(e),
-                            Err(e) => {
-                                Err(StepError::engine(INTERNAL, format!("step {name} failed when repeated: {e}")))
+                        Ok(first) if self.twice => {
+                            match HOLD.scope(hold, runner.forward(&self.ctx, params, &rec.id, outputs, i)).await {
+                                Ok(second) if second == first => Ok(second),
+                                Ok(second) => Err(StepError::engine(
+                                    INTERNAL,
+                                    format!("step {name} is not idempotent: {first} then {second}"),
+                                )),
+                                Err(e) if e.no_space => Err(e),
+                                Err(e) => {
+                                    Err(StepError::engine(INTERNAL, format!("step {name} failed when repeated: {e}")))
+                                }
                             }
-                        },
+                        }
                         other => other,
                     }
                 })
@@ -627,7 +648,9 @@ impl<C: Send + Sync + 'static> Inner<C> {
             self.append(rec, &[StepEvent::UndoStarted { step: run.id(i) }]).await?;
             self.fenced(run).await?;
             let name = runner.steps()[i];
-            match self.until_space(&rec.id, name, || runner.undo(&self.ctx, params, &rec.id, &st.outputs, i)).await {
+            let hold = || Hold { saga_id: rec.id.clone(), epoch: rec.epoch };
+            let undo = || HOLD.scope(hold(), runner.undo(&self.ctx, params, &rec.id, &st.outputs, i));
+            match self.until_space(&rec.id, name, undo).await {
                 Ok(()) => {
                     self.append(rec, &[StepEvent::UndoFinished { step: run.id(i) }]).await?;
                     return Ok(Ok(()));

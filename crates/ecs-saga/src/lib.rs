@@ -13,7 +13,7 @@ mod executor;
 mod log;
 mod saga;
 
-pub use executor::{Executor, ExecutorBuilder, Fence, Hook, HookAction, StepSite};
+pub use executor::{current_hold, Executor, ExecutorBuilder, Fence, Hold, Hook, HookAction, StepSite};
 pub use log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent, StepId};
 pub use saga::{Forward, Key, Outputs, Saga, Step, StepCx, StepError, StepFuture, Undo};
 

@@ -68,6 +68,10 @@ pub enum StoreError {
     /// which); nothing was written. Placement chooses again.
     #[error("{0}")]
     HostFull(String),
+    /// A saga step's write was refused: the saga is held with a newer epoch now (another node
+    /// adopted it). Nothing was written.
+    #[error("saga {0} is held by another node now")]
+    Fenced(String),
     /// The database failed otherwise (I/O, a stopped writer).
     #[error("database: {0}")]
     Backend(String),
@@ -88,6 +92,11 @@ pub struct Begin {
     /// racing for the last of a quota cannot both pass. An updated server counts for what its
     /// `flavor_id` adds to the one stored. `None`: no check.
     pub quota: Option<Quotas>,
+    /// The saga whose step writes this, with the epoch it holds it at: a store several nodes
+    /// share checks it first, in the same transaction, and refuses the write (`Fenced`) when
+    /// the saga has been adopted since. `None`: a request's write, or a store only one
+    /// process opens.
+    pub fence: Option<ecs_saga::Hold>,
 }
 
 /// A server with its attached volumes, as most readers want it.

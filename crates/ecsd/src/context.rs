@@ -90,19 +90,24 @@ impl Ctx {
     where
         F: Fn(&mut Server) + Send + Sync,
     {
+        // A step's write on a shared store is fenced like its log: a node that stalled past its
+        // lease must not put back a state the saga's adopter has moved past.
+        let fence = ecs_saga::current_hold().filter(|_| self.store.cluster().is_some());
         for _ in 0..100 {
             let Some(mut s) = self.store.server_only(project_id, server_id).await.map_err(store_step_error)? else {
                 return Ok(None);
             };
             change(&mut s);
             s.updated_ms = ecs_model::timefmt::now_ms();
-            let written = if volumes.is_empty() {
+            let written = if volumes.is_empty() && fence.is_none() {
                 self.store.server_update(s).await
             } else {
-                // `begin` applies the same compare-and-swap as `server_update`, with the volumes.
+                // `begin` applies the same compare-and-swap as `server_update`, with the volumes
+                // and the fence.
                 let b = ecs_store::Begin {
                     update_servers: vec![s.clone()],
                     insert_volumes: volumes.clone(),
+                    fence: fence.clone(),
                     ..Default::default()
                 };
                 self.store.begin(b).await.map(|_| Server { generation: s.generation + 1, ..s })

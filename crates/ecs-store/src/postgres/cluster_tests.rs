@@ -82,6 +82,11 @@ async fn a_live_nodes_sagas_are_not_claimed_and_a_dead_ones_are_claimed_once_wit
         other => panic!("{other:?}"),
     }
     assert!(matches!(a.finish(&id, 0, &Outcome::Succeeded).await, Err(LogError::Fenced(_))));
+    // So are its steps' other writes (a server's state), in their own transaction.
+    let stale = Begin { fence: Some(ecs_saga::Hold { saga_id: id.clone(), epoch: 0 }), ..Default::default() };
+    assert!(matches!(a.begin(stale).await, Err(StoreError::Fenced(s)) if s == id));
+    let held = Begin { fence: Some(ecs_saga::Hold { saga_id: id.clone(), epoch: 1 }), ..Default::default() };
+    a.begin(held).await.expect("the holder's epoch passes the fence");
     winner.append(&id, 1, &ok_event("stop_server")).await.unwrap();
     assert_eq!(winner.saga_epoch(&id).await.unwrap(), Some((1, false)));
     winner.finish(&id, 1, &Outcome::Succeeded).await.unwrap();

@@ -102,6 +102,17 @@ async fn fence_in(c: &impl GenericClient, saga_id: &str, epoch: i64) -> Result<i
     }
 }
 
+/// The fence of a saga step's other writes (a server's state, its volumes): `Fenced` unless
+/// the saga is still held at the step's epoch. The row stays locked FOR SHARE until the write
+/// commits, so no claim can adopt the saga in between.
+pub(super) async fn fence_write_in(c: &impl GenericClient, hold: &ecs_saga::Hold) -> Result<(), StoreError> {
+    match fence_in(c, &hold.saga_id, hold.epoch).await {
+        Ok(_) => Ok(()),
+        Err(Refused::Fenced) => Err(StoreError::Fenced(hold.saga_id.clone())),
+        Err(Refused::Store(e)) => Err(e),
+    }
+}
+
 fn refused(saga_id: &str, r: Refused) -> LogError {
     match r {
         Refused::Fenced => LogError::Fenced(saga_id.to_string()),

@@ -355,7 +355,8 @@ impl PgStore {
     /// [`crate::Store::begin`]: one READ COMMITTED transaction, all of it or nothing.
     ///
     /// Its locks, taken in this order (the same in every transaction, so two of them never
-    /// wait for each other in a circle): the project's row when a quota is checked, so that
+    /// wait for each other in a circle): the saga's row (FOR SHARE) when a step writes, for the
+    /// fence; the project's row when a quota is checked, so that
     /// of two creates at the quota's edge the second counts the first one's servers and is
     /// refused; the servers it changes, by their compare-and-swap, in id order; the subnet
     /// of each new server, for its address; the hosts the new servers are placed on, for their
@@ -364,6 +365,9 @@ impl PgStore {
     pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
+        if let Some(hold) = &b.fence {
+            super::jobs::fence_write_in(&tx, hold).await?;
+        }
         let project = b.insert_servers.first().or(b.update_servers.first()).map(|s| s.project_id.clone());
         if let (Some(q), Some(project)) = (&b.quota, project) {
             super::catalog::lock_project(&tx, &project).await?;
