@@ -20,6 +20,8 @@ pub const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 pub struct Launch {
     pub binary: PathBuf,
     pub data_dir: PathBuf,
+    /// `--store`: a PostgreSQL URL, or `None` for SQLite in the data directory.
+    pub store: Option<String>,
     /// Extra accounts (`--config`), for datasets larger than one project's subnet holds.
     pub config: Option<PathBuf>,
     /// Where ecsd's stderr (its log) goes.
@@ -106,6 +108,12 @@ impl EcsdProcess {
         if let Some(c) = &l.config {
             cmd.arg("--config").arg(c);
         }
+        // Through the environment too, and removed when SQLite is measured: a stray
+        // `ECSD_STORE` in the caller's shell must not move the records elsewhere.
+        match &l.store {
+            Some(url) => cmd.env("ECSD_STORE", url),
+            None => cmd.env_remove("ECSD_STORE"),
+        };
         let spawned = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", l.binary.display()))?;
         let out = child.stdout.take().ok_or_else(|| anyhow!("ecsd stdout is not piped"))?;
