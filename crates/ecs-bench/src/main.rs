@@ -9,6 +9,7 @@ mod histogram;
 mod load;
 mod machine;
 mod pg;
+mod pg_stats;
 mod pgbench;
 mod populate;
 mod report;
@@ -312,8 +313,21 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         x.host = host.clone();
         x
     }));
-    let mut b =
-        Bench { s, launch, ecsd, data: Dataset::new(signers), report: Report::default(), get_job_baseline: None };
+    let pg_stats = pg.map(|p| pg_stats::PgStats {
+        psql: p.cluster.bin_dir().join("psql"),
+        port: p.cluster.port(),
+        user: p.cluster.superuser(),
+        database: pg::ECSD_DATABASE.to_string(),
+    });
+    let mut b = Bench {
+        s,
+        launch,
+        ecsd,
+        data: Dataset::new(signers),
+        report: Report::default(),
+        get_job_baseline: None,
+        pg_stats,
+    };
     let r = scenarios_in_order(args, pg.is_some(), &mut b).await;
     if let Err(e) = b.ecsd.stop(Duration::from_secs(30)) {
         eprintln!("stopping ecsd: {e:#}");
@@ -330,34 +344,42 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
 }
 
 /// `pgbench -i`, then `--repeat` runs of `simple-update` at the reinstall scenarios'
-/// concurrency, each one a row of the report.
+/// concurrency, each one a row of the report, with the WAL it wrote per transaction.
 async fn pgbench_phases(args: &Args, pg: &PgServer, report: &mut Report) -> Result<()> {
     let scale = args.pgbench_scale.max(1);
     let run = args.pgbench_run();
-    // pgbench blocks (for at most `-T` seconds a run); the cluster is borrowed, so the
-    // blocking calls run on this thread, inside `block_in_place`.
-    tokio::task::block_in_place(|| -> Result<()> {
-        pgbench::init(&pg.cluster, scale)?;
-        for _ in 0..args.repeats() {
-            let o = pgbench::simple_update(&pg.cluster, run)?;
-            println!(
-                "== pgbench -b simple-update -c {} -j {} -T {} (scale {scale}): {:.0} tps, latency average {}",
-                run.clients,
-                run.threads.min(run.clients),
-                run.seconds,
-                o.tps,
-                o.latency_ms.map_or("?".into(), |l| format!("{l:.2} ms"))
-            );
-            report.add(
-                "pgbench",
-                format!("simple-update TPS (-c {} -j {} -s {scale})", run.clients, run.threads.min(run.clients)),
-                o.tps,
-                "/s",
-                Target::None,
-            );
+    let threads = run.threads.min(run.clients);
+    let stats = pg_stats::PgStats {
+        psql: pg.cluster.bin_dir().join("psql"),
+        port: pg.cluster.port(),
+        user: pg.cluster.superuser(),
+        database: pgbench::DATABASE.to_string(),
+    };
+    // pgbench blocks (a run for at most `-T` seconds), on this thread: the cluster is borrowed.
+    tokio::task::block_in_place(|| pgbench::init(&pg.cluster, scale))?;
+    for _ in 0..args.repeats() {
+        let before = stats.sample().await;
+        let o = tokio::task::block_in_place(|| pgbench::simple_update(&pg.cluster, run))?;
+        let wal = match (before, stats.sample().await, o.transactions) {
+            (Some(b), Some(a), Some(n)) if n > 0 => Some(b.until(a).wal_bytes as f64 / n as f64),
+            _ => None,
+        };
+        println!(
+            "== pgbench -b simple-update -c {} -j {threads} -T {} (scale {scale}): {:.0} tps, latency average {}, \
+             WAL {} bytes per transaction",
+            run.clients,
+            run.seconds,
+            o.tps,
+            o.latency_ms.map_or("?".into(), |l| format!("{l:.2} ms")),
+            wal.map_or("?".into(), |w| format!("{w:.0}"))
+        );
+        let figure = format!("simple-update TPS (-c {} -j {threads} -s {scale})", run.clients);
+        report.add("pgbench", figure, o.tps, "/s", Target::None);
+        if let Some(w) = wal {
+            report.add("pgbench", "WAL bytes per transaction", w, "B", Target::None);
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 async fn scenarios_in_order(args: &Args, postgres: bool, b: &mut Bench) -> Result<()> {

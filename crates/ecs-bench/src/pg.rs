@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use ecs_store::pg_cluster::{Cluster, Tuning, Unavailable};
 
 /// ecsd's database in the cluster.
-const ECSD_DATABASE: &str = "ecsd";
+pub const ECSD_DATABASE: &str = "ecsd";
 
 pub struct PgServer {
     pub cluster: Cluster,

@@ -26,6 +26,8 @@ pub struct Outcome {
     pub tps: f64,
     /// Mean latency of a transaction, in milliseconds.
     pub latency_ms: Option<f64>,
+    /// Transactions processed.
+    pub transactions: Option<u64>,
 }
 
 /// `pgbench` with the connection options of `cluster` (loopback TCP, its superuser).
@@ -67,7 +69,7 @@ pub fn simple_update(cluster: &Cluster, run: Run) -> Result<Outcome> {
     let text = output(cmd, "pgbench -b simple-update")?;
     let tps =
         parse_tps(&text).ok_or_else(|| anyhow!("no `tps = ... (without initial connection time)` in:\n{text}"))?;
-    Ok(Outcome { tps, latency_ms: parse_latency_ms(&text) })
+    Ok(Outcome { tps, latency_ms: parse_latency_ms(&text), transactions: parse_transactions(&text) })
 }
 
 /// The figure of `tps = 1234.56 (without initial connection time)`.
@@ -82,6 +84,11 @@ pub fn parse_tps(text: &str) -> Option<f64> {
 /// The figure of `latency average = 1.234 ms`.
 pub fn parse_latency_ms(text: &str) -> Option<f64> {
     text.lines().find_map(|l| l.trim().strip_prefix("latency average = ")?.strip_suffix(" ms")?.parse().ok())
+}
+
+/// The figure of `number of transactions actually processed: 12345`.
+pub fn parse_transactions(text: &str) -> Option<u64> {
+    text.lines().find_map(|l| l.trim().strip_prefix("number of transactions actually processed: ")?.parse().ok())
 }
 
 #[cfg(test)]
@@ -109,6 +116,7 @@ tps = 2468.923456 (without initial connection time)
     fn reads_the_tps_without_connection_time() {
         assert_eq!(parse_tps(OUTPUT), Some(2468.923456));
         assert_eq!(parse_latency_ms(OUTPUT), Some(6.481));
+        assert_eq!(parse_transactions(OUTPUT), Some(12345));
         assert_eq!(parse_tps("tps = 12.5 (including connections establishing)\n"), None);
         assert_eq!(parse_tps("nothing here"), None);
     }

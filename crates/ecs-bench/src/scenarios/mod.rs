@@ -59,6 +59,8 @@ pub struct Bench {
     /// `get-job` at the small dataset: the reference `get-job-1m` compares against, and how
     /// many jobs the store held then.
     pub get_job_baseline: Option<(crate::histogram::Summary, u64)>,
+    /// On PostgreSQL: where to read its commit count.
+    pub pg_stats: Option<crate::pg_stats::PgStats>,
 }
 
 impl Bench {
