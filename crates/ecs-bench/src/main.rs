@@ -22,7 +22,7 @@ use ecsd_process::{EcsdProcess, Launch};
 use load::Limits;
 use pg::{NoServer, PgServer};
 use populate::{Dataset, Fill, PER_PROJECT};
-use report::{Report, Target};
+use report::Report;
 use scenarios::{Bench, Credential, Settings};
 use signer::Signer;
 use std::path::{Path, PathBuf};
@@ -313,11 +313,13 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         x.host = host.clone();
         x
     }));
-    let pg_stats = pg.map(|p| pg_stats::PgStats {
-        psql: p.cluster.bin_dir().join("psql"),
-        port: p.cluster.port(),
-        user: p.cluster.superuser(),
-        database: pg::ECSD_DATABASE.to_string(),
+    let pg_stats = pg.map(|p| p.stats(pg::ECSD_DATABASE));
+    let pgbench = pg.map(|p| scenarios::pgbench::Pgbench {
+        server: p.pgbench_server(),
+        stats: p.stats(pgbench::DATABASE),
+        scale: args.pgbench_scale.max(1),
+        run: args.pgbench_run(),
+        initialised: false,
     });
     let mut b = Bench {
         s,
@@ -327,6 +329,7 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         report: Report::default(),
         get_job_baseline: None,
         pg_stats,
+        pgbench,
     };
     let r = scenarios_in_order(args, pg.is_some(), &mut b).await;
     if let Err(e) = b.ecsd.stop(Duration::from_secs(30)) {
@@ -334,52 +337,7 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
     }
     println!("{}", machine::load_line());
     r?;
-    // With ecsd stopped, pgbench has the machine to itself, as ecsd had.
-    if let Some(pg) = pg {
-        if args.wants(Scenario::ReinstallAccept) || args.wants(Scenario::ReinstallAcceptHeld) {
-            pgbench_phases(args, pg, &mut b.report).await.context("pgbench")?;
-        }
-    }
     Ok(std::mem::take(&mut b.report))
-}
-
-/// `pgbench -i`, then `--repeat` runs of `simple-update` at the reinstall scenarios'
-/// concurrency, each one a row of the report, with the WAL it wrote per transaction.
-async fn pgbench_phases(args: &Args, pg: &PgServer, report: &mut Report) -> Result<()> {
-    let scale = args.pgbench_scale.max(1);
-    let run = args.pgbench_run();
-    let threads = run.threads.min(run.clients);
-    let stats = pg_stats::PgStats {
-        psql: pg.cluster.bin_dir().join("psql"),
-        port: pg.cluster.port(),
-        user: pg.cluster.superuser(),
-        database: pgbench::DATABASE.to_string(),
-    };
-    // pgbench blocks (a run for at most `-T` seconds), on this thread: the cluster is borrowed.
-    tokio::task::block_in_place(|| pgbench::init(&pg.cluster, scale))?;
-    for _ in 0..args.repeats() {
-        let before = stats.sample().await;
-        let o = tokio::task::block_in_place(|| pgbench::simple_update(&pg.cluster, run))?;
-        let wal = match (before, stats.sample().await, o.transactions) {
-            (Some(b), Some(a), Some(n)) if n > 0 => Some(b.until(a).wal_bytes as f64 / n as f64),
-            _ => None,
-        };
-        println!(
-            "== pgbench -b simple-update -c {} -j {threads} -T {} (scale {scale}): {:.0} tps, latency average {}, \
-             WAL {} bytes per transaction",
-            run.clients,
-            run.seconds,
-            o.tps,
-            o.latency_ms.map_or("?".into(), |l| format!("{l:.2} ms")),
-            wal.map_or("?".into(), |w| format!("{w:.0}"))
-        );
-        let figure = format!("simple-update TPS (-c {} -j {threads} -s {scale})", run.clients);
-        report.add("pgbench", figure, o.tps, "/s", Target::None);
-        if let Some(w) = wal {
-            report.add("pgbench", "WAL bytes per transaction", w, "B", Target::None);
-        }
-    }
-    Ok(())
 }
 
 async fn scenarios_in_order(args: &Args, postgres: bool, b: &mut Bench) -> Result<()> {
@@ -403,9 +361,13 @@ async fn scenarios_in_order(args: &Args, postgres: bool, b: &mut Bench) -> Resul
             scenarios::list_servers::run(b).await.context("list-servers")?;
         }
     }
+    // On PostgreSQL each acceptance phase is followed by a pgbench run on the same server
+    // (ecsd idle, its jobs drained): each pair measured minutes apart at most, so that the
+    // machine's drift (other load, the disk's flush latency) moves both alike.
     if wants(Scenario::ReinstallAccept) {
         for _ in 0..n {
             scenarios::reinstall::accept(b).await.context("reinstall-accept")?;
+            scenarios::pgbench::run(b, "reinstall-accept").await.context("pgbench")?;
         }
     }
     if wants(Scenario::ReinstallE2e) {
@@ -418,6 +380,7 @@ async fn scenarios_in_order(args: &Args, postgres: bool, b: &mut Bench) -> Resul
     if wants(Scenario::ReinstallAcceptHeld) {
         for _ in 0..n {
             scenarios::reinstall::accept_held(b).await.context("reinstall-accept-held")?;
+            scenarios::pgbench::run(b, "reinstall-accept-held").await.context("pgbench")?;
         }
     }
     if wants(Scenario::GetJob1m) {

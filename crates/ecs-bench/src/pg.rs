@@ -35,6 +35,25 @@ impl PgServer {
         Ok(PgServer { cluster, ecsd_url })
     }
 
+    /// Where pgbench connects.
+    pub fn pgbench_server(&self) -> crate::pgbench::Server {
+        crate::pgbench::Server {
+            bin_dir: self.cluster.bin_dir().to_path_buf(),
+            port: self.cluster.port(),
+            user: self.cluster.superuser(),
+        }
+    }
+
+    /// How to read the counts of `database`.
+    pub fn stats(&self, database: &str) -> crate::pg_stats::PgStats {
+        crate::pg_stats::PgStats {
+            psql: self.cluster.bin_dir().join("psql"),
+            port: self.cluster.port(),
+            user: self.cluster.superuser(),
+            database: database.to_string(),
+        }
+    }
+
     /// One line for the output: where, which PID, how it is tuned.
     pub fn describe(&self) -> String {
         format!(

@@ -3,7 +3,7 @@
 //! single-row transaction per client costs on the same server, machine and settings.
 
 use anyhow::{anyhow, bail, Context, Result};
-use ecs_store::pg_cluster::Cluster;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// The database pgbench's tables go in (not ecsd's: its tables are measured apart).
@@ -30,10 +30,18 @@ pub struct Outcome {
     pub transactions: Option<u64>,
 }
 
-/// `pgbench` with the connection options of `cluster` (loopback TCP, its superuser).
-fn pgbench(cluster: &Cluster) -> Command {
-    let mut c = Command::new(cluster.bin_dir().join("pgbench"));
-    c.args(["-h", "127.0.0.1", "-U", cluster.superuser(), "-p"]).arg(cluster.port().to_string());
+/// The server pgbench runs against: PostgreSQL's programs, its loopback port, the superuser.
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub bin_dir: PathBuf,
+    pub port: u16,
+    pub user: &'static str,
+}
+
+/// `pgbench` with the connection options of `server` (loopback TCP, its superuser).
+fn pgbench(server: &Server) -> Command {
+    let mut c = Command::new(server.bin_dir.join("pgbench"));
+    c.args(["-h", "127.0.0.1", "-U", server.user, "-p"]).arg(server.port.to_string());
     c.stdin(Stdio::null());
     c
 }
@@ -50,15 +58,15 @@ fn output(mut cmd: Command, what: &str) -> Result<String> {
 }
 
 /// `pgbench -i -s scale`: 100,000 accounts per unit of scale, in [`DATABASE`].
-pub fn init(cluster: &Cluster, scale: u32) -> Result<()> {
-    let mut cmd = pgbench(cluster);
+pub fn init(server: &Server, scale: u32) -> Result<()> {
+    let mut cmd = pgbench(server);
     cmd.args(["-i", "-q", "-s"]).arg(scale.to_string()).arg(DATABASE);
     output(cmd, "pgbench -i").map(|_| ())
 }
 
 /// One timed `pgbench -b simple-update` run (bounded by `-T`).
-pub fn simple_update(cluster: &Cluster, run: Run) -> Result<Outcome> {
-    let mut cmd = pgbench(cluster);
+pub fn simple_update(server: &Server, run: Run) -> Result<Outcome> {
+    let mut cmd = pgbench(server);
     cmd.args(["-b", "simple-update", "-c"])
         .arg(run.clients.max(1).to_string())
         .arg("-j")

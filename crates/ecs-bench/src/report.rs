@@ -99,6 +99,14 @@ impl Report {
             .find(|f| f.row.store == store && f.row.scenario == scenario && f.row.figure.starts_with(figure))
     }
 
+    /// Adds `a / b` for each pair of repetitions (the i-th of each, measured one after the
+    /// other), which the table folds into their median and range.
+    pub fn ratio_pairs(&mut self, scenario: &'static str, figure: &str, a: &Folded, b: &Folded, target: Target) {
+        for (x, y) in a.values.iter().zip(&b.values) {
+            self.add(scenario, figure, x / y, "x", target);
+        }
+    }
+
     /// Adds `a / b` (of their medians), with the range it takes over their repetitions
     /// (smallest `a` over largest `b` to largest over smallest).
     pub fn ratio(&mut self, scenario: &'static str, figure: impl Into<String>, a: &Folded, b: &Folded, target: Target) {
@@ -276,6 +284,12 @@ mod tests {
         let r = &cmp.folded()[0];
         assert_eq!(r.median(), 10.0);
         assert_eq!(r.spread(), "5.00-15.0");
+        let mut pairs = Report::default();
+        let b = Folded { row: f[1].row.clone(), values: vec![5.0, 10.0, 10.0] };
+        pairs.ratio_pairs("x", "a / b", &f[0], &b, Target::None);
+        let p = &pairs.folded()[0];
+        assert_eq!(p.values, vec![2.0, 3.0, 2.0]);
+        assert_eq!(p.median(), 2.0);
         let even = Folded { row: f[1].row.clone(), values: vec![4.0, 1.0, 2.0, 3.0] };
         assert_eq!(even.median(), 2.5);
     }

@@ -4,6 +4,7 @@ pub mod get_job;
 pub mod get_job_1m;
 pub mod get_server;
 pub mod list_servers;
+pub mod pgbench;
 pub mod reinstall;
 pub mod startup;
 
@@ -61,6 +62,8 @@ pub struct Bench {
     pub get_job_baseline: Option<(crate::histogram::Summary, u64)>,
     /// On PostgreSQL: where to read its commit count.
     pub pg_stats: Option<crate::pg_stats::PgStats>,
+    /// On PostgreSQL: pgbench on the same server.
+    pub pgbench: Option<pgbench::Pgbench>,
 }
 
 impl Bench {
