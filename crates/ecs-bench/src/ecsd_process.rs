@@ -22,6 +22,8 @@ pub struct Launch {
     pub data_dir: PathBuf,
     /// `--store`: a PostgreSQL URL, or `None` for SQLite in the data directory.
     pub store: Option<String>,
+    /// `ECSD_STORE_POOL`: PostgreSQL connections of ecsd's pool (ecsd's default when `None`).
+    pub store_pool: Option<usize>,
     /// Extra accounts (`--config`), for datasets larger than one project's subnet holds.
     pub config: Option<PathBuf>,
     /// Where ecsd's stderr (its log) goes.
@@ -114,6 +116,9 @@ impl EcsdProcess {
             Some(url) => cmd.env("ECSD_STORE", url),
             None => cmd.env_remove("ECSD_STORE"),
         };
+        if let Some(n) = l.store_pool {
+            cmd.env("ECSD_STORE_POOL", n.to_string());
+        }
         let spawned = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", l.binary.display()))?;
         let out = child.stdout.take().ok_or_else(|| anyhow!("ecsd stdout is not piped"))?;

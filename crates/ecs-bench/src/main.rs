@@ -113,6 +113,10 @@ struct Args {
     /// PostgreSQL is installed (its half is skipped, with the reason printed, elsewhere).
     #[arg(long, value_enum)]
     store: Option<StoreArg>,
+    /// On PostgreSQL: the connections of ecsd's pool (`ECSD_STORE_POOL`). Default: as many
+    /// as `--connections`, the sessions pgbench gets (ecsd's own default is 16).
+    #[arg(long)]
+    store_pool: Option<usize>,
     /// Times each measured phase (and pgbench) runs; the table gives the median and the range.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -298,11 +302,15 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         binary: args.ecsd.clone().unwrap_or_else(default_ecsd),
         data_dir: root.join("data"),
         store: pg.map(|p| p.ecsd_url.clone()),
+        store_pool: pg.map(|_| args.store_pool.unwrap_or(s.connections).max(1)),
         config,
         log: root.join("ecsd.log"),
         banner_timeout: Duration::from_secs(300),
     };
-    println!("== store: {label}");
+    match launch.store_pool {
+        Some(n) => println!("== store: {label} (ecsd's pool: {n} connections)"),
+        None => println!("== store: {label}"),
+    }
     println!("ecsd: {} (data in {})", launch.binary.display(), launch.data_dir.display());
     let l = launch.clone();
     let ecsd = tokio::task::spawn_blocking(move || EcsdProcess::start(&l)).await??;
