@@ -113,8 +113,8 @@ struct Args {
     /// PostgreSQL is installed (its half is skipped, with the reason printed, elsewhere).
     #[arg(long, value_enum)]
     store: Option<StoreArg>,
-    /// On PostgreSQL: the connections of ecsd's pool (`ECSD_STORE_POOL`). Default: as many
-    /// as `--connections`, the sessions pgbench gets (ecsd's own default is 16).
+    /// On PostgreSQL: the connections of ecsd's pool (`ECSD_STORE_POOL`). Default: ecsd's
+    /// own (16), as shipped.
     #[arg(long)]
     store_pool: Option<usize>,
     /// Times each measured phase (and pgbench) runs; the table gives the median and the range.
@@ -302,7 +302,7 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         binary: args.ecsd.clone().unwrap_or_else(default_ecsd),
         data_dir: root.join("data"),
         store: pg.map(|p| p.ecsd_url.clone()),
-        store_pool: pg.map(|_| args.store_pool.unwrap_or(s.connections).max(1)),
+        store_pool: pg.and(args.store_pool).map(|n| n.max(1)),
         config,
         log: root.join("ecsd.log"),
         banner_timeout: Duration::from_secs(300),
