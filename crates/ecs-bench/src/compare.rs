@@ -23,7 +23,7 @@ pub fn add(all: &mut Report) {
     }
     // Each acceptance phase with the pgbench run right after it.
     for scenario in ACCEPTS {
-        let tps = all.find("postgres", "pgbench", &format!("simple-update TPS after {scenario} "));
+        let tps = all.find("postgres", "pgbench", &format!("tps after {scenario} "));
         if let (Some(acc), Some(tps)) = (all.find("postgres", scenario, "durable acceptances"), tps) {
             out.ratio_pairs(scenario, "acceptances / pgbench simple-update TPS", &acc, &tps, Target::AtLeast(0.5));
         }
@@ -50,13 +50,7 @@ mod tests {
         pg.add("get-job", "throughput (10 jobs)", 10_000.0, "req/s", Target::None);
         pg.add("get-job", "p50 latency", 1.5, "ms", Target::None);
         pg.add("reinstall-accept-held", "durable acceptances (200)", 600.0, "/s", Target::None);
-        pg.add(
-            "pgbench",
-            "simple-update TPS after reinstall-accept-held (-c 64 -j 2 -s 1)",
-            1000.0,
-            "/s",
-            Target::None,
-        );
+        pg.add("pgbench", "tps after reinstall-accept-held (-c 64 -j 2 -s 1)", 1000.0, "/s", Target::None);
         all.absorb("sqlite", sq);
         all.absorb("postgres", pg);
         add(&mut all);

@@ -169,7 +169,7 @@ impl Report {
     pub fn print_table(&self) {
         println!();
         println!(
-            "{:<10} {:<22} {:<44} {:>14}  {:<22} {:<14} result",
+            "{:<10} {:<22} {:<50} {:>14}  {:<22} {:<14} result",
             "store", "scenario", "figure", "value", "spread (n)", "target"
         );
         for f in self.folded() {
@@ -186,7 +186,7 @@ impl Report {
                 None => "",
             };
             println!(
-                "{:<10} {:<22} {:<44} {:>14}  {:<22} {:<14} {verdict}",
+                "{:<10} {:<22} {:<50} {:>14}  {:<22} {:<14} {verdict}",
                 r.store,
                 r.scenario,
                 r.figure,

@@ -45,7 +45,7 @@ pub async fn run(b: &mut Bench, after: &'static str) -> Result<()> {
         o.latency_ms.map_or("?".into(), |l| format!("{l:.2} ms")),
         wal.map_or("?".into(), |w| format!("{w:.0}"))
     );
-    let figure = format!("simple-update TPS after {after} (-c {} -j {threads} -s {scale})", run.clients);
+    let figure = format!("tps after {after} (-c {} -j {threads} -s {scale})", run.clients);
     b.report.add("pgbench", figure, o.tps, "/s", Target::None);
     if let Some(w) = wal {
         b.report.add("pgbench", "WAL bytes per transaction", w, "B", Target::None);
