@@ -354,7 +354,7 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     let (servers, body) = prepare(b).await?;
     let n = b.s.connections;
     let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let held_commits = Arc::new(std::sync::Mutex::new(None));
+    let held_counts = Arc::new(std::sync::Mutex::new(None));
     let mut limits = b.s.limits;
     if held {
         let mut conn = Conn::new(b.addr());
@@ -371,10 +371,10 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
             servers: s,
             cursor: 0,
             held: held.then(|| released.clone()),
-            stats: b.pg_stats.clone().filter(|_| held).map(|st| (st, held_commits.clone())),
+            stats: b.pg_stats.clone().filter(|_| held).map(|st| (st, held_counts.clone())),
         })
         .collect();
-    let commits_before = match &b.pg_stats {
+    let counts_before = match &b.pg_stats {
         Some(st) => st.sample().await,
         None => None,
     };
@@ -384,11 +384,11 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     // part of what each acceptance costs. Held, up to the moment the fault is removed: the
     // acceptances' own commits, without the released jobs'.
     let after = match (&b.pg_stats, held) {
-        (_, true) => *held_commits.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        (_, true) => *held_counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
         (Some(st), false) => st.sample().await,
         (None, false) => None,
     };
-    let used = commits_before.zip(after).map(|(before, after)| before.until(after));
+    let used = counts_before.zip(after).map(|(before, after)| before.until(after));
     let (name, how) = if held {
         ("reinstall-accept-held", "each job held before its first step")
     } else {
