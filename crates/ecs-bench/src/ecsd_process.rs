@@ -20,6 +20,10 @@ pub const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 pub struct Launch {
     pub binary: PathBuf,
     pub data_dir: PathBuf,
+    /// `--store`: a PostgreSQL URL, or `None` for SQLite in the data directory.
+    pub store: Option<String>,
+    /// `ECSD_STORE_POOL`: PostgreSQL connections of ecsd's pool (ecsd's default when `None`).
+    pub store_pool: Option<usize>,
     /// Extra accounts (`--config`), for datasets larger than one project's subnet holds.
     pub config: Option<PathBuf>,
     /// Where ecsd's stderr (its log) goes.
@@ -105,6 +109,15 @@ impl EcsdProcess {
             .stderr(Stdio::from(log));
         if let Some(c) = &l.config {
             cmd.arg("--config").arg(c);
+        }
+        // Through the environment too, and removed when SQLite is measured: a stray
+        // `ECSD_STORE` in the caller's shell must not move the records elsewhere.
+        match &l.store {
+            Some(url) => cmd.env("ECSD_STORE", url),
+            None => cmd.env_remove("ECSD_STORE"),
+        };
+        if let Some(n) = l.store_pool {
+            cmd.env("ECSD_STORE_POOL", n.to_string());
         }
         let spawned = Instant::now();
         let mut child = cmd.spawn().with_context(|| format!("cannot start {}", l.binary.display()))?;

@@ -1,12 +1,16 @@
 //! `ecs-bench`: starts ecsd, fills its store through the API and measures it with a closed-loop,
 //! signed load generator; prints each figure next to its target.
 
+mod compare;
 mod conn;
 mod cpu;
 mod ecsd_process;
 mod histogram;
 mod load;
 mod machine;
+mod pg;
+mod pg_stats;
+mod pgbench;
 mod populate;
 mod report;
 mod scenarios;
@@ -16,6 +20,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
 use ecsd_process::{EcsdProcess, Launch};
 use load::Limits;
+use pg::{NoServer, PgServer};
 use populate::{Dataset, Fill, PER_PROJECT};
 use report::Report;
 use scenarios::{Bench, Credential, Settings};
@@ -37,6 +42,17 @@ enum Scenario {
     #[value(name = "get-job-1m")]
     GetJob1m,
     Startup,
+}
+
+/// Where ecsd keeps its records during the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StoreArg {
+    /// SQLite in ecsd's data directory (as shipped).
+    Sqlite,
+    /// A throwaway PostgreSQL cluster with durable settings, with pgbench on the same server.
+    Postgres,
+    /// SQLite, then PostgreSQL, with the same population and the ratios between them.
+    Both,
 }
 
 /// Benchmark ecsd: throughput, latency percentiles and memory per scenario.
@@ -93,6 +109,22 @@ struct Args {
     /// Keep ecsd's data here instead of a temporary directory (must not hold another run's data).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// The store(s) to measure ecsd on. Default: `sqlite`; with `--smoke`, `both` where
+    /// PostgreSQL is installed (its half is skipped, with the reason printed, elsewhere).
+    #[arg(long, value_enum)]
+    store: Option<StoreArg>,
+    /// On PostgreSQL: the connections of ecsd's pool (`ECSD_STORE_POOL`). Default: ecsd's
+    /// own (16), as shipped.
+    #[arg(long)]
+    store_pool: Option<usize>,
+    /// Times each measured phase (and pgbench) runs; the table gives the median and the range.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// `pgbench -i -s`: 100,000 accounts per unit. `simple-update` updates one random account
+    /// per transaction and leaves the branch and teller rows alone, so even scale 1 makes two
+    /// of 64 clients rarely touch the same row.
+    #[arg(long, default_value_t = 1)]
+    pgbench_scale: u32,
     /// Every scenario for about a second on small datasets; exits non-zero if a request failed.
     #[arg(long)]
     smoke: bool,
@@ -139,6 +171,44 @@ impl Args {
     fn wants(&self, sc: Scenario) -> bool {
         self.scenario.contains(&Scenario::All) || self.scenario.contains(&sc)
     }
+
+    /// [`Args::wants`] on one store. The smoke run's PostgreSQL half leaves out the two
+    /// scenarios that populate beyond the small dataset (list-servers, get-job-1m): on a
+    /// durable cluster they would double the smoke run's time and cover no code of the store
+    /// that the others do not.
+    fn wants_on(&self, sc: Scenario, postgres: bool) -> bool {
+        let big = matches!(sc, Scenario::ListServers | Scenario::GetJob1m);
+        self.wants(sc) && !(self.smoke && postgres && big)
+    }
+
+    /// Repetitions of each measured phase (one in a smoke run).
+    fn repeats(&self) -> usize {
+        if self.smoke {
+            1
+        } else {
+            self.repeat.max(1)
+        }
+    }
+
+    /// `--store`, or its default.
+    fn stores(&self) -> StoreArg {
+        match self.store {
+            Some(s) => s,
+            None if self.smoke => StoreArg::Both,
+            None => StoreArg::Sqlite,
+        }
+    }
+
+    /// The pgbench run matching the reinstall scenarios: as many clients as they have
+    /// connections, as many threads as the load generator, a phase's length.
+    fn pgbench_run(&self) -> pgbench::Run {
+        let s = self.settings();
+        pgbench::Run {
+            clients: s.connections,
+            threads: self.client_threads.max(1),
+            seconds: s.limits.duration.as_secs_f64().ceil() as u64,
+        }
+    }
 }
 
 /// `ecsd` next to this program (both are built into the same target directory).
@@ -172,12 +242,46 @@ fn write_config(path: &Path, extra: &[Signer]) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Every store asked for, one after the other, then the comparisons between them.
 async fn run(args: &Args) -> Result<Report> {
+    println!("{}", machine::describe());
+    let mut all = Report::default();
+    let stores = args.stores();
+    if stores != StoreArg::Postgres {
+        all.absorb("sqlite", run_on(args, None).await.context("on SQLite")?);
+    }
+    if stores != StoreArg::Sqlite {
+        // initdb and the server's start block for a second or two.
+        match tokio::task::spawn_blocking(PgServer::start).await? {
+            Ok(pg) => {
+                println!("{}", pg.describe());
+                let r = run_on(args, Some(&pg)).await.context("on PostgreSQL");
+                // The cluster is stopped (by its PID) here, whatever the outcome.
+                drop(pg);
+                all.absorb("postgres", r?);
+            }
+            Err(NoServer::NotInstalled(why)) if args.store.is_none() => {
+                println!("NOTICE: the PostgreSQL half of the smoke run is skipped: {why}");
+            }
+            Err(NoServer::NotInstalled(why)) => anyhow::bail!("--store needs PostgreSQL: {why}"),
+            Err(NoServer::Failed(e)) => return Err(e),
+        }
+    }
+    compare::add(&mut all);
+    Ok(all)
+}
+
+/// The scenarios on one store: SQLite in the data directory, or the database of `pg`, followed
+/// there by pgbench on the same server.
+async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
     let s = args.settings();
+    let label = if pg.is_some() { "postgres" } else { "sqlite" };
     let (_tmp, root) = match &args.data_dir {
         Some(d) => {
-            std::fs::create_dir_all(d)?;
-            (None, d.clone())
+            // One directory per store: each run starts on an empty store and a new account.
+            let d = d.join(label);
+            std::fs::create_dir_all(&d)?;
+            (None, d)
         }
         None => {
             let t = tempfile::Builder::new().prefix("ecs-bench-").tempdir()?;
@@ -197,11 +301,16 @@ async fn run(args: &Args) -> Result<Report> {
     let launch = Launch {
         binary: args.ecsd.clone().unwrap_or_else(default_ecsd),
         data_dir: root.join("data"),
+        store: pg.map(|p| p.ecsd_url.clone()),
+        store_pool: pg.and(args.store_pool).map(|n| n.max(1)),
         config,
         log: root.join("ecsd.log"),
         banner_timeout: Duration::from_secs(300),
     };
-    println!("{}", machine::describe());
+    match launch.store_pool {
+        Some(n) => println!("== store: {label} (ecsd's pool: {n} connections)"),
+        None => println!("== store: {label}"),
+    }
     println!("ecsd: {} (data in {})", launch.binary.display(), launch.data_dir.display());
     let l = launch.clone();
     let ecsd = tokio::task::spawn_blocking(move || EcsdProcess::start(&l)).await??;
@@ -212,42 +321,82 @@ async fn run(args: &Args) -> Result<Report> {
         x.host = host.clone();
         x
     }));
-    let mut b =
-        Bench { s, launch, ecsd, data: Dataset::new(signers), report: Report::default(), get_job_baseline: None };
-    let r = scenarios_in_order(args, &mut b).await;
+    let pg_stats = pg.map(|p| p.stats(pg::ECSD_DATABASE));
+    let pgbench = pg.map(|p| scenarios::pgbench::Pgbench {
+        server: p.pgbench_server(),
+        stats: p.stats(pgbench::DATABASE),
+        scale: args.pgbench_scale.max(1),
+        run: args.pgbench_run(),
+        initialised: false,
+    });
+    let mut b = Bench {
+        s,
+        launch,
+        ecsd,
+        data: Dataset::new(signers),
+        report: Report::default(),
+        get_job_baseline: None,
+        pg_stats,
+        pgbench,
+    };
+    let r = scenarios_in_order(args, pg.is_some(), &mut b).await;
     if let Err(e) = b.ecsd.stop(Duration::from_secs(30)) {
         eprintln!("stopping ecsd: {e:#}");
     }
     println!("{}", machine::load_line());
-    r.map(|()| std::mem::take(&mut b.report))
+    r?;
+    Ok(std::mem::take(&mut b.report))
 }
 
-async fn scenarios_in_order(args: &Args, b: &mut Bench) -> Result<()> {
+async fn scenarios_in_order(args: &Args, postgres: bool, b: &mut Bench) -> Result<()> {
+    let wants = |sc| args.wants_on(sc, postgres);
+    // Each measured phase runs `--repeat` times in a row (the population is made once, by the
+    // first); the start-up is measured once.
+    let n = args.repeats();
     // get-job runs first when get-job-1m is asked for: it is the ~1k-job reference.
-    if args.wants(Scenario::GetJob) || args.wants(Scenario::GetJob1m) {
-        scenarios::get_job::run(b).await.context("get-job")?;
+    if wants(Scenario::GetJob) || wants(Scenario::GetJob1m) {
+        for _ in 0..n {
+            scenarios::get_job::run(b).await.context("get-job")?;
+        }
     }
-    if args.wants(Scenario::GetServer) {
-        scenarios::get_server::run(b).await.context("get-server")?;
+    if wants(Scenario::GetServer) {
+        for _ in 0..n {
+            scenarios::get_server::run(b).await.context("get-server")?;
+        }
     }
-    if args.wants(Scenario::ListServers) {
-        scenarios::list_servers::run(b).await.context("list-servers")?;
+    if wants(Scenario::ListServers) {
+        for _ in 0..n {
+            scenarios::list_servers::run(b).await.context("list-servers")?;
+        }
     }
-    if args.wants(Scenario::ReinstallAccept) {
-        scenarios::reinstall::accept(b).await.context("reinstall-accept")?;
+    // On PostgreSQL each acceptance phase is followed by a pgbench run on the same server
+    // (ecsd idle, its jobs drained): each pair measured minutes apart at most, so that the
+    // machine's drift (other load, the disk's flush latency) moves both alike.
+    if wants(Scenario::ReinstallAccept) {
+        for _ in 0..n {
+            scenarios::reinstall::accept(b).await.context("reinstall-accept")?;
+            scenarios::pgbench::run(b, "reinstall-accept").await.context("pgbench")?;
+        }
     }
-    if args.wants(Scenario::ReinstallE2e) {
-        scenarios::reinstall::e2e(b).await.context("reinstall-e2e")?;
+    if wants(Scenario::ReinstallE2e) {
+        for _ in 0..n {
+            scenarios::reinstall::e2e(b).await.context("reinstall-e2e")?;
+        }
     }
     // After e2e: releasing tens of thousands of held jobs at once leaves a burst of work (and a
     // grown WAL) behind that would colour the next phase.
-    if args.wants(Scenario::ReinstallAcceptHeld) {
-        scenarios::reinstall::accept_held(b).await.context("reinstall-accept-held")?;
+    if wants(Scenario::ReinstallAcceptHeld) {
+        for _ in 0..n {
+            scenarios::reinstall::accept_held(b).await.context("reinstall-accept-held")?;
+            scenarios::pgbench::run(b, "reinstall-accept-held").await.context("pgbench")?;
+        }
     }
-    if args.wants(Scenario::GetJob1m) {
-        scenarios::get_job_1m::run(b).await.context("get-job-1m")?;
+    if wants(Scenario::GetJob1m) {
+        for _ in 0..n {
+            scenarios::get_job_1m::run(b).await.context("get-job-1m")?;
+        }
     }
-    if args.wants(Scenario::Startup) {
+    if wants(Scenario::Startup) {
         scenarios::startup::run(b).await.context("startup")?;
     }
     Ok(())
@@ -323,5 +472,20 @@ mod tests {
         assert!(a.wants(Scenario::Startup));
         let one = Args::parse_from(["ecs-bench", "--scenario", "get-job-1m"]);
         assert!(one.wants(Scenario::GetJob1m) && !one.wants(Scenario::GetJob));
+    }
+
+    #[test]
+    fn stores_default_to_sqlite_and_smoke_tries_both() {
+        assert_eq!(Args::parse_from(["ecs-bench"]).stores(), StoreArg::Sqlite);
+        assert_eq!(Args::parse_from(["ecs-bench", "--smoke"]).stores(), StoreArg::Both);
+        let pg = Args::parse_from(["ecs-bench", "--smoke", "--store", "postgres", "--repeat", "3"]);
+        assert_eq!(pg.stores(), StoreArg::Postgres);
+        assert_eq!(pg.repeats(), 1);
+        let run = Args::parse_from(["ecs-bench", "--connections", "32", "--duration", "4.5"]).pgbench_run();
+        assert_eq!((run.clients, run.threads, run.seconds), (32, 2, 5));
+        let smoke = Args::parse_from(["ecs-bench", "--smoke"]);
+        assert!(smoke.wants_on(Scenario::ListServers, false) && !smoke.wants_on(Scenario::ListServers, true));
+        assert!(smoke.wants_on(Scenario::ReinstallAcceptHeld, true));
+        assert!(Args::parse_from(["ecs-bench"]).wants_on(Scenario::GetJob1m, true));
     }
 }

@@ -7,6 +7,10 @@
 //! [`Cluster::shared`] prints why and returns `None`, and the caller skips its PostgreSQL half;
 //! with `ECSD_REQUIRE_POSTGRES=1` (as in CI) it panics instead.
 //!
+//! [`Cluster::start_with`] with [`Tuning::Durable`] makes one that keeps PostgreSQL's durability
+//! settings (fsync and synchronous commit on), for measurements that must not gain from their
+//! absence (ecs-bench compares ecsd with pgbench on such a cluster).
+//!
 //! `initdb` refuses to run as root, so as root the cluster belongs to the `postgres` user (its
 //! directory is given to that user, and the programs run under `runuser`).
 
@@ -37,7 +41,34 @@ pub struct Cluster {
     pid: u32,
     /// Run the programs as this user (`runuser -u`), when we are root.
     run_as: Option<String>,
+    tuning: Tuning,
     databases: AtomicU32,
+}
+
+/// How the server is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tuning {
+    /// For tests: no fsync, no synchronous commit, no full-page writes. Fast, and a crash of
+    /// the machine loses the cluster, which nobody keeps anyway.
+    Throwaway,
+    /// PostgreSQL's durable defaults (`fsync`, `synchronous_commit`, `full_page_writes` on),
+    /// with more shared buffers (256 MB) than the 128 MB default so that a benchmark's working
+    /// set stays in PostgreSQL's own cache, and checkpoints spaced out (`max_wal_size` 4 GB) so
+    /// that a short run does not measure one.
+    Durable,
+}
+
+impl Tuning {
+    /// The `-c` settings of `postgres` for this tuning.
+    pub fn settings(self) -> &'static str {
+        match self {
+            Tuning::Throwaway => "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            Tuning::Durable => {
+                "-c fsync=on -c synchronous_commit=on -c full_page_writes=on -c shared_buffers=256MB \
+                 -c max_wal_size=4GB"
+            }
+        }
+    }
 }
 
 /// Why no cluster could be had.
@@ -77,8 +108,13 @@ impl Cluster {
         }
     }
 
-    /// Makes and starts a cluster of its own (stopped when dropped).
+    /// Makes and starts a cluster of its own (stopped when dropped), tuned for tests.
     pub fn start() -> Result<Cluster, Unavailable> {
+        Cluster::start_with(Tuning::Throwaway)
+    }
+
+    /// Makes and starts a cluster of its own with the given tuning (stopped when dropped).
+    pub fn start_with(tuning: Tuning) -> Result<Cluster, Unavailable> {
         let bin = find_bin().ok_or_else(|| {
             Unavailable::NotInstalled(format!(
                 "PostgreSQL is not installed (no initdb and pg_ctl in /usr/lib/postgresql/*/bin, nor in {BIN_ENV})"
@@ -96,7 +132,7 @@ impl Cluster {
             std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
                 .map_err(|e| failed(format!("cannot give {} to {user}: {e}", dir.display())))?;
         }
-        let mut cluster = Cluster { bin, dir, port: 0, pid: 0, run_as, databases: AtomicU32::new(0) };
+        let mut cluster = Cluster { bin, dir, port: 0, pid: 0, run_as, tuning, databases: AtomicU32::new(0) };
         let data = cluster.dir.join("data");
         cluster
             .run(
@@ -134,11 +170,10 @@ impl Cluster {
     fn start_on(&self, port: u16) -> Result<u32, String> {
         let data = self.dir.join("data");
         let log = self.dir.join("postgres.log");
-        // Durability is of no use to a throwaway cluster; speed is.
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=300",
-            self.dir.display()
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} {} -c max_connections=300",
+            self.dir.display(),
+            self.tuning.settings()
         );
         self.run(
             "pg_ctl",
@@ -210,10 +245,33 @@ impl Cluster {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{db}", self.port)
     }
 
+    /// The directory of PostgreSQL's programs this cluster runs (`pgbench` is there too).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
+    }
+
+    /// The superuser to connect as (trusted on loopback, no password).
+    pub fn superuser(&self) -> &'static str {
+        SUPERUSER
+    }
+
+    /// How the server is configured.
+    pub fn tuning(&self) -> Tuning {
+        self.tuning
+    }
+
     /// Creates a new, empty database and returns its URL. Names are `test_1`, `test_2`, ...
+    ///
+    /// # Panics
+    /// When `createdb` fails (a test cannot go on without its database).
     pub fn fresh_database(&self) -> String {
         let n = self.databases.fetch_add(1, Ordering::Relaxed) + 1;
         let name = format!("test_{n}");
+        self.create_database(&name).unwrap_or_else(|e| panic!("creating database {name}: {e}"))
+    }
+
+    /// Creates the empty database `name` and returns its URL; `createdb`'s error otherwise.
+    pub fn create_database(&self, name: &str) -> Result<String, String> {
         self.run(
             "createdb",
             &[
@@ -225,9 +283,8 @@ impl Cluster {
                 SUPERUSER.as_ref(),
                 name.as_ref(),
             ],
-        )
-        .unwrap_or_else(|e| panic!("creating database {name}: {e}"));
-        self.url(&name)
+        )?;
+        Ok(self.url(name))
     }
 
     /// Runs `sql` in database `db` with `psql` (for tests that need to write behind the store's

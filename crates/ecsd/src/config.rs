@@ -118,6 +118,9 @@ pub struct ServeArgs {
     /// database (created or migrated at start-up); when not given, SQLite in the data directory.
     #[arg(long, env = "ECSD_STORE")]
     pub store: Option<String>,
+    /// Connections to PostgreSQL this node keeps at most (with a `postgres://` store).
+    #[arg(long, env = "ECSD_STORE_POOL", default_value_t = ecs_store::postgres::DEFAULT_POOL_SIZE)]
+    pub store_pool: usize,
     /// Compute driver.
     #[arg(long, env = "ECSD_DRIVER", value_enum, default_value = "sim")]
     pub driver: DriverKind,

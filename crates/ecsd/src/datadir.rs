@@ -207,9 +207,10 @@ pub async fn open_store(root: &Path) -> Result<(SqliteStore, History), String> {
 
 /// Opens the PostgreSQL database `url` in place of the directory's `ecsd.db` (the directory
 /// still holds the lock, the driver's state and the account). The database carries no data
-/// directory id: several nodes, each with a directory of its own, are to share it.
-pub async fn open_pg_store(url: &str) -> Result<(PgStore, History), String> {
-    let store = PgStore::open(url).await.map_err(|e| format!("cannot open the database: {e}"))?;
+/// directory id: several nodes, each with a directory of its own, are to share it. The pool
+/// keeps at most `pool` connections.
+pub async fn open_pg_store(url: &str, pool: usize) -> Result<(PgStore, History), String> {
+    let store = PgStore::open_with(url, pool).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let history = match store.has_project_resources().await {
         Ok(true) => History::Used,
         Ok(false) => History::New,

@@ -4,6 +4,7 @@ pub mod get_job;
 pub mod get_job_1m;
 pub mod get_server;
 pub mod list_servers;
+pub mod pgbench;
 pub mod reinstall;
 pub mod startup;
 
@@ -59,6 +60,10 @@ pub struct Bench {
     /// `get-job` at the small dataset: the reference `get-job-1m` compares against, and how
     /// many jobs the store held then.
     pub get_job_baseline: Option<(crate::histogram::Summary, u64)>,
+    /// On PostgreSQL: where to read its commit count.
+    pub pg_stats: Option<crate::pg_stats::PgStats>,
+    /// On PostgreSQL: pgbench on the same server.
+    pub pgbench: Option<pgbench::Pgbench>,
 }
 
 impl Bench {

@@ -104,6 +104,9 @@ struct AcceptWorker {
     pending: Vec<Option<String>>,
     cursor: usize,
     held: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Held, on PostgreSQL: where the commit count is read, and where it is put, just before
+    /// the fault is removed.
+    stats: Option<(crate::pg_stats::PgStats, Arc<std::sync::Mutex<Option<crate::pg_stats::Sample>>>)>,
 }
 
 impl Worker for AcceptWorker {
@@ -171,6 +174,10 @@ impl Worker for AcceptWorker {
     async fn drain(&mut self, conn: &mut Conn) -> Result<()> {
         if let Some(released) = &self.held {
             if !released.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                if let Some((st, slot)) = &self.stats {
+                    let n = st.sample().await;
+                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = n;
+                }
                 populate::call(conn, &self.signer, Method::DELETE, FAULTS, None).await?;
             }
         }
@@ -347,6 +354,7 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     let (servers, body) = prepare(b).await?;
     let n = b.s.connections;
     let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let held_counts = Arc::new(std::sync::Mutex::new(None));
     let mut limits = b.s.limits;
     if held {
         let mut conn = Conn::new(b.addr());
@@ -363,10 +371,24 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
             servers: s,
             cursor: 0,
             held: held.then(|| released.clone()),
+            stats: b.pg_stats.clone().filter(|_| held).map(|st| (st, held_counts.clone())),
         })
         .collect();
+    let counts_before = match &b.pg_stats {
+        Some(st) => st.sample().await,
+        None => None,
+    };
     let p = load::run(b.addr(), workers, limits, b.ecsd.pid()).await?;
     b.data.jobs += p.rec.ok;
+    // With the jobs running behind, over the phase and its drain: their steps' commits are
+    // part of what each acceptance costs. Held, up to the moment the fault is removed: the
+    // acceptances' own commits, without the released jobs'.
+    let after = match (&b.pg_stats, held) {
+        (_, true) => *held_counts.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+        (Some(st), false) => st.sample().await,
+        (None, false) => None,
+    };
+    let used = counts_before.zip(after).map(|(before, after)| before.until(after));
     let (name, how) = if held {
         ("reinstall-accept-held", "each job held before its first step")
     } else {
@@ -384,6 +406,18 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     b.report.add(name, "durable acceptances (200)", p.rate(p.rec.ok), "/s", Target::AtLeast(15_000.0));
     b.report.add(name, "p99 latency", as_ms(s.p99), "ms", Target::None);
     b.report.add(name, "busy answers (Ecs.0100)", p.rec.busy as f64, "", Target::None);
+    if let Some(u) = used.filter(|_| p.rec.ok > 0) {
+        let per = u.commits as f64 / p.rec.ok as f64;
+        let wal = u.wal_bytes as f64 / p.rec.ok as f64;
+        let when = if held { "before the jobs are released" } else { "with the jobs run to the end" };
+        println!(
+            "   PostgreSQL, {when}: {} transactions in ecsd's database ({per:.1} per acceptance), {} bytes of WAL \
+             ({wal:.0} per acceptance)",
+            u.commits, u.wal_bytes
+        );
+        b.report.add(name, "PostgreSQL transactions per acceptance", per, "", Target::None);
+        b.report.add(name, "WAL bytes per acceptance", wal, "B", Target::None);
+    }
     Ok(())
 }
 

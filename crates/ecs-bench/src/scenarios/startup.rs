@@ -47,7 +47,10 @@ pub async fn run(b: &mut Bench) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
     let jobs = b.data.jobs;
-    println!("== startup: ecsd restarted on {jobs} jobs ({:.0} MB of database)", size as f64 / 1e6);
+    match &b.launch.store {
+        Some(_) => println!("== startup: ecsd restarted on {jobs} jobs (in PostgreSQL)"),
+        None => println!("== startup: ecsd restarted on {jobs} jobs ({:.0} MB of database)", size as f64 / 1e6),
+    }
     println!(
         "   banner after {:.3} s, first 200 (GET job) after {:.3} s ({tries} tries)",
         b.ecsd.time_to_banner.as_secs_f64(),

@@ -3,6 +3,7 @@
 use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
 use crate::{Begin, ServerFilter, ServerPage, ServerRow, StoreError};
 use deadpool_postgres::GenericClient;
+use ecs_model::job::Job;
 use ecs_model::network;
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
@@ -18,6 +19,9 @@ async fn row(c: &impl GenericClient, server: Server) -> Result<ServerRow, StoreE
     let volumes = volumes_of(c, &server.id).await?;
     Ok(ServerRow { server, volumes })
 }
+
+/// One write of a pipeline (see [`PgStore::begin_op`]).
+type Write<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
 
 async fn get_in(c: &impl GenericClient, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
     let row = query_opt(c, "SELECT body FROM servers WHERE id = $1 AND project_id = $2", &[&id, &project_id]).await?;
@@ -283,10 +287,11 @@ async fn list_in(c: &impl GenericClient, project_id: &str, f: &ServerFilter) -> 
 impl PgStore {
     pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
         let c = self.client().await?;
-        match get_in(&c, project_id, id).await? {
-            Some(s) => Ok(Some(row(&c, s).await?)),
-            None => Ok(None),
-        }
+        // Both queries go out at once (tokio-postgres pipelines the queries of one connection):
+        // one round trip instead of two. Each reads its own snapshot, as they did one after the
+        // other; the volumes of a server that is not there are dropped.
+        let (server, volumes) = tokio::try_join!(get_in(&c, project_id, id), volumes_of(&c, id))?;
+        Ok(server.map(|server| ServerRow { server, volumes }))
     }
 
     pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
@@ -377,6 +382,15 @@ impl PgStore {
         let resized: &[Server] = if b.quota.is_some() { &b.update_servers } else { &[] };
         super::nodes::check_hosts_in(&tx, &b.insert_servers, resized).await?;
         b.update_servers.sort_by(|x, y| x.id.cmp(&y.id));
+        // The writes that need no answer before the next one are sent together (pipelined on
+        // the transaction's connection) and awaited at once: one round trip for the lot rather
+        // than one each. A single server's compare-and-swap joins them when no server is
+        // inserted (a reinstall, a resize, a stop of one server): it is then the only row lock
+        // taken, so the lock order above holds; if it loses, the error drops the transaction,
+        // which rolls back whatever else the pipeline wrote. Several servers' updates still go
+        // one by one, in id order.
+        let pipelined_update =
+            if b.insert_servers.is_empty() && b.update_servers.len() == 1 { b.update_servers.pop() } else { None };
         for s in b.update_servers {
             update_in(&tx, s).await?;
         }
@@ -386,26 +400,33 @@ impl PgStore {
             super::networks::port_insert_for_server_in(&tx, &s).await?;
             inserted.push(s);
         }
-        for v in &b.insert_volumes {
-            volume_put_in(&tx, v).await?;
-        }
         // A saga recorded with its first step started makes its job RUNNING at once, as
         // appending that event later would have.
         let started: std::collections::HashSet<&str> =
             b.sagas.iter().filter(|s| crate::rules::starts_first_step(&s.events)).map(|s| s.id.as_str()).collect();
-        for j in &b.jobs {
-            if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
+        let jobs: Vec<Job> = b
+            .jobs
+            .iter()
+            .map(|j| {
                 let mut j = j.clone();
-                j.status = ecs_model::job::JobStatus::Running;
-                super::jobs::job_insert_in(&tx, &j).await?;
-            } else {
-                super::jobs::job_insert_in(&tx, j).await?;
-            }
-        }
+                if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
+                    j.status = ecs_model::job::JobStatus::Running;
+                }
+                j
+            })
+            .collect();
+        // Who holds the sagas recorded here (declared before the writes that borrow it).
         let member = self.member();
-        for s in &b.sagas {
-            super::jobs::saga_insert_in(&tx, s, member.as_ref()).await?;
+        let member = member.as_ref();
+        let mut writes: Vec<Write<'_>> = Vec::with_capacity(1 + b.insert_volumes.len() + jobs.len() + b.sagas.len());
+        if let Some(s) = pipelined_update {
+            let tx = &tx;
+            writes.push(Box::pin(async move { update_in(tx, s).await.map(drop) }));
         }
+        writes.extend(b.insert_volumes.iter().map(|v| -> Write<'_> { Box::pin(volume_put_in(&tx, v)) }));
+        writes.extend(jobs.iter().map(|j| -> Write<'_> { Box::pin(super::jobs::job_insert_in(&tx, j)) }));
+        writes.extend(b.sagas.iter().map(|s| -> Write<'_> { Box::pin(super::jobs::saga_insert_in(&tx, s, member)) }));
+        futures_util::future::try_join_all(writes).await?;
         commit(tx).await?;
         Ok(inserted)
     }
