@@ -117,6 +117,10 @@ struct Args {
     /// own (16), as shipped.
     #[arg(long)]
     store_pool: Option<usize>,
+    /// On PostgreSQL: ecsd and pgbench reach the server over its Unix socket rather than
+    /// loopback TCP, as clients on the database's own host usually do.
+    #[arg(long)]
+    pg_socket: bool,
     /// Times each measured phase (and pgbench) runs; the table gives the median and the range.
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -252,7 +256,8 @@ async fn run(args: &Args) -> Result<Report> {
     }
     if stores != StoreArg::Sqlite {
         // initdb and the server's start block for a second or two.
-        match tokio::task::spawn_blocking(PgServer::start).await? {
+        let socket = args.pg_socket;
+        match tokio::task::spawn_blocking(move || PgServer::start(socket)).await? {
             Ok(pg) => {
                 println!("{}", pg.describe());
                 let r = run_on(args, Some(&pg)).await.context("on PostgreSQL");

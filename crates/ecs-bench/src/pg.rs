@@ -12,6 +12,8 @@ pub struct PgServer {
     pub cluster: Cluster,
     /// `--store` for ecsd.
     pub ecsd_url: String,
+    /// ecsd and pgbench connect over the Unix socket (`--pg-socket`), not loopback TCP.
+    pub socket: bool,
 }
 
 /// Why there is no server to measure on.
@@ -23,16 +25,17 @@ pub enum NoServer {
 
 impl PgServer {
     /// Makes and starts the cluster and its two databases (blocking: `initdb` takes seconds).
-    pub fn start() -> Result<PgServer, NoServer> {
+    pub fn start(socket: bool) -> Result<PgServer, NoServer> {
         let cluster = Cluster::start_with(Tuning::Durable).map_err(|e| match e {
             Unavailable::NotInstalled(why) => NoServer::NotInstalled(why),
             Unavailable::Failed(why) => NoServer::Failed(anyhow!("the PostgreSQL cluster did not start: {why}")),
         })?;
         let made =
             |name: &str| cluster.create_database(name).map_err(|e| NoServer::Failed(anyhow!("createdb {name}: {e}")));
-        let ecsd_url = made(ECSD_DATABASE)?;
+        let tcp_url = made(ECSD_DATABASE)?;
         made(crate::pgbench::DATABASE)?;
-        Ok(PgServer { cluster, ecsd_url })
+        let ecsd_url = if socket { cluster.socket_url(ECSD_DATABASE) } else { tcp_url };
+        Ok(PgServer { cluster, ecsd_url, socket })
     }
 
     /// Where pgbench connects.
@@ -41,6 +44,10 @@ impl PgServer {
             bin_dir: self.cluster.bin_dir().to_path_buf(),
             port: self.cluster.port(),
             user: self.cluster.superuser(),
+            host: match self.socket {
+                true => self.cluster.socket_dir().to_string_lossy().into_owned(),
+                false => "127.0.0.1".to_string(),
+            },
         }
     }
 
@@ -57,9 +64,10 @@ impl PgServer {
     /// One line for the output: where, which PID, how it is tuned.
     pub fn describe(&self) -> String {
         format!(
-            "PostgreSQL (pid {}) on 127.0.0.1:{} from {}, settings: {}",
+            "PostgreSQL (pid {}) on 127.0.0.1:{}{} from {}, settings: {}",
             self.cluster.pid(),
             self.cluster.port(),
+            if self.socket { ", ecsd and pgbench over its Unix socket" } else { "" },
             self.cluster.bin_dir().display(),
             self.cluster.tuning().settings()
         )

@@ -36,12 +36,14 @@ pub struct Server {
     pub bin_dir: PathBuf,
     pub port: u16,
     pub user: &'static str,
+    /// `-h`: the loopback address, or the directory of the server's Unix socket.
+    pub host: String,
 }
 
-/// `pgbench` with the connection options of `server` (loopback TCP, its superuser).
+/// `pgbench` with the connection options of `server` (its host or socket, its superuser).
 fn pgbench(server: &Server) -> Command {
     let mut c = Command::new(server.bin_dir.join("pgbench"));
-    c.args(["-h", "127.0.0.1", "-U", server.user, "-p"]).arg(server.port.to_string());
+    c.args(["-h", &server.host, "-U", server.user, "-p"]).arg(server.port.to_string());
     c.stdin(Stdio::null());
     c
 }

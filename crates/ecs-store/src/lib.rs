@@ -266,6 +266,11 @@ pub trait Store: SagaLog + Send + Sync {
     async fn fault_hit(&self, _id: &str) -> Result<Option<SharedFault>, StoreError> {
         Err(not_shared())
     }
+    /// Adds `n` firings to a fault's count (of a fault without `times`, whose firings need no
+    /// agreement between nodes and are counted in batches); a fault that is gone is no error.
+    async fn fault_add_hits(&self, _id: &str, _n: i64) -> Result<(), StoreError> {
+        Err(not_shared())
+    }
     /// A setting, if one was written.
     async fn setting_get(&self, _key: &str) -> Result<Option<String>, StoreError> {
         Err(not_shared())

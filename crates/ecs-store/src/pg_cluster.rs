@@ -245,6 +245,23 @@ impl Cluster {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{db}", self.port)
     }
 
+    /// The URL of database `db` over the cluster's Unix socket (in its directory) rather than
+    /// loopback TCP: how a client on the database's own host usually connects.
+    pub fn socket_url(&self, db: &str) -> String {
+        let dir: String = self
+            .dir
+            .to_string_lossy()
+            .chars()
+            .map(|c| if c == '/' { "%2F".to_string() } else { c.to_string() })
+            .collect();
+        format!("postgres://{SUPERUSER}@{dir}:{}/{db}", self.port)
+    }
+
+    /// The directory holding the cluster's Unix socket (`-h` for PostgreSQL's programs).
+    pub fn socket_dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The directory of PostgreSQL's programs this cluster runs (`pgbench` is there too).
     pub fn bin_dir(&self) -> &Path {
         &self.bin

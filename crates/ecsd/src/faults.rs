@@ -129,6 +129,10 @@ pub struct Faults {
     pub(crate) removed: tokio::sync::Notify,
     /// The store the nodes share the faults through; `None`: they are this process's.
     pub(crate) shared: Option<Arc<dyn Store>>,
+    /// Firings of shared faults without `times` not yet added to their count in the store.
+    /// They need no agreement between nodes, so they are counted here and written at the next
+    /// refresh: one row updated by every held job at once serialized those jobs on its lock.
+    pub(crate) pending_hits: Mutex<std::collections::HashMap<String, i64>>,
 }
 
 impl Faults {
@@ -220,6 +224,17 @@ impl Faults {
     /// jobs when a fault went. Returns the list.
     pub(crate) async fn refresh(&self) -> Result<Vec<Fault>, StoreError> {
         let Some(store) = &self.shared else { return Ok(self.lock().clone()) };
+        let pending: Vec<(String, i64)> = std::mem::take(&mut *self.pending()).into_iter().collect();
+        for (i, (id, n)) in pending.iter().enumerate() {
+            if let Err(e) = store.fault_add_hits(id, *n).await {
+                // Kept for the next refresh rather than lost.
+                let mut p = self.pending();
+                for (id, n) in &pending[i..] {
+                    *p.entry(id.clone()).or_default() += n;
+                }
+                return Err(e);
+            }
+        }
         let fresh = crate::faults_shared::from_rows(store.fault_list().await?);
         let mut l = self.lock();
         let went = l.iter().any(|old| !fresh.iter().any(|f| f.id == old.id));
@@ -229,6 +244,10 @@ impl Faults {
             self.removed.notify_waiters();
         }
         Ok(fresh)
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, i64>> {
+        self.pending_hits.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Fault>> {
@@ -271,6 +290,13 @@ impl Faults {
         };
         let candidates: Vec<Fault> = self.lock().iter().filter(|f| matches(f)).cloned().collect();
         for f in candidates {
+            if f.spec.times.is_none() {
+                let mut p = self.pending();
+                let n = p.entry(f.id.clone()).or_default();
+                *n += 1;
+                let hits = f.hits.saturating_add(u32::try_from(*n).unwrap_or(u32::MAX));
+                return Some(Fault { hits, ..f });
+            }
             if let Some(fired) = self.hit(store.as_ref(), f).await {
                 return Some(fired);
             }

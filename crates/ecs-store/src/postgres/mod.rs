@@ -412,6 +412,11 @@ impl crate::Store for PgStore {
     async fn fault_hit(&self, id: &str) -> Result<Option<crate::SharedFault>, StoreError> {
         self.faults_hit(id).await
     }
+    async fn fault_add_hits(&self, id: &str, n: i64) -> Result<(), StoreError> {
+        let c = self.client().await?;
+        execute(&c, "UPDATE faults SET hits = hits + $2 WHERE id = $1", &[&id, &n]).await?;
+        Ok(())
+    }
     async fn setting_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         self.settings_get(key).await
     }

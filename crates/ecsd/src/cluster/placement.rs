@@ -19,6 +19,10 @@ pub enum NoHost {
 
 /// Sets `host` on every server of `servers` that has none.
 pub async fn place_all(store: &dyn Store, node: &Node, servers: &mut [Server]) -> Result<(), NoHost> {
+    // Most operations place nothing: no read of the nodes for them.
+    if servers.iter().all(|s| s.host.is_some()) {
+        return Ok(());
+    }
     let Some(cluster) = store.cluster() else {
         for s in servers.iter_mut().filter(|s| s.host.is_none()) {
             s.host = Some(node.name.clone());
