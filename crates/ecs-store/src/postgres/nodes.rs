@@ -20,21 +20,9 @@ fn millis(d: Duration) -> f64 {
     d.as_millis() as f64
 }
 
-fn usage_of(flavor_id: &str, count: i64) -> Usage {
-    match ecs_model::flavor::find(flavor_id) {
-        Some(f) => Usage::of(f.vcpus, f.ram_mb, count),
-        None => Usage::of(0, 0, count),
-    }
-}
-
 /// What the servers on `host` take, from the `host` and `flavor_id` columns.
 async fn host_usage_in(c: &impl GenericClient, host: &str) -> Result<Usage, StoreError> {
-    let rows = query(c, "SELECT flavor_id, COUNT(*) FROM servers WHERE host = $1 GROUP BY flavor_id", &[&host]).await?;
-    let mut total = Usage::default();
-    for r in &rows {
-        total = total.plus(usage_of(get(r, 0)?, get(r, 1)?));
-    }
-    Ok(total)
+    super::quotas::usage_where(c, "host", host).await
 }
 
 /// Refuses placements that no longer fit: for each host that `inserts` are placed on (or
@@ -51,7 +39,7 @@ pub(super) async fn check_hosts_in(
     for s in inserts {
         if let Some(h) = &s.host {
             let u = asked.entry(h).or_default();
-            *u = u.plus(usage_of(&s.flavor_id, 1));
+            *u = u.plus(super::quotas::usage_of(&s.flavor_id, 1));
         }
     }
     for s in updates {
@@ -60,7 +48,7 @@ pub(super) async fn check_hosts_in(
         let old: String = get(&r, 0)?;
         if old != s.flavor_id {
             let u = asked.entry(h).or_default();
-            *u = u.plus(usage_of(&old, 1).growth_to(usage_of(&s.flavor_id, 1)));
+            *u = u.plus(super::quotas::usage_of(&old, 1).growth_to(super::quotas::usage_of(&s.flavor_id, 1)));
         }
     }
     for (host, want) in asked {
@@ -158,7 +146,7 @@ impl Cluster for PgStore {
         let mut used: BTreeMap<String, Usage> = BTreeMap::new();
         for r in &used_rows {
             let u = used.entry(get::<String>(r, 0)?).or_default();
-            *u = u.plus(usage_of(get(r, 1)?, get(r, 2)?));
+            *u = u.plus(super::quotas::usage_of(get(r, 1)?, get(r, 2)?));
         }
         rows.iter()
             .map(|r| {

@@ -8,7 +8,7 @@ use ecs_model::quota::{Quotas, Usage};
 use ecs_model::server::Server;
 
 /// What `flavor_id` servers cost; a flavor no longer in the catalog counts as a server only.
-fn usage_of(flavor_id: &str, count: i64) -> Usage {
+pub(super) fn usage_of(flavor_id: &str, count: i64) -> Usage {
     match ecs_model::flavor::find(flavor_id) {
         Some(f) => Usage::of(f.vcpus, f.ram_mb, count),
         None => Usage::of(0, 0, count),
@@ -17,9 +17,13 @@ fn usage_of(flavor_id: &str, count: i64) -> Usage {
 
 /// The project's usage, from the `flavor_id` column (one grouped scan of its servers).
 pub(super) async fn usage_in(c: &impl GenericClient, project_id: &str) -> Result<Usage, StoreError> {
-    let rows =
-        query(c, "SELECT flavor_id, COUNT(*) FROM servers WHERE project_id = $1 GROUP BY flavor_id", &[&project_id])
-            .await?;
+    usage_where(c, "project_id", project_id).await
+}
+
+/// What the servers whose `column` is `value` use, by their flavors (one grouped scan).
+pub(super) async fn usage_where(c: &impl GenericClient, column: &str, value: &str) -> Result<Usage, StoreError> {
+    let sql = format!("SELECT flavor_id, COUNT(*) FROM servers WHERE {column} = $1 GROUP BY flavor_id");
+    let rows = query(c, &sql, &[&value]).await?;
     let mut total = Usage::default();
     for r in &rows {
         total = total.plus(usage_of(get(r, 0)?, get(r, 1)?));
