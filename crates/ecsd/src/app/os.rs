@@ -123,7 +123,17 @@ pub async fn rebuild(
 ) -> Result<String, Error> {
     let o = opts.ok_or_else(|| Error::invalid(format!("request body is illegal: {} is required.", v.wrapper())))?;
     check_fields(v, &o)?;
-    let row = server_of(app, &caller.project_id, server_id).await?;
+    // The server and the key pair are read at once (two round trips to a database server
+    // overlap instead of following each other); their errors are still answered in the order
+    // the checks read: the server's first.
+    let keypair = async {
+        match nonempty(&o.keyname) {
+            Some(name) => app.ctx.store.keypair_get(&caller.project_id, name).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (row, keypair) = tokio::join!(server_of(app, &caller.project_id, server_id), keypair);
+    let row = row?;
     let with_stop = o.mode.as_deref() == Some("withStopServer");
     let system_disk = row.volumes.iter().find(|vol| vol.boot_index == Some(0)).cloned();
     gates::os_rebuild_allowed(&row.server, system_disk.is_some(), with_stop)?;
@@ -131,12 +141,9 @@ pub async fn rebuild(
 
     let key = match nonempty(&o.keyname) {
         Some(name) => {
-            let kp = app
-                .ctx
-                .store
-                .keypair_get(&caller.project_id, name)
-                .await
+            let kp = keypair
                 .map_err(internal)?
+                .flatten()
                 .ok_or_else(|| Error::new(Code::Ecs0314, format!("The key pair [{name}] does not exist.")))?;
             let userid = nonempty(&o.userid).unwrap_or_default();
             if kp.user_id != userid {
