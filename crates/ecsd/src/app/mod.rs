@@ -133,11 +133,14 @@ async fn place(app: &App, begin: &mut Begin) -> Result<(), Error> {
         NoHost::Full(why) => no_host(why),
         NoHost::Store(e) => internal(e),
     })?;
-    if app.node.host_bound {
+    // Only a store several nodes share records a saga's host: on one of its own, every saga
+    // is this node's whatever it says.
+    if app.node.host_bound && app.ctx.store.cluster().is_some() {
+        let hosts: std::collections::HashMap<&str, &Option<String>> =
+            begin.insert_servers.iter().chain(&begin.update_servers).map(|s| (s.id.as_str(), &s.host)).collect();
         for saga in &mut begin.sagas {
             let Some(server_id) = saga.params.get("server_id").and_then(|v| v.as_str()) else { continue };
-            let server = begin.insert_servers.iter().chain(&begin.update_servers).find(|s| s.id == server_id);
-            saga.host = server.and_then(|s| s.host.clone());
+            saga.host = hosts.get(server_id).and_then(|h| (*h).clone());
         }
     }
     Ok(())

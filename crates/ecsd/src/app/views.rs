@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 pub fn server_detail(row: &ServerRow) -> ServerDetail {
     let s = &row.server;
     let fl = flavor::find(&s.flavor_id);
+    // Servers created before they were placed have no host; they show the old fixed name.
+    let host = s.host.clone().unwrap_or_else(|| "ecsd".into());
     let mut addresses = BTreeMap::new();
     addresses.insert(
         s.network.vpc_id.clone(),
@@ -79,9 +81,9 @@ pub fn server_detail(row: &ServerRow) -> ServerDetail {
         tenant_id: s.project_id.clone(),
         user_id: s.user_id.clone(),
         availability_zone: s.availability_zone.clone(),
-        host: s.host.clone().unwrap_or_else(|| "ecsd".into()),
+        host: host.clone(),
         hostname: s.hostname.clone(),
-        hypervisor_hostname: s.host.clone().unwrap_or_else(|| "ecsd".into()),
+        hypervisor_hostname: host,
         instance_name: format!("instance-{}", &s.id[..8.min(s.id.len())]),
         kernel_id: String::new(),
         ramdisk_id: String::new(),
