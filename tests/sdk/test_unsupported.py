@@ -19,7 +19,8 @@ CALLS = {
     "ShowRecycleBin": lambda ecs: ecs.show_recycle_bin(ecs_v2.ShowRecycleBinRequest()),
     "ShowServerConsoleOutput": lambda ecs: ecs.show_server_console_output(
         ecs_v2.ShowServerConsoleOutputRequest(server_id=SERVER)),
-    "NovaListServers": lambda ecs: ecs.nova_list_servers(ecs_v2.NovaListServersRequest()),
+    "ShowMetadataOptions": lambda ecs: ecs.show_metadata_options(
+        ecs_v2.ShowMetadataOptionsRequest(server_id=SERVER)),
 }
 
 

@@ -38,9 +38,31 @@ pub fn micro_time(ms: i64) -> String {
     format(ms, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"))
 }
 
+/// Milliseconds since the epoch of an ISO 8601 time as clients send them: RFC 3339
+/// (`2026-12-02T08:00:00Z`, `...+08:00`, with or without a fraction), or without a zone, which
+/// is taken as UTC (`2026-12-02T08:00:00`, as OpenStack's `changes-since` allows). `None` when
+/// `s` is none of these.
+pub fn parse_time(s: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
+        let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]");
+        time::PrimitiveDateTime::parse(s, f).ok().map(|p| p.assume_utc())
+    })?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_time_reads_rfc3339_and_zoneless_times() {
+        assert_eq!(parse_time("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(parse_time("1970-01-01T01:00:01+01:00"), Some(1000));
+        assert_eq!(parse_time("1970-01-01T00:00:01.5"), Some(1500));
+        assert_eq!(parse_time("1970-01-01T00:00:02"), Some(2000));
+        assert_eq!(parse_time("yesterday"), None);
+    }
 
     #[test]
     fn formats_match_the_contract() {

@@ -3,7 +3,7 @@
 //! Note the JSON types: `vcpus`, `disk` and `swap` are strings, `ram` an integer, and the extra
 //! specs travel under `os_extra_specs` (underscore).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
@@ -53,4 +53,30 @@ pub struct AttachableQuantity {
     pub free_blk: i64,
     pub free_disk: i64,
     pub free_nic: i64,
+}
+
+/// `GET /v1/{project_id}/cloudservers/flavors/{flavor_id}/resources` (SDK `ShowFlavorCapacity`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FlavorCapacity {
+    /// The zones that can take the servers asked for; empty when none can.
+    pub resources: Vec<FlavorCapacityZone>,
+}
+
+/// One zone with room for the flavor (SDK `QueryFlavorCapacityAzInfo`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FlavorCapacityZone {
+    pub region_id: String,
+    pub availability_zone: String,
+    /// The zone new servers go to by default.
+    pub prefer: bool,
+}
+
+/// The query of [`FlavorCapacity`].
+#[derive(Debug, Clone, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FlavorCapacityQuery {
+    /// How many servers of the flavor are wanted (a string on the wire); 1 when absent.
+    pub count: Option<String>,
+    /// Regions to ask about, comma-separated; the caller's when absent.
+    pub region_ids: Option<String>,
 }

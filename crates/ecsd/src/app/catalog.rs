@@ -133,3 +133,70 @@ pub async fn show_subnet(app: &App, caller: &Caller, id: &str) -> Result<SubnetE
         .map(|subnet| SubnetEnvelope { subnet })
         .ok_or_else(|| Error::new(Code::NovaNotFound, format!("Subnet {id} could not be found.")))
 }
+
+/// `GET /v1/{project_id}/cloudservers/flavors/{flavor_id}/resources`: the zones of the caller's
+/// region that can take `count` servers of the flavor now. Every zone is served by the same
+/// nodes, so all zones have room or none has: on a store several nodes share, room is what
+/// the live nodes have free (as placement sees it); a node alone takes what it is asked.
+pub async fn flavor_capacity(
+    app: &App,
+    caller: &Caller,
+    flavor_id: &str,
+    q: &ecs_types::flavor::FlavorCapacityQuery,
+) -> Result<ecs_types::flavor::FlavorCapacity, Error> {
+    use ecs_types::flavor::{FlavorCapacity, FlavorCapacityZone};
+    let flavor = ecs_model::flavor::find(flavor_id)
+        .ok_or_else(|| Error::new(Code::Ecs0019, format!("Flavor {flavor_id} does not exist or is abandoned.")))?;
+    let count = match q.count.as_deref().filter(|c| !c.is_empty()) {
+        None => 1,
+        Some(c) => match c.parse::<i64>() {
+            Ok(n) if (1..=super::create::MAX_CREATE).contains(&n) => n,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "count must be a number between 1 and {}, got {c:?}.",
+                    super::create::MAX_CREATE
+                )))
+            }
+        },
+    };
+    let region = app.accounts.get(&caller.ak).map(|a| a.project_name.clone()).unwrap_or_default();
+    let asked: Vec<&str> = q
+        .region_ids
+        .as_deref()
+        .map(|r| r.split(',').map(str::trim).filter(|r| !r.is_empty()).collect())
+        .unwrap_or_default();
+    if !asked.is_empty() && !asked.contains(&region.as_str()) {
+        return Ok(FlavorCapacity { resources: vec![] });
+    }
+    let room = match app.ctx.store.cluster() {
+        None => true,
+        Some(cluster) => {
+            let nodes = cluster.node_list().await.map_err(internal)?;
+            let fits: i64 = nodes
+                .iter()
+                .filter(|n| n.live)
+                .map(|n| {
+                    let by_cpu = if flavor.vcpus > 0 { n.free_vcpus() / flavor.vcpus } else { i64::MAX };
+                    let by_mem = if flavor.ram_mb > 0 { n.free_memory_mib() / flavor.ram_mb } else { i64::MAX };
+                    by_cpu.min(by_mem).max(0)
+                })
+                .fold(0i64, |a, b| a.saturating_add(b));
+            fits >= count
+        }
+    };
+    let zones = super::zones::of(app, caller);
+    let resources = if room {
+        zones
+            .iter()
+            .enumerate()
+            .map(|(i, z)| FlavorCapacityZone {
+                region_id: region.clone(),
+                availability_zone: z.clone(),
+                prefer: i == 0,
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(FlavorCapacity { resources })
+}

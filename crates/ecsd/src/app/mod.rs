@@ -10,6 +10,7 @@ pub mod keypairs;
 pub mod limits;
 pub mod metadata;
 pub mod names;
+pub mod nova;
 pub mod os;
 pub mod passwords;
 pub mod ports;

@@ -311,7 +311,7 @@ async fn nova_server(app: &App, caller: &Caller, id: &str) -> Result<Server, Err
 }
 
 /// The group a Nova action names: by id, else by name (which must be unambiguous).
-async fn nova_group(app: &App, caller: &Caller, name: &str) -> Result<SecurityGroup, Error> {
+pub(crate) async fn nova_group(app: &App, caller: &Caller, name: &str) -> Result<SecurityGroup, Error> {
     let groups = app.ctx.store.security_group_list(&caller.project_id).await.map_err(internal)?;
     if let Some(g) = groups.iter().find(|g| g.id == name) {
         return Ok(g.clone());

@@ -230,12 +230,7 @@ pub fn image_info(i: &Image) -> ImageInfo {
 
 /// A flavor of the catalog.
 pub fn flavor_view(f: &Flavor, project_id: &str) -> FlavorView {
-    let mut specs = BTreeMap::new();
-    specs.insert("ecs:performancetype".into(), f.performance_type.into());
-    specs.insert("ecs:generation".into(), f.generation.into());
-    specs.insert("ecs:virtualization_env_types".into(), "CloudCompute".into());
-    specs.insert("cond:operation:status".into(), "normal".into());
-    specs.insert("resource_type".into(), format!("IES-{}", f.generation));
+    let specs = flavor_extra_specs(f);
     FlavorView {
         id: f.id.into(),
         name: f.id.into(),
@@ -257,6 +252,17 @@ pub fn flavor_view(f: &Flavor, project_id: &str) -> FlavorView {
         os_extra_specs: specs,
         attachable_quantity: AttachableQuantity { free_scsi: 60, free_blk: 23, free_disk: 23, free_nic: 11 },
     }
+}
+
+/// A flavor's extra specs, as ListFlavors (`os_extra_specs`) and Nova's `os-extra_specs` show them.
+pub fn flavor_extra_specs(f: &Flavor) -> BTreeMap<String, String> {
+    let mut specs = BTreeMap::new();
+    specs.insert("ecs:performancetype".into(), f.performance_type.into());
+    specs.insert("ecs:generation".into(), f.generation.into());
+    specs.insert("ecs:virtualization_env_types".into(), "CloudCompute".into());
+    specs.insert("cond:operation:status".into(), "normal".into());
+    specs.insert("resource_type".into(), format!("IES-{}", f.generation));
+    specs
 }
 
 fn vpc_time(ms: i64) -> String {

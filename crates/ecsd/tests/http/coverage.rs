@@ -104,7 +104,9 @@ async fn unsupported_operations_answer_ecs_0000_naming_the_operation() {
         assert!(msg.contains(&format!("{} {}", o.verb, o.path)), "{}: {msg}", o.method);
         checked += 1;
     }
-    assert!(checked >= 50, "only {checked} unsupported operations");
+    // Every documented refusal was asked (none was skipped), and the table is not empty.
+    let documented_refusals = doc.values().filter(|(unsupported, _)| *unsupported).count();
+    assert!(checked >= documented_refusals && checked > 0, "{checked} of {documented_refusals} refusals checked");
 }
 
 /// The two server-group member calls share a route; the body tells which one was meant.
@@ -137,7 +139,7 @@ async fn unsupported_operations_are_authenticated_and_project_checked() {
     // A single segment that is no API version stays an unknown path.
     let r = svc.get("/nothing-here").await;
     assert_eq!((r.status, r.body["error_code"].as_str()), (404, Some("APIGW.0101")));
-    svc.get("/v2.1").await.assert_error(400, "Ecs.0000");
+    assert_eq!(svc.get("/v2.1").await.body["version"]["id"], "v2.1");
 }
 
 /// Every SDK operation the document lists as served is routed: whatever it answers to a request

@@ -160,3 +160,27 @@ pub async fn subnet(
 ) -> Res<SubnetEnvelope> {
     Ok(Json(catalog::show_subnet(&app, &c, &id).await?))
 }
+
+/// `GET /v1/{project_id}/cloudservers/flavors/{flavor_id}/resources`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/flavors/{flavor_id}/resources",
+    operation_id = "ShowFlavorCapacity",
+    tag = "ECS",
+    summary = "The zones that have room for servers of a flavor now",
+    params(ProjectPath, ("flavor_id" = String, Path), ecs_types::flavor::FlavorCapacityQuery),
+    responses(
+        (status = 200, description = "The zones with room (none when there is no room).", body = ecs_types::flavor::FlavorCapacity),
+        (status = 400, description = "`Ecs.0019`: no such flavor; `Ecs.0005`: a malformed `count`.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
+pub async fn flavor_capacity(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    Path((_, flavor)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+) -> Res<ecs_types::flavor::FlavorCapacity> {
+    let q: ecs_types::flavor::FlavorCapacityQuery = typed(&query_pairs(q.as_deref()))?;
+    Ok(Json(catalog::flavor_capacity(&app, &c, &flavor, &q).await?))
+}

@@ -10,6 +10,7 @@ pub(super) mod keypairs;
 pub(super) mod limits;
 pub(super) mod metadata;
 pub(super) mod networks;
+pub(super) mod nova;
 pub(super) mod passwords;
 pub(super) mod resize;
 pub(super) mod servers;
@@ -47,6 +48,7 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(servers::create))
         .routes(routes!(servers::list))
         .routes(routes!(catalog::flavors))
+        .routes(routes!(catalog::flavor_capacity))
         .routes(routes!(servers::delete))
         .routes(routes!(servers::action))
         .routes(routes!(servers::show, servers::update))
@@ -88,6 +90,12 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(keypairs::create, keypairs::list))
         .routes(routes!(keypairs::show, keypairs::delete))
         .routes(routes!(servers::nova_action))
+        .routes(routes!(nova::list, nova::create))
+        .routes(routes!(nova::list_detail))
+        .routes(routes!(nova::show, nova::delete))
+        .routes(routes!(nova::extra_specs))
+        .routes(routes!(nova::versions))
+        .routes(routes!(nova::version))
         // IMS
         .routes(routes!(catalog::images))
         .routes(routes!(catalog::image))

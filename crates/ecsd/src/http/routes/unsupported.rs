@@ -9,7 +9,6 @@
 //! `docs/error-codes.md` for why this code and status).
 
 use super::super::error::ApiError;
-use super::super::request_id::RequestId;
 use crate::caller::Caller;
 use crate::context::App;
 use axum::body::Bytes;
@@ -134,10 +133,6 @@ const RESIZE: &str = "batch flavor changes are not supported; change each server
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
     create request (CreatePostPaidServers).";
 const RECYCLE_BIN: &str = "there is no recycle bin: a deleted server (DeleteServers) is deleted at once.";
-const NOVA_SERVERS: &str = "the Nova server API is not served; use the ECS server API \
-    (CreatePostPaidServers, ListServersDetails, ShowServer, DeleteServers) instead.";
-const NOVA_VERSIONS: &str = "Nova version discovery is not served; ecsd serves fixed API versions \
-    (ECS /v1 and /v2, Nova /v2.1).";
 const CONSOLES: &str = "ecsd's servers have no console: remote, serial and console-output access are \
     not supported.";
 const METADATA_OPTIONS: &str = "the metadata service's options (IMDS) are not modelled.";
@@ -271,12 +266,6 @@ pub const TABLE: &[Unsupported] = &[
             server is pay-per-use. ListFlavors lists the flavors.",
     ),
     op(
-        "show_flavor_capacity",
-        Get,
-        "/v1/{project_id}/cloudservers/flavors/{flavor_id}/resources",
-        "per-zone flavor capacity is not reported; every flavor of ListFlavors can be created.",
-    ),
-    op(
         "update_server_auto_terminate_time",
         Post,
         "/v1/{project_id}/cloudservers/{server_id}/actions/update-auto-terminate-time",
@@ -305,37 +294,7 @@ pub const TABLE: &[Unsupported] = &[
         "/v1.0/servers/{server_id}/action",
         "OS monitoring registration (the Cloud Eye agent) is not supported.",
     ),
-    // The Nova server API and version discovery
-    op("nova_create_servers", Post, "/v2.1/{project_id}/servers", NOVA_SERVERS),
-    op("nova_list_servers", Get, "/v2.1/{project_id}/servers", NOVA_SERVERS),
-    op("nova_list_servers_details", Get, "/v2.1/{project_id}/servers/detail", NOVA_SERVERS),
-    op("nova_show_server", Get, "/v2.1/{project_id}/servers/{server_id}", NOVA_SERVERS),
-    op("nova_delete_server", Delete, "/v2.1/{project_id}/servers/{server_id}", NOVA_SERVERS),
-    op(
-        "nova_show_flavor_extra_specs",
-        Get,
-        "/v2.1/{project_id}/flavors/{flavor_id}/os-extra_specs",
-        "the Nova flavor API is not served; ListFlavors gives every flavor's extra specs (`os_extra_specs`).",
-    ),
-    op("nova_list_versions", Get, "/", NOVA_VERSIONS),
-    op("nova_show_version", Get, "/{api_version}", NOVA_VERSIONS),
 ];
-
-/// The one path whose parameter can be anything: `/{api_version}`. Only names that look like an
-/// API version (`v2`, `v2.1`) are answered as the unsupported operation; any other single
-/// segment is an unknown path, as it was before the route existed.
-const API_VERSION_PATH: &str = "/{api_version}";
-const API_VERSION_PATTERN: &str = "^v[0-9]+(\\.[0-9]+)?$";
-
-fn looks_like_api_version(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('v') else { return false };
-    let (major, minor) = match rest.split_once('.') {
-        Some((a, b)) => (a, Some(b)),
-        None => (rest, None),
-    };
-    let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-    digits(major) && minor.is_none_or(digits)
-}
 
 /// The distinct (method, path) routes of the table: two operations may share one.
 fn routes() -> BTreeSet<(&'static str, Verb)> {
@@ -358,14 +317,9 @@ async fn answer(
     matched: MatchedPath,
     params: RawPathParams,
     caller: Option<Extension<Caller>>,
-    rid: Option<Extension<RequestId>>,
     body: Bytes,
 ) -> ApiError {
     let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-    if matched.as_str() == API_VERSION_PATH && !param("api_version").is_some_and(|v| looks_like_api_version(&v)) {
-        let rid = rid.map(|Extension(r)| r.0).unwrap_or_default();
-        return ApiError::gateway(Code::Apigw0101, Code::Apigw0101.default_message(), &rid);
-    }
     // The authentication layer checks the project of the `/v1`, `/v1.1` and `/v2.1` paths; the
     // `/v3` paths of this table name one too, and it is checked the same way here, so that
     // another project's id is refused as everywhere else before the operation is named.
@@ -416,18 +370,11 @@ fn operation(ops: &[&Unsupported]) -> Operation {
                 "description": "The caller's project id (32 lower-case hex characters); another project's id is \
                     refused with 400 `Ecs.0023`.",
                 "schema": {"type": "string", "pattern": "^[0-9a-f]{32}$"}}),
-            "api_version" => json!({"name": name, "in": "path", "required": true,
-                "description": "An API version such as `v2.1`; any other value is an unknown path (404 `APIGW.0101`).",
-                "schema": {"type": "string", "pattern": API_VERSION_PATTERN}}),
             _ => json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
         })
         .collect();
-    let tag = if first.path.starts_with("/v2.1") || first.path == "/" || first.path == API_VERSION_PATH {
-        "Nova"
-    } else {
-        "ECS"
-    };
-    let mut responses = json!({
+    let tag = if first.path.starts_with("/v2.1") { "Nova" } else { "ECS" };
+    let responses = json!({
         "400": error_response(
             &format!("`Ecs.0000`: the operation is not supported by this service; the message names it and says \
                 what to use instead. `Ecs.0023`: not the caller's project. Every request is refused so. Why: {}",
@@ -438,9 +385,6 @@ fn operation(ops: &[&Unsupported]) -> Operation {
         "429": error_response("`APIGW.0308`: over the credential's request rate (only with `--rate-limit`).",
             "GatewayErrorBody"),
     });
-    if first.path == API_VERSION_PATH {
-        responses["404"] = error_response("`APIGW.0101`: not an API version: an unknown path.", "GatewayErrorBody");
-    }
     let op = json!({
         "tags": [tag],
         "summary": format!("Not supported: {}", ids.join(", ")),
@@ -482,15 +426,5 @@ mod tests {
             assert!(u.why.ends_with('.'), "{}: the reason is a sentence", u.sdk_method);
         }
         assert!(TABLE.len() > routes().len(), "the server-group member and virtual-IP calls share routes");
-    }
-
-    #[test]
-    fn only_version_names_are_versions() {
-        for v in ["v1", "v2.1", "v10.22"] {
-            assert!(looks_like_api_version(v), "{v}");
-        }
-        for v in ["", "v", "v.1", "v1.", "x1", "v1.2.3", "openapi.json", "v1a"] {
-            assert!(!looks_like_api_version(v), "{v}");
-        }
     }
 }
