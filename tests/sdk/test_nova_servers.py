@@ -91,3 +91,15 @@ def test_flavor_capacity(ecs):
     assert [r.prefer for r in resp.resources] == [True] + [False] * (len(zones) - 1)
     expect_api_error(lambda: ecs.show_flavor_capacity(ecs_v2.ShowFlavorCapacityRequest(flavor_id="no.such")),
                      400, "Ecs.0019")
+
+
+def test_flavor_sell_policies(ecs):
+    resp = ecs.list_flavor_sell_policies(ecs_v2.ListFlavorSellPoliciesRequest(flavor_id=DEFAULT_FLAVOR))
+    zones = ecs.list_server_az_info(ecs_v2.ListServerAzInfoRequest()).availability_zones
+    assert resp.count == len(zones) == len(resp.sell_policies)
+    assert {p.sell_mode for p in resp.sell_policies} == {"postPaid"}
+    assert {p.sell_status for p in resp.sell_policies} == {"available"}
+    none = ecs.list_flavor_sell_policies(ecs_v2.ListFlavorSellPoliciesRequest(sell_mode="spot"))
+    assert none.count == 0 and not none.sell_policies
+    expect_api_error(lambda: ecs.list_flavor_sell_policies(
+        ecs_v2.ListFlavorSellPoliciesRequest(sell_status="gone")), 400, "Ecs.0005")

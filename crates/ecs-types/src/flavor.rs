@@ -80,3 +80,44 @@ pub struct FlavorCapacityQuery {
     /// Regions to ask about, comma-separated; the caller's when absent.
     pub region_ids: Option<String>,
 }
+
+/// `GET /v1/{project_id}/cloudservers/flavor-sell-policies` (SDK `ListFlavorSellPolicies`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SellPolicyList {
+    /// How many policies match the filters (all pages).
+    pub count: i64,
+    pub sell_policies: Vec<SellPolicy>,
+}
+
+/// How one flavor is sold in one zone (SDK `ListFlavorSellPoliciesResult`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SellPolicy {
+    /// The policy's number: stable for a flavor and zone, the `marker` of the next page.
+    pub id: i64,
+    pub flavor_id: String,
+    /// `available`, or `sellout` when no node has room for one server of the flavor.
+    pub sell_status: String,
+    pub availability_zone_id: String,
+    /// `postPaid`: pay-per-use, the one mode offered.
+    pub sell_mode: String,
+}
+
+/// The query of [`SellPolicyList`].
+#[derive(Debug, Clone, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SellPolicyQuery {
+    pub flavor_id: Option<String>,
+    /// `available` or `sellout`.
+    pub sell_status: Option<String>,
+    /// `postPaid`, `prePaid`, `spot` or `ri`; only `postPaid` has policies.
+    pub sell_mode: Option<String>,
+    pub availability_zone_id: Option<String>,
+    /// Page size (default and most 1000).
+    #[serde(default, deserialize_with = "crate::queries::uint")]
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<u64>,
+    /// The `id` of the last policy of the previous page.
+    #[serde(default, deserialize_with = "crate::queries::uint")]
+    #[param(value_type = Option<u32>)]
+    pub marker: Option<u64>,
+}

@@ -168,22 +168,7 @@ pub async fn flavor_capacity(
     if !asked.is_empty() && !asked.contains(&region.as_str()) {
         return Ok(FlavorCapacity { resources: vec![] });
     }
-    let room = match app.ctx.store.cluster() {
-        None => true,
-        Some(cluster) => {
-            let nodes = cluster.node_list().await.map_err(internal)?;
-            let fits: i64 = nodes
-                .iter()
-                .filter(|n| n.live)
-                .map(|n| {
-                    let by_cpu = if flavor.vcpus > 0 { n.free_vcpus() / flavor.vcpus } else { i64::MAX };
-                    let by_mem = if flavor.ram_mb > 0 { n.free_memory_mib() / flavor.ram_mb } else { i64::MAX };
-                    by_cpu.min(by_mem).max(0)
-                })
-                .fold(0i64, |a, b| a.saturating_add(b));
-            fits >= count
-        }
-    };
+    let room = servers_that_fit(app, flavor).await? >= count;
     let zones = super::zones::of(app, caller);
     let resources = if room {
         zones
@@ -199,4 +184,73 @@ pub async fn flavor_capacity(
         vec![]
     };
     Ok(FlavorCapacity { resources })
+}
+
+/// How many servers of `flavor` the live nodes have room for now, as placement counts it (each
+/// node's free vCPUs and memory); a node alone (a store only it opens) has room for any number.
+async fn servers_that_fit(app: &App, flavor: &ecs_model::flavor::Flavor) -> Result<i64, Error> {
+    let Some(cluster) = app.ctx.store.cluster() else { return Ok(i64::MAX) };
+    let nodes = cluster.node_list().await.map_err(internal)?;
+    Ok(nodes
+        .iter()
+        .filter(|n| n.live)
+        .map(|n| {
+            let by_cpu = if flavor.vcpus > 0 { n.free_vcpus() / flavor.vcpus } else { i64::MAX };
+            let by_mem = if flavor.ram_mb > 0 { n.free_memory_mib() / flavor.ram_mb } else { i64::MAX };
+            by_cpu.min(by_mem).max(0)
+        })
+        .fold(0i64, |a, b| a.saturating_add(b)))
+}
+
+/// `GET /v1/{project_id}/cloudservers/flavor-sell-policies`: every flavor is sold pay-per-use
+/// (`postPaid`) in every zone of the region, `available` while the nodes have room for one
+/// server of it and `sellout` when they have not; yearly/monthly, spot and reserved sales are
+/// not offered, so asking for those modes lists nothing.
+pub async fn sell_policies(
+    app: &App,
+    caller: &Caller,
+    q: &ecs_types::flavor::SellPolicyQuery,
+) -> Result<ecs_types::flavor::SellPolicyList, Error> {
+    use ecs_types::flavor::{SellPolicy, SellPolicyList};
+    let opt = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    if let Some(st) = opt(&q.sell_status) {
+        if st != "available" && st != "sellout" {
+            return Err(Error::invalid(format!("sell_status must be available or sellout, got {st:?}.")));
+        }
+    }
+    if let Some(m) = opt(&q.sell_mode) {
+        if !["postPaid", "prePaid", "spot", "ri"].contains(&m.as_str()) {
+            return Err(Error::invalid(format!("sell_mode must be postPaid, prePaid, spot or ri, got {m:?}.")));
+        }
+    }
+    let limit = q.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(Error::invalid(format!("limit must be between 1 and 1000, got {limit}.")));
+    }
+    let zones = super::zones::of(app, caller);
+    let mut all = Vec::new();
+    // Ids number the (flavor, zone) pairs in catalog order, so they stay the same between calls.
+    for (i, f) in FLAVORS.iter().enumerate() {
+        let status = if servers_that_fit(app, f).await? >= 1 { "available" } else { "sellout" };
+        for (j, z) in zones.iter().enumerate() {
+            all.push(SellPolicy {
+                id: (i * zones.len() + j + 1) as i64,
+                flavor_id: f.id.to_string(),
+                sell_status: status.to_string(),
+                availability_zone_id: z.clone(),
+                sell_mode: "postPaid".to_string(),
+            });
+        }
+    }
+    let matching: Vec<SellPolicy> = all
+        .into_iter()
+        .filter(|p| opt(&q.flavor_id).is_none_or(|f| p.flavor_id == f))
+        .filter(|p| opt(&q.sell_status).is_none_or(|s| p.sell_status == s))
+        .filter(|p| opt(&q.sell_mode).is_none_or(|m| p.sell_mode == m))
+        .filter(|p| opt(&q.availability_zone_id).is_none_or(|z| p.availability_zone_id == z))
+        .collect();
+    let count = matching.len() as i64;
+    let after = q.marker.unwrap_or(0) as i64;
+    let sell_policies = matching.into_iter().filter(|p| p.id > after).take(limit as usize).collect();
+    Ok(SellPolicyList { count, sell_policies })
 }

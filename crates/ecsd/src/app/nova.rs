@@ -312,9 +312,11 @@ fn disks(
                 delete_on_termination: m.delete_on_termination,
                 ..Default::default()
             }),
-            (_, other) => return Err(Error::invalid(format!(
+            (_, other) => {
+                return Err(Error::invalid(format!(
                 "block_device_mapping_v2 source_type {other:?}: data disks must be blank volumes (source_type blank)."
-            ))),
+            )))
+            }
         }
     }
     Ok((image, root, data))

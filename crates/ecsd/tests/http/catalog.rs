@@ -64,3 +64,44 @@ async fn each_project_has_its_own_default_vpc_and_subnet() {
     // Another project's VPC is invisible.
     assert_eq!(svc.get(&format!("/v1/{{p}}/vpcs/{vpc2}")).await.status, 404);
 }
+
+#[tokio::test]
+async fn sell_policies_are_pay_per_use_in_every_zone_and_page_by_marker() {
+    let svc = Svc::start().await;
+    let flavors = svc.get("/v1/{p}/cloudservers/flavors").await.body["flavors"].as_array().unwrap().len();
+    let zones = svc.get("/v1/{p}/availability-zones").await.body["availability_zones"].as_array().unwrap().len();
+    let all = svc.get("/v1/{p}/cloudservers/flavor-sell-policies").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(all.body["count"], (flavors * zones) as i64);
+    let p = &all.body["sell_policies"][0];
+    assert_eq!((p["sell_mode"].as_str(), p["sell_status"].as_str()), (Some("postPaid"), Some("available")), "{p}");
+    assert!(p["id"].is_i64());
+
+    let one = svc.get("/v1/{p}/cloudservers/flavor-sell-policies?flavor_id=s6.small.1").await;
+    let got = one.body["sell_policies"].as_array().unwrap();
+    assert_eq!(got.len(), zones);
+    assert!(got.iter().all(|p| p["flavor_id"] == "s6.small.1"));
+    let z = got[1]["availability_zone_id"].as_str().unwrap().to_string();
+    let in_zone = svc.get(&format!("/v1/{{p}}/cloudservers/flavor-sell-policies?availability_zone_id={z}")).await;
+    assert_eq!(in_zone.body["count"], flavors as i64);
+
+    // Pages: the marker is the last id seen; the pages together are the whole list.
+    let first = svc.get("/v1/{p}/cloudservers/flavor-sell-policies?limit=2").await;
+    let ids: Vec<i64> =
+        first.body["sell_policies"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(first.body["count"], (flavors * zones) as i64, "count is of every page");
+    let next = svc.get(&format!("/v1/{{p}}/cloudservers/flavor-sell-policies?limit=2&marker={}", ids[1])).await;
+    assert_eq!(next.body["sell_policies"][0]["id"], all.body["sell_policies"][2]["id"]);
+
+    // Modes not offered have no policies; bad values are refused.
+    for m in ["prePaid", "spot", "ri"] {
+        let r = svc.get(&format!("/v1/{{p}}/cloudservers/flavor-sell-policies?sell_mode={m}")).await;
+        assert_eq!((r.status, r.body["count"].as_i64()), (200, Some(0)), "{m}: {}", r.body);
+    }
+    let sold_out = svc.get("/v1/{p}/cloudservers/flavor-sell-policies?sell_status=sellout").await;
+    assert_eq!(sold_out.body["count"], 0, "a node alone never sells out");
+    for q in ["sell_mode=yearly", "sell_status=gone", "limit=0", "limit=1001", "marker=x"] {
+        svc.get(&format!("/v1/{{p}}/cloudservers/flavor-sell-policies?{q}")).await.assert_error(400, "Ecs.0005");
+    }
+}

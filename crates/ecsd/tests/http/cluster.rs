@@ -64,10 +64,17 @@ async fn a_servers_operations_run_on_its_host_and_wait_for_it_while_it_is_down()
     let r = svc.post("/v1/{p}/cloudservers", body).await;
     r.assert_error(400, "Ecs.0000");
     assert!(r.body["error"]["message"].as_str().unwrap_or_default().contains("No compute host"), "{}", r.body);
+    // The capacity calls say so: no zone has room, and every flavor is sold out.
+    let cap = svc.get("/v1/{p}/cloudservers/flavors/s6.small.1/resources").await;
+    assert_eq!(cap.body["resources"].as_array().map(Vec::len), Some(0), "{}", cap.body);
+    let sold = svc.get("/v1/{p}/cloudservers/flavor-sell-policies?sell_status=available").await;
+    assert_eq!(sold.body["count"], 0, "{}", sold.body);
 
     // h comes back under its name: its server is UP again and runs its operations.
     let (mut host, _) = start_with(&data_h, &SDK_ENV, &node_args(&url, "h", &[]));
     eventually(10, "the host is up again", || async { svc.show(&id).await["host_status"] == "UP" }).await;
+    let cap = svc.get("/v1/{p}/cloudservers/flavors/s6.small.1/resources?count=2").await;
+    assert!(cap.body["resources"].as_array().is_some_and(|z| !z.is_empty()), "{}", cap.body);
     assert_eq!(svc.power(&id, "os-start").await["status"], "SUCCESS");
     assert_eq!(svc.show(&id).await["status"], "ACTIVE");
     kill(&mut host);

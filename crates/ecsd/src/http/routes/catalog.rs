@@ -184,3 +184,26 @@ pub async fn flavor_capacity(
     let q: ecs_types::flavor::FlavorCapacityQuery = typed(&query_pairs(q.as_deref()))?;
     Ok(Json(catalog::flavor_capacity(&app, &c, &flavor, &q).await?))
 }
+
+/// `GET /v1/{project_id}/cloudservers/flavor-sell-policies`.
+#[utoipa::path(
+    get,
+    path = "/v1/{project_id}/cloudservers/flavor-sell-policies",
+    operation_id = "ListFlavorSellPolicies",
+    tag = "ECS",
+    summary = "How each flavor is sold in each zone: pay-per-use, available or sold out",
+    params(ProjectPath, ecs_types::flavor::SellPolicyQuery),
+    responses(
+        (status = 200, description = "One page of policies and how many match.", body = ecs_types::flavor::SellPolicyList),
+        (status = 400, description = "`Ecs.0005`: an unknown `sell_status` or `sell_mode`, a malformed number.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
+pub async fn sell_policies(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    RawQuery(q): RawQuery,
+) -> Res<ecs_types::flavor::SellPolicyList> {
+    let q: ecs_types::flavor::SellPolicyQuery = typed(&query_pairs(q.as_deref()))?;
+    Ok(Json(catalog::sell_policies(&app, &c, &q).await?))
+}

@@ -49,6 +49,7 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(servers::list))
         .routes(routes!(catalog::flavors))
         .routes(routes!(catalog::flavor_capacity))
+        .routes(routes!(catalog::sell_policies))
         .routes(routes!(servers::delete))
         .routes(routes!(servers::action))
         .routes(routes!(servers::show, servers::update))

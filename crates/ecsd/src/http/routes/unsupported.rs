@@ -259,13 +259,6 @@ pub const TABLE: &[Unsupported] = &[
     ),
     // Billing and capacity
     op(
-        "list_flavor_sell_policies",
-        Get,
-        "/v1/{project_id}/cloudservers/flavor-sell-policies",
-        "flavor sell policies describe spot and yearly/monthly (pre-paid) sales, which are not offered; every \
-            server is pay-per-use. ListFlavors lists the flavors.",
-    ),
-    op(
         "update_server_auto_terminate_time",
         Post,
         "/v1/{project_id}/cloudservers/{server_id}/actions/update-auto-terminate-time",
