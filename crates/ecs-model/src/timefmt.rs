@@ -38,9 +38,27 @@ pub fn micro_time(ms: i64) -> String {
     format(ms, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"))
 }
 
+/// Reads a time of the server form (`2020-09-25T12:05:00Z`, UTC) as milliseconds since the
+/// epoch; `None` when it is not one.
+pub fn parse_server_time(s: &str) -> Option<i64> {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let t = time::PrimitiveDateTime::parse(s, f).ok()?.assume_utc();
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_times_read_back() {
+        let ms = 1_600_000_000_000;
+        assert_eq!(parse_server_time(&server_time(ms)), Some(ms));
+        assert_eq!(parse_server_time("2020-09-25T12:05:00Z"), Some(1_601_035_500_000));
+        for bad in ["", "2020-09-25 12:05:00", "2020-09-25T12:05:00", "2020-13-25T12:05:00Z", "tomorrow"] {
+            assert_eq!(parse_server_time(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_match_the_contract() {
