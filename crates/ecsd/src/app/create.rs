@@ -227,6 +227,12 @@ pub async fn validate(app: &App, caller: &Caller, req: &PostPaidServer) -> Resul
         }
         g => g,
     };
+    // The group must exist now; the store checks again as the server joins it.
+    if let Some(g) = &server_group {
+        if app.ctx.store.server_group_get(&caller.project_id, g).await.map_err(super::internal)?.is_none() {
+            return Err(Error::invalid(format!("os:scheduler_hints.group {g}: the server group does not exist.")));
+        }
+    }
     let zones = super::zones::of(app, caller);
     let availability_zone = match req.availability_zone.as_deref() {
         None | Some("") => zones[0].clone(),
@@ -401,6 +407,7 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
             enterprise_project_id: input.enterprise_project_id.clone(),
             server_group: input.server_group.clone(),
             host: None,
+            auto_terminate_ms: None,
         };
         let disk = |n: usize, boot_index: i64, device: String, size_gb: i64, volume_type: &str| Volume {
             id: ecs_model::new_uuid(),
