@@ -37,8 +37,11 @@ pub(super) async fn groups_are_counted_per_project_and_keep_their_members_in_ord
     let others = create(&*st, "p1", &["a", "b", "c"]).await;
     let (a, b_, c) = (others[0].id.clone(), others[1].id.clone(), others[2].id.clone());
     st.server_group_add("p1", &g1.id, &[a.clone(), b_.clone()]).await.unwrap();
-    assert_eq!(st.server_group_get("p1", &g1.id).await.unwrap().unwrap().members, [first.id.clone(), a.clone(), b_.clone()]);
-    let r = st.server_group_add("p1", &g2.id, &[a.clone()]).await;
+    assert_eq!(
+        st.server_group_get("p1", &g1.id).await.unwrap().unwrap().members,
+        [first.id.clone(), a.clone(), b_.clone()]
+    );
+    let r = st.server_group_add("p1", &g2.id, std::slice::from_ref(&a)).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "a server is in one group at most: {r:?}");
     let missing = ecs_model::new_uuid();
     let r = st.server_group_add("p1", &g2.id, &[c.clone(), missing.clone()]).await;
@@ -46,7 +49,7 @@ pub(super) async fn groups_are_counted_per_project_and_keep_their_members_in_ord
     assert!(st.server_group_get("p1", &g2.id).await.unwrap().unwrap().members.is_empty(), "all or none");
     let r = st.server_group_remove("p1", &g1.id, &[a.clone(), missing]).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
-    st.server_group_remove("p1", &g1.id, &[a.clone()]).await.unwrap();
+    st.server_group_remove("p1", &g1.id, std::slice::from_ref(&a)).await.unwrap();
     // A deleted server leaves its group with it.
     st.server_delete("p1", &b_).await.unwrap();
     assert_eq!(st.server_group_get("p1", &g1.id).await.unwrap().unwrap().members, [first.id.clone()]);
@@ -100,7 +103,7 @@ pub(super) async fn anti_affinity_members_need_distinct_hosts_once_there_are_two
     let (one, two) = (member("one", "a"), member("two", "a"));
     st.begin(Begin { insert_servers: vec![one.clone()], ..Default::default() }).await.unwrap();
     st.begin(Begin { insert_servers: vec![two.clone()], ..Default::default() }).await.unwrap();
-    st.server_group_remove("p1", &g.id, &[two.id.clone()]).await.unwrap();
+    st.server_group_remove("p1", &g.id, std::slice::from_ref(&two.id)).await.unwrap();
     // With two, a member must not share a host with another.
     cluster.node_join(&spec("b"), Duration::from_secs(60)).await.unwrap();
     let clash = member("clash", "a");
@@ -109,7 +112,7 @@ pub(super) async fn anti_affinity_members_need_distinct_hosts_once_there_are_two
     assert_eq!(st.server_get("p1", &clash.id).await.unwrap(), None, "nothing written");
     st.begin(Begin { insert_servers: vec![member("apart", "b")], ..Default::default() }).await.unwrap();
     // An existing server joins only where no member runs.
-    let r = st.server_group_add("p1", &g.id, &[two.id.clone()]).await;
+    let r = st.server_group_add("p1", &g.id, std::slice::from_ref(&two.id)).await;
     assert!(matches!(r, Err(StoreError::Conflict(ref m)) if m.contains("host a")), "{r:?}");
     assert_eq!(st.server_group_get("p1", &g.id).await.unwrap().unwrap().members.len(), 2);
 }

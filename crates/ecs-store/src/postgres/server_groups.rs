@@ -18,7 +18,12 @@ async fn members_in(c: &impl GenericClient, group_id: &str) -> Result<Vec<String
     rows.iter().map(|r| get(r, 0)).collect()
 }
 
-async fn get_in(c: &impl GenericClient, project_id: &str, id: &str, lock: bool) -> Result<Option<ServerGroup>, StoreError> {
+async fn get_in(
+    c: &impl GenericClient,
+    project_id: &str,
+    id: &str,
+    lock: bool,
+) -> Result<Option<ServerGroup>, StoreError> {
     let sql = if lock {
         "SELECT body FROM server_groups WHERE id = $1 AND project_id = $2 FOR UPDATE"
     } else {
@@ -65,9 +70,8 @@ pub(super) async fn join_in(
             .await?;
             if let (true, Some(row)) = (hosts > 1, taken) {
                 let other: String = get(&row, 0)?;
-                let why = format!(
-                    "host {host} already runs server {other} of the anti-affinity server group {group_id}"
-                );
+                let why =
+                    format!("host {host} already runs server {other} of the anti-affinity server group {group_id}");
                 return Err(match on_same_host {
                     OnSameHost::Replace => StoreError::HostFull(why),
                     OnSameHost::Refuse => StoreError::Conflict(why),
@@ -120,7 +124,8 @@ impl PgStore {
 
     pub(crate) async fn sg_list(&self, project_id: &str) -> Result<Vec<ServerGroup>, StoreError> {
         let c = self.client().await?;
-        let rows = query(&c, "SELECT body FROM server_groups WHERE project_id = $1 ORDER BY ord", &[&project_id]).await?;
+        let rows =
+            query(&c, "SELECT body FROM server_groups WHERE project_id = $1 ORDER BY ord", &[&project_id]).await?;
         let mut groups = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut g: ServerGroup = decode(get(r, 0)?)?;
@@ -160,12 +165,9 @@ impl PgStore {
             return Err(StoreError::NotFound(format!("server group {id}")));
         }
         for sid in server_ids {
-            let n = execute(
-                &tx,
-                "DELETE FROM server_group_members WHERE server_id = $1 AND group_id = $2",
-                &[sid, &id],
-            )
-            .await?;
+            let n =
+                execute(&tx, "DELETE FROM server_group_members WHERE server_id = $1 AND group_id = $2", &[sid, &id])
+                    .await?;
             if n == 0 {
                 return Err(StoreError::Conflict(format!("The server {sid} is not a member of the server group.")));
             }

@@ -488,7 +488,10 @@ impl crate::Store for SqliteStore {
     ) -> Result<Option<ecs_model::server_group::ServerGroup>, StoreError> {
         self.sg_get(project_id, id).await
     }
-    async fn server_group_list(&self, project_id: &str) -> Result<Vec<ecs_model::server_group::ServerGroup>, StoreError> {
+    async fn server_group_list(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<ecs_model::server_group::ServerGroup>, StoreError> {
         self.sg_list(project_id).await
     }
     async fn server_group_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {

@@ -83,8 +83,9 @@ impl SqliteStore {
     pub(crate) async fn sg_list(&self, project_id: &str) -> Result<Vec<ServerGroup>, StoreError> {
         let p = project_id.to_string();
         self.read(move |c| {
-            let mut st =
-                c.prepare_cached("SELECT body FROM server_groups WHERE project_id = ?1 ORDER BY rowid").map_err(backend)?;
+            let mut st = c
+                .prepare_cached("SELECT body FROM server_groups WHERE project_id = ?1 ORDER BY rowid")
+                .map_err(backend)?;
             let bodies = st
                 .query_map(params![p], |r| r.get::<_, String>(0))
                 .map_err(backend)?

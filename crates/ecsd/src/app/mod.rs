@@ -2,8 +2,8 @@
 //! checks the state gate, and (for long operations) records the job and its saga in one
 //! transaction before answering with the job id; the saga does the work.
 
-pub mod catalog;
 pub mod auto_terminate;
+pub mod catalog;
 pub mod cloud_servers;
 pub mod create;
 pub mod jobs;

@@ -149,9 +149,7 @@ fn member_ids(ids: Vec<String>) -> Result<Vec<String>, Error> {
 fn member_error(group_id: &str, e: StoreError) -> Error {
     match e {
         StoreError::NotFound(what) if what.starts_with("server group") => missing(group_id),
-        StoreError::NotFound(what) => {
-            Error::server_not_found(what.strip_prefix("server ").unwrap_or(&what))
-        }
+        StoreError::NotFound(what) => Error::server_not_found(what.strip_prefix("server ").unwrap_or(&what)),
         // Inferred: Huawei's words for these vary; the request is invalid as made.
         StoreError::Conflict(why) => Error::invalid(format!("{why}.")),
         StoreError::QuotaExceeded(why) => Error::new(Code::Ecs0001, why),

@@ -34,7 +34,11 @@ async fn each_server_is_resized_in_a_sub_job_of_one_job() {
     let subs = job["entities"]["sub_jobs"].as_array().unwrap();
     assert_eq!(subs.len(), 2, "{job}");
     for s in subs {
-        assert_eq!((s["job_type"].as_str(), s["status"].as_str()), (Some("resizeSingleServer"), Some("SUCCESS")), "{s}");
+        assert_eq!(
+            (s["job_type"].as_str(), s["status"].as_str()),
+            (Some("resizeSingleServer"), Some("SUCCESS")),
+            "{s}"
+        );
     }
     assert_eq!(flavor(&svc.show(&running).await), ("s6.large.2".into(), "ACTIVE".into()));
     assert_eq!(flavor(&svc.show(&stopped).await), ("s6.large.2".into(), "SHUTOFF".into()));
@@ -93,8 +97,10 @@ async fn a_resize_racing_a_reinstall_of_the_same_server_one_wins_the_other_is_bu
     let kp = svc.keypair("k").await;
     for round in 0..3 {
         let id = svc.server(&format!("s{round}"), IMAGE_PLAIN, Some("k")).await;
-        let (resize, reinstall) =
-            tokio::join!(svc.post(BATCH, body("s6.large.2", &[&id], Some("withStopServer"))), svc.reinstall(&id, "k", &kp["user_id"]));
+        let (resize, reinstall) = tokio::join!(
+            svc.post(BATCH, body("s6.large.2", &[&id], Some("withStopServer"))),
+            svc.reinstall(&id, "k", &kp["user_id"])
+        );
         let won: Vec<&Resp> = [&resize, &reinstall].into_iter().filter(|r| r.status == 200).collect();
         assert_eq!(won.len(), 1, "exactly one is accepted: {} / {}", resize.body, reinstall.body);
         let lost = if resize.status == 200 { &reinstall } else { &resize };

@@ -17,7 +17,10 @@ async fn new_group(svc: &Svc, name: &str) -> String {
     let r = svc.post(GROUPS, json!({"server_group": {"name": name, "policies": ["anti-affinity"]}})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let g = &r.body["server_group"];
-    assert_eq!((g["name"].as_str(), &g["policies"], &g["members"]), (Some(name), &json!(["anti-affinity"]), &json!([])));
+    assert_eq!(
+        (g["name"].as_str(), &g["policies"], &g["members"]),
+        (Some(name), &json!(["anti-affinity"]), &json!([]))
+    );
     assert!(g["metadata"].is_object(), "{g}");
     g["id"].as_str().unwrap().to_string()
 }
@@ -51,7 +54,11 @@ async fn groups_keep_their_members_from_create_to_delete() {
     let svc = Svc::start().await;
     let gid = new_group(&svc, "web").await;
     let limits = svc.get("/v1/{p}/cloudservers/limits").await.body;
-    assert_eq!((&limits["absolute"]["totalServerGroupsUsed"], &limits["absolute"]["maxServerGroups"]), (&json!(1), &json!(10)), "{limits}");
+    assert_eq!(
+        (&limits["absolute"]["totalServerGroupsUsed"], &limits["absolute"]["maxServerGroups"]),
+        (&json!(1), &json!(10)),
+        "{limits}"
+    );
 
     // A server created in the group is a member at once; on one host, a second one is too.
     let a = server_in(&svc, "a", &gid).await;
@@ -142,8 +149,20 @@ async fn bad_groups_are_refused_and_the_quota_holds() {
 }
 
 fn node_args<'a>(url: &'a str, name: &'a str) -> Vec<&'a str> {
-    vec!["--store", url, "--node-name", name, "--lease-ms", "3000", "--heartbeat-ms", "300", "--host-vcpus", "64",
-        "--host-memory-mib", "65536"]
+    vec![
+        "--store",
+        url,
+        "--node-name",
+        name,
+        "--lease-ms",
+        "3000",
+        "--heartbeat-ms",
+        "300",
+        "--host-vcpus",
+        "64",
+        "--host-memory-mib",
+        "65536",
+    ]
 }
 
 /// Two nodes on one database: members of an anti-affinity group land on distinct hosts; once

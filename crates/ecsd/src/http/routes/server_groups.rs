@@ -54,7 +54,11 @@ pub async fn create(State(app): State<App>, Extension(c): Extension<Caller>, bod
         GatewayRejections,
     ),
 )]
-pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<ServerGroupList> {
+pub async fn list(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    RawQuery(q): RawQuery,
+) -> Res<ServerGroupList> {
     let q: ServerGroupsQuery = typed(&query_pairs(q.as_deref()))?;
     Ok(Json(groups::list(&app, &c, &q).await?))
 }
