@@ -88,3 +88,21 @@ async fn a_deadline_survives_a_sigkill_and_is_kept_after_restart() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A server busy at its deadline keeps it and is deleted once the operation holding it ends.
+#[tokio::test]
+async fn a_server_busy_at_its_time_is_deleted_when_it_is_free() {
+    let svc = Svc::start().await;
+    let id = svc.server("s", IMAGE_PLAIN, None).await;
+    let hang = json!({"operation": "rebootServer", "step": "power", "action": "hang"});
+    assert_eq!(svc.post("/ecsd-admin/v1/faults", hang).await.status, 201);
+    let r = svc.post("/v1/{p}/cloudservers/action", json!({"reboot": {"servers": [{"id": id}], "type": "SOFT"}})).await;
+    let reboot = r.body["job_id"].as_str().unwrap().to_string();
+    assert_eq!(svc.post(&path(&id), json!({"auto_terminate_time": in_secs(1)})).await.status, 204);
+    // Past its time (at most two seconds ahead), still held by the reboot, and not deleted.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(svc.show(&id).await["status"], "REBOOT", "held by the reboot, not deleted");
+    assert_eq!(svc.call("DELETE", "/ecsd-admin/v1/faults", None).await.status / 100, 2);
+    assert_eq!(svc.wait_job(&reboot).await["status"], "SUCCESS");
+    gone_within(&svc, &id, 15).await;
+}

@@ -113,3 +113,32 @@ async fn a_resize_racing_a_reinstall_of_the_same_server_one_wins_the_other_is_bu
         assert_eq!(s["status"], "ACTIVE");
     }
 }
+
+/// A failure at each step of one server's resize fails that sub-job only: the server is back on
+/// its old flavor in its prior power state, the other is resized, and the server can be resized
+/// again at once.
+#[tokio::test]
+async fn a_failure_at_each_step_fails_that_server_only() {
+    let svc = Svc::start().await;
+    for step in ["stop_server", "start_resized", "record_state"] {
+        let a = svc.server("a", IMAGE_PLAIN, None).await;
+        let b = svc.server("b", IMAGE_PLAIN, None).await;
+        let fault = json!({"operation": "resizeServer", "step": step, "server_id": b, "action": "fail",
+            "error_code": "Ecs.1000", "message": format!("failed at {step}"), "times": 1});
+        assert_eq!(svc.post("/ecsd-admin/v1/faults", fault).await.status, 201);
+        let r = svc.post(BATCH, body("s6.large.2", &[&a, &b], Some("withStopServer"))).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let job = svc.wait_job(r.body["job_id"].as_str().unwrap()).await;
+        assert_eq!(job["status"], "FAIL", "{step}: {job}");
+        let subs = job["entities"]["sub_jobs"].as_array().unwrap();
+        let sub = |id: &str| subs.iter().find(|s| s["entities"]["server_id"] == id).cloned().unwrap();
+        assert_eq!((sub(&a)["status"].as_str(), sub(&b)["status"].as_str()), (Some("SUCCESS"), Some("FAIL")), "{step}");
+        assert_eq!(sub(&b)["error_code"], "Ecs.1000");
+        assert_eq!(flavor(&svc.show(&a).await), ("s6.large.2".into(), "ACTIVE".into()), "{step}");
+        assert_eq!(flavor(&svc.show(&b).await), ("s6.small.1".into(), "ACTIVE".into()), "{step}: undone");
+        assert!(svc.show(&b).await["OS-EXT-STS:task_state"].is_null(), "{step}");
+        let r = svc.post(BATCH, body("s6.large.2", &[&b], Some("withStopServer"))).await;
+        svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+        assert_eq!(flavor(&svc.show(&b).await).0, "s6.large.2", "{step}: resized the second time");
+    }
+}

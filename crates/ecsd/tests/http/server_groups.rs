@@ -1,6 +1,7 @@
 //! Server groups: create, list, show, delete, members (one at a time and in batches), the
 //! scheduler hint at create, the group quota in the limits, and anti-affinity across the
-//! nodes of one PostgreSQL database (skipped, with a notice, where PostgreSQL is missing).
+//! nodes of one PostgreSQL database, where a scheduled deletion is carried out once (skipped,
+//! with a notice, where PostgreSQL is missing).
 
 use crate::client::*;
 use crate::process::{kill, start_with};
@@ -195,6 +196,21 @@ async fn anti_affinity_spreads_members_over_the_nodes_and_refuses_when_none_is_l
     assert_eq!(svc.post(&action, json!({"remove_member": {"instance_uuid": a}})).await.status, 200);
     let d = server_in(&svc, "d", &gid).await;
     assert_eq!(host(svc.show(&d).await), ha);
+    // A scheduled deletion on a shared database: both nodes' schedulers see it, one deletes it.
+    let at = time::OffsetDateTime::now_utc() + std::time::Duration::from_secs(2);
+    let at = at.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).unwrap();
+    let r = svc
+        .post(
+            &format!("/v1/{{p}}/cloudservers/{c}/actions/update-auto-terminate-time"),
+            json!({"auto_terminate_time": at}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while svc.get(&format!("/v1/{{p}}/cloudservers/{c}")).await.status != 404 {
+        assert!(std::time::Instant::now() < until, "deleted at its time");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     kill(&mut n1);
     kill(&mut n2);
 }
