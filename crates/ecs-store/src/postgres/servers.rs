@@ -145,8 +145,9 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
     s.network.mac = network::mac_for(n);
     let inserted = execute(
         c,
-        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, host, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, host, body,
+                              auto_terminate_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
         &[
             &s.id,
             &s.project_id,
@@ -158,6 +159,7 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
             &s.security_groups,
             &s.host,
             &encode(&s)?,
+            &s.auto_terminate_ms,
         ],
     )
     .await?;

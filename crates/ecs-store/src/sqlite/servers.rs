@@ -131,9 +131,20 @@ fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
         query_row_cached(c, "SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| r.get(0)).map_err(backend)?;
     execute_cached(
         c,
-        "INSERT INTO servers (id, project_id, seq, name, status, flavor_id, ip, generation, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![s.id, s.project_id, seq, s.name, s.status(), s.flavor_id, s.network.ip, s.generation, encode(&s)?],
+        "INSERT INTO servers (id, project_id, seq, name, status, flavor_id, ip, generation, body, auto_terminate_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            s.id,
+            s.project_id,
+            seq,
+            s.name,
+            s.status(),
+            s.flavor_id,
+            s.network.ip,
+            s.generation,
+            encode(&s)?,
+            s.auto_terminate_ms
+        ],
     )
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {

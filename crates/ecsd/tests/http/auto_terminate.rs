@@ -106,3 +106,22 @@ async fn a_server_busy_at_its_time_is_deleted_when_it_is_free() {
     assert_eq!(svc.wait_job(&reboot).await["status"], "SUCCESS");
     gone_within(&svc, &id, 15).await;
 }
+
+/// `auto_terminate_time` of a create: the server is created with its deadline and deleted at
+/// it; a bad one refuses the create, which creates nothing.
+#[tokio::test]
+async fn a_create_may_give_the_time() {
+    let svc = Svc::start().await;
+    let mut body = svc.create_body("short-lived", IMAGE_PLAIN, None, 1).await;
+    body["server"]["auto_terminate_time"] = json!("2020-09-25T12:05:00Z");
+    svc.post("/v1/{p}/cloudservers", body.clone()).await.assert_error(400, "Ecs.0005");
+    assert_eq!(svc.get("/v1/{p}/cloudservers/detail").await.body["count"], 0, "nothing created");
+    let at = in_secs(2);
+    body["server"]["auto_terminate_time"] = json!(at);
+    let r = svc.post("/v1/{p}/cloudservers", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.body["serverIds"][0].as_str().unwrap().to_string();
+    svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+    assert_eq!(svc.show(&id).await["auto_terminate_time"], json!(at));
+    gone_within(&svc, &id, 15).await;
+}
