@@ -1,8 +1,10 @@
 //! Choosing the compute host of each new server. On a store several nodes share, among the
 //! live nodes with room for its flavor (the most free memory first, so that servers spread);
 //! the store checks the choice again in the transaction that writes it, and a choice that no
-//! longer fits (another create took the room, the host died) is made again. On a store only
-//! this node opens, every server is this node's.
+//! longer fits (another create took the room, the host died) is made again. A server that
+//! joins an anti-affinity server group avoids the hosts of the group's members once there is
+//! more than one node (the store checks that again too). On a store only this node opens, every
+//! server is this node's.
 
 use super::Node;
 use ecs_model::server::Server;
