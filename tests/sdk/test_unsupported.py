@@ -14,7 +14,7 @@ SERVER = str(uuid.uuid4())
 CALLS = {
     "ChangeVpc": lambda ecs: ecs.change_vpc(ecs_v2.ChangeVpcRequest(
         server_id=SERVER, body=ecs_v2.ChangeVpcRequestBody(vpc_id=str(uuid.uuid4())))),
-    "ListServerGroups": lambda ecs: ecs.list_server_groups(ecs_v2.ListServerGroupsRequest()),
+    "ListScheduledEvents": lambda ecs: ecs.list_scheduled_events(ecs_v2.ListScheduledEventsRequest()),
     "ListTemplates": lambda ecs: ecs.list_templates(ecs_v2.ListTemplatesRequest()),
     "ShowRecycleBin": lambda ecs: ecs.show_recycle_bin(ecs_v2.ShowRecycleBinRequest()),
     "ShowServerConsoleOutput": lambda ecs: ecs.show_server_console_output(

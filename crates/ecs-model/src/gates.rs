@@ -157,6 +157,7 @@ mod tests {
             generation: 1,
             enterprise_project_id: "0".into(),
             server_group: None,
+            auto_terminate_ms: None,
             host: None,
         }
     }

@@ -63,6 +63,8 @@ pub mod job_type {
     pub const REBOOT_SERVER: &str = "rebootServer";
     pub const REBOOT_SINGLE_SERVER: &str = "rebootSingleServer";
     pub const RESIZE_SERVER: &str = "resizeServer";
+    /// A sub-job of a batch resize (inferred, after the other batch operations' names).
+    pub const RESIZE_SINGLE_SERVER: &str = "resizeSingleServer";
 }
 
 /// A job row.

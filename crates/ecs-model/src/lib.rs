@@ -14,6 +14,7 @@ pub mod port;
 pub mod quota;
 pub mod security_group;
 pub mod server;
+pub mod server_group;
 pub mod state;
 pub mod timefmt;
 pub mod volume;

@@ -59,6 +59,10 @@ pub struct Server {
     /// (`OS-EXT-SRV-ATTR:host`). Absent in records written before servers were placed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// When the server is to be deleted by itself (`auto_terminate_time`, milliseconds since
+    /// the epoch); `None`: never. Kept in a column too, which the scheduler reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_terminate_ms: Option<i64>,
 }
 
 /// The default enterprise project's id.

@@ -51,6 +51,14 @@ pub fn parse_time(s: &str) -> Option<i64> {
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// Reads a time of the server form (`2020-09-25T12:05:00Z`, UTC) as milliseconds since the
+/// epoch; `None` when it is not one.
+pub fn parse_server_time(s: &str) -> Option<i64> {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    let t = time::PrimitiveDateTime::parse(s, f).ok()?.assume_utc();
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +70,16 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:01.5"), Some(1500));
         assert_eq!(parse_time("1970-01-01T00:00:02"), Some(2000));
         assert_eq!(parse_time("yesterday"), None);
+    }
+
+    #[test]
+    fn server_times_read_back() {
+        let ms = 1_600_000_000_000;
+        assert_eq!(parse_server_time(&server_time(ms)), Some(ms));
+        assert_eq!(parse_server_time("2020-09-25T12:05:00Z"), Some(1_601_035_500_000));
+        for bad in ["", "2020-09-25 12:05:00", "2020-09-25T12:05:00", "2020-13-25T12:05:00Z", "tomorrow"] {
+            assert_eq!(parse_server_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

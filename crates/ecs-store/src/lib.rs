@@ -34,6 +34,7 @@ use ecs_model::port::Port;
 use ecs_model::quota::{Quotas, Usage};
 use ecs_model::security_group::{SecurityGroup, SecurityGroupRule};
 use ecs_model::server::Server;
+use ecs_model::server_group::ServerGroup;
 use ecs_model::volume::Volume;
 use ecs_saga::{SagaLog, SagaRecord};
 
@@ -214,6 +215,35 @@ pub trait Store: SagaLog + Send + Sync {
     async fn security_group_rule_insert(&self, rule: SecurityGroupRule) -> Result<(), StoreError>;
     /// Deletes a rule; false when there was none.
     async fn security_group_rule_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError>;
+
+    // --- server groups and scheduled deletion
+    //
+    // A new server whose `server_group` is set joins that group in the transaction of its
+    // [`Store::begin`]: the group must be the project's (`NotFound` otherwise) and have room
+    // for it (`QuotaExceeded`); in an anti-affinity group, once the store knows more than one
+    // host, its host must hold no other member (`HostFull`, so that placement chooses again).
+    // A deleted server leaves its group with it.
+
+    /// Inserts a group; `QuotaExceeded` when the project has `max` groups already, counted in
+    /// the same transaction.
+    async fn server_group_insert(&self, group: ServerGroup, max: i64) -> Result<(), StoreError>;
+    /// A group of the project, with its members in the order they joined.
+    async fn server_group_get(&self, project_id: &str, id: &str) -> Result<Option<ServerGroup>, StoreError>;
+    /// The project's groups, oldest first, with their members.
+    async fn server_group_list(&self, project_id: &str) -> Result<Vec<ServerGroup>, StoreError>;
+    /// Deletes a group; its members leave it and stay. False when there was none.
+    async fn server_group_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError>;
+    /// Adds servers to a group, all or none: `NotFound` (naming it) when the group or a server
+    /// is not the project's; `Conflict` (with the reason) when a server is in a group already
+    /// or named twice, or (anti-affinity, more than one host) its host holds another member;
+    /// `QuotaExceeded` when the group would have more than its members' limit.
+    async fn server_group_add(&self, project_id: &str, id: &str, server_ids: &[String]) -> Result<(), StoreError>;
+    /// Removes servers from a group, all or none: `NotFound` when the group is not the
+    /// project's; `Conflict` when a server is not one of its members.
+    async fn server_group_remove(&self, project_id: &str, id: &str, server_ids: &[String]) -> Result<(), StoreError>;
+    /// The servers with a scheduled deletion time, earliest first, at most `limit`, across
+    /// projects: `(project_id, server_id, at_ms)`.
+    async fn server_deadlines(&self, limit: i64) -> Result<Vec<(String, String, i64)>, StoreError>;
 
     // --- state shared by the nodes of one database
     //

@@ -23,6 +23,7 @@ pub mod queries;
 pub mod requests;
 pub mod security_groups;
 pub mod server;
+pub mod server_groups;
 pub mod tags;
 pub mod volumes;
 pub mod zones;

@@ -94,6 +94,8 @@ pub struct PostPaidServer {
     pub extendparam: Option<crate::create::ExtendParam>,
     #[serde(rename = "os:scheduler_hints")]
     pub scheduler_hints: Option<crate::create::SchedulerHints>,
+    /// When the server deletes itself (`yyyy-MM-ddTHH:mm:ssZ`); absent or empty: never.
+    pub auto_terminate_time: Option<String>,
     /// An elastic IP to create or bind: refused, servers have private addresses only.
     #[schema(value_type = Option<Object>)]
     pub publicip: Option<serde_json::Value>,

@@ -96,6 +96,8 @@ pub struct ServerDetail {
     pub sys_tags: Vec<SysTag>,
     #[serde(rename = "os:scheduler_hints")]
     pub scheduler_hints: BTreeMap<String, Vec<String>>,
+    /// When the server deletes itself (`2020-01-19T03:30:52Z`); `""` when it does not.
+    pub auto_terminate_time: String,
 }
 
 /// `{"id": "<image uuid>"}`.

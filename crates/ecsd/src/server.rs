@@ -263,6 +263,8 @@ pub async fn serve(
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
+    // Scheduled deletions: read at start-up, then at each deadline and after each change.
+    let scheduler = tokio::spawn(crate::auto_terminate::run(app.clone(), stop_rx.clone()));
     let router = crate::http::router(app);
     let mut loops = vec![tokio::spawn(accept_loop(listener, None, router.clone(), limits.clone(), stop_rx.clone()))];
     if let Some((l, cfg)) = tls {
@@ -277,6 +279,7 @@ pub async fn serve(
         let _ = m.await;
     }
     expiry.abort();
+    let _ = scheduler.await;
     Ok(())
 }
 

@@ -14,6 +14,7 @@
 mod catalog;
 mod jobs;
 mod networks;
+mod server_groups;
 mod servers;
 mod shared;
 
@@ -99,6 +100,7 @@ pub(crate) fn server(project: &str, subnet: &str, name: &str) -> Server {
         enterprise_project_id: "0".into(),
         server_group: None,
         host: None,
+        auto_terminate_ms: None,
     }
 }
 
@@ -178,4 +180,8 @@ conformance! {
     shared::faults_are_kept_in_order_and_removed_per_project,
     shared::a_fault_fires_at_most_its_times_across_nodes,
     shared::the_first_setting_written_wins,
+    server_groups::groups_are_counted_per_project_and_keep_their_members_in_order,
+    server_groups::a_group_takes_its_members_limit,
+    server_groups::anti_affinity_members_need_distinct_hosts_once_there_are_two,
+    server_groups::deadlines_are_read_earliest_first,
 }

@@ -39,7 +39,7 @@ pub(super) async fn update_in(c: &impl GenericClient, mut s: Server) -> Result<S
     let n = execute(
         c,
         "UPDATE servers SET name = $1, status = $2, flavor_id = $3, ip = $4, generation = $5,
-                security_groups = $6, body = $7
+                security_groups = $6, body = $7, auto_terminate_ms = $10
          WHERE id = $8 AND generation = $9",
         &[
             &s.name,
@@ -51,6 +51,7 @@ pub(super) async fn update_in(c: &impl GenericClient, mut s: Server) -> Result<S
             &encode(&s)?,
             &s.id,
             &expected,
+            &s.auto_terminate_ms,
         ],
     )
     .await?;
@@ -144,8 +145,9 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
     s.network.mac = network::mac_for(n);
     let inserted = execute(
         c,
-        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, host, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO servers (id, project_id, name, status, flavor_id, ip, generation, security_groups, host, body,
+                              auto_terminate_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
         &[
             &s.id,
             &s.project_id,
@@ -157,6 +159,7 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
             &s.security_groups,
             &s.host,
             &encode(&s)?,
+            &s.auto_terminate_ms,
         ],
     )
     .await?;
@@ -332,6 +335,7 @@ impl PgStore {
         execute(&tx, "DELETE FROM ip_alloc WHERE server_id = $1", &[&id]).await?;
         super::networks::ports_delete_for_server_in(&tx, id).await?;
         super::volumes::release_in(&tx, id).await?;
+        super::server_groups::leave_in(&tx, id).await?;
         commit(tx).await
     }
 
@@ -366,7 +370,8 @@ impl PgStore {
     /// refused; the servers it changes, by their compare-and-swap, in id order; the subnet
     /// of each new server, for its address; the hosts the new servers are placed on, for their
     /// capacity; the security groups the new servers name
-    /// (FOR SHARE), so that none of them is deleted before this commits.
+    /// (FOR SHARE), so that none of them is deleted before this commits; the server group
+    /// each new server joins (FOR UPDATE), so that anti-affinity is checked one join at a time.
     pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
@@ -398,6 +403,9 @@ impl PgStore {
         for s in b.insert_servers {
             let s = insert_in(&tx, s).await?;
             super::networks::port_insert_for_server_in(&tx, &s).await?;
+            if let Some(g) = &s.server_group {
+                super::server_groups::join_in(&tx, g, &s, super::server_groups::OnSameHost::Replace).await?;
+            }
             inserted.push(s);
         }
         // A saga recorded with its first step started makes its job RUNNING at once, as

@@ -12,6 +12,7 @@ mod jobs;
 mod networks;
 mod quotas;
 mod schema;
+mod server_groups;
 mod servers;
 mod volumes;
 
@@ -472,5 +473,37 @@ impl crate::Store for SqliteStore {
     }
     async fn security_group_rule_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
         self.rule_delete(project_id, id).await
+    }
+    async fn server_group_insert(
+        &self,
+        group: ecs_model::server_group::ServerGroup,
+        max: i64,
+    ) -> Result<(), StoreError> {
+        self.sg_insert(group, max).await
+    }
+    async fn server_group_get(
+        &self,
+        project_id: &str,
+        id: &str,
+    ) -> Result<Option<ecs_model::server_group::ServerGroup>, StoreError> {
+        self.sg_get(project_id, id).await
+    }
+    async fn server_group_list(
+        &self,
+        project_id: &str,
+    ) -> Result<Vec<ecs_model::server_group::ServerGroup>, StoreError> {
+        self.sg_list(project_id).await
+    }
+    async fn server_group_delete(&self, project_id: &str, id: &str) -> Result<bool, StoreError> {
+        self.sg_delete(project_id, id).await
+    }
+    async fn server_group_add(&self, project_id: &str, id: &str, server_ids: &[String]) -> Result<(), StoreError> {
+        self.sg_add(project_id, id, server_ids).await
+    }
+    async fn server_group_remove(&self, project_id: &str, id: &str, server_ids: &[String]) -> Result<(), StoreError> {
+        self.sg_remove(project_id, id, server_ids).await
+    }
+    async fn server_deadlines(&self, limit: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.srv_deadlines(limit).await
     }
 }

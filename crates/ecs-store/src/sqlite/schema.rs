@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// The schema version this code writes (`meta` row `schema_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Every table, with the schema version that added it: a database of version `v` that lacks
 /// one of the tables of versions up to `v` is damaged; one that has none of them but other
@@ -27,6 +27,8 @@ pub const TABLES: &[(i64, &str)] = &[
     (3, "ports"),
     (3, "security_groups"),
     (3, "security_group_rules"),
+    (4, "server_groups"),
+    (4, "server_group_members"),
 ];
 
 pub(super) const V1: &str = r#"
@@ -78,9 +80,25 @@ const V2: &str = "ALTER TABLE sagas ADD COLUMN version INTEGER NOT NULL DEFAULT 
 /// constant of their own, listed here.
 const V3: &[&str] = &[super::networks::V3_NETWORKS];
 
+/// Version 4: server groups with their members (a server is in at most one group: the
+/// primary key), and each server's scheduled deletion time, in a column the scheduler reads
+/// through a partial index.
+const V4: &str = r#"
+CREATE TABLE IF NOT EXISTS server_groups (
+    id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, policies TEXT NOT NULL,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS server_groups_project ON server_groups (project_id);
+CREATE TABLE IF NOT EXISTS server_group_members (
+    server_id TEXT PRIMARY KEY, group_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS server_group_members_group ON server_group_members (group_id);
+ALTER TABLE servers ADD COLUMN auto_terminate_ms INTEGER;
+CREATE INDEX IF NOT EXISTS servers_auto_terminate ON servers (auto_terminate_ms)
+    WHERE auto_terminate_ms IS NOT NULL;
+"#;
+
 /// Each version's upgrade from the one before, in order.
-fn upgrades() -> [(i64, Vec<&'static str>); 2] {
-    [(2, vec![V2]), (3, V3.to_vec())]
+fn upgrades() -> [(i64, Vec<&'static str>); 3] {
+    [(2, vec![V2]), (3, V3.to_vec()), (4, vec![V4])]
 }
 
 /// Brings the schema to the current version, in one transaction: a crash during the first

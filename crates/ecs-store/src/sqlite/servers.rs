@@ -33,7 +33,8 @@ pub(crate) fn update_in(c: &Connection, mut s: Server) -> Result<Server, StoreEr
     s.generation += 1;
     let n = c
         .prepare_cached(
-            "UPDATE servers SET name = ?1, status = ?2, flavor_id = ?3, ip = ?4, generation = ?5, body = ?6
+            "UPDATE servers SET name = ?1, status = ?2, flavor_id = ?3, ip = ?4, generation = ?5, body = ?6,
+                    auto_terminate_ms = ?9
              WHERE id = ?7 AND generation = ?8",
         )
         .and_then(|mut st| {
@@ -45,7 +46,8 @@ pub(crate) fn update_in(c: &Connection, mut s: Server) -> Result<Server, StoreEr
                 s.generation,
                 encode(&s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
                 s.id,
-                expected
+                expected,
+                s.auto_terminate_ms
             ])
         })
         .map_err(backend)?;
@@ -129,9 +131,20 @@ fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
         query_row_cached(c, "SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| r.get(0)).map_err(backend)?;
     execute_cached(
         c,
-        "INSERT INTO servers (id, project_id, seq, name, status, flavor_id, ip, generation, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![s.id, s.project_id, seq, s.name, s.status(), s.flavor_id, s.network.ip, s.generation, encode(&s)?],
+        "INSERT INTO servers (id, project_id, seq, name, status, flavor_id, ip, generation, body, auto_terminate_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            s.id,
+            s.project_id,
+            seq,
+            s.name,
+            s.status(),
+            s.flavor_id,
+            s.network.ip,
+            s.generation,
+            encode(&s)?,
+            s.auto_terminate_ms
+        ],
     )
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
@@ -294,6 +307,7 @@ impl SqliteStore {
             execute_cached(c, "DELETE FROM ip_alloc WHERE server_id = ?1", params![id]).map_err(backend)?;
             super::networks::ports_delete_for_server_in(c, &id)?;
             super::volumes::release_in(c, &id)?;
+            super::server_groups::leave_in(c, &id)?;
             Ok(())
         })
         .await
@@ -337,6 +351,9 @@ impl SqliteStore {
             for s in b.insert_servers {
                 let s = insert_in(c, s)?;
                 super::networks::port_insert_for_server_in(c, &s)?;
+                if let Some(g) = &s.server_group {
+                    super::server_groups::join_in(c, g, &s)?;
+                }
                 inserted.push(s);
             }
             for v in &b.insert_volumes {

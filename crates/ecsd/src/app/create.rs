@@ -72,6 +72,8 @@ pub struct CreateInput {
     pub availability_zone: String,
     pub enterprise_project_id: String,
     pub server_group: Option<String>,
+    /// `auto_terminate_time`, milliseconds since the epoch.
+    pub auto_terminate_ms: Option<i64>,
 }
 
 /// `POST /v1/{project_id}/cloudservers` and `POST /v1.1/{project_id}/cloudservers`.
@@ -227,6 +229,12 @@ pub async fn validate(app: &App, caller: &Caller, req: &PostPaidServer) -> Resul
         }
         g => g,
     };
+    // The group must exist now; the store checks again as the server joins it.
+    if let Some(g) = &server_group {
+        if app.ctx.store.server_group_get(&caller.project_id, g).await.map_err(super::internal)?.is_none() {
+            return Err(Error::invalid(format!("os:scheduler_hints.group {g}: the server group does not exist.")));
+        }
+    }
     let zones = super::zones::of(app, caller);
     let availability_zone = match req.availability_zone.as_deref() {
         None | Some("") => zones[0].clone(),
@@ -321,6 +329,7 @@ pub async fn validate(app: &App, caller: &Caller, req: &PostPaidServer) -> Resul
         availability_zone,
         enterprise_project_id,
         server_group,
+        auto_terminate_ms: super::auto_terminate::deadline(req.auto_terminate_time.as_deref().unwrap_or_default())?,
     })
 }
 
@@ -401,6 +410,7 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
             enterprise_project_id: input.enterprise_project_id.clone(),
             server_group: input.server_group.clone(),
             host: None,
+            auto_terminate_ms: input.auto_terminate_ms,
         };
         let disk = |n: usize, boot_index: i64, device: String, size_gb: i64, volume_type: &str| Volume {
             id: ecs_model::new_uuid(),
@@ -458,5 +468,8 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
     }
     b.jobs.insert(0, parent.clone());
     let inserted = begin(app, b).await?;
+    if input.auto_terminate_ms.is_some() {
+        crate::auto_terminate::wake();
+    }
     Ok(Created::Accepted { job_id: parent.id, server_ids: inserted.into_iter().map(|s| s.id).collect() })
 }

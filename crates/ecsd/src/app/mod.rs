@@ -2,6 +2,7 @@
 //! checks the state gate, and (for long operations) records the job and its saga in one
 //! transaction before answering with the job id; the saga does the work.
 
+pub mod auto_terminate;
 pub mod catalog;
 pub mod cloud_servers;
 pub mod create;
@@ -19,6 +20,7 @@ pub mod query;
 pub mod resize;
 pub mod security_group_rules;
 pub mod security_groups;
+pub mod server_groups;
 pub mod servers;
 pub mod tags;
 pub mod validate;
@@ -106,6 +108,10 @@ pub async fn begin(app: &App, mut begin: Begin) -> Result<Vec<ecs_model::server:
         StoreError::AddressInUse(ip) => Error::invalid(format!("The IP address {ip} is already in use.")),
         StoreError::QuotaExceeded(why) => Error::new(ecs_types::Code::Ecs0001, why),
         StoreError::HostFull(why) => no_host(why),
+        // A server group named by a create was deleted after it was checked.
+        StoreError::NotFound(what) if what.starts_with("server group") => {
+            Error::invalid(format!("os:scheduler_hints.group: the {what} does not exist."))
+        }
         e => internal(e),
     })?;
     // A saga bound to another host is started there (that node claims what is recorded for it).

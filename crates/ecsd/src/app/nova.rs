@@ -332,11 +332,6 @@ async fn translate(app: &App, caller: &Caller, n: &NovaCreateServer) -> Result<P
             "min_count ({min}) and max_count ({max}) must satisfy 1 <= min_count <= max_count <= {MAX_CREATE}."
         )));
     }
-    if let Some(t) = n.auto_terminate_time.as_deref().filter(|t| !t.is_empty()) {
-        return Err(Error::invalid(format!(
-            "auto_terminate_time {t:?}: set it after the create, with the server's update-auto-terminate-time action."
-        )));
-    }
     let (vpc, subnet) = app.ctx.store.network_default(&caller.project_id).await.map_err(internal)?;
     let nets = n.networks.as_deref().unwrap_or_default();
     if nets.len() > 1 {
@@ -385,6 +380,7 @@ async fn translate(app: &App, caller: &Caller, n: &NovaCreateServer) -> Result<P
         extendparam: None,
         scheduler_hints: hints,
         publicip: None,
+        auto_terminate_time: n.auto_terminate_time.clone(),
     })
 }
 

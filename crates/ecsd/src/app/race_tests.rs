@@ -11,6 +11,7 @@ use ecs_model::network::{Subnet, Vpc};
 use ecs_model::port::Port;
 use ecs_model::security_group::{SecurityGroup, SecurityGroupRule};
 use ecs_model::server::Server;
+use ecs_model::server_group::ServerGroup;
 use ecs_model::volume::Volume;
 use ecs_saga::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
 use ecs_store::{Begin, ServerFilter, ServerPage, ServerRow, Store, StoreError};
@@ -145,6 +146,27 @@ impl Store for LockedInBetween {
     }
     async fn security_group_rule_delete(&self, p: &str, id: &str) -> Result<bool, StoreError> {
         self.inner.security_group_rule_delete(p, id).await
+    }
+    async fn server_group_insert(&self, g: ServerGroup, max: i64) -> Result<(), StoreError> {
+        self.inner.server_group_insert(g, max).await
+    }
+    async fn server_group_get(&self, p: &str, id: &str) -> Result<Option<ServerGroup>, StoreError> {
+        self.inner.server_group_get(p, id).await
+    }
+    async fn server_group_list(&self, p: &str) -> Result<Vec<ServerGroup>, StoreError> {
+        self.inner.server_group_list(p).await
+    }
+    async fn server_group_delete(&self, p: &str, id: &str) -> Result<bool, StoreError> {
+        self.inner.server_group_delete(p, id).await
+    }
+    async fn server_group_add(&self, p: &str, id: &str, servers: &[String]) -> Result<(), StoreError> {
+        self.inner.server_group_add(p, id, servers).await
+    }
+    async fn server_group_remove(&self, p: &str, id: &str, servers: &[String]) -> Result<(), StoreError> {
+        self.inner.server_group_remove(p, id, servers).await
+    }
+    async fn server_deadlines(&self, limit: i64) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.inner.server_deadlines(limit).await
     }
 }
 

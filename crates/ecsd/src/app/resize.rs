@@ -1,4 +1,5 @@
-//! Change a server's flavor (`/v1.1` and `/v1` `resize`), and the flavors it can change to.
+//! Change a server's flavor (`/v1.1` and `/v1` `resize`), several servers' at once
+//! (`batch-resize`), and the flavors a server can change to.
 //!
 //! The request is checked in the order a user can act on: the body's own rules (`Ecs.0005`),
 //! then the server (`Ecs.0114`) and its state (`Ecs.0605`, `Ecs.0100`), then the flavor
@@ -14,13 +15,15 @@ use crate::sagas::SagaParams;
 use ecs_model::flavor::{Flavor, FLAVORS};
 use ecs_model::job::{job_type, Job};
 use ecs_model::quota::Usage;
+use ecs_model::server::Server;
 use ecs_model::state::{TaskState, VmState};
 use ecs_model::timefmt::now_ms;
 use ecs_model::{gates, Error};
-use ecs_store::Begin;
+use ecs_store::{Begin, ServerRow};
 use ecs_types::flavor::FlavorList;
 use ecs_types::queries::ResizeFlavorsQuery;
-use ecs_types::requests::ResizeOptions;
+use ecs_types::requests::{IdRef, ResizeOptions};
+use ecs_types::server_groups::BatchResizeBody;
 use ecs_types::Code;
 
 /// The field rules of the body (no store access); returns the new flavor's id and whether the
@@ -114,22 +117,8 @@ pub async fn resize(app: &App, caller: &Caller, server_id: &str, o: ResizeOption
     gates::resize_allowed(&row.server, with_stop)?;
     let (from, to) = flavors(&row.server.flavor_id, flavor)?;
     let now = now_ms();
-    let was_running = row.server.vm_state == VmState::Active;
-    let mut s = row.server.clone();
-    // The new flavor is the server's from now on, so the quota counts it (see the saga).
-    s.flavor_id = to.flavor_id.clone();
-    s.task_state = Some(if was_running { TaskState::PoweringOff } else { TaskState::ResizePrep });
-    s.updated_ms = now;
     let job = Job::new(&caller.project_id, job_type::RESIZE_SERVER, None, Some(server_id), now);
-    let params = Params {
-        project_id: caller.project_id.clone(),
-        server_id: server_id.to_string(),
-        from,
-        to,
-        was_running,
-        boot_disk: row.volumes.iter().find(|v| v.boot_index == Some(0)).map(|v| v.id.clone()),
-        data_disks: crate::sagas::data_disk_ids(&row.volumes),
-    };
+    let (s, params) = prepare(&row, from, to, now);
     let b = Begin {
         sagas: vec![params.record(&job.id)?],
         jobs: vec![job.clone()],
@@ -139,6 +128,63 @@ pub async fn resize(app: &App, caller: &Caller, server_id: &str, o: ResizeOption
     };
     begin(app, b).await?;
     Ok(job.id)
+}
+
+/// The server as the resize leaves it at acceptance (the new flavor, held), and its saga's
+/// parameters.
+fn prepare(row: &ServerRow, from: Size, to: Size, now: i64) -> (Server, Params) {
+    let was_running = row.server.vm_state == VmState::Active;
+    let mut s = row.server.clone();
+    // The new flavor is the server's from now on, so the quota counts it (see the saga).
+    s.flavor_id = to.flavor_id.clone();
+    s.task_state = Some(if was_running { TaskState::PoweringOff } else { TaskState::ResizePrep });
+    s.updated_ms = now;
+    let params = Params {
+        project_id: row.server.project_id.clone(),
+        server_id: row.server.id.clone(),
+        from,
+        to,
+        was_running,
+        boot_disk: row.volumes.iter().find(|v| v.boot_index == Some(0)).map(|v| v.id.clone()),
+        data_disks: crate::sagas::data_disk_ids(&row.volumes),
+    };
+    (s, params)
+}
+
+/// `POST /v1/{project_id}/cloudservers/batch-resize`: every server to one flavor, as one job
+/// with a sub-job (and a resize saga) per server. Each server passes the gates of a single
+/// resize; the project's quota is checked for what all of them add together, in the
+/// transaction that begins them. Refused whole if any server is refused; `dry_run` checks only.
+pub async fn batch(app: &App, caller: &Caller, body: BatchResizeBody) -> Result<Resized, Error> {
+    let o = body.resize.ok_or_else(|| Error::invalid("request body is illegal: resize is required."))?;
+    let opts = ResizeOptions { flavor_ref: o.flavor_ref, mode: o.mode, ..Default::default() };
+    let (flavor, with_stop) = check_fields(&opts)?;
+    let servers = o.servers.map(|v| v.into_iter().map(|s| IdRef { id: s.id }).collect());
+    let ids = super::servers::batch_ids(servers)?;
+    let now = now_ms();
+    let parent = Job::new(&caller.project_id, job_type::RESIZE_SERVER, None, None, now);
+    let mut b = Begin { jobs: vec![parent.clone()], quota: Some(app.quotas), ..Default::default() };
+    let mut grow = Usage::default();
+    for id in &ids {
+        let row = server_of(app, &caller.project_id, id).await?;
+        gates::resize_allowed(&row.server, with_stop)?;
+        let (from, to) = flavors(&row.server.flavor_id, flavor)?;
+        grow = grow.plus(Usage::of(from.vcpus, from.ram_mb, 1).growth_to(Usage::of(to.vcpus, to.ram_mb, 1)));
+        let child = Job::new(&caller.project_id, job_type::RESIZE_SINGLE_SERVER, Some(&parent.id), Some(id), now);
+        let (s, params) = prepare(&row, from, to, now);
+        b.sagas.push(params.record(&child.id)?);
+        b.jobs.push(child);
+        b.update_servers.push(s);
+    }
+    if body.dry_run.unwrap_or(false) {
+        let used = app.ctx.store.project_usage(&caller.project_id).await.map_err(internal)?;
+        return match app.quotas.refusal(used, grow) {
+            Some(why) => Err(Error::new(Code::Ecs0001, why)),
+            None => Ok(Resized::DryRun),
+        };
+    }
+    begin(app, b).await?;
+    Ok(Resized::Accepted { job_id: parent.id })
 }
 
 /// `GET /v1/{project_id}/cloudservers/resize_flavors`: every other flavor of the catalog (each

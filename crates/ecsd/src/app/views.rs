@@ -110,6 +110,7 @@ pub fn server_detail(row: &ServerRow) -> ServerDetail {
         tags: super::tags::shown(s),
         sys_tags: vec![SysTag { key: "_sys_enterprise_project_id".into(), value: s.enterprise_project_id.clone() }],
         scheduler_hints: scheduler_hints(s),
+        auto_terminate_time: s.auto_terminate_ms.map(ecs_model::timefmt::server_time).unwrap_or_default(),
     }
 }
 

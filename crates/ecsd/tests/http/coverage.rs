@@ -109,23 +109,6 @@ async fn unsupported_operations_answer_ecs_0000_naming_the_operation() {
     assert!(checked >= documented_refusals && checked > 0, "{checked} of {documented_refusals} refusals checked");
 }
 
-/// The two server-group member calls share a route; the body tells which one was meant.
-#[tokio::test]
-async fn shared_routes_name_the_operation_the_body_asks_for() {
-    let svc = Svc::start().await;
-    let path = "/v1/{p}/cloudservers/os-server-groups/0f0e0d0c-0b0a-4908-8706-050403020100/action";
-    let add = svc.post(path, serde_json::json!({"add_member": {"instance_uuid": "x"}})).await;
-    add.assert_error(400, "Ecs.0000");
-    let msg = add.body["error"]["message"].as_str().unwrap_or_default();
-    assert!(msg.contains("AddServerGroupMember") && !msg.contains("DeleteServerGroupMember"), "{msg}");
-    let remove = svc.post(path, serde_json::json!({"remove_member": {"instance_uuid": "x"}})).await;
-    let msg = remove.body["error"]["message"].as_str().unwrap_or_default();
-    assert!(msg.contains("DeleteServerGroupMember") && !msg.contains("AddServerGroupMember"), "{msg}");
-    let neither = svc.raw("POST", &path.replace("{p}", PROJECT), b"").await;
-    let msg = neither.body["error"]["message"].as_str().unwrap_or_default();
-    assert!(msg.contains("AddServerGroupMember and DeleteServerGroupMember"), "{msg}");
-}
-
 /// The refusal comes after authentication and the project check, as every other answer does.
 #[tokio::test]
 async fn unsupported_operations_are_authenticated_and_project_checked() {

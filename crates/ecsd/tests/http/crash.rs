@@ -1,5 +1,6 @@
-//! The crash test: a few hundred concurrent jobs, the process SIGKILLed at random points, and
-//! after every restart the invariants checked over the API and in the database.
+//! The crash test: a few hundred concurrent jobs (and scheduled deletions), the process SIGKILLed
+//! at random points, and after every restart the invariants checked over the API and in the
+//! database.
 //!
 //! One round also fills the disk under the service (a small filesystem the test mounts, where it may)
 //! while the jobs run, and kills the process while the disk is still full.
@@ -37,6 +38,7 @@ fn pick_op(rng: &mut StdRng) -> &'static str {
         50..=64 => "stop",
         65..=79 => "start",
         80..=91 => "reboot",
+        92..=95 => "terminate",
         _ => "delete",
     }
 }
@@ -65,7 +67,32 @@ async fn request(svc: &Svc, op: &str, id: &str, user: &str, image: &str) -> Resp
             };
             svc.post("/v1/{p}/cloudservers/action", json!({key: {"servers": [{"id": id}], "type": "HARD"}})).await
         }
+        // A scheduled deletion a second ahead: the scheduler deletes the server, before the
+        // kill or after the restart.
+        "terminate" => {
+            let at = time::OffsetDateTime::now_utc() + Duration::from_secs(1);
+            let at = at.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"));
+            svc.post(
+                &format!("/v1/{{p}}/cloudservers/{id}/actions/update-auto-terminate-time"),
+                json!({"auto_terminate_time": at.unwrap()}),
+            )
+            .await
+        }
         _ => svc.post("/v1/{p}/cloudservers/delete", json!({"servers": [{"id": id}]})).await,
+    }
+}
+
+/// A scheduled deletion (no job): the server is gone within a while, or, for a request the
+/// kill cut off (`maybe`), it shows no deadline because none was recorded.
+async fn wait_terminated(svc: &Svc, id: &str, maybe: bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = svc.get(&format!("/v1/{{p}}/cloudservers/{id}")).await;
+        if r.status == 404 || (maybe && r.body["server"]["auto_terminate_time"] == "") {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "server {id} was not deleted at its time: {}", r.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -135,6 +162,10 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
                 let r = request(&svc, op, &id, &user, image).await;
                 answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 match r.status {
+                    204 => Some(Accepted { job: String::new(), op, server: id, old_disk: old }),
+                    0 if op == "terminate" => {
+                        Some(Accepted { job: String::new(), op: "maybe-terminate", server: id, old_disk: old })
+                    }
                     200 => {
                         Some(Accepted { job: r.body["job_id"].as_str().unwrap().into(), op, server: id, old_disk: old })
                     }
@@ -201,13 +232,17 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
         child = c;
         svc = Arc::new(Svc::remote(&banner["endpoint"], AK, SK, PROJECT));
         let mut unfinished = 0;
-        for a in &accepted {
+        for a in accepted.iter().filter(|a| !a.job.is_empty()) {
             let st = svc.get(&format!("/v1/{{p}}/jobs/{}", a.job)).await.body["status"].clone();
             unfinished += usize::from(st != "SUCCESS" && st != "FAIL");
         }
         resumed += unfinished;
         println!("round {round}: {unfinished} of them were still unfinished when the process died");
         for a in &accepted {
+            if a.job.is_empty() {
+                wait_terminated(&svc, &a.server, a.op == "maybe-terminate").await;
+                continue;
+            }
             let j = svc.wait_job(&a.job).await;
             let status = j["status"].as_str().unwrap();
             let now = svc.get(&format!("/v1/{{p}}/cloudservers/{}", a.server)).await;

@@ -4,6 +4,17 @@
 use crate::client::*;
 use serde_json::{json, Value};
 
+/// The project's server group for these servers (made by the first call).
+async fn tf_group(svc: &Svc) -> String {
+    let path = "/v1/{p}/cloudservers/os-server-groups";
+    let list = svc.get(path).await.body;
+    if let Some(id) = list["server_groups"].as_array().and_then(|g| g.first()).and_then(|g| g["id"].as_str()) {
+        return id.to_string();
+    }
+    let r = svc.post(path, json!({"server_group": {"name": "tf", "policies": ["anti-affinity"]}})).await;
+    r.body["server_group"]["id"].as_str().expect("a server group").to_string()
+}
+
 /// The body Terraform's `huaweicloud_compute_instance` sends for a pay-per-use server with two
 /// data disks, the first deleted with the server and the second kept.
 async fn terraform_body(svc: &Svc, name: &str) -> Value {
@@ -18,7 +29,7 @@ async fn terraform_body(svc: &Svc, name: &str) -> Value {
     ]);
     s["extendparam"] = json!({"chargingMode": "postPaid", "regionID": "cn-north-4",
         "enterprise_project_id": "7e45a5a6-1d38-4b2e-a0a1-3f7a9b3c2d10", "support_auto_recovery": true});
-    s["os:scheduler_hints"] = json!({"group": "2b8b1c6e-5c6f-4a43-9f1b-0e1a2b3c4d5e"});
+    s["os:scheduler_hints"] = json!({"group": tf_group(svc).await});
     s["server_tags"] = json!([{"key": "env", "value": "test"}]);
     s["metadata"] = json!({"owner": "ops"});
     s["description"] = json!("made by terraform");
@@ -53,7 +64,10 @@ async fn a_terraform_create_makes_the_server_its_data_disks_and_shows_what_it_wa
     assert_eq!(s["status"], "ACTIVE");
     assert_eq!(s["OS-EXT-AZ:availability_zone"], "cn-north-4b");
     assert_eq!(s["enterprise_project_id"], "7e45a5a6-1d38-4b2e-a0a1-3f7a9b3c2d10");
-    assert_eq!(s["os:scheduler_hints"]["group"][0], "2b8b1c6e-5c6f-4a43-9f1b-0e1a2b3c4d5e");
+    let group = tf_group(&svc).await;
+    assert_eq!(s["os:scheduler_hints"]["group"][0], json!(group));
+    let members = svc.get(&format!("/v1/{{p}}/cloudservers/os-server-groups/{group}")).await.body;
+    assert_eq!(members["server_group"]["members"], json!([id]), "the server joined its group");
     assert_eq!(s["tags"][0], "env=test");
     assert_eq!(s["metadata"]["owner"], "ops");
     assert_eq!(s["description"], "made by terraform");
@@ -187,6 +201,8 @@ async fn invalid_v11_creates_are_refused_and_create_nothing() {
         with(&|b| b["server"]["extendparam"]["enterprise_project_id"] = json!("eps-1")),
         with(&|b| b["server"]["availability_zone"] = json!("mars-1a")),
         with(&|b| b["server"]["os:scheduler_hints"]["group"] = json!("group-1")),
+        // A UUID that names no server group of the project.
+        with(&|b| b["server"]["os:scheduler_hints"]["group"] = json!("2b8b1c6e-5c6f-4a43-9f1b-0e1a2b3c4d5e")),
         with(&|b| b["server"]["data_volumes"][0]["size"] = json!(5)),
         with(&|b| b["server"]["data_volumes"][0]["volumetype"] = json!("TAPE")),
         with(&|b| b["server"]["data_volumes"][0].as_object_mut().unwrap().remove("size").map(|_| ()).unwrap()),

@@ -2,6 +2,8 @@
 //! requests signed exactly as the official SDKs sign them.
 
 mod auth;
+mod auto_terminate;
+mod batch_resize;
 mod catalog;
 mod client;
 mod cluster;
@@ -27,6 +29,7 @@ mod reinstall;
 mod resize;
 mod restart;
 mod security;
+mod server_groups;
 mod servers;
 mod shared_nodes;
 mod small_disk;

@@ -1,6 +1,7 @@
 //! The route table: every method and path ecsd serves, in one place.
 
 pub(super) mod admin;
+pub(super) mod auto_terminate;
 pub(super) mod catalog;
 pub(super) mod cloud_servers;
 pub(super) mod create;
@@ -13,6 +14,7 @@ pub(super) mod networks;
 pub(super) mod nova;
 pub(super) mod passwords;
 pub(super) mod resize;
+pub(super) mod server_groups;
 pub(super) mod servers;
 pub(super) mod tags;
 pub(super) mod unsupported;
@@ -122,6 +124,14 @@ pub fn table() -> (Router<App>, Document) {
         // ecsd's own admin API
         .routes(routes!(admin::list, admin::create, admin::clear))
         .routes(routes!(admin::remove))
+        // ECS: server groups, batch resize and scheduled deletion
+        .routes(routes!(server_groups::create, server_groups::list))
+        .routes(routes!(server_groups::show, server_groups::delete))
+        .routes(routes!(server_groups::action))
+        .routes(routes!(server_groups::add_members))
+        .routes(routes!(server_groups::remove_members))
+        .routes(routes!(resize::batch))
+        .routes(routes!(auto_terminate::update))
         // This API's OpenAPI document (unauthenticated)
         .routes(routes!(super::openapi::serve))
         .split_for_parts();

@@ -1,4 +1,4 @@
-//! Flavor changes: `/v1.1` and `/v1` `resize`, and the flavors a server can change to.
+//! Flavor changes: `/v1.1` and `/v1` `resize`, `batch-resize`, and the flavors a server can change to.
 
 use crate::app::query::{query_pairs, typed};
 use crate::app::resize::{self, Resized};
@@ -16,6 +16,7 @@ use ecs_types::flavor::FlavorList;
 use ecs_types::job::JobAccepted;
 use ecs_types::queries::ResizeFlavorsQuery;
 use ecs_types::requests::ResizeBody;
+use ecs_types::server_groups::BatchResizeBody;
 use utoipa::IntoResponses;
 
 /// What both resize calls refuse with.
@@ -121,4 +122,33 @@ pub async fn resize_flavors(
 ) -> Result<Json<FlavorList>, ApiError> {
     let q: ResizeFlavorsQuery = typed(&query_pairs(q.as_deref()))?;
     Ok(Json(resize::resize_flavors(&app, &c, &q).await?))
+}
+
+/// `POST /v1/{project_id}/cloudservers/batch-resize`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/batch-resize",
+    operation_id = "BatchResizeServers",
+    tag = "ECS",
+    summary = "Change several servers to one flavor (job type `resizeServer`, a `resizeSingleServer` sub-job each)",
+    params(ProjectPath),
+    request_body = BatchResizeBody,
+    responses(
+        (status = 200, description = "Accepted: the job.", body = JobAccepted),
+        (status = 202, description = "`dry_run`: the request would be accepted; nothing was changed.",
+            body = DryRunAccepted),
+        (status = 400, description = "As for a single resize, for any of the servers (the whole request is \
+            refused, nothing is changed); `Ecs.0005` also for no `servers` or a server without `id`; `Ecs.0118`: \
+            more than 1000 servers; `Ecs.0001`: the quota has no room for what all of them add.",
+            body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: a server is not in the project.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
+pub async fn batch(State(app): State<App>, Extension(c): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
+    let body: BatchResizeBody = parse(&body)?;
+    Ok(match resize::batch(&app, &c, body).await? {
+        Resized::DryRun => (StatusCode::ACCEPTED, Json(DryRunAccepted {})).into_response(),
+        Resized::Accepted { job_id } => Json(JobAccepted { job_id }).into_response(),
+    })
 }

@@ -72,8 +72,8 @@ pub struct Unsupported {
     pub path: &'static str,
     /// Why ecsd does not offer it, and what to use instead: the end of the error message.
     pub why: &'static str,
-    /// For operations that share a method and path with another one (the server-group member
-    /// calls): the top-level body key that names this one. The others' names are given when the
+    /// For operations that share a method and path with another one and are told apart by
+    /// their body (none at present): the top-level body key that names this one. The others' names are given when the
     /// body names neither.
     pub body_key: Option<&'static str>,
 }
@@ -106,30 +106,16 @@ const fn op(sdk_method: &'static str, verb: Verb, path: &'static str, why: &'sta
     Unsupported { sdk_method, verb, path, why, body_key: None }
 }
 
-const fn keyed(
-    sdk_method: &'static str,
-    verb: Verb,
-    path: &'static str,
-    body_key: &'static str,
-    why: &'static str,
-) -> Unsupported {
-    Unsupported { sdk_method, verb, path, why, body_key: Some(body_key) }
-}
-
 use Verb::{Delete, Get, Post, Put};
 
 const SCHEDULED_EVENTS: &str = "scheduled events announce maintenance of the physical hosts of a Huawei \
     region; ecsd's servers have no such host and never get one.";
-const SERVER_GROUPS: &str = "server groups (affinity and anti-affinity placement) are not modelled: every \
-    server runs on the one host of this service.";
 const VIRTUAL_IP: &str = "virtual IP addresses are not modelled; a server has the one private address it \
     was created with (see its `addresses`).";
 const VOLUMES: &str = "a server keeps the disks it was created with (`root_volume` and `data_volumes` of \
     the create); attaching, detaching and changing disks afterwards is not supported.";
 const NICS: &str = "a server keeps the network interface it was created with (`nics` of the create); \
     adding, removing and changing interfaces is not supported.";
-const RESIZE: &str = "batch flavor changes are not supported; change each server's flavor with \
-    ResizeServer (or ResizePostPaidServer) instead.";
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
     create request (CreatePostPaidServers).";
 const RECYCLE_BIN: &str = "there is no recycle bin: a deleted server (DeleteServers) is deleted at once.";
@@ -150,42 +136,6 @@ pub const TABLE: &[Unsupported] = &[
     ),
     op("list_scheduled_events", Get, "/v3/{project_id}/instance-scheduled-events", SCHEDULED_EVENTS),
     op("update_scheduled_event", Put, "/v3/{project_id}/instance-scheduled-events/{id}", SCHEDULED_EVENTS),
-    // Server groups
-    op("create_server_group", Post, "/v1/{project_id}/cloudservers/os-server-groups", SERVER_GROUPS),
-    op("list_server_groups", Get, "/v1/{project_id}/cloudservers/os-server-groups", SERVER_GROUPS),
-    op("show_server_group", Get, "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}", SERVER_GROUPS),
-    op(
-        "delete_server_group",
-        Delete,
-        "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}",
-        SERVER_GROUPS,
-    ),
-    keyed(
-        "add_server_group_member",
-        Post,
-        "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action",
-        "add_member",
-        SERVER_GROUPS,
-    ),
-    keyed(
-        "delete_server_group_member",
-        Post,
-        "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/action",
-        "remove_member",
-        SERVER_GROUPS,
-    ),
-    op(
-        "batch_add_server_group_member",
-        Post,
-        "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/add_members",
-        SERVER_GROUPS,
-    ),
-    op(
-        "batch_delete_server_group_member",
-        Post,
-        "/v1/{project_id}/cloudservers/os-server-groups/{server_group_id}/remove_members",
-        SERVER_GROUPS,
-    ),
     // Virtual IP addresses: both calls are one PUT, told apart only by empty fields.
     op("associate_server_virtual_ip", Put, "/v1/{project_id}/cloudservers/nics/{nic_id}", VIRTUAL_IP),
     op("disassociate_server_virtual_ip", Put, "/v1/{project_id}/cloudservers/nics/{nic_id}", VIRTUAL_IP),
@@ -218,8 +168,6 @@ pub const TABLE: &[Unsupported] = &[
         "/v1/{project_id}/cloudservers/{server_id}/changevpc",
         "moving a server to another VPC is not supported; a server stays in the VPC it was created in.",
     ),
-    // Flavor changes
-    op("batch_resize_servers", Post, "/v1/{project_id}/cloudservers/batch-resize", RESIZE),
     // Launch templates
     op("create_launch_template", Post, "/v3/{project_id}/launch-templates", LAUNCH_TEMPLATES),
     op("list_templates", Get, "/v3/{project_id}/launch-templates", LAUNCH_TEMPLATES),
@@ -256,13 +204,6 @@ pub const TABLE: &[Unsupported] = &[
         "/v1/{project_id}/cloudservers/{server_id}/migrate",
         "migrating a server between hosts (or to and from a dedicated host) is not supported; this service \
             has only one host.",
-    ),
-    // Billing and capacity
-    op(
-        "update_server_auto_terminate_time",
-        Post,
-        "/v1/{project_id}/cloudservers/{server_id}/actions/update-auto-terminate-time",
-        "scheduled deletion of servers (auto-terminate) is not supported; delete a server with DeleteServers.",
     ),
     // Consoles and the metadata service
     op("show_server_remote_console", Post, "/v1/{project_id}/cloudservers/{server_id}/remote_console", CONSOLES),
@@ -418,6 +359,6 @@ mod tests {
             assert!(names.insert(u.sdk_method), "{} twice", u.sdk_method);
             assert!(u.why.ends_with('.'), "{}: the reason is a sentence", u.sdk_method);
         }
-        assert!(TABLE.len() > routes().len(), "the server-group member and virtual-IP calls share routes");
+        assert!(TABLE.len() > routes().len(), "the virtual-IP calls share a route");
     }
 }
