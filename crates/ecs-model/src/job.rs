@@ -63,6 +63,8 @@ pub mod job_type {
     pub const REBOOT_SERVER: &str = "rebootServer";
     pub const REBOOT_SINGLE_SERVER: &str = "rebootSingleServer";
     pub const RESIZE_SERVER: &str = "resizeServer";
+    pub const ADD_NICS: &str = "batchAddServerNics";
+    pub const DELETE_NICS: &str = "batchDeleteServerNics";
 }
 
 /// A job row.

@@ -449,6 +449,7 @@ mod tests {
             vcpus: 1,
             ram_mb: 1024,
             password_hash: None,
+            nics: vec![],
         };
         for action in [Action::Start, Action::Stop { hard: false }, Action::Reboot { hard: true }] {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");

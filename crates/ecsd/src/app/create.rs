@@ -401,6 +401,7 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
             enterprise_project_id: input.enterprise_project_id.clone(),
             server_group: input.server_group.clone(),
             host: None,
+            extra_nics: Vec::new(),
         };
         let disk = |n: usize, boot_index: i64, device: String, size_gb: i64, volume_type: &str| Volume {
             id: ecs_model::new_uuid(),

@@ -4,12 +4,14 @@
 
 pub mod catalog;
 pub mod cloud_servers;
+pub mod consoles;
 pub mod create;
 pub mod jobs;
 pub mod keypairs;
 pub mod limits;
 pub mod metadata;
 pub mod names;
+pub mod nics;
 pub mod os;
 pub mod passwords;
 pub mod ports;

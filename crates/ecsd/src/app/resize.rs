@@ -129,6 +129,7 @@ pub async fn resize(app: &App, caller: &Caller, server_id: &str, o: ResizeOption
         was_running,
         boot_disk: row.volumes.iter().find(|v| v.boot_index == Some(0)).map(|v| v.id.clone()),
         data_disks: crate::sagas::data_disk_ids(&row.volumes),
+        nics: crate::sagas::vm_nics(&row.server),
     };
     let b = Begin {
         sagas: vec![params.record(&job.id)?],

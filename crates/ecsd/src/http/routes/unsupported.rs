@@ -127,8 +127,9 @@ const VIRTUAL_IP: &str = "virtual IP addresses are not modelled; a server has th
     was created with (see its `addresses`).";
 const VOLUMES: &str = "a server keeps the disks it was created with (`root_volume` and `data_volumes` of \
     the create); attaching, detaching and changing disks afterwards is not supported.";
-const NICS: &str = "a server keeps the network interface it was created with (`nics` of the create); \
-    adding, removing and changing interfaces is not supported.";
+const NICS: &str = "a NIC keeps the subnet and attributes it was added with: add and delete NICs with \
+    BatchAddServerNics and BatchDeleteServerNics, and change a NIC's port (name, address pairs, security \
+    groups) with the VPC API's UpdatePort.";
 const RESIZE: &str = "batch flavor changes are not supported; change each server's flavor with \
     ResizeServer (or ResizePostPaidServer) instead.";
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
@@ -138,8 +139,8 @@ const NOVA_SERVERS: &str = "the Nova server API is not served; use the ECS serve
     (CreatePostPaidServers, ListServersDetails, ShowServer, DeleteServers) instead.";
 const NOVA_VERSIONS: &str = "Nova version discovery is not served; ecsd serves fixed API versions \
     (ECS /v1 and /v2, Nova /v2.1).";
-const CONSOLES: &str = "ecsd's servers have no console: remote, serial and console-output access are \
-    not supported.";
+const CONSOLES: &str = "remote (VNC) and interactive serial consoles are not offered; read what a \
+    server's serial console shows with ShowServerConsoleOutput.";
 const METADATA_OPTIONS: &str = "the metadata service's options (IMDS) are not modelled.";
 
 /// Every SDK operation ecsd answers as unsupported. Operations ecsd serves must not appear
@@ -206,8 +207,6 @@ pub const TABLE: &[Unsupported] = &[
         VOLUMES,
     ),
     // Network interfaces after creation
-    op("batch_add_server_nics", Post, "/v1/{project_id}/cloudservers/{server_id}/nics", NICS),
-    op("batch_delete_server_nics", Post, "/v1/{project_id}/cloudservers/{server_id}/nics/delete", NICS),
     op(
         "change_server_network_interface",
         Post,
@@ -215,8 +214,6 @@ pub const TABLE: &[Unsupported] = &[
         NICS,
     ),
     op("update_server_interface", Put, "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}", NICS),
-    op("show_server_attachable_nic_num", Get, "/v1/{project_id}/cloudservers/{server_id}/os-interface_extension", NICS),
-    op("nova_attach_interface", Post, "/v2.1/{project_id}/servers/{server_id}/os-interface", NICS),
     op(
         "change_vpc",
         Post,
@@ -296,7 +293,6 @@ pub const TABLE: &[Unsupported] = &[
         "/v1/{project_id}/cloudservers/{server_id}/serial-console-options",
         CONSOLES,
     ),
-    op("show_server_console_output", Get, "/v1/{project_id}/cloudservers/{server_id}/console-output", CONSOLES),
     op("show_metadata_options", Get, "/v1/{project_id}/cloudservers/{server_id}/metadata-options", METADATA_OPTIONS),
     op("update_metadata_options", Put, "/v1/{project_id}/cloudservers/{server_id}/metadata-options", METADATA_OPTIONS),
     op(

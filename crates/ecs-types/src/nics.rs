@@ -1,0 +1,126 @@
+//! NICs added to and removed from a server (`/v1 .../nics`, Nova `os-interface` attach), the
+//! count of NICs a server can still take, and the server's console output.
+//!
+//! Field names and types are those of the official SDK's models (`BatchAddServerNicOption`,
+//! `BatchDeleteServerNicOption`, `NovaAttachInterfaceOption`, `NovaServerInterfaceDetail`,
+//! `ShowServerAttachableNicNumResponse`, `ShowServerConsoleOutputResponse`).
+
+use crate::ports::{FixedIp, InterfaceAttachment};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /v1/{project_id}/cloudservers/{server_id}/nics`: `{"nics": [...]}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AddNicsBody {
+    pub nics: Option<Vec<AddNicOption>>,
+}
+
+/// One NIC to add.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct AddNicOption {
+    /// The subnet (VPC v1 id) the NIC is on: one of the server's VPC.
+    pub subnet_id: Option<String>,
+    /// An existing port to attach: refused, every port here is a server's.
+    pub port_id: Option<String>,
+    /// Security groups of the NIC: each must be one of the server's (a NIC shares its
+    /// server's groups here).
+    pub security_groups: Option<Vec<NicSecurityGroup>>,
+    /// A fixed address in the subnet; absent: the next free one.
+    pub ip_address: Option<String>,
+    /// IPv6 is not offered: only `false` is accepted.
+    pub ipv6_enable: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    pub ipv6_bandwidth: Option<serde_json::Value>,
+    /// vRoCE: only `false` is accepted.
+    pub efi_enable: Option<bool>,
+}
+
+/// `{"id": <security group id>}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NicSecurityGroup {
+    pub id: Option<String>,
+}
+
+/// `POST /v1/{project_id}/cloudservers/{server_id}/nics/delete`: `{"nics": [{"id": port_id}]}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DeleteNicsBody {
+    pub nics: Option<Vec<DeleteNicOption>>,
+}
+
+/// One NIC to delete, by its port id.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct DeleteNicOption {
+    pub id: Option<String>,
+}
+
+/// Nova `POST /v2.1/{project_id}/servers/{server_id}/os-interface`: `{"interfaceAttachment": {...}}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NovaAttachBody {
+    #[serde(rename = "interfaceAttachment")]
+    pub interface_attachment: Option<NovaAttachOption>,
+}
+
+/// The NIC to attach: `net_id` (the subnet), optionally one fixed address.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NovaAttachOption {
+    pub fixed_ips: Option<Vec<NovaFixedIp>>,
+    pub net_id: Option<String>,
+    pub port_id: Option<String>,
+}
+
+/// `{"ip_address": ...}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NovaFixedIp {
+    pub ip_address: Option<String>,
+}
+
+/// The answer of a Nova attach: `{"interfaceAttachment": {...}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NovaAttached {
+    #[serde(rename = "interfaceAttachment")]
+    pub interface_attachment: NovaInterfaceDetail,
+}
+
+/// The attached NIC (`NovaServerInterfaceDetail`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NovaInterfaceDetail {
+    pub fixed_ips: Vec<FixedIp>,
+    pub mac_addr: String,
+    pub net_id: String,
+    pub port_id: String,
+    pub port_state: String,
+}
+
+/// `GET /v1/{project_id}/cloudservers/{server_id}/os-interface_extension`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachableNics {
+    #[serde(rename = "attachableQuantity")]
+    pub attachable_quantity: AttachableNicQuantity,
+    #[serde(rename = "interfaceAttachments")]
+    pub interface_attachments: Vec<InterfaceAttachment>,
+}
+
+/// How many more NICs (and disks) the server can take (`AttachableQuantityForNic`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AttachableNicQuantity {
+    pub free_nic: i64,
+    /// vRoCE NICs: none here.
+    pub free_efi_nic: i64,
+    pub free_scsi: i64,
+    pub free_blk: i64,
+    pub free_disk: i64,
+}
+
+/// `GET /v1/{project_id}/cloudservers/{server_id}/console-output?length=N`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsoleOutputQuery {
+    /// Lines wanted, from the end: at least -1 (-1: everything); 50 when absent.
+    pub length: Option<i64>,
+}
+
+/// `{"output": "..."}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConsoleOutput {
+    pub output: String,
+}
