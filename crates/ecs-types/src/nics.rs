@@ -116,7 +116,18 @@ pub struct AttachableNicQuantity {
 #[into_params(parameter_in = Query)]
 pub struct ConsoleOutputQuery {
     /// Lines wanted, from the end: at least -1 (-1: everything); 50 when absent.
+    #[serde(default, deserialize_with = "int")]
+    #[param(value_type = Option<i64>, minimum = -1)]
     pub length: Option<i64>,
+}
+
+/// Reads an integer sent as text (negative ones too); empty is absent.
+fn int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| serde::de::Error::custom(format!("{v:?} is not an integer"))),
+    }
 }
 
 /// `{"output": "..."}`.

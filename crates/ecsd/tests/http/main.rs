@@ -19,6 +19,7 @@ mod keypairs;
 mod limits;
 mod metadata;
 mod networks;
+mod nics;
 mod passwords;
 mod postgres;
 mod process;
