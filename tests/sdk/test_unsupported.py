@@ -17,8 +17,9 @@ CALLS = {
     "ListServerGroups": lambda ecs: ecs.list_server_groups(ecs_v2.ListServerGroupsRequest()),
     "ListTemplates": lambda ecs: ecs.list_templates(ecs_v2.ListTemplatesRequest()),
     "ShowRecycleBin": lambda ecs: ecs.show_recycle_bin(ecs_v2.ShowRecycleBinRequest()),
-    "ShowServerConsoleOutput": lambda ecs: ecs.show_server_console_output(
-        ecs_v2.ShowServerConsoleOutputRequest(server_id=SERVER)),
+    "ShowServerRemoteConsole": lambda ecs: ecs.show_server_remote_console(ecs_v2.ShowServerRemoteConsoleRequest(
+        server_id=SERVER, body=ecs_v2.ShowServerRemoteConsoleRequestBody(
+            remote_console=ecs_v2.GetServerRemoteConsoleOption(protocol="vnc", type="novnc")))),
     "NovaListServers": lambda ecs: ecs.nova_list_servers(ecs_v2.NovaListServersRequest()),
 }
 
