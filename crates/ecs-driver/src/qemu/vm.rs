@@ -247,14 +247,27 @@ pub(crate) async fn hot_plug_nic(paths: &VmPaths, n: &RecNic) -> Result<(), Stri
 pub(crate) async fn hot_unplug_nic(paths: &VmPaths, n: &RecNic, limit: Duration) -> Result<(), String> {
     let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(5)).await?;
     let device = n.device_id();
-    match qmp.execute("device_del", Some(serde_json::json!({"id": device}))).await {
-        Ok(_) => {
-            qmp.wait_event("DEVICE_DELETED", Some(&device), limit)
+    let asked = match qmp.execute("device_del", Some(serde_json::json!({"id": device}))).await {
+        Ok(_) => true,
+        // A replayed step: the guest was asked already and may still be releasing it.
+        Err(e) if e.contains("already in the process") => true,
+        Err(e) if e.contains("not found") => false,
+        Err(e) => return Err(e),
+    };
+    if asked {
+        // The event names the device in `data.device` (its backend's event, which comes
+        // first, names only a path).
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let e = qmp
+                .wait_event("DEVICE_DELETED", None, left)
                 .await
                 .map_err(|e| format!("the guest did not release NIC {}: {e}", n.id))?;
+            if e["data"]["device"] == device.as_str() {
+                break;
+            }
         }
-        Err(e) if e.contains("not found") => {}
-        Err(e) => return Err(e),
     }
     match qmp.execute("netdev_del", Some(serde_json::json!({"id": n.netdev_id()}))).await {
         Ok(_) => Ok(()),
