@@ -601,7 +601,10 @@ impl ComputeDriver for QemuDriver {
             Some(n) => n.clone(),
             None => {
                 let slot = rec.free_slot().ok_or_else(|| {
-                    err(format!("the VM of server {server_id} has no free port for another NIC ({} taken)", vm::NIC_SLOTS))
+                    err(format!(
+                        "the VM of server {server_id} has no free port for another NIC ({} taken)",
+                        vm::NIC_SLOTS
+                    ))
                 })?;
                 let n = vm::RecNic { id: nic.id.clone(), mac: nic.mac.clone(), slot };
                 rec.nics.push(n.clone());
@@ -638,9 +641,7 @@ impl ComputeDriver for QemuDriver {
         let paths = self.vm_paths(server_id)?;
         match std::fs::read(&paths.serial) {
             Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Ok(paths.load().map_err(err)?.map(|_| String::new()))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(paths.load().map_err(err)?.map(|_| String::new())),
             Err(e) => Err(err(format!("cannot read {}: {e}", paths.serial.display()))),
         }
     }
@@ -677,7 +678,14 @@ mod tests {
         assert_eq!(d.vm_access("s1").await, None);
         assert!(d.disk_path("../x").is_err());
         assert!(d.disk_inject("missing", &Injection::default()).await.unwrap_err().message.contains("does not exist"));
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "nope".into(), data_disks: vec![], vcpus: 1, ram_mb: 128, nics: vec![] };
+        let vm = VmSpec {
+            server_id: "s1".into(),
+            boot_disk: "nope".into(),
+            data_disks: vec![],
+            vcpus: 1,
+            ram_mb: 128,
+            nics: vec![],
+        };
         assert!(d.vm_start(&vm).await.unwrap_err().message.contains("boot disk nope does not exist"));
         let spec = DiskSpec::from_image("d1", "i", None, 1);
         assert!(d.disk_create(&spec).await.unwrap_err().message.contains("no image file"));

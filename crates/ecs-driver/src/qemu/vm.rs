@@ -504,7 +504,8 @@ mod tests {
         assert_eq!(ports, usize::from(NIC_SLOTS));
         assert!(args.iter().any(|a| a == "user,id=nicnet-p-b"), "{args:?}");
         assert!(
-            args.iter().any(|a| a == "virtio-net-pci,netdev=nicnet-p-b,mac=fa:16:3e:00:00:09,id=nicdev-p-b,bus=nicport1"),
+            args.iter()
+                .any(|a| a == "virtio-net-pci,netdev=nicnet-p-b,mac=fa:16:3e:00:00:09,id=nicdev-p-b,bus=nicport1"),
             "{args:?}"
         );
         rec.nics.extend((2..NIC_SLOTS).map(|s| nic(&format!("p-{s}"), s)));

@@ -358,7 +358,10 @@ fn synthetic_console(vm: &SimVm) -> String {
         for (i, n) in vm.nics.iter().enumerate() {
             out.push_str(&format!("[    0.413000] virtio_net eth{}: MAC {}\n", i + 1, n.mac));
         }
-        out.push_str(&format!("[    0.900000] EXT4-fs (vda): mounted filesystem {}\n", vm.boot_disk.as_deref().unwrap_or("")));
+        out.push_str(&format!(
+            "[    0.900000] EXT4-fs (vda): mounted filesystem {}\n",
+            vm.boot_disk.as_deref().unwrap_or("")
+        ));
         out.push_str("Welcome to the ecsd simulated guest\n");
         if !vm.running && boot == vm.boots {
             out.push_str("reboot: Power down\n");

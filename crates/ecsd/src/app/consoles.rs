@@ -21,7 +21,12 @@ fn last_lines(text: &str, n: i64) -> String {
 }
 
 /// `GET /v1/{project_id}/cloudservers/{server_id}/console-output`.
-pub async fn output(app: &App, caller: &Caller, server_id: &str, q: &ConsoleOutputQuery) -> Result<ConsoleOutput, Error> {
+pub async fn output(
+    app: &App,
+    caller: &Caller,
+    server_id: &str,
+    q: &ConsoleOutputQuery,
+) -> Result<ConsoleOutput, Error> {
     let n = q.length.unwrap_or(DEFAULT_LINES);
     if n < -1 {
         return Err(Error::invalid(format!("length {n} is invalid: at least -1 (-1: the whole log).")));

@@ -64,9 +64,9 @@ fn wanted_of(body: AddNicsBody) -> Result<Vec<WantedNic>, Error> {
         }
         let mut groups = Vec::new();
         for g in n.security_groups.unwrap_or_default() {
-            let id = g.id.filter(|g| !g.is_empty()).ok_or_else(|| {
-                Error::invalid(format!("nics[{i}].security_groups[].id is required."))
-            })?;
+            let id =
+                g.id.filter(|g| !g.is_empty())
+                    .ok_or_else(|| Error::invalid(format!("nics[{i}].security_groups[].id is required.")))?;
             groups.push(id);
         }
         out.push(WantedNic { subnet_id, ip, security_groups: groups });
@@ -158,7 +158,10 @@ pub async fn start_add(
     let b = Begin {
         sagas: vec![params.record(&job.id)?],
         jobs: vec![job.clone()],
-        attach_nics: added.iter().map(|n| NicRef { server_id: server_id.to_string(), port_id: n.port_id.clone() }).collect(),
+        attach_nics: added
+            .iter()
+            .map(|n| NicRef { server_id: server_id.to_string(), port_id: n.port_id.clone() })
+            .collect(),
         update_servers: vec![s],
         ..Default::default()
     };

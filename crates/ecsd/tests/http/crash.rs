@@ -77,7 +77,14 @@ async fn request(svc: &Svc, op: &str, id: &str, user: &str, image: &str) -> Resp
             let s = svc.get(&format!("/v1/{{p}}/cloudservers/{id}")).await.body;
             let port = s["server"]["addresses"]
                 .as_object()
-                .and_then(|a| a.values().flat_map(|l| l.as_array().cloned().unwrap_or_default()).filter(|a| a["primary"] == false).last())
+                .and_then(|a| {
+                    let added: Vec<Value> = a
+                        .values()
+                        .flat_map(|l| l.as_array().cloned().unwrap_or_default())
+                        .filter(|a| a["primary"] == false)
+                        .collect();
+                    added.last().cloned()
+                })
                 .map(|a| a["OS-EXT-IPS:port_id"].clone())
                 .unwrap_or_else(|| json!("6a6b4b4e-0e3a-4c38-9b64-000000000000"));
             svc.post(&format!("/v1/{{p}}/cloudservers/{id}/nics/delete"), json!({"nics": [{"id": port}]})).await

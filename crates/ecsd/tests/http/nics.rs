@@ -39,7 +39,9 @@ async fn nics_are_added_shown_everywhere_and_deleted_with_their_addresses() {
     let svc = Svc::start().await;
     let (_, subnet) = svc.network().await;
     let id = svc.server("s", IMAGE_PLAIN, None).await;
-    let r = svc.post(&add(&id), json!({"nics": [{"subnet_id": subnet}, {"subnet_id": subnet, "ip_address": "192.168.0.77"}]})).await;
+    let r = svc
+        .post(&add(&id), json!({"nics": [{"subnet_id": subnet}, {"subnet_id": subnet, "ip_address": "192.168.0.77"}]}))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let job = svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
     assert_eq!(job["job_type"], "batchAddServerNics");
@@ -62,7 +64,8 @@ async fn nics_are_added_shown_everywhere_and_deleted_with_their_addresses() {
     assert_eq!(port.body["port"]["fixed_ips"][0]["ip_address"], "192.168.0.77");
     assert_eq!(port.body["port"]["binding:vif_details"]["primary_interface"], false);
     let mac = port.body["port"]["mac_address"].as_str().unwrap().to_string();
-    for path in [format!("/v1/{{p}}/cloudservers/{id}/os-interface"), format!("/v2.1/{{p}}/servers/{id}/os-interface")] {
+    for path in [format!("/v1/{{p}}/cloudservers/{id}/os-interface"), format!("/v2.1/{{p}}/servers/{id}/os-interface")]
+    {
         let l = svc.get(&path).await;
         let list = l.body["interfaceAttachments"].as_array().unwrap();
         assert_eq!(list.len(), 3, "{path}: {}", l.body);
@@ -95,7 +98,10 @@ async fn a_stopped_server_takes_nics_and_nova_attach_answers_the_port() {
     let id = svc.server("s", IMAGE_PLAIN, None).await;
     svc.power(&id, "os-stop").await;
     let r = svc
-        .post(&format!("/v2.1/{{p}}/servers/{id}/os-interface"), json!({"interfaceAttachment": {"net_id": subnet, "fixed_ips": [{"ip_address": "192.168.0.50"}]}}))
+        .post(
+            &format!("/v2.1/{{p}}/servers/{id}/os-interface"),
+            json!({"interfaceAttachment": {"net_id": subnet, "fixed_ips": [{"ip_address": "192.168.0.50"}]}}),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let a = &r.body["interfaceAttachment"];
@@ -138,7 +144,10 @@ async fn every_refusal_has_its_code_and_changes_nothing() {
         (json!({"nics": [{"subnet_id": subnet, "ip_address": "10.0.0.5"}]}), "Ecs.0005"),
         (json!({"nics": [{"subnet_id": subnet, "ip_address": taken}]}), "Ecs.0005"),
         (json!({"nics": [{"subnet_id": subnet, "security_groups": [{"id": missing_subnet}]}]}), "Ecs.0005"),
-        (json!({"nics": [{"subnet_id": subnet}, {"subnet_id": subnet}, {"subnet_id": subnet}, {"subnet_id": subnet}, {"subnet_id": subnet}]}), "Ecs.0005"),
+        (
+            json!({"nics": [{"subnet_id": subnet}, {"subnet_id": subnet}, {"subnet_id": subnet}, {"subnet_id": subnet}, {"subnet_id": subnet}]}),
+            "Ecs.0005",
+        ),
     ];
     let before = svc.show(&id).await;
     let ports_before = svc.get("/v1/{p}/ports").await.body["ports"].as_array().unwrap().len();
@@ -164,7 +173,10 @@ async fn every_refusal_has_its_code_and_changes_nothing() {
     let r = svc.post(&nova, json!({"interfaceAttachment": {"net_id": missing_subnet}})).await;
     assert_eq!(r.status, 400, "{}", r.body);
     let r = svc
-        .post("/v2.1/{p}/servers/6a6b4b4e-0e3a-4c38-9b64-000000000000/os-interface", json!({"interfaceAttachment": {"net_id": subnet}}))
+        .post(
+            "/v2.1/{p}/servers/6a6b4b4e-0e3a-4c38-9b64-000000000000/os-interface",
+            json!({"interfaceAttachment": {"net_id": subnet}}),
+        )
         .await;
     r.assert_error_nova(404);
 
