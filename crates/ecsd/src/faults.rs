@@ -455,6 +455,8 @@ mod tests {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");
         }
         assert!(names.contains(&ecs_model::job::job_type::RESIZE_SERVER));
-        assert_eq!(names.len(), 8, "{names:?}");
+        assert!(names.contains(&ecs_model::job::job_type::ADD_NICS));
+        assert!(names.contains(&ecs_model::job::job_type::DELETE_NICS));
+        assert_eq!(names.len(), 10, "{names:?}");
     }
 }
