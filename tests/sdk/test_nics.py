@@ -79,3 +79,21 @@ def test_console_output_shows_the_boot_log(ecs, factory):
     assert len(two.splitlines()) == 2, two
     expect_api_error(lambda: ecs.show_server_console_output(
         ecs_v2.ShowServerConsoleOutputRequest(server_id=MISSING)), 404, "Ecs.0114")
+
+
+def test_virtual_ip_is_associated_and_disassociated(ecs, vpc, factory, network):
+    import huaweicloudsdkvpc.v2 as vpc_v2
+    sid = factory.server()
+    nic = _addresses(show_server(ecs, sid))[0].os_ext_ip_sport_id
+    opt = ecs_v2.AssociateServerVirtualIpOption(subnet_id=network.subnet_id, ip_address="192.168.200.230")
+    resp = ecs.associate_server_virtual_ip(ecs_v2.AssociateServerVirtualIpRequest(
+        nic_id=nic, body=ecs_v2.AssociateServerVirtualIpRequestBody(nic=opt)))
+    assert resp.port_id == nic, resp
+    pairs = vpc.show_port(vpc_v2.ShowPortRequest(port_id=nic)).port.allowed_address_pairs
+    assert [p.ip_address for p in pairs] == ["192.168.200.230"], pairs
+    off = ecs_v2.DisassociateServerVirtualIpOption(subnet_id="", ip_address="")
+    ecs.disassociate_server_virtual_ip(ecs_v2.DisassociateServerVirtualIpRequest(
+        nic_id=nic, body=ecs_v2.DisassociateServerVirtualIpRequestBody(nic=off)))
+    assert not vpc.show_port(vpc_v2.ShowPortRequest(port_id=nic)).port.allowed_address_pairs
+    expect_api_error(lambda: ecs.associate_server_virtual_ip(ecs_v2.AssociateServerVirtualIpRequest(
+        nic_id=MISSING, body=ecs_v2.AssociateServerVirtualIpRequestBody(nic=opt))), 400, "Ecs.0005")

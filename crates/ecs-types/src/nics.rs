@@ -135,3 +135,28 @@ fn int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> 
 pub struct ConsoleOutput {
     pub output: String,
 }
+
+/// `PUT /v1/{project_id}/cloudservers/nics/{nic_id}`: `{"nic": {...}}`, both to associate a
+/// virtual IP with a NIC and (empty `subnet_id` and `ip_address`) to disassociate it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct VirtualIpBody {
+    pub nic: Option<VirtualIpOption>,
+}
+
+/// `AssociateServerVirtualIpOption` / `DisassociateServerVirtualIpOption`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct VirtualIpOption {
+    /// The NIC's subnet; empty to disassociate.
+    pub subnet_id: Option<String>,
+    /// The virtual IP; empty to disassociate.
+    pub ip_address: Option<String>,
+    /// Whether the virtual IP's own port lists the NIC's address pair: accepted, not modelled
+    /// (a virtual IP here is an address pair of the NIC's port).
+    pub reverse_binding: Option<bool>,
+}
+
+/// `{"port_id": ...}`: the NIC's port.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VirtualIpAnswer {
+    pub port_id: String,
+}

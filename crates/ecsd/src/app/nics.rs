@@ -302,6 +302,65 @@ pub async fn attachable(app: &App, caller: &Caller, server_id: &str) -> Result<A
     })
 }
 
+/// `PUT /v1/{project_id}/cloudservers/nics/{nic_id}`: associates a virtual IP with a NIC (an
+/// address of the NIC's subnet, added to its port's allowed address pairs), or, with an empty
+/// `subnet_id` and `ip_address`, disassociates the NIC's virtual IPs (the pairs that are single
+/// addresses of its subnet). The address is not reserved in the subnet (inferred: Huawei's
+/// virtual IP is a port of its own, which ecsd does not model).
+pub async fn virtual_ip(
+    app: &App,
+    caller: &Caller,
+    nic_id: &str,
+    body: VirtualIpBody,
+) -> Result<VirtualIpAnswer, Error> {
+    let o = body.nic.ok_or_else(|| Error::invalid("nic is required."))?;
+    let subnet_id = o.subnet_id.unwrap_or_default();
+    let ip = o.ip_address.unwrap_or_default();
+    let missing = || Error::invalid(format!("NIC {nic_id} does not exist."));
+    if !ecs_model::ids::is_uuid(nic_id) {
+        return Err(missing());
+    }
+    let mut port = app.ctx.store.port_get(&caller.project_id, nic_id).await.map_err(internal)?.ok_or_else(missing)?;
+    let server =
+        app.ctx.store.server_only(&caller.project_id, &port.server_id).await.map_err(internal)?.ok_or_else(missing)?;
+    gates::update_allowed(&server)?;
+    let nic = server.nic(nic_id).ok_or_else(missing)?.clone();
+    let subnets = super::ports::subnets(app, caller).await?;
+    let cidr = subnets.iter().find(|n| n.id == nic.subnet_id).map(|n| n.cidr.clone()).unwrap_or_default();
+    match (subnet_id.is_empty(), ip.is_empty()) {
+        (true, true) => {
+            port.allowed_address_pairs.retain(|a| ecs_model::network::host_index(&cidr, &a.ip_address).is_none());
+        }
+        (false, false) => {
+            if subnet_id != nic.subnet_id {
+                return Err(Error::invalid(format!("subnet_id {subnet_id} is not the subnet of NIC {nic_id}.")));
+            }
+            check_ip(&ip)?;
+            if ecs_model::network::host_index(&cidr, &ip).is_none() {
+                return Err(Error::invalid(format!(
+                    "ip_address {ip} is not an assignable address of subnet {subnet_id} ({cidr})."
+                )));
+            }
+            if server.nics().any(|n| n.ip == ip) {
+                return Err(Error::invalid(format!("ip_address {ip} is an address of the server's NICs.")));
+            }
+            if !port.allowed_address_pairs.iter().any(|a| a.ip_address == ip) {
+                port.allowed_address_pairs.push(ecs_model::port::AddressPair { ip_address: ip, mac_address: None });
+            }
+        }
+        _ => {
+            return Err(Error::invalid(
+                "subnet_id and ip_address are both required to associate, and both empty to disassociate.",
+            ))
+        }
+    }
+    app.ctx.store.port_update(port).await.map_err(|e| match e {
+        ecs_store::StoreError::NotFound(_) => missing(),
+        e => internal(e),
+    })?;
+    Ok(VirtualIpAnswer { port_id: nic_id.to_string() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

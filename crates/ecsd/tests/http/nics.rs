@@ -221,3 +221,45 @@ async fn the_console_shows_the_boot_log_and_its_last_lines() {
         .await
         .assert_error(404, "Ecs.0114");
 }
+
+#[tokio::test]
+async fn a_virtual_ip_is_an_address_pair_of_the_nic_until_disassociated() {
+    let svc = Svc::start().await;
+    let (_, subnet) = svc.network().await;
+    let id = svc.server("s", IMAGE_PLAIN, None).await;
+    let s = svc.show(&id).await;
+    let (own, nic) = (addresses(&s)[0].0.clone(), addresses(&s)[0].1.clone());
+    let path = format!("/v1/{{p}}/cloudservers/nics/{nic}");
+    let r = svc
+        .call(
+            "PUT",
+            &path,
+            Some(json!({"nic": {"subnet_id": subnet, "ip_address": "192.168.0.99", "reverse_binding": true}})),
+        )
+        .await;
+    assert_eq!((r.status, r.body["port_id"].as_str()), (200, Some(nic.as_str())), "{}", r.body);
+    let pairs = svc.get(&format!("/v1/{{p}}/ports/{nic}")).await.body["port"]["allowed_address_pairs"].clone();
+    assert_eq!(pairs[0]["ip_address"], "192.168.0.99", "{pairs}");
+
+    for body in [
+        json!({}),
+        json!({"nic": {"subnet_id": subnet}}),
+        json!({"nic": {"subnet_id": "6a6b4b4e-0e3a-4c38-9b64-000000000001", "ip_address": "192.168.0.98"}}),
+        json!({"nic": {"subnet_id": subnet, "ip_address": "10.1.1.1"}}),
+        json!({"nic": {"subnet_id": subnet, "ip_address": own}}),
+    ] {
+        svc.call("PUT", &path, Some(body.clone())).await.assert_error(400, "Ecs.0005");
+    }
+    svc.call(
+        "PUT",
+        "/v1/{p}/cloudservers/nics/6a6b4b4e-0e3a-4c38-9b64-000000000000",
+        Some(json!({"nic": {"subnet_id": "", "ip_address": ""}})),
+    )
+    .await
+    .assert_error(400, "Ecs.0005");
+
+    let r = svc.call("PUT", &path, Some(json!({"nic": {"subnet_id": "", "ip_address": ""}}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pairs = svc.get(&format!("/v1/{{p}}/ports/{nic}")).await.body["port"]["allowed_address_pairs"].clone();
+    assert_eq!(pairs, json!([]));
+}

@@ -113,6 +113,7 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(nics::add))
         .routes(routes!(nics::delete))
         .routes(routes!(nics::attachable))
+        .routes(routes!(nics::virtual_ip))
         .routes(routes!(consoles::console_output))
         // IAM
         .routes(routes!(iam::issue_token))

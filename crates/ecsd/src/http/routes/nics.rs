@@ -125,3 +125,32 @@ pub async fn attachable(
 ) -> Result<Json<AttachableNics>, ApiError> {
     Ok(Json(nics::attachable(&app, &c, &id).await?))
 }
+
+/// `PUT /v1/{project_id}/cloudservers/nics/{nic_id}`: associate and disassociate share it; the
+/// body says which.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/nics/{nic_id}",
+    operation_id = "AssociateServerVirtualIp",
+    tag = "ECS",
+    summary = "Associate a virtual IP with a NIC, or (empty `subnet_id` and `ip_address`) disassociate it",
+    params(ProjectPath, ("nic_id" = String, Path)),
+    request_body = VirtualIpBody,
+    responses(
+        (status = 200, description = "The NIC's port: the virtual IP is one of its allowed address pairs (or \
+            no longer).", body = VirtualIpAnswer),
+        (status = 400, description = "`Ecs.0005`: no `nic`, an unknown NIC, another subnet than the NIC's, an \
+            address that is not the subnet's or is one of the server's NICs, only one of the two fields; \
+            `Ecs.0605`: the server is locked. Nothing is changed.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
+pub async fn virtual_ip(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    Path((_, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<VirtualIpAnswer>, ApiError> {
+    let body: VirtualIpBody = parse(&body)?;
+    Ok(Json(nics::virtual_ip(&app, &c, &id, body).await?))
+}

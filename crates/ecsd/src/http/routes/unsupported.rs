@@ -123,8 +123,6 @@ const SCHEDULED_EVENTS: &str = "scheduled events announce maintenance of the phy
     region; ecsd's servers have no such host and never get one.";
 const SERVER_GROUPS: &str = "server groups (affinity and anti-affinity placement) are not modelled: every \
     server runs on the one host of this service.";
-const VIRTUAL_IP: &str = "virtual IP addresses are not modelled; a server has the one private address it \
-    was created with (see its `addresses`).";
 const VOLUMES: &str = "a server keeps the disks it was created with (`root_volume` and `data_volumes` of \
     the create); attaching, detaching and changing disks afterwards is not supported.";
 const NICS: &str = "a NIC keeps the subnet and attributes it was added with: add and delete NICs with \
@@ -193,8 +191,6 @@ pub const TABLE: &[Unsupported] = &[
         SERVER_GROUPS,
     ),
     // Virtual IP addresses: both calls are one PUT, told apart only by empty fields.
-    op("associate_server_virtual_ip", Put, "/v1/{project_id}/cloudservers/nics/{nic_id}", VIRTUAL_IP),
-    op("disassociate_server_virtual_ip", Put, "/v1/{project_id}/cloudservers/nics/{nic_id}", VIRTUAL_IP),
     // Disks after creation
     op("attach_server_volume", Post, "/v1/{project_id}/cloudservers/{server_id}/attachvolume", VOLUMES),
     op("detach_server_volume", Delete, "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}", VOLUMES),
