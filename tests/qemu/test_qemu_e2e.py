@@ -281,3 +281,71 @@ def test_reinstall_and_change_os_of_a_real_vm(service):
     assert left == [f"{data[1]}.json", f"{data[1]}.qcow2"], left
     kept = evs_client.show_volume(evs.ShowVolumeRequest(volume_id=data[1])).volume
     assert kept.status == "available" and not kept.attachments, kept
+
+
+# The guest's NICs, a line each (name and MAC), read back by `macs_in`.
+NICS = "; ip -o link >/dev/null 2>&1 && ip -o link | sed -n 's/.*link\\/ether \\([0-9a-f:]*\\).*/mac \\1/p'"
+
+
+def macs_in(out):
+    return [line.split()[1] for line in out.splitlines() if line.startswith("mac ")]
+
+
+def wait_guest(port, key, check, timeout=30):
+    """Runs `NICS` over SSH until `check(macs)` holds (the guest takes a moment to see a
+    hot-plugged or unplugged device); returns the MACs of the last run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = ssh(port, key, "true" + NICS)
+        assert p.returncode == 0, p.stderr
+        macs = macs_in(p.stdout)
+        if check(macs) or time.monotonic() > deadline:
+            return macs
+        time.sleep(1)
+
+
+def test_a_nic_is_hot_plugged_into_a_running_vm_and_unplugged(service):
+    client, ims_client, vpc_client, _, _ = service
+    images = {i.name: i.id for i in ims_client.list_images(ims.ListImagesRequest()).images}
+    v = vpc_client.list_vpcs(vpc.ListVpcsRequest()).vpcs[0]
+    sn = vpc_client.list_subnets(vpc.ListSubnetsRequest()).subnets[0]
+    _, key = keypair(client, "key-nic")
+    created = client.create_post_paid_servers(ecs.CreatePostPaidServersRequest(body=ecs.CreatePostPaidServersRequestBody(
+        server=ecs.PostPaidServer(name="nic-vm", image_ref=images["ecsd demo one (no Cloud-Init)"],
+                                  flavor_ref="s6.small.1", vpcid=v.id, nics=[ecs.PostPaidServerNic(subnet_id=sn.id)],
+                                  root_volume=ecs.PostPaidServerRootVolume(volumetype="SSD"), key_name="key-nic"))))
+    assert wait_job(client, created.job_id).status == "SUCCESS"
+    sid = created.server_ids[0]
+    port = ssh_port(client, sid)
+    before = wait_guest(port, key, lambda macs: len(macs) == 1)
+    assert len(before) == 1, before
+
+    # Added while the VM runs: the guest sees a new NIC with the port's MAC.
+    t = time.monotonic()
+    job = client.batch_add_server_nics(ecs.BatchAddServerNicsRequest(server_id=sid, body=ecs.BatchAddServerNicsRequestBody(
+        nics=[ecs.BatchAddServerNicOption(subnet_id=sn.id)])))
+    assert wait_job(client, job.job_id).status == "SUCCESS"
+    added = [a for addrs in client.show_server(ecs.ShowServerRequest(server_id=sid)).server.addresses.values()
+             for a in addrs if not a.primary]
+    assert len(added) == 1, added
+    port_id = added[0].os_ext_ip_sport_id
+    mac = vpc_client.show_port(vpc.ShowPortRequest(port_id=port_id)).port.mac_address
+    assert mac == added[0].os_ext_ips_ma_cmac_addr
+    macs = wait_guest(port, key, lambda macs: mac in macs)
+    TIMINGS["NIC add request to the guest seeing it"] = time.monotonic() - t
+    assert mac in macs and len(macs) == 2, macs
+
+    # The console output is the guest's serial log: its boot text is in it.
+    out = client.show_server_console_output(ecs.ShowServerConsoleOutputRequest(server_id=sid, length=-1)).output
+    assert "ecsd demo (one) is up" in out, out[-2000:]
+
+    # Deleted: the guest sees it go, and its port is gone.
+    t = time.monotonic()
+    job = client.batch_delete_server_nics(ecs.BatchDeleteServerNicsRequest(
+        server_id=sid, body=ecs.BatchDeleteServerNicsRequestBody(nics=[ecs.BatchDeleteServerNicOption(id=port_id)])))
+    assert wait_job(client, job.job_id).status == "SUCCESS"
+    macs = wait_guest(port, key, lambda macs: mac not in macs)
+    TIMINGS["NIC delete request to the guest losing it"] = time.monotonic() - t
+    assert macs == before, macs
+    job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(servers=[ecs.ServerId(id=sid)])))
+    assert wait_job(client, job.job_id).status == "SUCCESS"

@@ -17,10 +17,11 @@ CALLS = {
     "ListScheduledEvents": lambda ecs: ecs.list_scheduled_events(ecs_v2.ListScheduledEventsRequest()),
     "ListTemplates": lambda ecs: ecs.list_templates(ecs_v2.ListTemplatesRequest()),
     "ShowRecycleBin": lambda ecs: ecs.show_recycle_bin(ecs_v2.ShowRecycleBinRequest()),
-    "ShowServerConsoleOutput": lambda ecs: ecs.show_server_console_output(
-        ecs_v2.ShowServerConsoleOutputRequest(server_id=SERVER)),
     "ShowMetadataOptions": lambda ecs: ecs.show_metadata_options(
         ecs_v2.ShowMetadataOptionsRequest(server_id=SERVER)),
+    "ShowServerRemoteConsole": lambda ecs: ecs.show_server_remote_console(ecs_v2.ShowServerRemoteConsoleRequest(
+        server_id=SERVER, body=ecs_v2.ShowServerRemoteConsoleRequestBody(
+            remote_console=ecs_v2.GetServerRemoteConsoleOption(protocol="vnc", type="novnc")))),
 }
 
 

@@ -93,6 +93,18 @@ pub struct VmSpec {
     pub data_disks: Vec<String>,
     pub vcpus: i64,
     pub ram_mb: i64,
+    /// The NICs added after the create, in the order they were added (the primary NIC is
+    /// every VM's own). Absent in specs written before NICs could be added.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<VmNic>,
+}
+
+/// A NIC added to a VM: its port id (the device's name in the driver) and its MAC, which the
+/// guest sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmNic {
+    pub id: String,
+    pub mac: String,
 }
 
 /// Power state as the driver sees it.
@@ -139,6 +151,17 @@ pub trait ComputeDriver: Send + Sync {
     /// the driver offers a way; shown in the server's metadata.
     async fn vm_access(&self, _server_id: &str) -> Option<String> {
         None
+    }
+    /// Ensures the VM has the NIC: hot-plugged into a running VM, recorded for the next start
+    /// of a stopped one. A NIC it has already is left as it is.
+    async fn nic_attach(&self, server_id: &str, nic: &VmNic) -> Result<(), DriverError>;
+    /// Ensures the VM no longer has the NIC `nic_id` (unplugged from a running VM, dropped from
+    /// what a stopped one starts with). One it never had is no error.
+    async fn nic_detach(&self, server_id: &str, nic_id: &str) -> Result<(), DriverError>;
+    /// What the guest wrote to its serial console, oldest first (`None`: the driver keeps no
+    /// console, or there is no VM).
+    async fn console_output(&self, _server_id: &str) -> Result<Option<String>, DriverError> {
+        Ok(None)
     }
     /// Re-attaches to whatever the driver left running before a restart (VM processes), and
     /// reports servers whose VM died. Called once at start-up, before sagas resume.

@@ -144,8 +144,14 @@ async fn a_guest_boots_takes_keys_and_is_reinstalled() {
     timings.push(("inject again, nothing to do (A)", t.elapsed()));
 
     // Boot A.
-    let vm_a =
-        VmSpec { server_id: SERVER.into(), boot_disk: "disk-a".into(), data_disks: vec![], vcpus: 1, ram_mb: 256 };
+    let vm_a = VmSpec {
+        server_id: SERVER.into(),
+        boot_disk: "disk-a".into(),
+        data_disks: vec![],
+        vcpus: 1,
+        ram_mb: 256,
+        nics: vec![],
+    };
     let t = Instant::now();
     driver.vm_start(&vm_a).await.unwrap();
     let started = t.elapsed();

@@ -113,6 +113,17 @@ pub fn update_allowed(s: &Server) -> Result<(), Error> {
     not_locked(s)
 }
 
+/// Adding or removing NICs: unlocked, idle, and running (hot-plug) or stopped (the NICs are
+/// there at the next start).
+pub fn nic_change_allowed(s: &Server) -> Result<(), Error> {
+    not_locked(s)?;
+    not_busy(s)?;
+    match s.vm_state {
+        VmState::Active | VmState::Stopped => Ok(()),
+        _ => Err(wrong_status(s, "it must be ACTIVE or SHUTOFF")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +170,7 @@ mod tests {
             server_group: None,
             auto_terminate_ms: None,
             host: None,
+            extra_nics: Vec::new(),
         }
     }
 
@@ -257,5 +269,20 @@ mod tests {
         for r in [start_allowed(&s), stop_allowed(&s), reboot_allowed(&s), delete_allowed(&s), update_allowed(&s)] {
             assert_eq!(code(r), Some(Code::Ecs0605));
         }
+    }
+
+    #[test]
+    fn nic_gate_over_every_vm_state_then_lock_and_busy() {
+        for vm in ALL_VM {
+            let want = match vm {
+                VmState::Active | VmState::Stopped => None,
+                _ => Some(Code::Ecs0100),
+            };
+            assert_eq!(code(nic_change_allowed(&server(vm, None))), want, "{vm:?}");
+        }
+        let mut s = server(VmState::Active, Some(TaskState::AttachingInterface));
+        assert_eq!(code(nic_change_allowed(&s)), Some(Code::Ecs0100));
+        s.locked = true;
+        assert_eq!(code(nic_change_allowed(&s)), Some(Code::Ecs0605));
     }
 }

@@ -65,6 +65,8 @@ pub mod job_type {
     pub const RESIZE_SERVER: &str = "resizeServer";
     /// A sub-job of a batch resize (inferred, after the other batch operations' names).
     pub const RESIZE_SINGLE_SERVER: &str = "resizeSingleServer";
+    pub const ADD_NICS: &str = "batchAddServerNics";
+    pub const DELETE_NICS: &str = "batchDeleteServerNics";
 }
 
 /// A job row.

@@ -63,6 +63,10 @@ pub struct Server {
     /// the epoch); `None`: never. Kept in a column too, which the scheduler reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_terminate_ms: Option<i64>,
+    /// The NICs added after the create (`nics`, Nova `os-interface`), in the order they were
+    /// added; each is a port of its own. Absent in records of servers with only their primary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_nics: Vec<ServerNic>,
 }
 
 /// The default enterprise project's id.
@@ -99,5 +103,15 @@ impl Server {
     /// Whether an operation holds the server.
     pub fn is_busy(&self) -> bool {
         self.task_state.is_some()
+    }
+
+    /// Every NIC of the server, the primary first.
+    pub fn nics(&self) -> impl Iterator<Item = &ServerNic> {
+        std::iter::once(&self.network).chain(&self.extra_nics)
+    }
+
+    /// The NIC whose port is `port_id`, if it is one of the server's.
+    pub fn nic(&self, port_id: &str) -> Option<&ServerNic> {
+        self.nics().find(|n| n.port_id == port_id)
     }
 }

@@ -46,6 +46,12 @@ pub enum TaskState {
     /// A flavor change: the new flavor is in place and the server is being started on it.
     #[serde(rename = "resize_finish")]
     ResizeFinish,
+    /// NICs are being added (hot-plugged into a running VM, or recorded for the next start).
+    #[serde(rename = "attaching_interface")]
+    AttachingInterface,
+    /// NICs are being removed.
+    #[serde(rename = "detaching_interface")]
+    DetachingInterface,
 }
 
 impl VmState {
@@ -86,6 +92,8 @@ impl TaskState {
             TaskState::Deleting => "deleting",
             TaskState::ResizePrep => "resize_prep",
             TaskState::ResizeFinish => "resize_finish",
+            TaskState::AttachingInterface => "attaching_interface",
+            TaskState::DetachingInterface => "detaching_interface",
         }
     }
 
@@ -105,6 +113,9 @@ pub fn status(vm: VmState, task: Option<TaskState>) -> &'static str {
         (V::Active, Some(T::Rebooting)) => "REBOOT",
         (V::Active, Some(T::RebootingHard)) => "HARD_REBOOT",
         (V::Active, None | Some(T::PoweringOff | T::Deleting)) => "ACTIVE",
+        // A NIC change leaves the server as it was (Nova shows no status for it either).
+        (V::Active, Some(T::AttachingInterface | T::DetachingInterface)) => "ACTIVE",
+        (V::Stopped, Some(T::AttachingInterface | T::DetachingInterface)) => "SHUTOFF",
         (V::Stopped, Some(T::ResizePrep | T::ResizeFinish)) => "RESIZE",
         (V::Stopped, None | Some(T::PoweringOn | T::Deleting)) => "SHUTOFF",
         (V::Error, None | Some(T::Deleting)) => "ERROR",

@@ -98,6 +98,32 @@ pub struct Begin {
     /// the saga has been adopted since. `None`: a request's write, or a store only one
     /// process opens.
     pub fence: Option<ecs_saga::Hold>,
+    /// NICs added to servers of `update_servers`: each names a server and one of its
+    /// `extra_nics` by port id. The store gives that NIC its address (the one it carries in
+    /// `ip`, or the next free one of its subnet when `ip` is empty) and a port row, before the
+    /// server is written. An address another NIC holds is `AddressInUse`, a full subnet
+    /// `AddressesExhausted`.
+    pub attach_nics: Vec<NicRef>,
+    /// NICs removed: their port rows and addresses are deleted (whatever the server's record
+    /// says; missing ones are skipped, so a replayed release is harmless).
+    pub release_nics: Vec<NicRelease>,
+}
+
+/// One of a server's added NICs, by its port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NicRef {
+    pub server_id: String,
+    pub port_id: String,
+}
+
+/// An added NIC whose port and address go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NicRelease {
+    pub project_id: String,
+    pub server_id: String,
+    pub port_id: String,
+    pub subnet_id: String,
+    pub ip: String,
 }
 
 /// A server with its attached volumes, as most readers want it.

@@ -12,6 +12,8 @@ pub enum Code {
     Ecs0000,
     /// The project's server, vCPU or memory quota is exhausted (create).
     Ecs0001,
+    /// The operation is not permitted (403): deleting a server's primary NIC.
+    Ecs0003,
     /// Invalid parameter values (malformed body, missing or wrong fields).
     Ecs0005,
     /// The password does not meet the complexity rules.
@@ -97,6 +99,7 @@ impl Code {
         match self {
             Code::Ecs0000 => "Ecs.0000",
             Code::Ecs0001 => "Ecs.0001",
+            Code::Ecs0003 => "Ecs.0003",
             Code::Ecs0005 => "Ecs.0005",
             Code::Ecs0011 => "Ecs.0011",
             Code::Ecs0019 => "Ecs.0019",
@@ -140,6 +143,7 @@ impl Code {
             Code::NovaConflict | Code::Vpc0602 | Code::Vpc0604 => 409,
             // Huawei answers "commands are being executed" with an odd 501; kept for fidelity.
             Code::Ecs0603 => 501,
+            Code::Ecs0003 => 403,
             Code::Common0001 => 500,
             // Listed one by one, not as a fallback: a new code must be given its status here,
             // or it does not compile, rather than silently becoming a 400.
@@ -171,6 +175,7 @@ impl Code {
         match self {
             Code::Ecs0000 => "Request error. Try again later or contact customer service.",
             Code::Ecs0001 => "Insufficient ECS quota.",
+            Code::Ecs0003 => "You do not have permission to perform this operation.",
             Code::Ecs0005 => "Invalid parameter values.",
             Code::Ecs0011 => "Ensure the password meets the password complexity requirements.",
             Code::Ecs0019 => "The flavor is not available.",
@@ -218,6 +223,7 @@ impl Code {
             // Exhaustive for the same reason as `http_status`.
             Code::Ecs0000
             | Code::Ecs0001
+            | Code::Ecs0003
             | Code::Ecs0005
             | Code::Ecs0011
             | Code::Ecs0019
@@ -248,6 +254,7 @@ impl Code {
 pub const ALL: &[Code] = &[
     Code::Ecs0000,
     Code::Ecs0001,
+    Code::Ecs0003,
     Code::Ecs0005,
     Code::Ecs0011,
     Code::Ecs0019,

@@ -16,6 +16,7 @@ pub mod keypair;
 pub mod limits;
 pub mod metadata;
 pub mod network;
+pub mod nics;
 pub mod nova;
 pub mod passwords;
 pub mod ports;

@@ -449,11 +449,14 @@ mod tests {
             vcpus: 1,
             ram_mb: 1024,
             password_hash: None,
+            nics: vec![],
         };
         for action in [Action::Start, Action::Stop { hard: false }, Action::Reboot { hard: true }] {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");
         }
         assert!(names.contains(&ecs_model::job::job_type::RESIZE_SERVER));
-        assert_eq!(names.len(), 8, "{names:?}");
+        assert!(names.contains(&ecs_model::job::job_type::ADD_NICS));
+        assert!(names.contains(&ecs_model::job::job_type::DELETE_NICS));
+        assert_eq!(names.len(), 10, "{names:?}");
     }
 }

@@ -35,7 +35,7 @@ pub use image::{inspect_image, BootInfo, DiskBus, ImageFacts};
 pub use partition::{guid_bytes, ExtFs, Partition, Table};
 pub use vm::VmRecord;
 
-use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmSpec};
+use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmNic, VmSpec};
 use async_trait::async_trait;
 use image::write_atomic;
 use serde::{Deserialize, Serialize};
@@ -294,6 +294,17 @@ impl QemuDriver {
         let seed = seed.is_file().then_some(seed);
         let boot = meta.boot.clone().unwrap_or_default();
         let accel = self.accel().await?;
+        // The spec's NICs on ports 0, 1, ... in the order they were added.
+        if spec.nics.len() > usize::from(vm::NIC_SLOTS) {
+            return Err(err(format!("server {} has more added NICs than the VM has ports", spec.server_id)));
+        }
+        let nics: Vec<vm::RecNic> = (0u8..)
+            .zip(&spec.nics)
+            .map(|(slot, n)| {
+                safe(&n.id)?;
+                Ok(vm::RecNic { id: n.id.clone(), mac: n.mac.clone(), slot })
+            })
+            .collect::<Result<_, DriverError>>()?;
 
         let _ports = self.ports.lock().await;
         let taken: Vec<u16> = self
@@ -314,6 +325,7 @@ impl QemuDriver {
                 port,
                 vcpus: spec.vcpus,
                 ram_mb: spec.ram_mb,
+                nics: nics.clone(),
             };
             // Recorded before QEMU starts: a crash right after leaves a findable VM.
             paths.store(&rec).map_err(err)?;
@@ -516,6 +528,8 @@ impl ComputeDriver for QemuDriver {
                     r.boot_disk == spec.boot_disk
                         && r.data_disks == spec.data_disks
                         && (r.vcpus, r.ram_mb) == (spec.vcpus, spec.ram_mb)
+                        && r.nics.len() == spec.nics.len()
+                        && spec.nics.iter().all(|n| r.nics.iter().any(|x| x.id == n.id && x.mac == n.mac))
                 }) =>
             {
                 return Ok(())
@@ -578,6 +592,60 @@ impl ComputeDriver for QemuDriver {
         })
     }
 
+    async fn nic_attach(&self, server_id: &str, nic: &VmNic) -> Result<(), DriverError> {
+        let _g = self.lock(format!("vm:{}", safe(server_id)?)).await;
+        safe(&nic.id)?;
+        let paths = self.vm_paths(server_id)?;
+        let mut rec = paths.load().map_err(err)?.ok_or_else(|| err(format!("no VM for server {server_id}")))?;
+        let n = match rec.nics.iter().find(|n| n.id == nic.id) {
+            Some(n) => n.clone(),
+            None => {
+                let slot = rec.free_slot().ok_or_else(|| {
+                    err(format!(
+                        "the VM of server {server_id} has no free port for another NIC ({} taken)",
+                        vm::NIC_SLOTS
+                    ))
+                })?;
+                let n = vm::RecNic { id: nic.id.clone(), mac: nic.mac.clone(), slot };
+                rec.nics.push(n.clone());
+                // Recorded first: a crash after the plug leaves a NIC the record knows of.
+                paths.store(&rec).map_err(err)?;
+                n
+            }
+        };
+        if let Liveness::Running(_) = vm::liveness(&paths).await {
+            vm::hot_plug_nic(&paths, &n)
+                .await
+                .map_err(|e| err(format!("cannot plug NIC {} into the VM of server {server_id}: {e}", nic.id)))?;
+            tracing::info!(server = %server_id, nic = %nic.id, mac = %nic.mac, slot = n.slot, "NIC plugged");
+        }
+        Ok(())
+    }
+
+    async fn nic_detach(&self, server_id: &str, nic_id: &str) -> Result<(), DriverError> {
+        let _g = self.lock(format!("vm:{}", safe(server_id)?)).await;
+        let paths = self.vm_paths(server_id)?;
+        let Some(mut rec) = paths.load().map_err(err)? else { return Ok(()) };
+        let Some(n) = rec.nics.iter().find(|n| n.id == nic_id).cloned() else { return Ok(()) };
+        if let Liveness::Running(_) = vm::liveness(&paths).await {
+            vm::hot_unplug_nic(&paths, &n, Duration::from_secs(30))
+                .await
+                .map_err(|e| err(format!("cannot unplug NIC {nic_id} from the VM of server {server_id}: {e}")))?;
+            tracing::info!(server = %server_id, nic = %nic_id, "NIC unplugged");
+        }
+        rec.nics.retain(|x| x.id != nic_id);
+        paths.store(&rec).map_err(err)
+    }
+
+    async fn console_output(&self, server_id: &str) -> Result<Option<String>, DriverError> {
+        let paths = self.vm_paths(server_id)?;
+        match std::fs::read(&paths.serial) {
+            Ok(b) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(paths.load().map_err(err)?.map(|_| String::new())),
+            Err(e) => Err(err(format!("cannot read {}: {e}", paths.serial.display()))),
+        }
+    }
+
     async fn vm_access(&self, server_id: &str) -> Option<String> {
         self.ssh_port(server_id).await.map(|port| format!("ssh -p {port} root@127.0.0.1"))
     }
@@ -610,7 +678,14 @@ mod tests {
         assert_eq!(d.vm_access("s1").await, None);
         assert!(d.disk_path("../x").is_err());
         assert!(d.disk_inject("missing", &Injection::default()).await.unwrap_err().message.contains("does not exist"));
-        let vm = VmSpec { server_id: "s1".into(), boot_disk: "nope".into(), data_disks: vec![], vcpus: 1, ram_mb: 128 };
+        let vm = VmSpec {
+            server_id: "s1".into(),
+            boot_disk: "nope".into(),
+            data_disks: vec![],
+            vcpus: 1,
+            ram_mb: 128,
+            nics: vec![],
+        };
         assert!(d.vm_start(&vm).await.unwrap_err().message.contains("boot disk nope does not exist"));
         let spec = DiskSpec::from_image("d1", "i", None, 1);
         assert!(d.disk_create(&spec).await.unwrap_err().message.contains("no image file"));
@@ -672,6 +747,7 @@ mod tests {
             data_disks: vec!["missing".into()],
             vcpus: 1,
             ram_mb: 128,
+            nics: vec![],
         };
         assert!(d.vm_start(&vm).await.unwrap_err().message.contains("data disk missing of server s1 does not exist"));
         d.disk_delete("data-1").await.unwrap();

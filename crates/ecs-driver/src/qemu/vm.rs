@@ -27,9 +27,41 @@ pub struct VmRecord {
     pub port: u16,
     pub vcpus: i64,
     pub ram_mb: i64,
+    /// The NICs added after the create, each on its own hot-plug port (absent in records of
+    /// VMs without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<RecNic>,
+}
+
+/// An added NIC and the PCIe root port (`nicport<slot>`) it sits on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecNic {
+    pub id: String,
+    pub mac: String,
+    pub slot: u8,
+}
+
+/// How many NICs can be added to a VM: one empty PCIe root port each is put on every VM's
+/// command line, because q35's root bus takes no hot-plugged devices.
+pub const NIC_SLOTS: u8 = 4;
+
+impl RecNic {
+    /// The QEMU ids of its network backend and its device (port ids are UUIDs: short enough,
+    /// and made of what QEMU ids allow).
+    pub fn netdev_id(&self) -> String {
+        format!("nicnet-{}", self.id)
+    }
+    pub fn device_id(&self) -> String {
+        format!("nicdev-{}", self.id)
+    }
 }
 
 impl VmRecord {
+    /// The lowest hot-plug port no NIC of the record sits on.
+    pub fn free_slot(&self) -> Option<u8> {
+        (0..NIC_SLOTS).find(|s| !self.nics.iter().any(|n| n.slot == *s))
+    }
+
     /// Whether the VM has `disk_id` attached, as its system disk or a data disk.
     pub fn uses(&self, disk_id: &str) -> bool {
         self.boot_disk == disk_id || self.data_disks.iter().any(|d| d == disk_id)
@@ -169,7 +201,79 @@ pub(crate) fn qemu_args(l: &Launch<'_>) -> Vec<String> {
     add(&["-netdev", &format!("user,id=net0,hostfwd=tcp:127.0.0.1:{}-:22", l.rec.port)]);
     add(&["-device", &format!("virtio-net-pci,netdev=net0,mac={}", mac_for(&l.rec.server_id))]);
     add(&["-device", "virtio-rng-pci"]);
+    // Empty root ports for NICs added while the VM runs (chassis numbers of their own, after
+    // anything else's), then the NICs added before this start, each on its port. Each added
+    // NIC has a user-mode network of its own: the guest sees a real link, with no forward.
+    for slot in 0..NIC_SLOTS {
+        add(&["-device", &format!("pcie-root-port,id=nicport{slot},chassis={},slot=0", 40 + u32::from(slot))]);
+    }
+    for n in &l.rec.nics {
+        add(&["-netdev", &format!("user,id={}", n.netdev_id())]);
+        add(&["-device", &nic_device(n)]);
+    }
     a
+}
+
+/// The `-device` value of an added NIC (the same fields `device_add` gets when it is plugged
+/// into a running VM).
+fn nic_device(n: &RecNic) -> String {
+    format!("virtio-net-pci,netdev={},mac={},id={},bus=nicport{}", n.netdev_id(), n.mac, n.device_id(), n.slot)
+}
+
+/// Plugs an added NIC into a running VM over QMP. A backend or device already there (a
+/// replayed step) counts as plugged.
+pub(crate) async fn hot_plug_nic(paths: &VmPaths, n: &RecNic) -> Result<(), String> {
+    let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(5)).await?;
+    let netdev = serde_json::json!({"type": "user", "id": n.netdev_id()});
+    if let Err(e) = qmp.execute("netdev_add", Some(netdev)).await {
+        if !e.contains("already") && !e.contains("Duplicate") {
+            return Err(e);
+        }
+    }
+    let device = serde_json::json!({
+        "driver": "virtio-net-pci", "netdev": n.netdev_id(), "mac": n.mac, "id": n.device_id(),
+        "bus": format!("nicport{}", n.slot),
+    });
+    match qmp.execute("device_add", Some(device)).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("Duplicate") || e.contains("already") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Unplugs an added NIC from a running VM: `device_del`, then the guest's acknowledgement
+/// (`DEVICE_DELETED`; the guest must eject the device), then the backend. Either one gone
+/// already counts as removed.
+pub(crate) async fn hot_unplug_nic(paths: &VmPaths, n: &RecNic, limit: Duration) -> Result<(), String> {
+    let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(5)).await?;
+    let device = n.device_id();
+    let asked = match qmp.execute("device_del", Some(serde_json::json!({"id": device}))).await {
+        Ok(_) => true,
+        // A replayed step: the guest was asked already and may still be releasing it.
+        Err(e) if e.contains("already in the process") => true,
+        Err(e) if e.contains("not found") => false,
+        Err(e) => return Err(e),
+    };
+    if asked {
+        // The event names the device in `data.device` (its backend's event, which comes
+        // first, names only a path).
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let e = qmp
+                .wait_event("DEVICE_DELETED", None, left)
+                .await
+                .map_err(|e| format!("the guest did not release NIC {}: {e}", n.id))?;
+            if e["data"]["device"] == device.as_str() {
+                break;
+            }
+        }
+    }
+    match qmp.execute("netdev_del", Some(serde_json::json!({"id": n.netdev_id()}))).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("not found") => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Starts QEMU; returns its pid once it runs. QEMU's launcher process exits when the daemon is
@@ -273,6 +377,7 @@ mod tests {
             port: 2222,
             vcpus: 2,
             ram_mb: 256,
+            nics: vec![],
         };
         let boot = BootInfo {
             kernel: Some("/img/vmlinuz".into()),
@@ -331,6 +436,7 @@ mod tests {
             port: 2222,
             vcpus: 1,
             ram_mb: 128,
+            nics: vec![],
         };
         let boot = BootInfo::default();
         let l = Launch {
@@ -365,5 +471,44 @@ mod tests {
         assert_eq!(mac_for("s1"), mac_for("s1"));
         assert_ne!(mac_for("s1"), mac_for("s2"));
         assert!(mac_for("s1").starts_with("52:54:00:"));
+    }
+
+    #[test]
+    fn added_nics_get_a_free_port_and_their_mac() {
+        let paths = VmPaths::new(Path::new("/state/vms"), "s1");
+        let nic = |id: &str, slot| RecNic { id: id.into(), mac: "fa:16:3e:00:00:09".into(), slot };
+        let mut rec = VmRecord {
+            server_id: "s1".into(),
+            boot_disk: "sys".into(),
+            data_disks: vec![],
+            port: 2222,
+            vcpus: 1,
+            ram_mb: 128,
+            nics: vec![nic("p-b", 1)],
+        };
+        assert_eq!(rec.free_slot(), Some(0), "the lowest port nothing sits on");
+        rec.nics.push(nic("p-a", 0));
+        assert_eq!(rec.free_slot(), Some(2));
+        let boot = BootInfo::default();
+        let l = Launch {
+            paths: &paths,
+            rec: &rec,
+            disk: Path::new("/state/disks/sys.qcow2"),
+            data: &[],
+            boot: &boot,
+            seed: None,
+            accel: Accel::Tcg,
+        };
+        let args = qemu_args(&l);
+        let ports = args.iter().filter(|a| a.starts_with("pcie-root-port,")).count();
+        assert_eq!(ports, usize::from(NIC_SLOTS));
+        assert!(args.iter().any(|a| a == "user,id=nicnet-p-b"), "{args:?}");
+        assert!(
+            args.iter()
+                .any(|a| a == "virtio-net-pci,netdev=nicnet-p-b,mac=fa:16:3e:00:00:09,id=nicdev-p-b,bus=nicport1"),
+            "{args:?}"
+        );
+        rec.nics.extend((2..NIC_SLOTS).map(|s| nic(&format!("p-{s}"), s)));
+        assert_eq!(rec.free_slot(), None, "every port is taken");
     }
 }

@@ -17,7 +17,7 @@ mod tests;
 pub use journal::JournalRecords;
 pub use memory::MemoryRecords;
 
-use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmSpec};
+use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmNic, VmSpec};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,6 +51,10 @@ pub struct SimVm {
     pub vcpus: i64,
     #[serde(default)]
     pub ram_mb: i64,
+    /// The NICs added after the create, in the order they were plugged (left out when there
+    /// are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<VmNic>,
 }
 
 /// Every disk and VM, as replayed from the journal.
@@ -246,12 +250,14 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
             boots: 0,
             vcpus: 0,
             ram_mb: 0,
+            nics: Vec::new(),
         });
         // A running VM keeps its disks and size: a start on another disk or flavor is a
         // restart, as the real driver's is.
         let same = vm.boot_disk.as_deref() == Some(spec.boot_disk.as_str())
             && vm.data_disks == spec.data_disks
-            && (vm.vcpus, vm.ram_mb) == (spec.vcpus, spec.ram_mb);
+            && (vm.vcpus, vm.ram_mb) == (spec.vcpus, spec.ram_mb)
+            && same_nics(&vm.nics, &spec.nics);
         if vm.running && same {
             return Ok(());
         }
@@ -259,6 +265,7 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
         vm.boot_disk = Some(spec.boot_disk.clone());
         vm.data_disks = spec.data_disks.clone();
         (vm.vcpus, vm.ram_mb) = (spec.vcpus, spec.ram_mb);
+        vm.nics = spec.nics.clone();
         vm.boots += 1;
         let written = self.records.put_vm(vm).await;
         self.took(written).await
@@ -284,6 +291,7 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
         vm.boot_disk = Some(spec.boot_disk.clone());
         vm.data_disks = spec.data_disks.clone();
         (vm.vcpus, vm.ram_mb) = (spec.vcpus, spec.ram_mb);
+        vm.nics = spec.nics.clone();
         vm.boots += 1;
         let written = self.records.put_vm(vm).await;
         self.took(written).await
@@ -304,4 +312,60 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
             None => Power::Absent,
         })
     }
+
+    async fn nic_attach(&self, server_id: &str, nic: &VmNic) -> Result<(), DriverError> {
+        safe(&nic.id)?;
+        let mut vm = self
+            .vm(safe(server_id)?)
+            .await?
+            .ok_or_else(|| DriverError::system(format!("no VM for server {server_id}")))?;
+        if vm.nics.iter().any(|n| n.id == nic.id) {
+            return Ok(());
+        }
+        vm.nics.push(nic.clone());
+        let written = self.records.put_vm(vm).await;
+        self.took(written).await
+    }
+
+    async fn nic_detach(&self, server_id: &str, nic_id: &str) -> Result<(), DriverError> {
+        let Some(mut vm) = self.vm(safe(server_id)?).await? else { return Ok(()) };
+        if !vm.nics.iter().any(|n| n.id == nic_id) {
+            return Ok(());
+        }
+        vm.nics.retain(|n| n.id != nic_id);
+        let written = self.records.put_vm(vm).await;
+        self.took(written).await
+    }
+
+    async fn console_output(&self, server_id: &str) -> Result<Option<String>, DriverError> {
+        Ok(self.records.vm(safe(server_id)?).await?.map(|vm| synthetic_console(&vm)))
+    }
+}
+
+/// Whether two NIC lists hold the same NICs, whatever their order.
+fn same_nics(a: &[VmNic], b: &[VmNic]) -> bool {
+    a.len() == b.len() && a.iter().all(|n| b.contains(n))
+}
+
+/// A boot log for each boot of a simulated VM, the same for the same record: what a client
+/// reading the console of a sim server gets (nothing boots, so nothing else could be shown).
+fn synthetic_console(vm: &SimVm) -> String {
+    let mut out = String::new();
+    for boot in 1..=vm.boots {
+        out.push_str(&format!("[    0.000000] Linux version 6.1.0-ecsd-sim (boot {boot} of {})\n", vm.server_id));
+        out.push_str(&format!("[    0.000000] Memory: {}K available, {} CPUs\n", vm.ram_mb * 1024, vm.vcpus));
+        out.push_str("[    0.412000] virtio_net virtio0 eth0: primary NIC\n");
+        for (i, n) in vm.nics.iter().enumerate() {
+            out.push_str(&format!("[    0.413000] virtio_net eth{}: MAC {}\n", i + 1, n.mac));
+        }
+        out.push_str(&format!(
+            "[    0.900000] EXT4-fs (vda): mounted filesystem {}\n",
+            vm.boot_disk.as_deref().unwrap_or("")
+        ));
+        out.push_str("Welcome to the ecsd simulated guest\n");
+        if !vm.running && boot == vm.boots {
+            out.push_str("reboot: Power down\n");
+        }
+    }
+    out
 }

@@ -16,6 +16,7 @@ fn vm(server: &str, boot: &str, data: &[&str]) -> VmSpec {
         data_disks: data.iter().map(|d| d.to_string()).collect(),
         vcpus: 1,
         ram_mb: 1024,
+        nics: vec![],
     }
 }
 
@@ -44,6 +45,36 @@ pub async fn every_verb_is_idempotent<R: SimRecords>(s: &SimDriver<R>) {
     s.vm_destroy("s1").await.unwrap();
     assert_eq!(s.vm_power("s1").await.unwrap(), Power::Absent);
     assert!(s.records().state().await.unwrap().vms.is_empty());
+}
+
+/// NICs are plugged and unplugged once however often asked, survive a stop, and a start with
+/// other NICs is a restart; the console shows each boot.
+pub async fn nics_are_plugged_once_and_kept_across_a_stop<R: SimRecords>(s: &SimDriver<R>) {
+    use crate::VmNic;
+    s.disk_create(&spec("n1")).await.unwrap();
+    let nic = VmNic { id: "port-1".into(), mac: "fa:16:3e:01:02:03".into() };
+    assert!(s.nic_attach("s9", &nic).await.is_err(), "no VM to plug into");
+    let mut spec_vm = vm("s9", "n1", &[]);
+    s.vm_start(&spec_vm).await.unwrap();
+    s.nic_attach("s9", &nic).await.unwrap();
+    s.nic_attach("s9", &nic).await.unwrap();
+    assert_eq!(s.vm("s9").await.unwrap().unwrap().nics, vec![nic.clone()]);
+    s.vm_stop("s9", false).await.unwrap();
+    spec_vm.nics = vec![nic.clone()];
+    s.vm_start(&spec_vm).await.unwrap();
+    let started = s.vm("s9").await.unwrap().unwrap();
+    assert_eq!((started.boots, started.nics.len()), (2, 1));
+    s.vm_start(&spec_vm).await.unwrap();
+    assert_eq!(s.vm("s9").await.unwrap().unwrap().boots, 2, "the same NICs: nothing to do");
+    let console = s.console_output("s9").await.unwrap().unwrap();
+    assert!(console.contains("boot 2 of s9") && console.contains("fa:16:3e:01:02:03"), "{console}");
+    s.nic_detach("s9", "port-1").await.unwrap();
+    s.nic_detach("s9", "port-1").await.unwrap();
+    s.nic_detach("nobody", "port-1").await.unwrap();
+    assert!(s.vm("s9").await.unwrap().unwrap().nics.is_empty());
+    assert_eq!(s.console_output("nobody").await.unwrap(), None);
+    s.vm_destroy("s9").await.unwrap();
+    s.disk_delete("n1").await.unwrap();
 }
 
 /// Data disks are attached in their order and must all exist; a start on other disks is a

@@ -35,6 +35,13 @@ async fn blank_data_disks_are_attached_in_order_and_must_exist() {
 }
 
 #[tokio::test]
+async fn nics_are_plugged_once_and_kept_across_a_stop() {
+    let (_d, s) = driver();
+    suite::nics_are_plugged_once_and_kept_across_a_stop(&s).await;
+    suite::nics_are_plugged_once_and_kept_across_a_stop(&memory()).await;
+}
+
+#[tokio::test]
 async fn a_vm_cannot_boot_a_missing_disk_and_ids_cannot_escape() {
     let (_d, s) = driver();
     suite::a_vm_cannot_boot_a_missing_disk_and_ids_cannot_escape(&s).await;
@@ -53,7 +60,14 @@ async fn a_second_driver_on_the_same_records_carries_on() {
 async fn journal_lines_of_vms_without_data_disks_have_no_data_disks_field() {
     let (d, s) = driver();
     s.disk_create(&spec("sys")).await.unwrap();
-    let vm = VmSpec { server_id: "s2".into(), boot_disk: "sys".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
+    let vm = VmSpec {
+        server_id: "s2".into(),
+        boot_disk: "sys".into(),
+        data_disks: vec![],
+        vcpus: 1,
+        ram_mb: 1024,
+        nics: vec![],
+    };
     s.vm_start(&vm).await.unwrap();
     let text = std::fs::read_to_string(d.path().join("state.jsonl")).unwrap();
     let last = text.lines().last().unwrap();
@@ -66,7 +80,14 @@ async fn the_state_survives_a_restart_and_a_torn_last_line() {
     s.disk_create(&spec("d1")).await.unwrap();
     s.disk_create(&spec("d2")).await.unwrap();
     s.disk_delete("d1").await.unwrap();
-    let vm = VmSpec { server_id: "s1".into(), boot_disk: "d2".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
+    let vm = VmSpec {
+        server_id: "s1".into(),
+        boot_disk: "d2".into(),
+        data_disks: vec![],
+        vcpus: 1,
+        ram_mb: 1024,
+        nics: vec![],
+    };
     s.vm_start(&vm).await.unwrap();
     drop(s);
     // A power loss can leave half a line at the end: it is dropped, the rest is kept.
@@ -123,7 +144,14 @@ async fn a_damaged_line_in_the_middle_is_refused_and_named() {
 async fn the_journal_is_compacted_as_it_grows() {
     let (d, s) = driver();
     s.disk_create(&spec("d1")).await.unwrap();
-    let vm = VmSpec { server_id: "s1".into(), boot_disk: "d1".into(), data_disks: vec![], vcpus: 1, ram_mb: 1024 };
+    let vm = VmSpec {
+        server_id: "s1".into(),
+        boot_disk: "d1".into(),
+        data_disks: vec![],
+        vcpus: 1,
+        ram_mb: 1024,
+        nics: vec![],
+    };
     for _ in 0..6_000 {
         s.vm_start(&vm).await.unwrap();
         s.vm_stop("s1", false).await.unwrap();

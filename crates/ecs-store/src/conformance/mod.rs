@@ -14,6 +14,7 @@
 mod catalog;
 mod jobs;
 mod networks;
+mod nics;
 mod server_groups;
 mod servers;
 mod shared;
@@ -100,6 +101,7 @@ pub(crate) fn server(project: &str, subnet: &str, name: &str) -> Server {
         enterprise_project_id: "0".into(),
         server_group: None,
         host: None,
+        extra_nics: Vec::new(),
         auto_terminate_ms: None,
     }
 }
@@ -176,6 +178,7 @@ conformance! {
     networks::a_group_in_use_or_the_default_one_is_not_deleted,
     networks::a_rule_must_name_groups_of_its_project_and_not_repeat_one,
     networks::ports_are_updated_in_place,
+    nics::an_added_nic_gets_an_address_and_a_port_and_gives_both_back,
     shared::sim_records_written_by_one_node_are_read_by_another,
     shared::faults_are_kept_in_order_and_removed_per_project,
     shared::a_fault_fires_at_most_its_times_across_nodes,

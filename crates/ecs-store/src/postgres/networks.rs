@@ -93,6 +93,20 @@ pub(super) async fn port_insert_for_server_in(c: &impl GenericClient, s: &Server
     Ok(())
 }
 
+/// Inserts the port of a NIC added to a server; `Conflict` when the port id is taken.
+pub(super) async fn port_insert_in(c: &impl GenericClient, port: &Port) -> Result<(), StoreError> {
+    let n = execute(
+        c,
+        "INSERT INTO ports (id, project_id, server_id, body) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+        &[&port.id, &port.project_id, &port.server_id, &encode(port)?],
+    )
+    .await?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!("port {} exists", port.id)));
+    }
+    Ok(())
+}
+
 /// Removes the ports of a deleted server.
 pub(super) async fn ports_delete_for_server_in(c: &impl GenericClient, server_id: &str) -> Result<(), StoreError> {
     execute(c, "DELETE FROM ports WHERE server_id = $1", &[&server_id]).await?;

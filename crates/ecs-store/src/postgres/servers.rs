@@ -1,7 +1,7 @@
 //! Servers, their addresses and volumes, and the atomic start of an operation.
 
 use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
-use crate::{Begin, ServerFilter, ServerPage, ServerRow, StoreError};
+use crate::{Begin, NicRef, NicRelease, ServerFilter, ServerPage, ServerRow, StoreError};
 use deadpool_postgres::GenericClient;
 use ecs_model::job::Job;
 use ecs_model::network;
@@ -167,6 +167,61 @@ async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, Stor
         return Err(StoreError::Conflict(format!("server {} exists", s.id)));
     }
     Ok(s)
+}
+
+/// Gives each added NIC its address (under its subnet's lock, as a new server's) and its port
+/// row (see [`Begin::attach_nics`]); the servers are written after, with the addresses in them.
+async fn attach_nics_in(c: &impl GenericClient, servers: &mut [Server], nics: &[NicRef]) -> Result<(), StoreError> {
+    for r in nics {
+        let s = servers
+            .iter_mut()
+            .find(|s| s.id == r.server_id)
+            .ok_or_else(|| StoreError::NotFound(format!("server {} is not among the servers written", r.server_id)))?;
+        let (project_id, server_id) = (s.project_id.clone(), s.id.clone());
+        let nic = s
+            .extra_nics
+            .iter_mut()
+            .find(|n| n.port_id == r.port_id)
+            .ok_or_else(|| StoreError::NotFound(format!("server {} has no NIC {}", r.server_id, r.port_id)))?;
+        let (cidr, n) = if nic.ip.is_empty() {
+            allocate_ip(c, &nic.subnet_id, &server_id).await?
+        } else {
+            reserve_ip(c, &nic.subnet_id, &nic.ip, &server_id).await?
+        };
+        nic.ip = network::host_address(&cidr, n)
+            .ok_or_else(|| StoreError::AddressesExhausted(nic.subnet_id.clone()))?
+            .to_string();
+        let port = ecs_model::port::Port::for_server(&project_id, &server_id, &r.port_id);
+        super::networks::port_insert_in(c, &port).await?;
+    }
+    Ok(())
+}
+
+/// Deletes the ports and addresses of removed NICs (see [`Begin::release_nics`]).
+async fn release_nics_in(c: &impl GenericClient, nics: &[NicRelease]) -> Result<(), StoreError> {
+    for r in nics {
+        let subnet = query_opt(c, "SELECT body FROM subnets WHERE id = $1", &[&r.subnet_id]).await?;
+        let cidr = match subnet {
+            Some(row) => decode::<ecs_model::network::Subnet>(get(&row, 0)?)?.cidr,
+            None => return Err(StoreError::NotFound(format!("subnet {}", r.subnet_id))),
+        };
+        if let Some(n) = network::host_index(&cidr, &r.ip) {
+            let n = i64::from(n);
+            execute(
+                c,
+                "DELETE FROM ip_alloc WHERE subnet_id = $1 AND n = $2 AND server_id = $3",
+                &[&r.subnet_id, &n, &r.server_id],
+            )
+            .await?;
+        }
+        execute(
+            c,
+            "DELETE FROM ports WHERE id = $1 AND project_id = $2 AND server_id = $3",
+            &[&r.port_id, &r.project_id, &r.server_id],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub(super) async fn volume_put_in(c: &impl GenericClient, v: &Volume) -> Result<(), StoreError> {
@@ -387,6 +442,10 @@ impl PgStore {
         let resized: &[Server] = if b.quota.is_some() { &b.update_servers } else { &[] };
         super::nodes::check_hosts_in(&tx, &b.insert_servers, resized).await?;
         b.update_servers.sort_by(|x, y| x.id.cmp(&y.id));
+        // Added NICs take their subnets' locks before their server's row lock (the only begin
+        // that takes both, so no other transaction waits for them the other way round).
+        attach_nics_in(&tx, &mut b.update_servers, &b.attach_nics).await?;
+        release_nics_in(&tx, &b.release_nics).await?;
         // The writes that need no answer before the next one are sent together (pipelined on
         // the transaction's connection) and awaited at once: one round trip for the lot rather
         // than one each. A single server's compare-and-swap joins them when no server is

@@ -95,6 +95,22 @@ pub(crate) fn port_insert_for_server_in(c: &Connection, s: &Server) -> Result<()
     Ok(())
 }
 
+/// Inserts the port of a NIC added to a server; `Conflict` when the port id is taken.
+pub(crate) fn port_insert_in(c: &Connection, port: &Port) -> Result<(), StoreError> {
+    execute_cached(
+        c,
+        "INSERT INTO ports (id, project_id, server_id, body) VALUES (?1, ?2, ?3, ?4)",
+        params![port.id, port.project_id, port.server_id, encode(port)?],
+    )
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(format!("port {} exists", port.id))
+        }
+        e => backend(e),
+    })?;
+    Ok(())
+}
+
 /// Removes the ports of a deleted server.
 pub(crate) fn ports_delete_for_server_in(c: &Connection, server_id: &str) -> Result<(), StoreError> {
     execute_cached(c, "DELETE FROM ports WHERE server_id = ?1", params![server_id]).map_err(backend)?;

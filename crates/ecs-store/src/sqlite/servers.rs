@@ -2,7 +2,7 @@
 
 use super::catalog::{decode, encode, query_bodies};
 use super::{backend, execute_cached, jobs, query_row_cached, SqliteStore};
-use crate::{Begin, ServerFilter, ServerPage, ServerRow, StoreError};
+use crate::{Begin, NicRef, NicRelease, ServerFilter, ServerPage, ServerRow, StoreError};
 use ecs_model::network;
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
@@ -153,6 +153,56 @@ fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
         e => backend(e),
     })?;
     Ok(s)
+}
+
+/// Gives each added NIC its address and its port row (see [`Begin::attach_nics`]); the
+/// servers are written after, with the addresses in them.
+fn attach_nics_in(c: &Connection, servers: &mut [Server], nics: &[NicRef]) -> Result<(), StoreError> {
+    for r in nics {
+        let s = servers
+            .iter_mut()
+            .find(|s| s.id == r.server_id)
+            .ok_or_else(|| StoreError::NotFound(format!("server {} is not among the servers written", r.server_id)))?;
+        let (project_id, server_id) = (s.project_id.clone(), s.id.clone());
+        let nic = s
+            .extra_nics
+            .iter_mut()
+            .find(|n| n.port_id == r.port_id)
+            .ok_or_else(|| StoreError::NotFound(format!("server {} has no NIC {}", r.server_id, r.port_id)))?;
+        let cidr = subnet_cidr(c, &nic.subnet_id)?;
+        let n = if nic.ip.is_empty() {
+            allocate_ip(c, &nic.subnet_id, &cidr, &server_id)?
+        } else {
+            reserve_ip(c, &nic.subnet_id, &cidr, &nic.ip, &server_id)?
+        };
+        nic.ip = network::host_address(&cidr, n)
+            .ok_or_else(|| StoreError::AddressesExhausted(nic.subnet_id.clone()))?
+            .to_string();
+        super::networks::port_insert_in(c, &ecs_model::port::Port::for_server(&project_id, &server_id, &r.port_id))?;
+    }
+    Ok(())
+}
+
+/// Deletes the ports and addresses of removed NICs (see [`Begin::release_nics`]).
+fn release_nics_in(c: &Connection, nics: &[NicRelease]) -> Result<(), StoreError> {
+    for r in nics {
+        let cidr = subnet_cidr(c, &r.subnet_id)?;
+        if let Some(n) = network::host_index(&cidr, &r.ip) {
+            execute_cached(
+                c,
+                "DELETE FROM ip_alloc WHERE subnet_id = ?1 AND n = ?2 AND server_id = ?3",
+                params![r.subnet_id, n, r.server_id],
+            )
+            .map_err(backend)?;
+        }
+        execute_cached(
+            c,
+            "DELETE FROM ports WHERE id = ?1 AND project_id = ?2 AND server_id = ?3",
+            params![r.port_id, r.project_id, r.server_id],
+        )
+        .map_err(backend)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn volume_put_in(c: &Connection, v: &Volume) -> Result<(), StoreError> {
@@ -344,7 +394,10 @@ impl SqliteStore {
             if let (Some(q), Some(project)) = (&b.quota, project) {
                 super::quotas::check_in(c, &project, q, &b.insert_servers, &b.update_servers)?;
             }
-            for s in b.update_servers {
+            let mut updates = b.update_servers;
+            attach_nics_in(c, &mut updates, &b.attach_nics)?;
+            release_nics_in(c, &b.release_nics)?;
+            for s in updates {
                 update_in(c, s)?;
             }
             let mut inserted = Vec::with_capacity(b.insert_servers.len());

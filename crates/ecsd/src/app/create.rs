@@ -411,6 +411,7 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
             server_group: input.server_group.clone(),
             host: None,
             auto_terminate_ms: input.auto_terminate_ms,
+            extra_nics: Vec::new(),
         };
         let disk = |n: usize, boot_index: i64, device: String, size_gb: i64, volume_type: &str| Volume {
             id: ecs_model::new_uuid(),

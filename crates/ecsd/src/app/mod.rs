@@ -5,12 +5,14 @@
 pub mod auto_terminate;
 pub mod catalog;
 pub mod cloud_servers;
+pub mod consoles;
 pub mod create;
 pub mod jobs;
 pub mod keypairs;
 pub mod limits;
 pub mod metadata;
 pub mod names;
+pub mod nics;
 pub mod nova;
 pub mod os;
 pub mod passwords;

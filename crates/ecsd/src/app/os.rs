@@ -197,6 +197,7 @@ pub async fn rebuild(
         data_disks: crate::sagas::data_disk_ids(&row.volumes),
         vcpus: ecs_model::flavor::find(&row.server.flavor_id).map(|f| f.vcpus).unwrap_or(1),
         ram_mb: ecs_model::flavor::find(&row.server.flavor_id).map(|f| f.ram_mb).unwrap_or(1024),
+        nics: crate::sagas::vm_nics(&row.server),
     };
     let b = Begin {
         update_servers: vec![server],

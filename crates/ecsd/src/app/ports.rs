@@ -7,7 +7,7 @@ use crate::caller::Caller;
 use crate::context::App;
 use ecs_model::network::Subnet;
 use ecs_model::port::{AddressPair, DhcpOpt, Port};
-use ecs_model::server::Server;
+use ecs_model::server::{Server, ServerNic};
 use ecs_model::state::VmState;
 use ecs_model::Error;
 use ecs_store::StoreError;
@@ -38,21 +38,25 @@ async fn port_of(app: &App, caller: &Caller, id: &str) -> Result<(Port, Server),
     Ok((port, server))
 }
 
-async fn subnets(app: &App, caller: &Caller) -> Result<Vec<Subnet>, Error> {
+pub(crate) async fn subnets(app: &App, caller: &Caller) -> Result<Vec<Subnet>, Error> {
     app.ctx.store.subnet_list(&caller.project_id).await.map_err(internal)
 }
 
 /// The wire view of a port.
 pub fn view(p: &Port, s: &Server, subnets: &[Subnet]) -> PortView {
-    let subnet = subnets.iter().find(|n| n.id == s.network.subnet_id);
+    // The server's NIC this port is (the primary one for a port the server does not list,
+    // which only a port written by an older release could be).
+    let nic = s.nic(&p.id).unwrap_or(&s.network);
+    let primary = nic.port_id == s.network.port_id;
+    let subnet = subnets.iter().find(|n| n.id == nic.subnet_id);
     let neutron_subnet = subnet.map(|n| n.neutron_subnet_id.clone()).unwrap_or_default();
     PortView {
         id: p.id.clone(),
         name: p.name.clone(),
-        network_id: s.network.subnet_id.clone(),
+        network_id: nic.subnet_id.clone(),
         admin_state_up: true,
-        mac_address: s.network.mac.clone(),
-        fixed_ips: vec![FixedIp { subnet_id: neutron_subnet, ip_address: s.network.ip.clone() }],
+        mac_address: nic.mac.clone(),
+        fixed_ips: vec![FixedIp { subnet_id: neutron_subnet, ip_address: nic.ip.clone() }],
         device_id: s.id.clone(),
         device_owner: format!("compute:{}", s.availability_zone),
         tenant_id: s.project_id.clone(),
@@ -63,7 +67,7 @@ pub fn view(p: &Port, s: &Server, subnets: &[Subnet]) -> PortView {
             .iter()
             .map(|a| AddressPairView {
                 ip_address: a.ip_address.clone(),
-                mac_address: a.mac_address.clone().unwrap_or_else(|| s.network.mac.clone()),
+                mac_address: a.mac_address.clone().unwrap_or_else(|| nic.mac.clone()),
             })
             .collect(),
         extra_dhcp_opts: p
@@ -74,11 +78,11 @@ pub fn view(p: &Port, s: &Server, subnets: &[Subnet]) -> PortView {
         binding_vnic_type: "normal".into(),
         binding_host_id: "ecsd".into(),
         binding_profile: Default::default(),
-        binding_vif_details: VifDetails { primary_interface: true, port_filter: true, ovs_hybrid_plug: false },
+        binding_vif_details: VifDetails { primary_interface: primary, port_filter: true, ovs_hybrid_plug: false },
         dns_name: s.hostname.clone(),
         dns_assignment: vec![DnsAssignment {
             hostname: s.hostname.clone(),
-            ip_address: s.network.ip.clone(),
+            ip_address: nic.ip.clone(),
             fqdn: format!("{}.{}.compute.internal.", s.hostname, s.availability_zone),
         }],
         instance_id: s.id.clone(),
@@ -273,16 +277,22 @@ pub async fn interfaces(
     }
     let s = app.ctx.store.server_only(&caller.project_id, server_id).await.map_err(internal)?.ok_or_else(not_found)?;
     let subnets = subnets(app, caller).await?;
-    let subnet = subnets.iter().find(|n| n.id == s.network.subnet_id);
-    Ok(vec![InterfaceAttachment {
-        port_state: if s.vm_state == VmState::Active { "ACTIVE" } else { "DOWN" }.to_string(),
+    let running = s.vm_state == VmState::Active;
+    Ok(s.nics().map(|n| interface_of(n, running, &subnets)).collect())
+}
+
+/// One NIC of a server as an interface attachment (`running`: whether its server runs).
+pub fn interface_of(n: &ServerNic, running: bool, subnets: &[Subnet]) -> InterfaceAttachment {
+    let subnet = subnets.iter().find(|x| x.id == n.subnet_id);
+    InterfaceAttachment {
+        port_state: if running { "ACTIVE" } else { "DOWN" }.to_string(),
         fixed_ips: vec![FixedIp {
-            subnet_id: subnet.map(|n| n.neutron_subnet_id.clone()).unwrap_or_default(),
-            ip_address: s.network.ip.clone(),
+            subnet_id: subnet.map(|x| x.neutron_subnet_id.clone()).unwrap_or_default(),
+            ip_address: n.ip.clone(),
         }],
-        net_id: s.network.subnet_id.clone(),
-        port_id: s.network.port_id.clone(),
-        mac_addr: s.network.mac.clone(),
+        net_id: n.subnet_id.clone(),
+        port_id: n.port_id.clone(),
+        mac_addr: n.mac.clone(),
         delete_on_termination: true,
-    }])
+    }
 }

@@ -72,6 +72,7 @@ pub async fn action(app: &App, caller: &Caller, body: ServersActionBody) -> Resu
                 Action::Stop { .. } => None,
                 Action::Start | Action::Reboot { .. } => row.server.pending_password_hash.clone(),
             },
+            nics: crate::sagas::vm_nics(&row.server),
         };
         b.sagas.push(params.record(&child.id)?);
         b.jobs.push(child);

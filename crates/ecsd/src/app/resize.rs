@@ -147,6 +147,7 @@ fn prepare(row: &ServerRow, from: Size, to: Size, now: i64) -> (Server, Params) 
         was_running,
         boot_disk: row.volumes.iter().find(|v| v.boot_index == Some(0)).map(|v| v.id.clone()),
         data_disks: crate::sagas::data_disk_ids(&row.volumes),
+        nics: crate::sagas::vm_nics(&row.server),
     };
     (s, params)
 }

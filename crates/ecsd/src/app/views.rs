@@ -19,18 +19,18 @@ pub fn server_detail(row: &ServerRow) -> ServerDetail {
     let fl = flavor::find(&s.flavor_id);
     // Servers created before they were placed have no host; they show the old fixed name.
     let host = s.host.clone().unwrap_or_else(|| "ecsd".into());
-    let mut addresses = BTreeMap::new();
-    addresses.insert(
-        s.network.vpc_id.clone(),
-        vec![ServerAddress {
+    // Every NIC, by VPC, the primary first (added NICs are in the server's VPC).
+    let mut addresses: BTreeMap<String, Vec<ServerAddress>> = BTreeMap::new();
+    for n in s.nics() {
+        addresses.entry(n.vpc_id.clone()).or_default().push(ServerAddress {
             version: "4".into(),
-            addr: s.network.ip.clone(),
+            addr: n.ip.clone(),
             ip_type: "fixed".into(),
-            mac_addr: s.network.mac.clone(),
-            port_id: s.network.port_id.clone(),
-            primary: true,
-        }],
-    );
+            mac_addr: n.mac.clone(),
+            port_id: n.port_id.clone(),
+            primary: n.port_id == s.network.port_id,
+        });
+    }
     let mut metadata = s.metadata.clone();
     metadata.insert("vpc_id".into(), s.network.vpc_id.clone());
     metadata.insert("charging_mode".into(), "0".into());

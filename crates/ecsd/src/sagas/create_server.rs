@@ -91,6 +91,8 @@ async fn boot(cx: &Cx<'_>) -> Result<Value, StepError> {
         data_disks: p.data_disks.iter().map(|d| d.disk_id.clone()).collect(),
         vcpus: p.vcpus,
         ram_mb: p.ram_mb,
+        // NICs are added only to a server that exists.
+        nics: vec![],
     };
     cx.ctx.driver.vm_start(&vm).await.map_err(driver_step_error)?;
     Ok(Value::Null)

@@ -1,7 +1,9 @@
 //! One file per long operation. Each is a [`ecs_saga::Saga`]: named, idempotent steps with
 //! undo actions over typed parameters, run by the executor from a durable log.
 
+pub mod add_nics;
 pub mod create_server;
+pub mod delete_nics;
 pub mod delete_server;
 pub mod power;
 pub mod rebuild_os;
@@ -44,6 +46,8 @@ pub fn operations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("stopServer", steps::<power::Power>()),
         ("rebootServer", steps::<power::Power>()),
         ("resizeServer", steps::<resize_server::ResizeServer>()),
+        ("batchAddServerNics", steps::<add_nics::AddNics>()),
+        ("batchDeleteServerNics", steps::<delete_nics::DeleteNics>()),
     ]
 }
 
@@ -54,6 +58,8 @@ pub fn register(b: ExecutorBuilder<Ctx>) -> ExecutorBuilder<Ctx> {
         .register::<power::Power>()
         .register::<rebuild_os::RebuildOs>()
         .register::<resize_server::ResizeServer>()
+        .register::<add_nics::AddNics>()
+        .register::<delete_nics::DeleteNics>()
 }
 
 /// The ids of a server's data disks in the order they are attached: by device (`/dev/vdb`,
@@ -62,6 +68,11 @@ pub(crate) fn data_disk_ids(volumes: &[ecs_model::volume::Volume]) -> Vec<String
     let mut data: Vec<&ecs_model::volume::Volume> = volumes.iter().filter(|v| v.boot_index == Some(-1)).collect();
     data.sort_by(|a, b| a.device.cmp(&b.device));
     data.into_iter().map(|v| v.id.clone()).collect()
+}
+
+/// The NICs added to a server, as its VM is started with them.
+pub(crate) fn vm_nics(s: &ecs_model::server::Server) -> Vec<ecs_driver::VmNic> {
+    s.extra_nics.iter().map(|n| ecs_driver::VmNic { id: n.port_id.clone(), mac: n.mac.clone() }).collect()
 }
 
 /// Undo of a power change: ends the server's operation with the power state the driver really

@@ -41,6 +41,10 @@ pub struct Params {
     /// the action was accepted. Absent in the logs of earlier versions: nothing to deliver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
+    /// The NICs added to the server, for a start or restart (absent in logs written before
+    /// NICs could be added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<ecs_driver::VmNic>,
 }
 
 impl SagaParams for Params {
@@ -58,6 +62,7 @@ fn vm_spec(p: &Params) -> Result<VmSpec, StepError> {
         data_disks: p.data_disks.clone(),
         vcpus: p.vcpus,
         ram_mb: p.ram_mb,
+        nics: p.nics.clone(),
     })
 }
 

@@ -58,6 +58,10 @@ pub struct Params {
     pub data_disks: Vec<String>,
     pub vcpus: i64,
     pub ram_mb: i64,
+    /// The NICs added to the server, for the boots (absent in logs written before NICs could
+    /// be added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<ecs_driver::VmNic>,
 }
 
 impl SagaParams for Params {
@@ -97,6 +101,7 @@ fn vm(p: &Params, disk: &str) -> VmSpec {
         data_disks: p.data_disks.clone(),
         vcpus: p.vcpus,
         ram_mb: p.ram_mb,
+        nics: p.nics.clone(),
     }
 }
 

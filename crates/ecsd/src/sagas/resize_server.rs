@@ -40,6 +40,10 @@ pub struct Params {
     /// The data disks, in device order: they stay attached across the restart.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_disks: Vec<String>,
+    /// The NICs added to the server, for a start or restart (absent in logs written before
+    /// NICs could be added).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nics: Vec<ecs_driver::VmNic>,
 }
 
 impl SagaParams for Params {
@@ -59,6 +63,7 @@ fn vm(p: &Params, size: &Size) -> Result<VmSpec, StepError> {
         data_disks: p.data_disks.clone(),
         vcpus: size.vcpus,
         ram_mb: size.ram_mb,
+        nics: p.nics.clone(),
     })
 }
 

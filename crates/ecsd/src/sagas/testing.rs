@@ -25,7 +25,7 @@ pub struct Harness {
     pub key_b: String,
 }
 
-const PROJECT: &str = "0123456789abcdef0123456789abcdef";
+pub(crate) const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
 const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
 
@@ -239,5 +239,29 @@ impl Harness {
         for s in self.app.ctx.store.server_list(PROJECT, &f).await.unwrap().servers {
             assert!(s.server.task_state.is_none(), "server {} still {:?}", s.server.id, s.server.task_state);
         }
+    }
+
+    /// Adds `n` NICs on the server's subnet and waits; returns the job id.
+    pub async fn add_nics(&self, id: &str, n: usize) -> String {
+        let subnet = self.server(id).await.server.network.subnet_id;
+        let nics: Vec<_> = (0..n).map(|_| json!({"subnet_id": subnet})).collect();
+        let body = serde_json::from_value(json!({ "nics": nics })).unwrap();
+        let job = app::nics::add(&self.app, &self.caller, id, body).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    /// Deletes the server's NICs with these port ids and waits; returns the job id.
+    pub async fn delete_nics(&self, id: &str, ports: &[&str]) -> String {
+        let nics: Vec<_> = ports.iter().map(|p| json!({ "id": p })).collect();
+        let body = serde_json::from_value(json!({ "nics": nics })).unwrap();
+        let job = app::nics::delete(&self.app, &self.caller, id, body).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    /// The added NICs (port ids) the VM has, in the order they were plugged.
+    pub async fn vm_nics(&self, id: &str) -> Vec<String> {
+        self.sim_state().vms.remove(id).map(|v| v.nics.into_iter().map(|n| n.id).collect()).unwrap_or_default()
     }
 }

@@ -33,12 +33,15 @@ struct Accepted {
 
 fn pick_op(rng: &mut StdRng) -> &'static str {
     match rng.gen_range(0..100) {
-        0..=34 => "reinstall",
+        0..=29 => "reinstall",
+        // NICs added and deleted (each plugged and unplugged, and given back on the way).
+        30..=34 => "addnic",
         35..=49 => "changeos",
         50..=64 => "stop",
         65..=79 => "start",
-        80..=91 => "reboot",
-        92..=95 => "terminate",
+        80..=88 => "reboot",
+        89..=92 => "delnic",
+        93..=95 => "terminate",
         _ => "delete",
     }
 }
@@ -77,6 +80,27 @@ async fn request(svc: &Svc, op: &str, id: &str, user: &str, image: &str) -> Resp
                 json!({"auto_terminate_time": at.unwrap()}),
             )
             .await
+        }
+        "addnic" => {
+            let subnet = svc.get("/v1/{p}/subnets").await.body["subnets"][0]["id"].clone();
+            svc.post(&format!("/v1/{{p}}/cloudservers/{id}/nics"), json!({"nics": [{"subnet_id": subnet}]})).await
+        }
+        "delnic" => {
+            // The server's last added NIC, or (none) a port that is not one: refused.
+            let s = svc.get(&format!("/v1/{{p}}/cloudservers/{id}")).await.body;
+            let port = s["server"]["addresses"]
+                .as_object()
+                .and_then(|a| {
+                    let added: Vec<Value> = a
+                        .values()
+                        .flat_map(|l| l.as_array().cloned().unwrap_or_default())
+                        .filter(|a| a["primary"] == false)
+                        .collect();
+                    added.last().cloned()
+                })
+                .map(|a| a["OS-EXT-IPS:port_id"].clone())
+                .unwrap_or_else(|| json!("6a6b4b4e-0e3a-4c38-9b64-000000000000"));
+            svc.post(&format!("/v1/{{p}}/cloudservers/{id}/nics/delete"), json!({"nics": [{"id": port}]})).await
         }
         _ => svc.post("/v1/{p}/cloudservers/delete", json!({"servers": [{"id": id}]})).await,
     }
@@ -179,6 +203,13 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
                         refused_full.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         None
                     }
+                    // A NIC request the server cannot take (no added NIC to delete, all its NIC
+                    // slots taken, or the server gone before the lookup): refused, changing nothing.
+                    400 | 404 if matches!(op, "addnic" | "delnic") && r.body["error"]["code"] != "Ecs.0100" => {
+                        let code = r.body["error"]["code"].as_str().unwrap_or_default().to_string();
+                        assert!(["Ecs.0005", "Ecs.0114"].contains(&code.as_str()), "{op}: {}", r.body);
+                        None
+                    }
                     // A reboot of a stopped server: refused by the gate.
                     _ => {
                         r.assert_error(400, "Ecs.0100");
@@ -269,11 +300,29 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
 
     // In the database: no saga left unfinished, and driver disks and volume rows agree.
     let store = crate::store::open_left_behind(&data).await;
-    assert!(store.unfinished().await.unwrap().is_empty(), "every saga finished");
+    let unfinished: Vec<(String, String, usize)> =
+        store.unfinished().await.unwrap().into_iter().map(|r| (r.id, r.kind, r.events.len())).collect();
+    assert!(unfinished.is_empty(), "every saga finished: {unfinished:?}");
     let volumes: BTreeSet<String> = store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
     let files: BTreeSet<String> = crate::store::sim_state(&data).await.disks.into_keys().collect();
     assert_eq!(volumes, files, "no orphaned or missing disk");
     assert_eq!(volumes.len(), disks.len(), "one disk per server, none left over");
+    // Every port is a NIC of a live server, every NIC has its port, and no address is
+    // allocated twice or left allocated.
+    let mut nics = BTreeSet::new();
+    let mut ips = BTreeSet::new();
+    let mut subnet = String::new();
+    for id in disks.keys() {
+        let s = store.server_only(PROJECT, id).await.unwrap().expect("a live server");
+        for n in s.nics() {
+            assert!(ips.insert(n.ip.clone()), "address {} allocated twice", n.ip);
+            nics.insert(n.port_id.clone());
+            subnet = n.subnet_id.clone();
+        }
+    }
+    let ports: BTreeSet<String> = store.port_list(PROJECT).await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(ports, nics, "ports and the NICs of live servers");
+    assert_eq!(store.subnet_used(&subnet).await.unwrap(), ips.len() as i64, "allocated addresses and NICs");
     drop(store);
     drop(fs);
 }

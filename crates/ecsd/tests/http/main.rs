@@ -21,6 +21,7 @@ mod keypairs;
 mod limits;
 mod metadata;
 mod networks;
+mod nics;
 mod nova;
 mod passwords;
 mod postgres;

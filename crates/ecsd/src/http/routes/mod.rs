@@ -4,6 +4,7 @@ pub(super) mod admin;
 pub(super) mod auto_terminate;
 pub(super) mod catalog;
 pub(super) mod cloud_servers;
+pub(super) mod consoles;
 pub(super) mod create;
 pub(super) mod iam;
 pub(super) mod jobs;
@@ -11,6 +12,7 @@ pub(super) mod keypairs;
 pub(super) mod limits;
 pub(super) mod metadata;
 pub(super) mod networks;
+pub(super) mod nics;
 pub(super) mod nova;
 pub(super) mod passwords;
 pub(super) mod resize;
@@ -115,9 +117,15 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(networks::list_rules, networks::create_rule))
         .routes(routes!(networks::show_rule, networks::delete_rule))
         .routes(routes!(networks::interfaces))
-        .routes(routes!(networks::nova_interfaces))
+        .routes(routes!(networks::nova_interfaces, nics::nova_attach))
         .routes(routes!(networks::nova_interface))
         .routes(routes!(networks::nova_security_groups))
+        // NICs after the create, and the console
+        .routes(routes!(nics::add))
+        .routes(routes!(nics::delete))
+        .routes(routes!(nics::attachable))
+        .routes(routes!(nics::virtual_ip))
+        .routes(routes!(consoles::console_output))
         // IAM
         .routes(routes!(iam::issue_token))
         .routes(routes!(iam::projects))
