@@ -2,9 +2,11 @@
 //! checks the state gate, and (for long operations) records the job and its saga in one
 //! transaction before answering with the job id; the saga does the work.
 
+pub mod attach;
 pub mod catalog;
 pub mod cloud_servers;
 pub mod create;
+pub mod evs;
 pub mod jobs;
 pub mod keypairs;
 pub mod limits;

@@ -1,8 +1,12 @@
 //! One file per long operation. Each is a [`ecs_saga::Saga`]: named, idempotent steps with
 //! undo actions over typed parameters, run by the executor from a durable log.
 
+pub mod attach_volume;
 pub mod create_server;
+pub mod create_volume;
 pub mod delete_server;
+pub mod delete_volume;
+pub mod detach_volume;
 pub mod power;
 pub mod rebuild_os;
 pub mod resize_server;
@@ -44,6 +48,11 @@ pub fn operations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("stopServer", steps::<power::Power>()),
         ("rebootServer", steps::<power::Power>()),
         ("resizeServer", steps::<resize_server::ResizeServer>()),
+        ("attachVolume", steps::<attach_volume::AttachVolume>()),
+        ("detachVolume", steps::<detach_volume::DetachVolume>()),
+        ("createVolume", steps::<create_volume::CreateVolume>()),
+        ("batchCreateVolume", steps::<create_volume::CreateVolume>()),
+        ("deleteVolume", steps::<delete_volume::DeleteVolume>()),
     ]
 }
 
@@ -54,6 +63,10 @@ pub fn register(b: ExecutorBuilder<Ctx>) -> ExecutorBuilder<Ctx> {
         .register::<power::Power>()
         .register::<rebuild_os::RebuildOs>()
         .register::<resize_server::ResizeServer>()
+        .register::<attach_volume::AttachVolume>()
+        .register::<detach_volume::DetachVolume>()
+        .register::<create_volume::CreateVolume>()
+        .register::<delete_volume::DeleteVolume>()
 }
 
 /// The ids of a server's data disks in the order they are attached: by device (`/dev/vdb`,

@@ -125,8 +125,9 @@ const SERVER_GROUPS: &str = "server groups (affinity and anti-affinity placement
     server runs on the one host of this service.";
 const VIRTUAL_IP: &str = "virtual IP addresses are not modelled; a server has the one private address it \
     was created with (see its `addresses`).";
-const VOLUMES: &str = "a server keeps the disks it was created with (`root_volume` and `data_volumes` of \
-    the create); attaching, detaching and changing disks afterwards is not supported.";
+const VOLUMES: &str = "a volume is attached to one server at a time: a shared (multiattach) volume cannot be \
+    attached to several servers at once; attach it to one server with AttachServerVolume and detach it with \
+    DetachServerVolume.";
 const NICS: &str = "a server keeps the network interface it was created with (`nics` of the create); \
     adding, removing and changing interfaces is not supported.";
 const RESIZE: &str = "batch flavor changes are not supported; change each server's flavor with \
@@ -195,16 +196,8 @@ pub const TABLE: &[Unsupported] = &[
     op("associate_server_virtual_ip", Put, "/v1/{project_id}/cloudservers/nics/{nic_id}", VIRTUAL_IP),
     op("disassociate_server_virtual_ip", Put, "/v1/{project_id}/cloudservers/nics/{nic_id}", VIRTUAL_IP),
     // Disks after creation
-    op("attach_server_volume", Post, "/v1/{project_id}/cloudservers/{server_id}/attachvolume", VOLUMES),
-    op("detach_server_volume", Delete, "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}", VOLUMES),
     op("batch_attach_sharable_volumes", Post, "/v1/{project_id}/batchaction/attachvolumes/{volume_id}", VOLUMES),
     op("batch_detach_volumes", Post, "/v1/{project_id}/batchaction/detachvolumes/{volume_id}", VOLUMES),
-    op(
-        "update_server_block_device",
-        Put,
-        "/v1/{project_id}/cloudservers/{server_id}/block_device/{volume_id}",
-        VOLUMES,
-    ),
     // Network interfaces after creation
     op("batch_add_server_nics", Post, "/v1/{project_id}/cloudservers/{server_id}/nics", NICS),
     op("batch_delete_server_nics", Post, "/v1/{project_id}/cloudservers/{server_id}/nics/delete", NICS),

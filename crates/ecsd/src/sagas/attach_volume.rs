@@ -1,0 +1,89 @@
+//! Attach a volume to a server: plug it into the running VM (a stopped one gets it at its next
+//! start, from its volume rows), then record it.
+//!
+//! The request takes both at once, in the transaction that records the job: the server's
+//! `task_state` (`attaching_volume`) and the volume's row, attached to the server under its
+//! device and marked `attaching`, compared with the row as it was read, so that of two
+//! requests for one volume only one wins. A failure anywhere unplugs the disk (if it went in)
+//! and puts both back as they were: the volume detached and available, the server idle.
+
+use super::SagaParams;
+use crate::context::{driver_step_error, Ctx};
+use ecs_model::volume::Volume;
+use ecs_saga::{Saga, Step, StepCx, StepError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// What the saga needs; everything was decided when the request was accepted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Params {
+    pub project_id: String,
+    pub server_id: String,
+    /// The volume as it was before the request (detached): what an unwind puts back.
+    pub before: Volume,
+    /// Its device on the server (`/dev/vdb`, ...).
+    pub device: String,
+    /// 0 when it becomes the server's system disk, -1 for a data disk.
+    pub boot_index: i64,
+}
+
+impl SagaParams for Params {
+    type Saga = AttachVolume;
+}
+
+/// The attach saga.
+pub struct AttachVolume;
+
+type Cx<'a> = StepCx<'a, AttachVolume>;
+
+/// Hot-plugs the disk if the VM runs. A system disk is attached only to a stopped server, so it
+/// is never plugged in: the next start boots from it.
+async fn plug(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    if p.boot_index != 0 {
+        cx.ctx.driver.disk_attach(&p.server_id, &p.before.id, &p.device).await.map_err(driver_step_error)?;
+    }
+    Ok(Value::Null)
+}
+
+/// Undo of `plug` (and of the request): the disk out of the VM, the volume detached as it was,
+/// the server idle. Safe whether or not the plug happened.
+async fn unplug_and_release(cx: &Cx<'_>) -> Result<(), StepError> {
+    let p = cx.params;
+    if p.boot_index != 0 {
+        cx.ctx.driver.disk_detach(&p.server_id, &p.before.id).await.map_err(driver_step_error)?;
+    }
+    cx.ctx
+        .update_server_and_volumes(&p.project_id, &p.server_id, |s| s.task_state = None, vec![p.before.clone()])
+        .await?;
+    Ok(())
+}
+
+/// The volume is the server's, and the server idle again, in one write.
+async fn record(cx: &Cx<'_>) -> Result<Value, StepError> {
+    let p = cx.params;
+    let attached = Volume {
+        server_id: Some(p.server_id.clone()),
+        boot_index: Some(p.boot_index),
+        device: p.device.clone(),
+        pending: None,
+        ..p.before.clone()
+    };
+    cx.ctx.update_server_and_volumes(&p.project_id, &p.server_id, |s| s.task_state = None, vec![attached]).await?;
+    Ok(Value::Null)
+}
+
+impl Saga for AttachVolume {
+    type Ctx = Ctx;
+    type Params = Params;
+    const KIND: &'static str = "attach_volume";
+    const VERSION: u32 = 1;
+    const STEPS: &'static [Step<Self>] = &[
+        Step { name: "plug", forward: |cx| Box::pin(plug(cx)), undo: Some(|cx| Box::pin(unplug_and_release(cx))) },
+        Step { name: "record", forward: |cx| Box::pin(record(cx)), undo: None },
+    ];
+
+    fn operation(_: &Params) -> &'static str {
+        ecs_model::job::job_type::ATTACH_VOLUME
+    }
+}
