@@ -87,3 +87,41 @@ impl Saga for AttachVolume {
         ecs_model::job::job_type::ATTACH_VOLUME
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sagas::testing::Harness;
+
+    #[tokio::test]
+    async fn a_volume_is_plugged_into_a_running_vm_with_every_step_run_twice() {
+        let h = Harness::new().await;
+        let id = h.create_server().await;
+        let (_, vols) = h.create_volumes(1).await;
+        h.assert_succeeded(&h.attach(&id, &vols[0]).await).await;
+        assert_eq!(h.vm_data_disks(&id).await, vols, "hot-plugged");
+        assert_eq!(h.data_disks(&id).await, vols);
+        let v = h.volume(&vols[0]).await.unwrap();
+        assert_eq!((v.device.as_str(), v.pending), ("/dev/vdb", None));
+        assert_eq!(h.server(&id).await.server.status(), "ACTIVE");
+        h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
+    async fn a_failure_at_any_step_leaves_the_volume_detached_and_the_server_idle() {
+        for step in AttachVolume::STEPS.iter().map(|s| s.name) {
+            let h = Harness::new_plain().await;
+            let id = h.create_server().await;
+            let (_, vols) = h.create_volumes(1).await;
+            let before = h.volume(&vols[0]).await.unwrap();
+            h.fail_next("attachVolume", step).await;
+            h.assert_failed(&h.attach(&id, &vols[0]).await).await;
+            assert_eq!(h.volume(&vols[0]).await.unwrap(), before, "step {step}");
+            assert!(h.vm_data_disks(&id).await.is_empty(), "step {step}: unplugged");
+            assert!(h.data_disks(&id).await.is_empty(), "step {step}");
+            h.assert_no_orphan_disks().await;
+            // Nothing is left held: the same attach now succeeds.
+            h.assert_succeeded(&h.attach(&id, &vols[0]).await).await;
+        }
+    }
+}

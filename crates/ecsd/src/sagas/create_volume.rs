@@ -85,3 +85,35 @@ impl Saga for CreateVolume {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sagas::testing::Harness;
+
+    #[tokio::test]
+    async fn volumes_are_made_with_every_step_run_twice() {
+        let h = Harness::new().await;
+        let (job, vols) = h.create_volumes(3).await;
+        h.assert_succeeded(&job).await;
+        for v in &vols {
+            let row = h.volume(v).await.unwrap();
+            assert_eq!((row.pending, row.server_id, row.size_gb), (None, None, 10));
+        }
+        h.assert_no_orphan_disks().await;
+    }
+
+    #[tokio::test]
+    async fn a_failure_at_any_step_leaves_no_volume() {
+        for step in CreateVolume::STEPS.iter().map(|s| s.name) {
+            let h = Harness::new_plain().await;
+            h.fail_next("batchCreateVolume", step).await;
+            let (job, vols) = h.create_volumes(2).await;
+            h.assert_failed(&job).await;
+            for v in &vols {
+                assert!(h.volume(v).await.is_none(), "step {step}");
+            }
+            h.assert_no_orphan_disks().await;
+        }
+    }
+}

@@ -79,3 +79,44 @@ impl Saga for DetachVolume {
         ecs_model::job::job_type::DETACH_VOLUME
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sagas::testing::Harness;
+
+    #[tokio::test]
+    async fn a_volume_is_unplugged_and_kept_with_every_step_run_twice() {
+        let h = Harness::new().await;
+        let id = h.create_server_with_data_disks().await;
+        let data = h.data_disks(&id).await;
+        h.assert_succeeded(&h.detach(&id, &data[0]).await).await;
+        assert_eq!(h.vm_data_disks(&id).await, [data[1].clone()], "unplugged");
+        let v = h.volume(&data[0]).await.expect("the volume stays");
+        assert_eq!((v.server_id, v.boot_index, v.pending), (None, None, None));
+        h.assert_no_orphan_disks().await;
+        // Attached again, the same disk goes back.
+        h.assert_succeeded(&h.attach(&id, &data[0]).await).await;
+        assert_eq!(h.data_disks(&id).await.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_failure_at_any_step_leaves_the_volume_attached() {
+        for step in DetachVolume::STEPS.iter().map(|s| s.name) {
+            let h = Harness::new_plain().await;
+            let id = h.create_server_with_data_disks().await;
+            let data = h.data_disks(&id).await;
+            let before = h.volume(&data[0]).await.unwrap();
+            h.fail_next("detachVolume", step).await;
+            h.assert_failed(&h.detach(&id, &data[0]).await).await;
+            assert_eq!(h.volume(&data[0]).await.unwrap(), before, "step {step}");
+            let mut plugged = h.vm_data_disks(&id).await;
+            plugged.sort();
+            let mut want = data.clone();
+            want.sort();
+            assert_eq!(plugged, want, "step {step}: plugged in again");
+            h.assert_no_orphan_disks().await;
+            h.assert_succeeded(&h.detach(&id, &data[0]).await).await;
+        }
+    }
+}
