@@ -4,7 +4,7 @@
 //! started with a few empty PCIe root ports (`hp0`, `hp1`, ...), and each data disk, whether
 //! attached at boot or later, sits behind a port of its own: that is what lets any of them be
 //! unplugged while the guest runs. A disk's block node and device are named after its id
-//! (`vol-<id>`, `dev-<id>`), so a replayed step finds what an earlier try did: plugging a disk
+//! (`v<id without dashes, 30 characters>`, `dev-<id>`), so a replayed step finds what an earlier try did: plugging a disk
 //! that is in, or unplugging one that is out, succeeds without doing anything.
 //!
 //! Unplugging is a request to the guest (the port's attention button): the guest's PCIe
@@ -25,9 +25,11 @@ pub(crate) const PORTS: usize = 8;
 /// five seconds after the attention button before it acts (so a person can cancel).
 const UNPLUG_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The block node (and, at boot, the `-drive` id) of a data disk.
+/// The block node (and, at boot, the `-drive` id) of a data disk. QEMU's node names have at
+/// most 31 characters: the id's first 30 letters and digits (120 bits of a UUID) after a `v`.
 pub(crate) fn node_name(disk_id: &str) -> String {
-    format!("vol-{disk_id}")
+    let short: String = disk_id.chars().filter(char::is_ascii_alphanumeric).take(30).collect();
+    format!("v{short}")
 }
 
 /// The guest device of a data disk.
@@ -153,6 +155,13 @@ pub(crate) async fn unplug(qmp: &Path, disk_id: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_names_fit_qemu_and_start_with_a_letter() {
+        let n = node_name("0d2c4b6a-8e10-4f32-9a54-76b98dcafe01");
+        assert_eq!(n, "v0d2c4b6a8e104f329a5476b98dcafe");
+        assert!(n.len() <= 31);
+    }
 
     #[test]
     fn ports_share_one_multifunction_slot() {

@@ -357,14 +357,12 @@ mod tests {
             args.iter().position(|a| a.contains(needle)).unwrap_or_else(|| panic!("no {needle:?} in {args:?}"))
         };
         let system = at("virtio-blk-pci,drive=disk0,bootindex=1");
-        let first = at("virtio-blk-pci,drive=vol-0d2c4b6a-8e10-4f32-9a54-76b98dcafe01,\
+        let first = at("virtio-blk-pci,drive=v0d2c4b6a8e104f329a5476b98dcafe,\
             id=dev-0d2c4b6a-8e10-4f32-9a54-76b98dcafe01,bus=hp0,serial=0d2c4b6a-8e10-4f32-9");
-        let second = at("virtio-blk-pci,drive=vol-data-2,id=dev-data-2,bus=hp1,serial=data-2");
+        let second = at("virtio-blk-pci,drive=vdata2,id=dev-data-2,bus=hp1,serial=data-2");
         assert!(system < first && first < second, "{args:?}");
-        assert!(
-            at("file=/state/disks/0d2c.qcow2,if=none,id=vol-0d2c4b6a-8e10-4f32-9a54-76b98dcafe01,format=qcow2") < first
-        );
-        assert!(at("file=/state/disks/data-2.qcow2,if=none,id=vol-data-2,format=qcow2") < second);
+        assert!(at("file=/state/disks/0d2c.qcow2,if=none,id=v0d2c4b6a8e104f329a5476b98dcafe,format=qcow2") < first);
+        assert!(at("file=/state/disks/data-2.qcow2,if=none,id=vdata2,format=qcow2") < second);
         assert!(at("pcie-root-port,id=hp1,") < first, "the ports come before the disks behind them");
         assert!(second < at("virtio-net-pci"), "disks before the NIC: {args:?}");
         assert!(
