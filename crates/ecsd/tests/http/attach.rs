@@ -87,7 +87,7 @@ async fn a_volume_is_created_attached_detached_and_deleted() {
     let shown = volume(&svc, &v).await;
     assert_eq!(shown["status"], "in-use");
     assert_eq!(shown["attachments"][0]["server_id"], server.as_str());
-    assert_eq!(vm_disks(&svc, &server).await, [v.clone()], "hot-plugged into the running VM");
+    assert_eq!(vm_disks(&svc, &server).await, std::slice::from_ref(&v), "hot-plugged into the running VM");
     let s = svc.show(&server).await;
     assert_eq!(s["status"], "ACTIVE");
     assert_eq!(s["os-extended-volumes:volumes_attached"].as_array().unwrap().len(), 2);
