@@ -454,6 +454,11 @@ mod tests {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");
         }
         assert!(names.contains(&ecs_model::job::job_type::RESIZE_SERVER));
-        assert_eq!(names.len(), 8, "{names:?}");
+        use ecs_model::job::job_type as t;
+        for disk_op in [t::ATTACH_VOLUME, t::DETACH_VOLUME, t::CREATE_VOLUME, t::BATCH_CREATE_VOLUME, t::DELETE_VOLUME]
+        {
+            assert!(names.contains(&disk_op), "{disk_op}");
+        }
+        assert_eq!(names.len(), 13, "{names:?}");
     }
 }
