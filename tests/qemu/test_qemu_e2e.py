@@ -349,3 +349,75 @@ def test_a_nic_is_hot_plugged_into_a_running_vm_and_unplugged(service):
     assert macs == before, macs
     job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(servers=[ecs.ServerId(id=sid)])))
     assert wait_job(client, job.job_id).status == "SUCCESS"
+
+
+def plugged(out):
+    """`disks_in`, without the unexpanded glob a guest with no virtio disk prints."""
+    return [d for d in disks_in(out) if d[0] != "vd*"]
+
+
+def test_hot_plug_a_data_volume_into_a_running_guest(service):
+    """A volume of the disk service attached to a running guest (hot-plug), written, detached
+    (the guest releases it), attached again: the data is still on it."""
+    client, ims_client, vpc_client, evs_client, data_dir = service
+    images = {i.name: i.id for i in ims_client.list_images(ims.ListImagesRequest()).images}
+    v = vpc_client.list_vpcs(vpc.ListVpcsRequest()).vpcs[0]
+    sn = vpc_client.list_subnets(vpc.ListSubnetsRequest()).subnets[0]
+    _, key = keypair(client, "key-hotplug")
+    t = time.monotonic()
+    created = client.create_post_paid_servers(ecs.CreatePostPaidServersRequest(body=ecs.CreatePostPaidServersRequestBody(
+        server=ecs.PostPaidServer(name="hotplug", image_ref=images["ecsd demo one (no Cloud-Init)"],
+                                  flavor_ref="s6.small.1", vpcid=v.id, nics=[ecs.PostPaidServerNic(subnet_id=sn.id)],
+                                  root_volume=ecs.PostPaidServerRootVolume(volumetype="SSD"),
+                                  key_name="key-hotplug"))))
+    assert wait_job(client, created.job_id).status == "SUCCESS"
+    sid = created.server_ids[0]
+    port = ssh_port(client, sid)
+    p = ssh(port, key, "true" + DISKS)
+    assert p.returncode == 0 and plugged(p.stdout) == [], p.stdout + p.stderr
+
+    made = evs_client.create_volume(evs.CreateVolumeRequest(body=evs.CreateVolumeRequestBody(
+        volume=evs.CreateVolumeOption(availability_zone="cn-north-4a", size=10, volume_type="SSD", name="hot"))))
+    assert evs_client.show_job(evs.ShowJobRequest(job_id=made.job_id)).status in ("RUNNING", "SUCCESS")
+    assert wait_job(client, made.job_id).status == "SUCCESS"
+    vid = made.volume_ids[0]
+    want = [("vda", vid[:20], str(10 * 2**30 // 512))]
+    # The demo image's system disk is NVMe, so the guest's first virtio disk is vda.
+    appear = "for i in $(seq 1 100); do test -b /dev/vda && break; sleep 0.1; done"
+
+    def attach():
+        job = client.attach_server_volume(ecs.AttachServerVolumeRequest(server_id=sid, body=ecs.AttachServerVolumeRequestBody(
+            volume_attachment=ecs.AttachServerVolumeOption(volume_id=vid))))
+        done = wait_job(client, job.job_id)
+        assert done.status == "SUCCESS", (WORK / "ecsd.log").read_text()[-3000:]
+
+    def detach():
+        job = client.detach_server_volume(ecs.DetachServerVolumeRequest(server_id=sid, volume_id=vid))
+        done = wait_job(client, job.job_id)
+        assert done.status == "SUCCESS", (WORK / "ecsd.log").read_text()[-3000:]
+
+    attach()
+    p = ssh(port, key, appear + "; printf ecsd-hotplug-marker > /dev/vda && sync" + DISKS)
+    TIMINGS["hot-plug: attach to a written disk"] = time.monotonic() - t
+    assert p.returncode == 0, p.stderr
+    assert plugged(p.stdout) == want, "the guest sees the new disk with its id as serial: " + p.stdout
+
+    t = time.monotonic()
+    detach()
+    TIMINGS["hot-unplug"] = time.monotonic() - t
+    p = ssh(port, key, "true" + DISKS)
+    assert p.returncode == 0 and plugged(p.stdout) == [], "the guest released it: " + p.stdout
+
+    attach()
+    p = ssh(port, key, appear + "; head -c 19 /dev/vda; echo" + DISKS)
+    assert p.returncode == 0, p.stderr
+    assert "ecsd-hotplug-marker" in p.stdout.splitlines(), "the data survived detach and attach: " + p.stdout
+    assert plugged(p.stdout) == want, p.stdout
+    s = client.show_server(ecs.ShowServerRequest(server_id=sid)).server
+    assert s.status == "ACTIVE" and len(s.os_extended_volumesvolumes_attached) == 2
+
+    # The server goes; the volume (not deleted with it) stays, detached, with its disk.
+    job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(
+        servers=[ecs.ServerId(id=sid)])))
+    assert wait_job(client, job.job_id).status == "SUCCESS"
+    assert evs_client.show_volume(evs.ShowVolumeRequest(volume_id=vid)).volume.status == "available"

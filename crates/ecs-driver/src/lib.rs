@@ -107,6 +107,16 @@ pub struct VmNic {
     pub mac: String,
 }
 
+/// Whether a VM's data disks are the ones asked for. Their order is not compared: a disk
+/// hot-plugged into a running VM comes last in its list whatever its device, and the guest
+/// keeps the names it gave; the order counts at the next boot, which takes the spec's.
+pub(crate) fn same_disks(running: &[String], wanted: &[String]) -> bool {
+    let (mut a, mut b) = (running.to_vec(), wanted.to_vec());
+    a.sort();
+    b.sort();
+    a == b
+}
+
 /// Power state as the driver sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Power {
@@ -163,6 +173,13 @@ pub trait ComputeDriver: Send + Sync {
     async fn console_output(&self, _server_id: &str) -> Result<Option<String>, DriverError> {
         Ok(None)
     }
+    /// Ensures a running VM has the data disk `disk_id` plugged in (hot-plug), as `device` in the
+    /// API. A stopped or absent VM is left as it is: its next start attaches the disk from
+    /// `VmSpec::data_disks`. The disk must exist.
+    async fn disk_attach(&self, server_id: &str, disk_id: &str, device: &str) -> Result<(), DriverError>;
+    /// Ensures a running VM no longer has the data disk `disk_id` plugged in (hot-unplug: the
+    /// guest releases it first). The disk and its data stay.
+    async fn disk_detach(&self, server_id: &str, disk_id: &str) -> Result<(), DriverError>;
     /// Re-attaches to whatever the driver left running before a restart (VM processes), and
     /// reports servers whose VM died. Called once at start-up, before sagas resume.
     async fn reconcile(&self) -> Result<(), DriverError> {

@@ -108,6 +108,34 @@ pub fn delete_allowed(s: &Server) -> Result<(), Error> {
     not_busy(s)
 }
 
+/// Attach a volume: unlocked, idle, and running or stopped (a running VM gets it hot-plugged).
+pub fn volume_attach_allowed(s: &Server) -> Result<(), Error> {
+    not_locked(s)?;
+    not_busy(s)?;
+    match s.vm_state {
+        VmState::Active | VmState::Stopped => Ok(()),
+        _ => Err(wrong_status(s, "it must be ACTIVE or SHUTOFF to change its disks")),
+    }
+}
+
+/// Attach a system disk: as any volume, and the server must be stopped (it boots from it).
+pub fn system_disk_attach_allowed(s: &Server) -> Result<(), Error> {
+    match s.vm_state {
+        VmState::Stopped => Ok(()),
+        _ => Err(wrong_status(s, "it must be SHUTOFF to take a system disk")),
+    }
+}
+
+/// Detach a volume: as an attach; the system disk only from a stopped server (it cannot be
+/// taken from under a running guest).
+pub fn volume_detach_allowed(s: &Server, system: bool) -> Result<(), Error> {
+    volume_attach_allowed(s)?;
+    match s.vm_state {
+        VmState::Active if system => Err(wrong_status(s, "it must be SHUTOFF to have its system disk detached")),
+        _ => Ok(()),
+    }
+}
+
 /// Rename / describe: only the lock matters (metadata edits do not conflict with operations).
 pub fn update_allowed(s: &Server) -> Result<(), Error> {
     not_locked(s)
@@ -284,5 +312,22 @@ mod tests {
         assert_eq!(code(nic_change_allowed(&s)), Some(Code::Ecs0100));
         s.locked = true;
         assert_eq!(code(nic_change_allowed(&s)), Some(Code::Ecs0605));
+    }
+
+    #[test]
+    fn disk_gates_over_every_vm_state() {
+        for vm in ALL_VM {
+            let s = server(vm, None);
+            let changeable = matches!(vm, VmState::Active | VmState::Stopped);
+            assert_eq!(code(volume_attach_allowed(&s)).is_none(), changeable, "{vm:?}");
+            assert_eq!(code(volume_detach_allowed(&s, false)).is_none(), changeable, "{vm:?}");
+            assert_eq!(code(volume_detach_allowed(&s, true)).is_none(), vm == VmState::Stopped, "{vm:?}");
+            assert_eq!(code(system_disk_attach_allowed(&s)).is_none(), vm == VmState::Stopped, "{vm:?}");
+        }
+        let mut s = server(VmState::Active, Some(TaskState::AttachingVolume));
+        assert_eq!(code(volume_attach_allowed(&s)), Some(Code::Ecs0100));
+        assert_eq!(code(delete_allowed(&s)), Some(Code::Ecs0100));
+        s.locked = true;
+        assert_eq!(code(volume_detach_allowed(&s, false)), Some(Code::Ecs0605));
     }
 }

@@ -67,6 +67,12 @@ pub mod job_type {
     pub const RESIZE_SINGLE_SERVER: &str = "resizeSingleServer";
     pub const ADD_NICS: &str = "batchAddServerNics";
     pub const DELETE_NICS: &str = "batchDeleteServerNics";
+    pub const ATTACH_VOLUME: &str = "attachVolume";
+    pub const DETACH_VOLUME: &str = "detachVolume";
+    /// The disk service's names (EVS `ShowJobResponse.job_type`).
+    pub const CREATE_VOLUME: &str = "createVolume";
+    pub const BATCH_CREATE_VOLUME: &str = "batchCreateVolume";
+    pub const DELETE_VOLUME: &str = "deleteVolume";
 }
 
 /// A job row.
@@ -82,6 +88,9 @@ pub struct Job {
     pub end_ms: Option<i64>,
     pub error_code: Option<String>,
     pub fail_reason: Option<String>,
+    /// The volume a disk operation is about (`entities.volume_id`); absent in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume_id: Option<String>,
 }
 
 impl Job {
@@ -98,6 +107,7 @@ impl Job {
             end_ms: None,
             error_code: None,
             fail_reason: None,
+            volume_id: None,
         }
     }
 }

@@ -52,6 +52,12 @@ pub enum TaskState {
     /// NICs are being removed.
     #[serde(rename = "detaching_interface")]
     DetachingInterface,
+    /// A volume is being attached (hot-plugged into a running VM).
+    #[serde(rename = "attaching_volume")]
+    AttachingVolume,
+    /// A volume is being detached (released by a running guest first).
+    #[serde(rename = "detaching_volume")]
+    DetachingVolume,
 }
 
 impl VmState {
@@ -94,6 +100,8 @@ impl TaskState {
             TaskState::ResizeFinish => "resize_finish",
             TaskState::AttachingInterface => "attaching_interface",
             TaskState::DetachingInterface => "detaching_interface",
+            TaskState::AttachingVolume => "attaching_volume",
+            TaskState::DetachingVolume => "detaching_volume",
         }
     }
 
@@ -118,6 +126,9 @@ pub fn status(vm: VmState, task: Option<TaskState>) -> &'static str {
         (V::Stopped, Some(T::AttachingInterface | T::DetachingInterface)) => "SHUTOFF",
         (V::Stopped, Some(T::ResizePrep | T::ResizeFinish)) => "RESIZE",
         (V::Stopped, None | Some(T::PoweringOn | T::Deleting)) => "SHUTOFF",
+        // A disk change leaves the server as it is.
+        (V::Active, Some(T::AttachingVolume | T::DetachingVolume)) => "ACTIVE",
+        (V::Stopped, Some(T::AttachingVolume | T::DetachingVolume)) => "SHUTOFF",
         (V::Error, None | Some(T::Deleting)) => "ERROR",
         (V::Deleted, None) => "DELETED",
         _ => "UNKNOWN",
@@ -168,6 +179,8 @@ mod tests {
         assert_eq!(status(V::Active, Some(T::RebootingHard)), "HARD_REBOOT");
         assert_eq!(status(V::Error, None), "ERROR");
         assert_eq!(status(V::Deleted, None), "DELETED");
+        assert_eq!(status(V::Active, Some(T::AttachingVolume)), "ACTIVE");
+        assert_eq!(status(V::Stopped, Some(T::DetachingVolume)), "SHUTOFF");
         assert_eq!(status(V::Stopped, Some(T::Rebooting)), "UNKNOWN");
         assert_eq!(status(V::Building, Some(T::PoweringOff)), "UNKNOWN");
     }

@@ -28,6 +28,10 @@ pub struct Volume {
     /// The availability zone the disk lives in (its server's).
     #[serde(default)]
     pub availability_zone: Option<String>,
+    /// The operation that holds the volume (`creating`, `attaching`, `detaching`, `deleting`):
+    /// set when its request is accepted, cleared when it ends, and shown as the volume's status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
 impl Volume {
@@ -46,6 +50,12 @@ pub fn data_device(n: usize) -> String {
 
 /// Most data disks one server may have (virtio block devices after the system disk).
 pub const MAX_DATA_DISKS: usize = 23;
+
+/// What a volume is shown doing while an operation holds it (Cinder's status names).
+pub const CREATING: &str = "creating";
+pub const ATTACHING: &str = "attaching";
+pub const DETACHING: &str = "detaching";
+pub const DELETING: &str = "deleting";
 
 /// The device name of the system disk.
 pub const SYSTEM_DEVICE: &str = "/dev/vda";

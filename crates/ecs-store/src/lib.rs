@@ -86,6 +86,10 @@ pub struct Begin {
     /// New servers; the store assigns their address (`network.ip`, `network.mac`).
     pub insert_servers: Vec<Server>,
     pub insert_volumes: Vec<Volume>,
+    /// Volumes taken by the operation: each row is written only if it is still exactly as the
+    /// request read it (`from`), `Conflict` otherwise, so that two requests cannot both take
+    /// one volume (attach it, detach it, delete it).
+    pub swap_volumes: Vec<VolumeSwap>,
     pub jobs: Vec<Job>,
     pub sagas: Vec<SagaRecord>,
     /// The quotas of the project of `insert_servers` (or of `update_servers`), checked against
@@ -124,6 +128,13 @@ pub struct NicRelease {
     pub port_id: String,
     pub subnet_id: String,
     pub ip: String,
+}
+
+/// A volume row replaced by another only if it is still as it was read (see [`Begin`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolumeSwap {
+    pub from: Volume,
+    pub to: Volume,
 }
 
 /// A server with its attached volumes, as most readers want it.

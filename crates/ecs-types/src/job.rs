@@ -25,6 +25,10 @@ pub struct JobEntities {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub server_id: Option<String>,
+    /// The volume of a disk operation (`createVolume`, `deleteVolume`, `attachVolume`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub volume_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub sub_jobs: Option<Vec<SubJobView>>,

@@ -157,3 +157,12 @@ pub struct ProjectListQuery {
     /// Only the project of this name (a region name).
     pub name: Option<String>,
 }
+
+/// `DELETE /v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DetachVolumeQuery {
+    /// `"1"`: force the detach; `"0"` (the default): a normal one. ecsd detaches the same way.
+    #[param(pattern = "^[01]$")]
+    pub delete_flag: Option<String>,
+}

@@ -216,3 +216,94 @@ pub struct ResizeExtendParam {
     #[schema(pattern = "^(true|false)$")]
     pub is_auto_pay: Option<String>,
 }
+
+/// `POST /v1/{project_id}/cloudservers/{server_id}/attachvolume`: `{"volumeAttachment": {...}}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct AttachVolumeBody {
+    #[serde(rename = "volumeAttachment")]
+    pub volume_attachment: Option<AttachVolumeOption>,
+    /// `true`: check the request only; nothing is changed (answered 202).
+    pub dry_run: Option<bool>,
+}
+
+/// The volume to attach (SDK `AttachServerVolumeOption`).
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
+pub struct AttachVolumeOption {
+    /// The volume's id.
+    #[serde(rename = "volumeId")]
+    pub volume_id: Option<String>,
+    /// Where it goes: `/dev/vdb`, ... (`/dev/sdX` is taken as `/dev/vdX`); absent: the first
+    /// free data device. `/dev/vda` makes it the system disk of a stopped server without one.
+    pub device: Option<String>,
+    /// Only with `dry_run` and no `volumeId` in the real service; ignored.
+    pub volume_type: Option<String>,
+    /// Only with `dry_run` and no `volumeId` in the real service; ignored.
+    pub count: Option<i64>,
+    /// `"true"` asks for a SCSI disk, which ecsd does not offer.
+    #[serde(rename = "hw:passthrough")]
+    pub hwpassthrough: Option<String>,
+}
+
+/// `PUT /v1/{project_id}/cloudservers/{server_id}/block_device/{volume_id}`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UpdateBlockDeviceBody {
+    pub block_device: Option<UpdateBlockDeviceOption>,
+}
+
+/// SDK `UpdateServerBlockDeviceOption`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UpdateBlockDeviceOption {
+    /// Whether the disk is deleted with the server.
+    pub delete_on_termination: Option<bool>,
+}
+
+/// `POST /v2/{project_id}/cloudvolumes` (and `/v2.1`): `{"volume": {...}}` (EVS SDK
+/// `CreateVolumeRequestBody`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct CreateVolumeBody {
+    pub volume: Option<CreateVolumeOption>,
+    /// Create and attach to this server: not supported (attach it afterwards).
+    pub server_id: Option<String>,
+    #[serde(rename = "bssParam")]
+    pub bss_param: Option<VolumeBssParam>,
+    #[serde(rename = "OS-SCH-HNT:scheduler_hints")]
+    #[schema(value_type = Option<Object>)]
+    pub scheduler_hints: Option<serde_json::Value>,
+}
+
+/// EVS SDK `CreateVolumeOption`.
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
+pub struct CreateVolumeOption {
+    pub availability_zone: Option<String>,
+    pub backup_id: Option<String>,
+    /// How many volumes (1 to 100).
+    pub count: Option<i64>,
+    pub description: Option<String>,
+    pub enterprise_project_id: Option<String>,
+    #[serde(rename = "imageRef")]
+    pub image_ref: Option<String>,
+    pub metadata: Option<std::collections::BTreeMap<String, String>>,
+    /// Whether the volume is shared.
+    pub multiattach: Option<bool>,
+    pub name: Option<String>,
+    /// GB: 10 to 32768 for a blank data volume.
+    pub size: Option<i64>,
+    pub snapshot_id: Option<String>,
+    pub volume_type: Option<String>,
+    pub tags: Option<std::collections::BTreeMap<String, String>>,
+    pub iops: Option<i64>,
+    pub throughput: Option<i64>,
+}
+
+/// EVS SDK `BssParamForCreateVolume` (the part ecsd reads).
+#[derive(Debug, Clone, Deserialize, Default, ToSchema)]
+pub struct VolumeBssParam {
+    #[serde(rename = "chargingMode")]
+    pub charging_mode: Option<String>,
+    #[serde(rename = "isAutoPay")]
+    pub is_auto_pay: Option<String>,
+    #[serde(rename = "periodNum")]
+    pub period_num: Option<i64>,
+    #[serde(rename = "periodType")]
+    pub period_type: Option<String>,
+}

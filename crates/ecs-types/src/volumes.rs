@@ -200,3 +200,11 @@ pub struct VolumeListQuery {
     /// List from after this volume id.
     pub marker: Option<String>,
 }
+
+/// The answer of `POST /v2/{project_id}/cloudvolumes` (EVS SDK `CreateVolumeResponse`; no
+/// `order_id`: nothing is ordered for pay-per-use volumes).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CreateVolumeAccepted {
+    pub job_id: String,
+    pub volume_ids: Vec<String>,
+}

@@ -455,8 +455,18 @@ mod tests {
             assert!(names.contains(&Power::operation(&power(action))), "{action:?}");
         }
         assert!(names.contains(&ecs_model::job::job_type::RESIZE_SERVER));
-        assert!(names.contains(&ecs_model::job::job_type::ADD_NICS));
-        assert!(names.contains(&ecs_model::job::job_type::DELETE_NICS));
-        assert_eq!(names.len(), 10, "{names:?}");
+        use ecs_model::job::job_type as t;
+        for op in [
+            t::ADD_NICS,
+            t::DELETE_NICS,
+            t::ATTACH_VOLUME,
+            t::DETACH_VOLUME,
+            t::CREATE_VOLUME,
+            t::BATCH_CREATE_VOLUME,
+            t::DELETE_VOLUME,
+        ] {
+            assert!(names.contains(&op), "{op}");
+        }
+        assert_eq!(names.len(), 15, "{names:?}");
     }
 }

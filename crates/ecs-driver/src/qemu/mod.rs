@@ -21,6 +21,7 @@
 
 mod demo_image;
 mod host;
+mod hotplug;
 mod image;
 mod inject;
 mod partition;
@@ -526,7 +527,7 @@ impl ComputeDriver for QemuDriver {
             Liveness::Running(_)
                 if old.as_ref().is_some_and(|r| {
                     r.boot_disk == spec.boot_disk
-                        && r.data_disks == spec.data_disks
+                        && crate::same_disks(&r.data_disks, &spec.data_disks)
                         && (r.vcpus, r.ram_mb) == (spec.vcpus, spec.ram_mb)
                         && r.nics.len() == spec.nics.len()
                         && spec.nics.iter().all(|n| r.nics.iter().any(|x| x.id == n.id && x.mac == n.mac))
@@ -546,6 +547,53 @@ impl ComputeDriver for QemuDriver {
             Liveness::Gone => paths.clear_runtime().map_err(err)?,
         }
         self.start_locked(spec, &paths, old.as_ref()).await
+    }
+
+    async fn disk_attach(&self, server_id: &str, disk_id: &str, _device: &str) -> Result<(), DriverError> {
+        let _g = self.lock(format!("vm:{}", safe(server_id)?)).await;
+        let path = self.disk_path(safe(disk_id)?)?;
+        if !path.is_file() {
+            return Err(err(format!("data disk {disk_id} does not exist")));
+        }
+        let paths = self.vm_paths(server_id)?;
+        let Some(mut rec) = paths.load().map_err(err)? else { return Ok(()) };
+        if !matches!(vm::liveness(&paths).await, Liveness::Running(_)) {
+            return Ok(());
+        }
+        if let Some(other) = self.user_of(disk_id, Some(server_id))? {
+            return Err(err(format!("data disk {disk_id} is in use by the running VM of server {other}")));
+        }
+        hotplug::plug(&paths.qmp, disk_id, &path, &vm::virtio_serial(disk_id))
+            .await
+            .map_err(|e| err(format!("cannot attach disk {disk_id} to the VM of server {server_id}: {e}")))?;
+        // Recorded after the plug: a replay finds the device in and records it then.
+        if !rec.data_disks.iter().any(|d| d == disk_id) {
+            rec.data_disks.push(disk_id.to_string());
+            paths.store(&rec).map_err(err)?;
+        }
+        tracing::info!(server = %server_id, disk = %disk_id, "data disk hot-plugged");
+        Ok(())
+    }
+
+    async fn disk_detach(&self, server_id: &str, disk_id: &str) -> Result<(), DriverError> {
+        let _g = self.lock(format!("vm:{}", safe(server_id)?)).await;
+        safe(disk_id)?;
+        let paths = self.vm_paths(server_id)?;
+        let Some(mut rec) = paths.load().map_err(err)? else { return Ok(()) };
+        if matches!(vm::liveness(&paths).await, Liveness::Running(_)) {
+            // A disk attached at boot past the ports sits on the root complex, which QEMU
+            // refuses to unplug from: that error says so, and the server must be stopped.
+            hotplug::unplug(&paths.qmp, disk_id)
+                .await
+                .map_err(|e| err(format!("cannot detach disk {disk_id} from the VM of server {server_id}: {e}")))?;
+        }
+        // A stopped VM's record forgets it too, so that the disk is not counted as in use.
+        if rec.data_disks.iter().any(|d| d == disk_id) {
+            rec.data_disks.retain(|d| d != disk_id);
+            paths.store(&rec).map_err(err)?;
+        }
+        tracing::info!(server = %server_id, disk = %disk_id, "data disk detached");
+        Ok(())
     }
 
     async fn vm_stop(&self, server_id: &str, force: bool) -> Result<(), DriverError> {

@@ -109,6 +109,32 @@ impl Qmp {
     }
 }
 
+impl Qmp {
+    /// Waits for an event named `name` for which `want` holds (it may already have arrived).
+    pub async fn wait_event_where(
+        &mut self,
+        name: &str,
+        want: impl Fn(&Value) -> bool,
+        limit: Duration,
+    ) -> Result<Value, String> {
+        let matches = |e: &Value| e["event"] == name && want(e);
+        if let Some(i) = self.events.iter().position(matches) {
+            return Ok(self.events.remove(i));
+        }
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let msg = self.read(left).await.map_err(|e| format!("waiting for {name}: {e}"))?;
+            if matches(&msg) {
+                return Ok(msg);
+            }
+            if msg.get("event").is_some() {
+                self.events.push(msg);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@
 //! it stopped and can start it again).
 
 use super::host::Accel;
+use super::hotplug;
 use super::image::{write_atomic, BootInfo, DiskBus};
 use super::process::{self, tool};
 use super::qmp::Qmp;
@@ -139,7 +140,7 @@ fn esc(p: &Path) -> String {
 
 /// The serial number a data disk shows the guest: the first 20 characters of its id (all virtio
 /// carries), as clouds do so that a guest can tell its volumes apart by id.
-fn virtio_serial(disk_id: &str) -> String {
+pub(crate) fn virtio_serial(disk_id: &str) -> String {
     disk_id.chars().take(20).collect()
 }
 
@@ -181,10 +182,19 @@ pub(crate) fn qemu_args(l: &Launch<'_>) -> Vec<String> {
     // Data disks after the system disk: QEMU gives them PCI slots in this order and the guest
     // names virtio disks in PCI order, so the first data disk is the first virtio disk after a
     // virtio system disk (`/dev/vdb`), or the first one at all after an NVMe system disk.
+    //
+    // Each sits behind a root port of its own (see `hotplug`), so that any of them can be
+    // unplugged while the guest runs; the ports follow each other, so the guest still finds
+    // the disks in this order. Disks beyond the ports go on the root complex: they work, but
+    // can only be detached from a stopped server.
+    a.extend(hotplug::port_args());
+    let mut add = |xs: &[&str]| a.extend(xs.iter().map(|s| s.to_string()));
     for (n, (id, path)) in l.data.iter().enumerate() {
-        let drive = format!("data{n}");
+        let drive = hotplug::node_name(id);
+        let device = hotplug::device_id(id);
+        let bus = if n < hotplug::PORTS { format!(",bus={}", hotplug::port_id(n)) } else { String::new() };
         add(&["-drive", &format!("file={},if=none,id={drive},format=qcow2,cache=writeback,discard=unmap", esc(path))]);
-        add(&["-device", &format!("virtio-blk-pci,drive={drive},serial={}", virtio_serial(id))]);
+        add(&["-device", &format!("virtio-blk-pci,drive={drive},id={device}{bus},serial={}", virtio_serial(id))]);
     }
     if let Some(seed) = l.seed {
         add(&["-drive", &format!("file={},if=ide,media=cdrom,format=raw,readonly=on", esc(seed))]);
@@ -453,11 +463,13 @@ mod tests {
             args.iter().position(|a| a.contains(needle)).unwrap_or_else(|| panic!("no {needle:?} in {args:?}"))
         };
         let system = at("virtio-blk-pci,drive=disk0,bootindex=1");
-        let first = at("virtio-blk-pci,drive=data0,serial=0d2c4b6a-8e10-4f32-9");
-        let second = at("virtio-blk-pci,drive=data1,serial=data-2");
+        let first = at("virtio-blk-pci,drive=v0d2c4b6a8e104f329a5476b98dcafe,\
+            id=dev-0d2c4b6a-8e10-4f32-9a54-76b98dcafe01,bus=hp0,serial=0d2c4b6a-8e10-4f32-9");
+        let second = at("virtio-blk-pci,drive=vdata2,id=dev-data-2,bus=hp1,serial=data-2");
         assert!(system < first && first < second, "{args:?}");
-        assert!(at("file=/state/disks/0d2c.qcow2,if=none,id=data0,format=qcow2") < first);
-        assert!(at("file=/state/disks/data-2.qcow2,if=none,id=data1,format=qcow2") < second);
+        assert!(at("file=/state/disks/0d2c.qcow2,if=none,id=v0d2c4b6a8e104f329a5476b98dcafe,format=qcow2") < first);
+        assert!(at("file=/state/disks/data-2.qcow2,if=none,id=vdata2,format=qcow2") < second);
+        assert!(at("pcie-root-port,id=hp1,") < first, "the ports come before the disks behind them");
         assert!(second < at("virtio-net-pci"), "disks before the NIC: {args:?}");
         assert!(
             !args.iter().any(|a| a.contains("drive=data0") && a.contains("bootindex")),
@@ -500,7 +512,8 @@ mod tests {
             accel: Accel::Tcg,
         };
         let args = qemu_args(&l);
-        let ports = args.iter().filter(|a| a.starts_with("pcie-root-port,")).count();
+        // The NICs' root ports, beside the data disks' (`hp<n>`).
+        let ports = args.iter().filter(|a| a.starts_with("pcie-root-port,id=nicport")).count();
         assert_eq!(ports, usize::from(NIC_SLOTS));
         assert!(args.iter().any(|a| a == "user,id=nicnet-p-b"), "{args:?}");
         assert!(

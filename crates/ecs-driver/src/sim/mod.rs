@@ -255,7 +255,7 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
         // A running VM keeps its disks and size: a start on another disk or flavor is a
         // restart, as the real driver's is.
         let same = vm.boot_disk.as_deref() == Some(spec.boot_disk.as_str())
-            && vm.data_disks == spec.data_disks
+            && crate::same_disks(&vm.data_disks, &spec.data_disks)
             && (vm.vcpus, vm.ram_mb) == (spec.vcpus, spec.ram_mb)
             && same_nics(&vm.nics, &spec.nics);
         if vm.running && same {
@@ -303,6 +303,30 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
             return Ok(());
         }
         self.records.delete_vm(server_id).await
+    }
+
+    async fn disk_attach(&self, server_id: &str, disk_id: &str, _device: &str) -> Result<(), DriverError> {
+        if self.records.disk(safe(disk_id)?).await?.is_none() {
+            return Err(DriverError::system(format!("data disk {disk_id} does not exist")));
+        }
+        // Recorded on a stopped VM too, so tests see it; its next start sets the disks anyway.
+        let Some(mut vm) = self.vm(safe(server_id)?).await? else { return Ok(()) };
+        if vm.data_disks.iter().any(|d| d == disk_id) {
+            return Ok(());
+        }
+        vm.data_disks.push(disk_id.to_string());
+        let written = self.records.put_vm(vm).await;
+        self.took(written).await
+    }
+
+    async fn disk_detach(&self, server_id: &str, disk_id: &str) -> Result<(), DriverError> {
+        let Some(mut vm) = self.vm(safe(server_id)?).await? else { return Ok(()) };
+        if !vm.data_disks.iter().any(|d| d == disk_id) {
+            return Ok(());
+        }
+        vm.data_disks.retain(|d| d != disk_id);
+        let written = self.records.put_vm(vm).await;
+        self.took(written).await
     }
 
     async fn vm_power(&self, server_id: &str) -> Result<Power, DriverError> {

@@ -1,7 +1,7 @@
 //! Servers: addresses, the compare-and-swap, lists, volumes, quotas.
 
 use super::{create, server, warm_up, Backend};
-use crate::{Begin, ServerFilter, StoreError};
+use crate::{Begin, ServerFilter, StoreError, VolumeSwap};
 use ecs_model::job::{job_type, Job};
 use ecs_model::quota::Quotas;
 use ecs_model::server::Server;
@@ -235,6 +235,7 @@ fn volume(project: &str, server: Option<&str>, boot_index: Option<i64>, delete_o
         name: None,
         multiattach: false,
         availability_zone: None,
+        pending: None,
     }
 }
 
@@ -263,6 +264,47 @@ pub(super) async fn volumes_follow_their_server(b: &dyn Backend) {
     let mut all: Vec<String> = st.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
     all.sort();
     assert_eq!(all, vec![data.id.clone()]);
+}
+
+/// Requests racing to take one volume (attach it to their server): exactly one swap writes, the
+/// others are refused with `Conflict` and write nothing of theirs, their server's update included.
+pub(super) async fn concurrent_volume_swaps_exactly_one_wins(b: &dyn Backend) {
+    let st = b.open().await;
+    let servers = create(&*st, "p1", &["a", "b", "c", "d"]).await;
+    let loose = volume("p1", None, None, false);
+    st.volume_put(loose.clone()).await.unwrap();
+    warm_up(&st, 4).await;
+    let mut handles = vec![];
+    for s in servers.clone() {
+        let st = st.clone();
+        let to = Volume { server_id: Some(s.id.clone()), boot_index: Some(-1), ..loose.clone() };
+        let swap = VolumeSwap { from: loose.clone(), to };
+        let mut busy = s.clone();
+        busy.task_state = Some(ecs_model::state::TaskState::AttachingVolume);
+        handles.push(tokio::spawn(async move {
+            st.begin(Begin { update_servers: vec![busy], swap_volumes: vec![swap], ..Default::default() }).await
+        }));
+    }
+    let mut won = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => panic!("refused for another reason: {e}"),
+        }
+    }
+    assert_eq!(won, 1);
+    let owner = st.volume_get(&loose.id).await.unwrap().unwrap().server_id.expect("taken by the winner");
+    for s in servers {
+        let now = st.server_only("p1", &s.id).await.unwrap().unwrap();
+        let attaching = now.task_state == Some(ecs_model::state::TaskState::AttachingVolume);
+        assert_eq!(attaching, s.id == owner, "only the winner's server changed");
+    }
+    // A swap from a row that is gone is refused as well.
+    let gone = volume("p1", None, None, false);
+    let r =
+        st.begin(Begin { swap_volumes: vec![VolumeSwap { from: gone.clone(), to: gone }], ..Default::default() }).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
 }
 
 pub(super) async fn servers_by_status_and_project_usage(b: &dyn Backend) {

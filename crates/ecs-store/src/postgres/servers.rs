@@ -453,10 +453,21 @@ impl PgStore {
         // taken, so the lock order above holds; if it loses, the error drops the transaction,
         // which rolls back whatever else the pipeline wrote. Several servers' updates still go
         // one by one, in id order.
+        // A request that takes volumes locks them after its server (below), so its server's
+        // update is not pipelined: it must come first.
         let pipelined_update =
-            if b.insert_servers.is_empty() && b.update_servers.len() == 1 { b.update_servers.pop() } else { None };
+            if b.insert_servers.is_empty() && b.update_servers.len() == 1 && b.swap_volumes.is_empty() {
+                b.update_servers.pop()
+            } else {
+                None
+            };
         for s in b.update_servers {
             update_in(&tx, s).await?;
+        }
+        // Volumes in id order, as servers, so that two transactions never wait on each other.
+        b.swap_volumes.sort_by(|x, y| x.from.id.cmp(&y.from.id));
+        for sw in &b.swap_volumes {
+            super::volumes::swap_in(&tx, sw).await?;
         }
         let mut inserted = Vec::with_capacity(b.insert_servers.len());
         for s in b.insert_servers {

@@ -1,8 +1,8 @@
 //! Volume queries by project, and what becomes of a server's volumes when it goes.
 
 use super::servers::volume_put_in;
-use super::{bodies, execute, query};
-use crate::StoreError;
+use super::{bodies, decode, execute, get, query, query_opt};
+use crate::{StoreError, VolumeSwap};
 use deadpool_postgres::GenericClient;
 use ecs_model::volume::Volume;
 
@@ -30,4 +30,18 @@ pub(super) async fn release_in(c: &impl GenericClient, server_id: &str) -> Resul
         }
     }
     Ok(())
+}
+
+/// Writes `sw.to` if the stored row is still `sw.from`, holding the row's lock from the read to
+/// the end of the transaction.
+pub(super) async fn swap_in(c: &impl GenericClient, sw: &VolumeSwap) -> Result<(), StoreError> {
+    let now: Option<Volume> =
+        match query_opt(c, "SELECT body FROM volumes WHERE id = $1 FOR UPDATE", &[&sw.from.id]).await? {
+            Some(row) => Some(decode(&get::<String>(&row, 0)?)?),
+            None => None,
+        };
+    if now.as_ref() != Some(&sw.from) {
+        return Err(StoreError::Conflict(format!("volume {} changed meanwhile", sw.from.id)));
+    }
+    volume_put_in(c, &sw.to).await
 }

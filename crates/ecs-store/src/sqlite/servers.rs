@@ -400,6 +400,9 @@ impl SqliteStore {
             for s in updates {
                 update_in(c, s)?;
             }
+            for sw in &b.swap_volumes {
+                super::volumes::swap_in(c, sw)?;
+            }
             let mut inserted = Vec::with_capacity(b.insert_servers.len());
             for s in b.insert_servers {
                 let s = insert_in(c, s)?;

@@ -3,7 +3,7 @@
 use super::backend;
 use super::catalog::query_bodies;
 use super::servers::volume_put_in;
-use crate::StoreError;
+use crate::{StoreError, VolumeSwap};
 use ecs_model::volume::Volume;
 use rusqlite::{params, Connection};
 
@@ -30,4 +30,15 @@ pub(super) fn release_in(c: &Connection, server_id: &str) -> Result<(), StoreErr
         }
     }
     Ok(())
+}
+
+/// Writes `sw.to` if the stored row is still `sw.from` (the writer thread runs one transaction
+/// at a time, so the read and the write cannot be separated).
+pub(super) fn swap_in(c: &Connection, sw: &VolumeSwap) -> Result<(), StoreError> {
+    let now: Option<Volume> =
+        query_bodies(c, "SELECT body FROM volumes WHERE id = ?1", &sw.from.id)?.into_iter().next();
+    if now.as_ref() != Some(&sw.from) {
+        return Err(StoreError::Conflict(format!("volume {} changed meanwhile", sw.from.id)));
+    }
+    volume_put_in(c, &sw.to)
 }

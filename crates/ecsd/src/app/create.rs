@@ -427,6 +427,7 @@ pub async fn accept(app: &App, caller: &Caller, input: CreateInput) -> Result<Cr
             name: Some(format!("{server_name}-volume-{n:04}")),
             multiattach: false,
             availability_zone: Some(input.availability_zone.clone()),
+            pending: None,
         };
         let system = disk(0, 0, SYSTEM_DEVICE.into(), input.root_gb, &input.root_type);
         let data: Vec<Volume> = input

@@ -2,11 +2,13 @@
 //! checks the state gate, and (for long operations) records the job and its saga in one
 //! transaction before answering with the job id; the saga does the work.
 
+pub mod attach;
 pub mod auto_terminate;
 pub mod catalog;
 pub mod cloud_servers;
 pub mod consoles;
 pub mod create;
+pub mod evs;
 pub mod jobs;
 pub mod keypairs;
 pub mod limits;

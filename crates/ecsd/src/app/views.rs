@@ -128,7 +128,12 @@ pub fn job_view(job: &Job, children: &[Job]) -> JobView {
     if children.is_empty() {
         return JobView {
             status: job.status.as_str().to_string(),
-            entities: JobEntities { server_id: job.server_id.clone(), sub_jobs: None, sub_jobs_total: 0 },
+            entities: JobEntities {
+                server_id: job.server_id.clone(),
+                volume_id: job.volume_id.clone(),
+                sub_jobs: None,
+                sub_jobs_total: 0,
+            },
             job_id: job.id.clone(),
             job_type: job.job_type.clone(),
             begin_time: job_time(job.begin_ms),
@@ -144,6 +149,7 @@ pub fn job_view(job: &Job, children: &[Job]) -> JobView {
         status: status.as_str().to_string(),
         entities: JobEntities {
             server_id: None,
+            volume_id: None,
             sub_jobs: Some(
                 children
                     .iter()

@@ -130,7 +130,11 @@ fn detail(app_link: &str, v: &Volume, server: Option<&ecs_model::server::Server>
         id: v.id.clone(),
         links: vec![Link { href: format!("{app_link}/{}", v.id), rel: "self".into() }],
         name: name_of(v),
-        status: if server.is_some() { "in-use" } else { "available" }.into(),
+        status: match (&v.pending, server) {
+            (Some(what), _) => what.clone(),
+            (None, Some(_)) => "in-use".into(),
+            (None, None) => "available".into(),
+        },
         attachments,
         availability_zone: v
             .availability_zone

@@ -2,9 +2,13 @@
 //! undo actions over typed parameters, run by the executor from a durable log.
 
 pub mod add_nics;
+pub mod attach_volume;
 pub mod create_server;
+pub mod create_volume;
 pub mod delete_nics;
 pub mod delete_server;
+pub mod delete_volume;
+pub mod detach_volume;
 pub mod power;
 pub mod rebuild_os;
 pub mod resize_server;
@@ -48,6 +52,11 @@ pub fn operations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("resizeServer", steps::<resize_server::ResizeServer>()),
         ("batchAddServerNics", steps::<add_nics::AddNics>()),
         ("batchDeleteServerNics", steps::<delete_nics::DeleteNics>()),
+        ("attachVolume", steps::<attach_volume::AttachVolume>()),
+        ("detachVolume", steps::<detach_volume::DetachVolume>()),
+        ("createVolume", steps::<create_volume::CreateVolume>()),
+        ("batchCreateVolume", steps::<create_volume::CreateVolume>()),
+        ("deleteVolume", steps::<delete_volume::DeleteVolume>()),
     ]
 }
 
@@ -60,6 +69,10 @@ pub fn register(b: ExecutorBuilder<Ctx>) -> ExecutorBuilder<Ctx> {
         .register::<resize_server::ResizeServer>()
         .register::<add_nics::AddNics>()
         .register::<delete_nics::DeleteNics>()
+        .register::<attach_volume::AttachVolume>()
+        .register::<detach_volume::DetachVolume>()
+        .register::<create_volume::CreateVolume>()
+        .register::<delete_volume::DeleteVolume>()
 }
 
 /// The ids of a server's data disks in the order they are attached: by device (`/dev/vdb`,

@@ -91,6 +91,7 @@ fn new_volume(p: &Params, id: &str) -> Volume {
         name: p.old_disk.name.clone(),
         multiattach: false,
         availability_zone: p.old_disk.availability_zone.clone(),
+        pending: None,
     }
 }
 

@@ -169,6 +169,41 @@ impl Harness {
         job
     }
 
+    /// Creates `count` blank volumes through the disk service; returns the job and their ids.
+    pub async fn create_volumes(&self, count: i64) -> (String, Vec<String>) {
+        let body: CreateVolumeBody = serde_json::from_value(json!({"volume": {
+            "availability_zone": "cn-north-4a", "size": 10, "volume_type": "SSD", "count": count}}))
+        .unwrap();
+        let made = app::evs::create(&self.app, &self.caller, body).await.unwrap();
+        self.settle().await;
+        (made.job_id, made.volume_ids)
+    }
+
+    /// Attaches a volume (at the first free device).
+    pub async fn attach(&self, server: &str, volume: &str) -> String {
+        let body: AttachVolumeBody = serde_json::from_value(json!({"volumeAttachment": {"volumeId": volume}})).unwrap();
+        let job = app::attach::attach(&self.app, &self.caller, server, body).await.unwrap().expect("not a dry run");
+        self.settle().await;
+        job
+    }
+
+    pub async fn detach(&self, server: &str, volume: &str) -> String {
+        let job = app::attach::detach(&self.app, &self.caller, server, volume, None).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    pub async fn delete_volume(&self, volume: &str) -> String {
+        let job = app::evs::delete(&self.app, &self.caller, volume).await.unwrap();
+        self.settle().await;
+        job
+    }
+
+    /// A volume's row.
+    pub async fn volume(&self, id: &str) -> Option<ecs_model::volume::Volume> {
+        self.app.ctx.store.volume_get(id).await.unwrap()
+    }
+
     async fn job_status(&self, job: &str) -> (String, Option<String>) {
         let v = app::jobs::show(&self.app, &self.caller, job).await.unwrap();
         (v.status, v.error_code)

@@ -21,6 +21,8 @@ const SERVERS: i64 = 60;
 const ROUNDS: usize = 5;
 /// The round in which the disk fills up.
 const FULL_ROUND: usize = 2;
+/// Volumes of the disk service that attaches and detaches move between the servers.
+const POOL: i64 = 20;
 const REBUILD_STEPS: &[&str] = &["stop_server", "create_disk", "inject", "swap_disk", "boot"];
 
 #[derive(Debug, Clone)]
@@ -33,21 +35,42 @@ struct Accepted {
 
 fn pick_op(rng: &mut StdRng) -> &'static str {
     match rng.gen_range(0..100) {
-        0..=29 => "reinstall",
+        0..=24 => "reinstall",
         // NICs added and deleted (each plugged and unplugged, and given back on the way).
-        30..=34 => "addnic",
-        35..=49 => "changeos",
-        50..=64 => "stop",
-        65..=79 => "start",
-        80..=88 => "reboot",
-        89..=92 => "delnic",
-        93..=95 => "terminate",
+        25..=29 => "addnic",
+        30..=41 => "changeos",
+        42..=53 => "stop",
+        54..=65 => "start",
+        66..=74 => "reboot",
+        // Volumes of a pool attached and detached (hot-plugged into running VMs).
+        75..=81 => "attach",
+        82..=87 => "detach",
+        88..=91 => "delnic",
+        92..=95 => "terminate",
         _ => "delete",
     }
 }
 
-async fn request(svc: &Svc, op: &str, id: &str, user: &str, image: &str) -> Resp {
+async fn request(svc: &Svc, op: &str, id: &str, user: &str, image: &str, volume: &str) -> Resp {
     match op {
+        "attach" => {
+            svc.post(
+                &format!("/v1/{{p}}/cloudservers/{id}/attachvolume"),
+                json!({"volumeAttachment": {"volumeId": volume}}),
+            )
+            .await
+        }
+        "detach" => {
+            // One of the server's data disks, if it has one (else the pool's: refused).
+            let bd = svc.get(&format!("/v1/{{p}}/cloudservers/{id}/block_device")).await.body;
+            let data = bd["volumeAttachments"]
+                .as_array()
+                .and_then(|a| a.iter().find(|d| d["bootIndex"] == -1))
+                .and_then(|d| d["volumeId"].as_str())
+                .unwrap_or(volume)
+                .to_string();
+            svc.call("DELETE", &format!("/v1/{{p}}/cloudservers/{id}/detachvolume/{data}"), None).await
+        }
         "reinstall" => {
             svc.post(
                 &format!("/v1/{{p}}/cloudservers/{id}/reinstallos"),
@@ -120,6 +143,28 @@ async fn wait_terminated(svc: &Svc, id: &str, maybe: bool) {
     }
 }
 
+/// Every volume idle and on one server at most, and every running VM with exactly the data
+/// disks its server's volume rows name.
+async fn check_volumes(svc: &Svc, data: &std::path::Path) {
+    let list = svc.get("/v2/{p}/cloudvolumes/detail?limit=1000").await.body;
+    let mut attached: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for v in list["volumes"].as_array().unwrap() {
+        let id = v["id"].as_str().unwrap().to_string();
+        let status = v["status"].as_str().unwrap();
+        assert!(["available", "in-use"].contains(&status), "volume {id} left {status}");
+        let on = v["attachments"].as_array().unwrap();
+        assert!(on.len() <= 1, "volume {id} is on {} servers", on.len());
+        if let (Some(a), false) = (on.first(), v["bootable"] == "true") {
+            attached.entry(a["server_id"].as_str().unwrap().to_string()).or_default().insert(id);
+        }
+    }
+    let sim = crate::store::sim_state(data).await;
+    for (server, vm) in sim.vms.iter().filter(|(_, vm)| vm.running) {
+        let plugged: BTreeSet<String> = vm.data_disks.iter().cloned().collect();
+        assert_eq!(plugged, attached.remove(server).unwrap_or_default(), "the VM of {server} and its volume rows");
+    }
+}
+
 /// Every server idle with exactly one system disk; returns id → system disk.
 async fn check_servers(svc: &Svc) -> HashMap<String, String> {
     let list = svc.get("/v1/{p}/cloudservers/detail?limit=1000").await.body;
@@ -164,6 +209,15 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let body = svc.create_body("n", IMAGE_PLAIN, Some("k"), SERVERS).await;
     let r = svc.post("/v1/{p}/cloudservers", body).await;
     svc.job_ok(r.body["job_id"].as_str().unwrap()).await;
+    let pool = svc
+        .post(
+            "/v2/{p}/cloudvolumes",
+            json!({"volume": {"availability_zone": "cn-north-4a", "size": 10, "volume_type": "SSD", "count": POOL}}),
+        )
+        .await;
+    svc.job_ok(pool.body["job_id"].as_str().unwrap()).await;
+    let pool: Vec<String> =
+        pool.body["volume_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().into()).collect();
     let mut disks = check_servers(&svc).await;
     let mut total_jobs = 0;
     let mut resumed = 0;
@@ -180,10 +234,11 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
         for (id, old) in disks.clone() {
             let op = pick_op(&mut rng);
             let image = if rng.gen_bool(0.5) { IMAGE_OTHER_PLAIN } else { IMAGE_PLAIN };
+            let volume = pool[rng.gen_range(0..pool.len())].clone();
             let (svc, user, answered, refused_full) =
                 (svc.clone(), user.clone(), answered.clone(), refused_full.clone());
             tasks.push(tokio::spawn(async move {
-                let r = request(&svc, op, &id, &user, image).await;
+                let r = request(&svc, op, &id, &user, image, &volume).await;
                 answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 match r.status {
                     204 => Some(Accepted { job: String::new(), op, server: id, old_disk: old }),
@@ -208,6 +263,14 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
                     400 | 404 if matches!(op, "addnic" | "delnic") && r.body["error"]["code"] != "Ecs.0100" => {
                         let code = r.body["error"]["code"].as_str().unwrap_or_default().to_string();
                         assert!(["Ecs.0005", "Ecs.0114"].contains(&code.as_str()), "{op}: {}", r.body);
+                        None
+                    }
+                    // A volume another server has (or is taking), a server without a data disk
+                    // to detach, or a server busy with the same volume's other half.
+                    _ if op == "attach" || op == "detach" => {
+                        assert_eq!(r.status, 400, "{op}: {}", r.body);
+                        let code = r.body["error"]["code"].as_str().unwrap_or_default();
+                        assert!(["Ecs.0005", "Ecs.0100"].contains(&code), "{op}: {}", r.body);
                         None
                     }
                     // A reboot of a stopped server: refused by the gate.
@@ -291,6 +354,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
             }
         }
         disks = check_servers(&svc).await;
+        check_volumes(&svc, &data).await;
         assert!(!disks.is_empty());
     }
     println!("{total_jobs} jobs across {ROUNDS} kills; {refused_full:?} requests refused for a full disk");
@@ -306,7 +370,7 @@ async fn sigkill_at_random_points_never_loses_a_server_or_a_disk() {
     let volumes: BTreeSet<String> = store.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
     let files: BTreeSet<String> = crate::store::sim_state(&data).await.disks.into_keys().collect();
     assert_eq!(volumes, files, "no orphaned or missing disk");
-    assert_eq!(volumes.len(), disks.len(), "one disk per server, none left over");
+    assert_eq!(volumes.len(), disks.len() + POOL as usize, "one system disk per server and the pool, none left over");
     // Every port is a NIC of a live server, every NIC has its port, and no address is
     // allocated twice or left allocated.
     let mut nics = BTreeSet::new();

@@ -1,6 +1,7 @@
 //! HTTP integration tests: the real service on a free loopback port, driven over HTTP with
 //! requests signed exactly as the official SDKs sign them.
 
+mod attach;
 mod auth;
 mod auto_terminate;
 mod batch_resize;

@@ -1,11 +1,13 @@
 //! The route table: every method and path ecsd serves, in one place.
 
 pub(super) mod admin;
+pub(super) mod attach;
 pub(super) mod auto_terminate;
 pub(super) mod catalog;
 pub(super) mod cloud_servers;
 pub(super) mod consoles;
 pub(super) mod create;
+pub(super) mod evs;
 pub(super) mod iam;
 pub(super) mod jobs;
 pub(super) mod keypairs;
@@ -84,13 +86,16 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(zones::nova_list))
         .routes(routes!(limits::show))
         .routes(routes!(volumes::block_devices))
-        .routes(routes!(volumes::block_device))
+        .routes(routes!(volumes::block_device, attach::update_block_device))
         .routes(routes!(volumes::attachments))
         .routes(routes!(volumes::appendable))
+        .routes(routes!(attach::attach_volume))
+        .routes(routes!(attach::detach_volume))
         // EVS
-        .routes(routes!(volumes::show))
+        .routes(routes!(volumes::show, evs::delete_volume))
         .routes(routes!(volumes::list_detail))
-        .routes(routes!(volumes::list))
+        .routes(routes!(volumes::list, evs::create_volume_v2))
+        .routes(routes!(evs::create_volume))
         // Nova-compatible
         .routes(routes!(keypairs::create, keypairs::list))
         .routes(routes!(keypairs::show, keypairs::delete))

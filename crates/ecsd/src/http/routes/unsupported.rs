@@ -110,8 +110,9 @@ use Verb::{Delete, Get, Post, Put};
 
 const SCHEDULED_EVENTS: &str = "scheduled events announce maintenance of the physical hosts of a Huawei \
     region; ecsd's servers have no such host and never get one.";
-const VOLUMES: &str = "a server keeps the disks it was created with (`root_volume` and `data_volumes` of \
-    the create); attaching, detaching and changing disks afterwards is not supported.";
+const VOLUMES: &str = "a volume is attached to one server at a time: a shared (multiattach) volume cannot be \
+    attached to several servers at once; attach it to one server with AttachServerVolume and detach it with \
+    DetachServerVolume.";
 const NICS: &str = "a NIC keeps the subnet and attributes it was added with: add and delete NICs with \
     BatchAddServerNics and BatchDeleteServerNics, and change a NIC's port (name, address pairs, security \
     groups) with the VPC API's UpdatePort.";
@@ -137,16 +138,8 @@ pub const TABLE: &[Unsupported] = &[
     op("update_scheduled_event", Put, "/v3/{project_id}/instance-scheduled-events/{id}", SCHEDULED_EVENTS),
     // Virtual IP addresses: both calls are one PUT, told apart only by empty fields.
     // Disks after creation
-    op("attach_server_volume", Post, "/v1/{project_id}/cloudservers/{server_id}/attachvolume", VOLUMES),
-    op("detach_server_volume", Delete, "/v1/{project_id}/cloudservers/{server_id}/detachvolume/{volume_id}", VOLUMES),
     op("batch_attach_sharable_volumes", Post, "/v1/{project_id}/batchaction/attachvolumes/{volume_id}", VOLUMES),
     op("batch_detach_volumes", Post, "/v1/{project_id}/batchaction/detachvolumes/{volume_id}", VOLUMES),
-    op(
-        "update_server_block_device",
-        Put,
-        "/v1/{project_id}/cloudservers/{server_id}/block_device/{volume_id}",
-        VOLUMES,
-    ),
     // Network interfaces after creation
     op(
         "change_server_network_interface",
