@@ -97,3 +97,22 @@ def test_virtual_ip_is_associated_and_disassociated(ecs, vpc, factory, network):
     assert not vpc.show_port(vpc_v2.ShowPortRequest(port_id=nic)).port.allowed_address_pairs
     expect_api_error(lambda: ecs.associate_server_virtual_ip(ecs_v2.AssociateServerVirtualIpRequest(
         nic_id=MISSING, body=ecs_v2.AssociateServerVirtualIpRequestBody(nic=opt))), 400, "Ecs.0005")
+
+
+def test_the_primary_nic_of_a_stopped_server_changes_address(ecs, factory, network):
+    sid = factory.server()
+    primary = next(a for a in _addresses(show_server(ecs, sid)) if a.primary)
+
+    def change(ip):
+        body = ecs_v2.ChangeServerNetworkInterfaceRequestBody(subnet_id=network.subnet_id, ip_address=ip)
+        return ecs.change_server_network_interface(ecs_v2.ChangeServerNetworkInterfaceRequest(
+            server_id=sid, port_id=primary.os_ext_ip_sport_id, body=body))
+
+    expect_api_error(lambda: change("192.168.201.201"), 400, "Ecs.0100")
+    stop_server(ecs, sid)
+    resp = change("192.168.201.201")
+    assert resp.id == primary.os_ext_ip_sport_id and resp.ip_address == "192.168.201.201"
+    now = next(a for a in _addresses(show_server(ecs, sid)) if a.primary)
+    assert now.addr == "192.168.201.201" and now.os_ext_ip_sport_id == primary.os_ext_ip_sport_id
+    expect_api_error(lambda: change("not-an-address"), 400, "Ecs.0005")
+    assert next(a for a in _addresses(show_server(ecs, sid)) if a.primary).addr == "192.168.201.201"

@@ -152,6 +152,17 @@ pub fn nic_change_allowed(s: &Server) -> Result<(), Error> {
     }
 }
 
+/// Changing the primary NIC's address (`change-network-interface`): unlocked, idle and stopped,
+/// as Huawei documents (the guest must not hold the old address while it changes).
+pub fn nic_readdress_allowed(s: &Server) -> Result<(), Error> {
+    not_locked(s)?;
+    not_busy(s)?;
+    match s.vm_state {
+        VmState::Stopped => Ok(()),
+        _ => Err(wrong_status(s, "it must be SHUTOFF to change its NIC's address")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +340,18 @@ mod tests {
         assert_eq!(code(delete_allowed(&s)), Some(Code::Ecs0100));
         s.locked = true;
         assert_eq!(code(volume_detach_allowed(&s, false)), Some(Code::Ecs0605));
+    }
+
+    #[test]
+    fn readdress_gate_wants_a_stopped_idle_unlocked_server() {
+        for vm in ALL_VM {
+            let want = if vm == VmState::Stopped { None } else { Some(Code::Ecs0100) };
+            assert_eq!(code(nic_readdress_allowed(&server(vm, None))), want, "{vm:?}");
+        }
+        let mut s = server(VmState::Stopped, Some(TaskState::Rebuilding));
+        assert_eq!(code(nic_readdress_allowed(&s)), Some(Code::Ecs0100));
+        s.task_state = None;
+        s.locked = true;
+        assert_eq!(code(nic_readdress_allowed(&s)), Some(Code::Ecs0605));
     }
 }

@@ -111,6 +111,18 @@ pub struct Begin {
     /// NICs removed: their port rows and addresses are deleted (whatever the server's record
     /// says; missing ones are skipped, so a replayed release is harmless).
     pub release_nics: Vec<NicRelease>,
+    /// Servers of `update_servers` whose primary NIC changes address: the store takes the
+    /// address the server carries in `network.ip` (or the next free one of its subnet when it
+    /// is empty), writes it there, and gives the old one back, before the server is written.
+    /// An address another NIC holds is `AddressInUse`, a full subnet `AddressesExhausted`.
+    pub readdress: Vec<Readdress>,
+}
+
+/// A primary NIC's old address, given back when it takes a new one (see [`Begin::readdress`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readdress {
+    pub server_id: String,
+    pub old_ip: String,
 }
 
 /// One of a server's added NICs, by its port.

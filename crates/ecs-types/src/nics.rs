@@ -160,3 +160,25 @@ pub struct VirtualIpOption {
 pub struct VirtualIpAnswer {
     pub port_id: String,
 }
+
+/// `POST /v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}/change-network-interface`
+/// (SDK `ChangeServerNetworkInterfaceRequestBody`): a new address for the primary NIC.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ChangeNicBody {
+    /// The NIC's subnet; required with `ip_address`.
+    pub subnet_id: Option<String>,
+    /// The new IPv4 address; empty: any free address of the subnet.
+    pub ip_address: Option<String>,
+    /// IPv6 is not offered: refused.
+    pub ipv6_address: Option<String>,
+}
+
+/// The NIC with its new address (SDK `ChangeServerNetworkInterfaceResponse`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChangedNic {
+    /// The NIC's port.
+    pub id: String,
+    pub subnet_id: String,
+    pub ip_address: String,
+    pub ipv6_address: String,
+}

@@ -180,6 +180,7 @@ conformance! {
     networks::a_rule_must_name_groups_of_its_project_and_not_repeat_one,
     networks::ports_are_updated_in_place,
     nics::an_added_nic_gets_an_address_and_a_port_and_gives_both_back,
+    nics::a_primary_nic_takes_a_new_address_and_gives_the_old_back,
     shared::sim_records_written_by_one_node_are_read_by_another,
     shared::faults_are_kept_in_order_and_removed_per_project,
     shared::a_fault_fires_at_most_its_times_across_nodes,

@@ -81,3 +81,32 @@ pub(super) async fn an_added_nic_gets_an_address_and_a_port_and_gives_both_back(
     assert_eq!(st.subnet_used(&subnet).await.unwrap(), 1);
     assert_eq!(st.port_list("p1").await.unwrap().len(), 1);
 }
+
+pub(super) async fn a_primary_nic_takes_a_new_address_and_gives_the_old_back(b: &dyn Backend) {
+    let st = b.open().await;
+    let made = create(&*st, "p1", &["a", "b"]).await;
+    let subnet = made[0].network.subnet_id.clone();
+    let old = made[0].network.ip.clone();
+    let readdress = |s: &Server| crate::Readdress { server_id: s.id.clone(), old_ip: old.clone() };
+
+    // Another NIC's address is refused; the server keeps its own, and nothing is given up.
+    let mut taken = made[0].clone();
+    taken.network.ip = made[1].network.ip.clone();
+    let e =
+        st.begin(Begin { readdress: vec![readdress(&taken)], update_servers: vec![taken], ..Default::default() }).await;
+    assert!(matches!(e, Err(StoreError::AddressInUse(_))), "{e:?}");
+    assert_eq!(st.server_only("p1", &made[0].id).await.unwrap().unwrap().network.ip, old);
+    assert_eq!(st.subnet_used(&subnet).await.unwrap(), 2);
+
+    // A chosen address: taken, written into the server, the old one free.
+    let mut s = made[0].clone();
+    s.network.ip = "192.168.9.9".into();
+    st.begin(Begin { readdress: vec![readdress(&s)], update_servers: vec![s], ..Default::default() }).await.unwrap();
+    let s = st.server_only("p1", &made[0].id).await.unwrap().unwrap();
+    assert_eq!(s.network.ip, "192.168.9.9");
+    assert_eq!(st.subnet_used(&subnet).await.unwrap(), 2, "one address each, still");
+    let mut c = crate::conformance::server("p1", &subnet, "c");
+    c.network.ip = old.clone();
+    let e = st.begin(Begin { insert_servers: vec![c], ..Default::default() }).await;
+    assert!(e.is_ok(), "the old address is free again: {e:?}");
+}

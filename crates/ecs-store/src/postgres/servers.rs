@@ -1,7 +1,7 @@
 //! Servers, their addresses and volumes, and the atomic start of an operation.
 
 use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
-use crate::{Begin, NicRef, NicRelease, ServerFilter, ServerPage, ServerRow, StoreError};
+use crate::{Begin, NicRef, NicRelease, Readdress, ServerFilter, ServerPage, ServerRow, StoreError};
 use deadpool_postgres::GenericClient;
 use ecs_model::job::Job;
 use ecs_model::network;
@@ -193,6 +193,36 @@ async fn attach_nics_in(c: &impl GenericClient, servers: &mut [Server], nics: &[
             .to_string();
         let port = ecs_model::port::Port::for_server(&project_id, &server_id, &r.port_id);
         super::networks::port_insert_in(c, &port).await?;
+    }
+    Ok(())
+}
+
+/// Gives primary NICs their new addresses and takes the old ones back (see
+/// [`Begin::readdress`]): the new one is taken first, so a request for an address in use fails
+/// before anything is given up.
+async fn readdress_in(c: &impl GenericClient, servers: &mut [Server], changes: &[Readdress]) -> Result<(), StoreError> {
+    for r in changes {
+        let s = servers
+            .iter_mut()
+            .find(|s| s.id == r.server_id)
+            .ok_or_else(|| StoreError::NotFound(format!("server {} is not among the servers written", r.server_id)))?;
+        let (cidr, n) = if s.network.ip.is_empty() {
+            allocate_ip(c, &s.network.subnet_id, &s.id).await?
+        } else {
+            reserve_ip(c, &s.network.subnet_id, &s.network.ip, &s.id).await?
+        };
+        s.network.ip = network::host_address(&cidr, n)
+            .ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?
+            .to_string();
+        if let Some(old) = network::host_index(&cidr, &r.old_ip) {
+            let old = i64::from(old);
+            execute(
+                c,
+                "DELETE FROM ip_alloc WHERE subnet_id = $1 AND n = $2 AND server_id = $3",
+                &[&s.network.subnet_id, &old, &s.id],
+            )
+            .await?;
+        }
     }
     Ok(())
 }
@@ -445,6 +475,7 @@ impl PgStore {
         // Added NICs take their subnets' locks before their server's row lock (the only begin
         // that takes both, so no other transaction waits for them the other way round).
         attach_nics_in(&tx, &mut b.update_servers, &b.attach_nics).await?;
+        readdress_in(&tx, &mut b.update_servers, &b.readdress).await?;
         release_nics_in(&tx, &b.release_nics).await?;
         // The writes that need no answer before the next one are sent together (pipelined on
         // the transaction's connection) and awaited at once: one round trip for the lot rather

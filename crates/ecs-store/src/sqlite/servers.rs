@@ -2,7 +2,7 @@
 
 use super::catalog::{decode, encode, query_bodies};
 use super::{backend, execute_cached, jobs, query_row_cached, SqliteStore};
-use crate::{Begin, NicRef, NicRelease, ServerFilter, ServerPage, ServerRow, StoreError};
+use crate::{Begin, NicRef, NicRelease, Readdress, ServerFilter, ServerPage, ServerRow, StoreError};
 use ecs_model::network;
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
@@ -179,6 +179,36 @@ fn attach_nics_in(c: &Connection, servers: &mut [Server], nics: &[NicRef]) -> Re
             .ok_or_else(|| StoreError::AddressesExhausted(nic.subnet_id.clone()))?
             .to_string();
         super::networks::port_insert_in(c, &ecs_model::port::Port::for_server(&project_id, &server_id, &r.port_id))?;
+    }
+    Ok(())
+}
+
+/// Gives primary NICs their new addresses and takes the old ones back (see
+/// [`Begin::readdress`]): the new one is taken first, so a request for an address in use fails
+/// before anything is given up.
+fn readdress_in(c: &Connection, servers: &mut [Server], changes: &[Readdress]) -> Result<(), StoreError> {
+    for r in changes {
+        let s = servers
+            .iter_mut()
+            .find(|s| s.id == r.server_id)
+            .ok_or_else(|| StoreError::NotFound(format!("server {} is not among the servers written", r.server_id)))?;
+        let cidr = subnet_cidr(c, &s.network.subnet_id)?;
+        let n = if s.network.ip.is_empty() {
+            allocate_ip(c, &s.network.subnet_id, &cidr, &s.id)?
+        } else {
+            reserve_ip(c, &s.network.subnet_id, &cidr, &s.network.ip, &s.id)?
+        };
+        s.network.ip = network::host_address(&cidr, n)
+            .ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?
+            .to_string();
+        if let Some(old) = network::host_index(&cidr, &r.old_ip) {
+            execute_cached(
+                c,
+                "DELETE FROM ip_alloc WHERE subnet_id = ?1 AND n = ?2 AND server_id = ?3",
+                params![s.network.subnet_id, old, s.id],
+            )
+            .map_err(backend)?;
+        }
     }
     Ok(())
 }
@@ -396,6 +426,7 @@ impl SqliteStore {
             }
             let mut updates = b.update_servers;
             attach_nics_in(c, &mut updates, &b.attach_nics)?;
+            readdress_in(c, &mut updates, &b.readdress)?;
             release_nics_in(c, &b.release_nics)?;
             for s in updates {
                 update_in(c, s)?;

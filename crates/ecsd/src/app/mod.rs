@@ -5,6 +5,7 @@
 pub mod attach;
 pub mod auto_terminate;
 pub mod catalog;
+pub mod change_nic;
 pub mod cloud_servers;
 pub mod consoles;
 pub mod create;

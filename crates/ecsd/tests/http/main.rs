@@ -6,6 +6,7 @@ mod auth;
 mod auto_terminate;
 mod batch_resize;
 mod catalog;
+mod change_nic;
 mod client;
 mod cluster;
 mod concurrency;

@@ -154,3 +154,31 @@ pub async fn virtual_ip(
     let body: VirtualIpBody = parse(&body)?;
     Ok(Json(nics::virtual_ip(&app, &c, &id, body).await?))
 }
+
+/// `POST /v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}/change-network-interface`.
+#[utoipa::path(
+    post,
+    path = "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}/change-network-interface",
+    operation_id = "ChangeServerNetworkInterface",
+    tag = "ECS",
+    summary = "Give a stopped server's primary NIC a new address in its subnet",
+    params(ProjectPath, ("server_id" = String, Path), ("port_id" = String, Path)),
+    request_body = ChangeNicBody,
+    responses(
+        (status = 200, description = "The NIC with its new address; the old one is free again.", body = ChangedNic),
+        (status = 400, description = "`Ecs.0005`: not the server's primary NIC, no `ip_address`, no or another \
+            `subnet_id`, an address not the subnet's, the NIC's own or another's, IPv6; `Ecs.0100`: the server \
+            is not SHUTOFF or is busy; `Ecs.0605`: it is locked. Nothing is changed.", body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
+pub async fn change_network_interface(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    Path((_, id, port)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Json<ChangedNic>, ApiError> {
+    let body: ChangeNicBody = parse(&body)?;
+    Ok(Json(crate::app::change_nic::change(&app, &c, &id, &port, body).await?))
+}

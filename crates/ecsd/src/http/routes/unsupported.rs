@@ -114,8 +114,9 @@ const VOLUMES: &str = "a volume is attached to one server at a time: a shared (m
     attached to several servers at once; attach it to one server with AttachServerVolume and detach it with \
     DetachServerVolume.";
 const NICS: &str = "a NIC keeps the subnet and attributes it was added with: add and delete NICs with \
-    BatchAddServerNics and BatchDeleteServerNics, and change a NIC's port (name, address pairs, security \
-    groups) with the VPC API's UpdatePort.";
+    BatchAddServerNics and BatchDeleteServerNics, give the primary NIC another address with \
+    ChangeServerNetworkInterface, and change a NIC's port (name, address pairs, security groups) with the VPC \
+    API's UpdatePort.";
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
     create request (CreatePostPaidServers).";
 const RECYCLE_BIN: &str = "there is no recycle bin: a deleted server (DeleteServers) is deleted at once.";
@@ -141,12 +142,6 @@ pub const TABLE: &[Unsupported] = &[
     op("batch_attach_sharable_volumes", Post, "/v1/{project_id}/batchaction/attachvolumes/{volume_id}", VOLUMES),
     op("batch_detach_volumes", Post, "/v1/{project_id}/batchaction/detachvolumes/{volume_id}", VOLUMES),
     // Network interfaces after creation
-    op(
-        "change_server_network_interface",
-        Post,
-        "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}/change-network-interface",
-        NICS,
-    ),
     op("update_server_interface", Put, "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}", NICS),
     op(
         "change_vpc",
