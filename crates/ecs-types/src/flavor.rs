@@ -113,11 +113,11 @@ pub struct SellPolicyQuery {
     pub sell_mode: Option<String>,
     pub availability_zone_id: Option<String>,
     /// Page size (default and most 1000).
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    #[param(value_type = Option<u32>)]
-    pub limit: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
     /// The `id` of the last policy of the previous page.
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    #[param(value_type = Option<u32>)]
-    pub marker: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<u32>, maximum = 2147483647)]
+    pub marker: Option<u32>,
 }

@@ -308,9 +308,9 @@ pub struct NovaListQuery {
     /// Servers whose address contains this text.
     pub ip: Option<String>,
     /// Page size; at most (and by default) 1000.
-    #[serde(default, deserialize_with = "crate::queries::uint")]
-    #[param(value_type = Option<u32>)]
-    pub limit: Option<u64>,
+    #[serde(default, deserialize_with = "crate::queries::int32")]
+    #[param(value_type = Option<u32>, maximum = 2147483647)]
+    pub limit: Option<u32>,
     /// The last server of the previous page.
     pub marker: Option<String>,
     pub name: Option<String>,

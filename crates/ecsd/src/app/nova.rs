@@ -30,8 +30,8 @@ fn links(project_id: &str, id: &str) -> Vec<NovaLink> {
 pub fn nova_error(e: Error) -> Error {
     // A server in the wrong state for the operation (busy, or not in a state it allows) is
     // Nova's 409 ("Cannot 'delete' instance while it is in task_state ..."), where ECS says
-    // 400 `Ecs.0100`.
-    if e.code == Code::Ecs0100 {
+    // 400 `Ecs.0100`; so is a locked server (ECS `Ecs.0605`; Nova: "Instance ... is locked").
+    if e.code == Code::Ecs0100 || e.code == Code::Ecs0605 {
         return Error { code: Code::NovaConflict, ..e };
     }
     let code = match e.code.http_status() {

@@ -86,8 +86,8 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerGroupsQuery) -> Result<S
     let mut next_marker = None;
     if let Some(n) = q.limit {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
-        if n == 0 {
-            return Err(Error::invalid("limit must be at least 1."));
+        if n == 0 || n > 1000 {
+            return Err(Error::invalid(format!("limit must be between 1 and 1000, got {n}.")));
         }
         if groups.len() > n {
             groups.truncate(n);

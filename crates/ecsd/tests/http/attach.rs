@@ -315,7 +315,11 @@ async fn the_disk_service_refuses_what_it_cannot_create() {
         assert_eq!(r.status, 400, "{body}: {}", r.body);
         assert_eq!(r.body["badRequest"]["code"], 400, "{body}: {}", r.body);
     }
-    svc.post("/v2/{p}/cloudvolumes", json!({"volume": {"size": "ten"}})).await.assert_error(400, "Ecs.0005");
+    // A malformed body is answered in the disk service's own shape, as its other refusals are.
+    let r = svc.post("/v2/{p}/cloudvolumes", json!({"volume": {"size": "ten"}})).await;
+    assert_eq!((r.status, r.body["badRequest"]["code"].as_i64()), (400, Some(400)), "{}", r.body);
+    let r = svc.raw("POST", &format!("/v2/{PROJECT}/cloudvolumes"), b"").await;
+    assert_eq!((r.status, r.body["badRequest"]["code"].as_i64()), (400, Some(400)), "an empty body: {}", r.body);
     assert_eq!(svc.get("/v2/{p}/cloudvolumes/detail").await.body["count"], 0, "nothing was created");
     svc.call("DELETE", "/v2/{p}/cloudvolumes/0d0e0f10-0000-4000-8000-000000000000", None).await.assert_error_nova(404);
     let v = volumes(&svc, 10, 1, false).await.remove(0);

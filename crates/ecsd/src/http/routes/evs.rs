@@ -2,7 +2,7 @@
 
 use crate::app::evs;
 use crate::context::App;
-use crate::http::json::parse;
+use crate::http::json::parse_nova;
 use crate::http::openapi::{GatewayRejections, ProjectPath};
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;
@@ -14,7 +14,8 @@ use ecs_types::requests::CreateVolumeBody;
 use ecs_types::volumes::CreateVolumeAccepted;
 
 async fn create_any(app: App, c: Caller, body: Bytes) -> Result<Json<CreateVolumeAccepted>, ApiError> {
-    let body: CreateVolumeBody = parse(&body)?;
+    // The disk service answers malformed bodies in its (Cinder) `badRequest` shape too.
+    let body: CreateVolumeBody = parse_nova(&body)?;
     Ok(Json(evs::create(&app, &c, body).await?))
 }
 

@@ -185,7 +185,7 @@ pub async fn versions() -> Json<NovaVersionList> {
     params(("api_version" = String, Path, pattern = "^v[0-9]+(\\.[0-9]+)?$", description = "`v2.1`, `v2.0` or `v2`; a segment that is no version is an unknown path (404 `APIGW.0101`)")),
     responses(
         (status = 200, description = "The version.", body = NovaVersionEnvelope),
-        (status = 404, description = "`itemNotFound`: no such version; `APIGW.0101`: not a version name.", body = NovaItemNotFound),
+        (status = 404, description = "`itemNotFound`: no such version; `APIGW.0101` (the gateway's shape): not a version name.", body = VersionNotFound),
         GatewayRejections,
     ),
 )]
@@ -196,6 +196,16 @@ pub async fn version(Path(v): Path<String>, Extension(rid): Extension<RequestId>
         return Err(ApiError::gateway(Code::Apigw0101, Code::Apigw0101.default_message(), &rid.0));
     }
     Ok(Json(nova::version(&v)?))
+}
+
+/// The two answers of `GET /{api_version}` for 404, for the document: Nova's for a version
+/// that does not exist, the gateway's for a segment that is no version name.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum VersionNotFound {
+    Nova(NovaItemNotFound),
+    Gateway(ecs_types::errors::GatewayErrorBody),
 }
 
 /// Whether a path segment names an API version: `v` and a number, with at most one dotted part.
