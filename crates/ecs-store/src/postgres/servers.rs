@@ -131,17 +131,29 @@ async fn reserve_ip(
     Ok((cidr, index))
 }
 
+/// Takes an address of the subnet for a NIC of `server_id`: `wanted` (`AddressInUse` when
+/// another NIC holds it), or the next free one when `wanted` is empty. The subnet's CIDR (read
+/// under its lock), the address's index and its text.
+async fn take_address(
+    c: &impl GenericClient,
+    subnet_id: &str,
+    wanted: &str,
+    server_id: &str,
+) -> Result<(String, u32, String), StoreError> {
+    let (cidr, n) = if wanted.is_empty() {
+        allocate_ip(c, subnet_id, server_id).await?
+    } else {
+        reserve_ip(c, subnet_id, wanted, server_id).await?
+    };
+    let ip = network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(subnet_id.to_string()))?;
+    Ok((cidr, n, ip.to_string()))
+}
+
 /// Inserts a new server with its address: the fixed one it asks for (`network.ip` already
 /// set), or the next free one.
 async fn insert_in(c: &impl GenericClient, mut s: Server) -> Result<Server, StoreError> {
-    let (cidr, n) = if s.network.ip.is_empty() {
-        allocate_ip(c, &s.network.subnet_id, &s.id).await?
-    } else {
-        reserve_ip(c, &s.network.subnet_id, &s.network.ip, &s.id).await?
-    };
-    let ip =
-        network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
-    s.network.ip = ip.to_string();
+    let (_, n, ip) = take_address(c, &s.network.subnet_id, &s.network.ip, &s.id).await?;
+    s.network.ip = ip;
     s.network.mac = network::mac_for(n);
     let inserted = execute(
         c,
@@ -183,14 +195,7 @@ async fn attach_nics_in(c: &impl GenericClient, servers: &mut [Server], nics: &[
             .iter_mut()
             .find(|n| n.port_id == r.port_id)
             .ok_or_else(|| StoreError::NotFound(format!("server {} has no NIC {}", r.server_id, r.port_id)))?;
-        let (cidr, n) = if nic.ip.is_empty() {
-            allocate_ip(c, &nic.subnet_id, &server_id).await?
-        } else {
-            reserve_ip(c, &nic.subnet_id, &nic.ip, &server_id).await?
-        };
-        nic.ip = network::host_address(&cidr, n)
-            .ok_or_else(|| StoreError::AddressesExhausted(nic.subnet_id.clone()))?
-            .to_string();
+        nic.ip = take_address(c, &nic.subnet_id, &nic.ip, &server_id).await?.2;
         let port = ecs_model::port::Port::for_server(&project_id, &server_id, &r.port_id);
         super::networks::port_insert_in(c, &port).await?;
     }
@@ -206,14 +211,8 @@ async fn readdress_in(c: &impl GenericClient, servers: &mut [Server], changes: &
             .iter_mut()
             .find(|s| s.id == r.server_id)
             .ok_or_else(|| StoreError::NotFound(format!("server {} is not among the servers written", r.server_id)))?;
-        let (cidr, n) = if s.network.ip.is_empty() {
-            allocate_ip(c, &s.network.subnet_id, &s.id).await?
-        } else {
-            reserve_ip(c, &s.network.subnet_id, &s.network.ip, &s.id).await?
-        };
-        s.network.ip = network::host_address(&cidr, n)
-            .ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?
-            .to_string();
+        let (cidr, _, ip) = take_address(c, &s.network.subnet_id, &s.network.ip, &s.id).await?;
+        s.network.ip = ip;
         if let Some(old) = network::host_index(&cidr, &r.old_ip) {
             let old = i64::from(old);
             execute(

@@ -114,18 +114,30 @@ fn reserve_ip(c: &Connection, subnet_id: &str, cidr: &str, ip: &str, server_id: 
     Ok(n)
 }
 
+/// Takes an address of the subnet for a NIC of `server_id`: `wanted` (`AddressInUse` when
+/// another NIC holds it), or the next free one when `wanted` is empty. Its index and text.
+fn take_address(
+    c: &Connection,
+    subnet_id: &str,
+    cidr: &str,
+    wanted: &str,
+    server_id: &str,
+) -> Result<(u32, String), StoreError> {
+    let n = if wanted.is_empty() {
+        allocate_ip(c, subnet_id, cidr, server_id)?
+    } else {
+        reserve_ip(c, subnet_id, cidr, wanted, server_id)?
+    };
+    let ip = network::host_address(cidr, n).ok_or_else(|| StoreError::AddressesExhausted(subnet_id.to_string()))?;
+    Ok((n, ip.to_string()))
+}
+
 /// Inserts a new server with its address: the fixed one it asks for (`network.ip` already
 /// set), or the next free one.
 fn insert_in(c: &Connection, mut s: Server) -> Result<Server, StoreError> {
     let cidr = subnet_cidr(c, &s.network.subnet_id)?;
-    let n = if s.network.ip.is_empty() {
-        allocate_ip(c, &s.network.subnet_id, &cidr, &s.id)?
-    } else {
-        reserve_ip(c, &s.network.subnet_id, &cidr, &s.network.ip, &s.id)?
-    };
-    let ip =
-        network::host_address(&cidr, n).ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?;
-    s.network.ip = ip.to_string();
+    let (n, ip) = take_address(c, &s.network.subnet_id, &cidr, &s.network.ip, &s.id)?;
+    s.network.ip = ip;
     s.network.mac = network::mac_for(n);
     let seq: i64 =
         query_row_cached(c, "SELECT COALESCE(MAX(seq), 0) + 1 FROM servers", [], |r| r.get(0)).map_err(backend)?;
@@ -170,14 +182,7 @@ fn attach_nics_in(c: &Connection, servers: &mut [Server], nics: &[NicRef]) -> Re
             .find(|n| n.port_id == r.port_id)
             .ok_or_else(|| StoreError::NotFound(format!("server {} has no NIC {}", r.server_id, r.port_id)))?;
         let cidr = subnet_cidr(c, &nic.subnet_id)?;
-        let n = if nic.ip.is_empty() {
-            allocate_ip(c, &nic.subnet_id, &cidr, &server_id)?
-        } else {
-            reserve_ip(c, &nic.subnet_id, &cidr, &nic.ip, &server_id)?
-        };
-        nic.ip = network::host_address(&cidr, n)
-            .ok_or_else(|| StoreError::AddressesExhausted(nic.subnet_id.clone()))?
-            .to_string();
+        nic.ip = take_address(c, &nic.subnet_id, &cidr, &nic.ip, &server_id)?.1;
         super::networks::port_insert_in(c, &ecs_model::port::Port::for_server(&project_id, &server_id, &r.port_id))?;
     }
     Ok(())
@@ -193,14 +198,7 @@ fn readdress_in(c: &Connection, servers: &mut [Server], changes: &[Readdress]) -
             .find(|s| s.id == r.server_id)
             .ok_or_else(|| StoreError::NotFound(format!("server {} is not among the servers written", r.server_id)))?;
         let cidr = subnet_cidr(c, &s.network.subnet_id)?;
-        let n = if s.network.ip.is_empty() {
-            allocate_ip(c, &s.network.subnet_id, &cidr, &s.id)?
-        } else {
-            reserve_ip(c, &s.network.subnet_id, &cidr, &s.network.ip, &s.id)?
-        };
-        s.network.ip = network::host_address(&cidr, n)
-            .ok_or_else(|| StoreError::AddressesExhausted(s.network.subnet_id.clone()))?
-            .to_string();
+        s.network.ip = take_address(c, &s.network.subnet_id, &cidr, &s.network.ip, &s.id)?.1;
         if let Some(old) = network::host_index(&cidr, &r.old_ip) {
             execute_cached(
                 c,
