@@ -96,6 +96,38 @@ async fn a_live_nodes_sagas_are_not_claimed_and_a_dead_ones_are_claimed_once_wit
     assert_eq!(writers, [("a".to_string(), 0), (wm.name.clone(), 1)], "who wrote each event");
 }
 
+#[tokio::test]
+async fn many_nodes_claiming_a_dead_ones_sagas_at_once_take_each_exactly_once() {
+    // Claims racing on the same rows: every round, the survivors all claim together, and
+    // a saga two of them took would run twice. One claim committing while another waits on
+    // its row lock is the interleaving a lone pair of claims hits only sometimes, so this
+    // makes it often: three nodes die in turn, each leaving sixteen sagas.
+    let Some((url, live)) = nodes(&["n1", "n2", "n3", "n4", "n5"], LONG).await else { return };
+    for trial in 0..3 {
+        let dead = PgStore::open_with(&url, 2).await.unwrap();
+        dead.node_join(&spec(&format!("dead{trial}")), SHORT).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..16 {
+            ids.push(record(&dead, None).await);
+        }
+        tokio::time::sleep(SHORT + Duration::from_millis(200)).await;
+        let mut claimed: Vec<(String, String, i64)> = Vec::new();
+        for _round in 0..4 {
+            let claims = live.iter().map(|(st, m)| async move { (m.name.clone(), st.saga_claim(m, 2).await) });
+            for (who, got) in futures_util::future::join_all(claims).await {
+                claimed.extend(got.unwrap().into_iter().map(|r| (r.id, who.clone(), r.epoch)));
+            }
+        }
+        let mut seen: Vec<&str> = claimed.iter().map(|(id, _, _)| id.as_str()).collect();
+        seen.sort_unstable();
+        let before = seen.len();
+        seen.dedup();
+        assert_eq!(before, seen.len(), "trial {trial}: a saga was claimed twice: {claimed:?}");
+        assert!(claimed.iter().all(|(_, _, epoch)| *epoch == 1), "trial {trial}: adopted once: {claimed:?}");
+        assert_eq!(seen.len(), ids.len(), "trial {trial}: four rounds of five claims of two adopt all sixteen");
+    }
+}
+
 /// `(node, epoch)` of each event of a saga, in order.
 async fn event_writers(st: &PgStore, id: &str) -> Vec<(String, i64)> {
     let c = st.client().await.unwrap();

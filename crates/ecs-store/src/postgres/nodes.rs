@@ -172,13 +172,21 @@ impl Cluster for PgStore {
         let tx = transaction(&mut c).await?;
         // SKIP LOCKED: a saga another node is claiming, or whose log a writer is appending to
         // (it holds the row FOR SHARE), is left for the next round rather than waited for.
+        //
+        // The holder's liveness is a correlated NOT EXISTS, not a LEFT JOIN on nodes. When a
+        // concurrent claim commits first, PostgreSQL re-checks the locked row's new version
+        // against the joined row it already had (the dead holder's); the join condition then
+        // fails, the LEFT JOIN pads with NULLs, and "no such node" let a second node claim a
+        // saga the first had just adopted. The subquery is evaluated again for the new version
+        // and finds the adopter alive.
         let rows = query(
             &tx,
             "WITH c AS (
-                SELECT s.id FROM sagas s LEFT JOIN nodes n ON n.name = s.owner_node
+                SELECT s.id FROM sagas s
                  WHERE NOT s.done AND (
                        (s.owner_node = $1 AND (s.owner_incarnation IS NULL OR s.owner_incarnation <> $2))
-                    OR ((s.owner_node IS NULL OR (s.owner_node <> $1 AND (n.name IS NULL OR n.lease_until < now())))
+                    OR ((s.owner_node IS NULL OR (s.owner_node <> $1 AND NOT EXISTS (
+                            SELECT 1 FROM nodes n WHERE n.name = s.owner_node AND n.lease_until >= now())))
                         AND (s.host_node IS NULL OR s.host_node = $1)))
                  ORDER BY s.ord LIMIT $3
                  FOR UPDATE OF s SKIP LOCKED)
