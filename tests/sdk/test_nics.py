@@ -1,6 +1,6 @@
 """NICs added to and deleted from a server after its create, through the official ECS SDK:
 BatchAddServerNics, BatchDeleteServerNics, NovaAttachInterface, ShowServerAttachableNicNum, with
-the server's addresses and interfaces, the refusals, and the console output."""
+the server's addresses and interfaces, the refusals, the console output and the crash dump."""
 
 import huaweicloudsdkecs.v2 as ecs_v2
 
@@ -79,6 +79,38 @@ def test_console_output_shows_the_boot_log(ecs, factory):
     assert len(two.splitlines()) == 2, two
     expect_api_error(lambda: ecs.show_server_console_output(
         ecs_v2.ShowServerConsoleOutputRequest(server_id=MISSING)), 404, "Ecs.0114")
+
+
+def test_a_crash_dump_sends_the_running_guest_an_nmi_its_console_shows(ecs, factory):
+    sid = factory.server()
+
+    def logged():
+        req = ecs_v2.ShowServerConsoleOutputRequest(server_id=sid, length=-1)
+        return ecs.show_server_console_output(req).output.count("NMI received")
+
+    assert logged() == 0
+    ecs.execute_server_dump(ecs_v2.ExecuteServerDumpRequest(server_id=sid))
+    assert logged() == 1
+    assert show_server(ecs, sid).status == "ACTIVE"
+    stop_server(ecs, sid)
+    expect_api_error(lambda: ecs.execute_server_dump(ecs_v2.ExecuteServerDumpRequest(server_id=sid)),
+                     400, "Ecs.0100")
+    assert logged() == 1
+    expect_api_error(lambda: ecs.execute_server_dump(ecs_v2.ExecuteServerDumpRequest(server_id=MISSING)),
+                     404, "Ecs.0114")
+
+
+def test_a_remote_console_on_the_simulated_driver_is_a_named_refusal(ecs, factory):
+    sid = factory.server()
+    body = ecs_v2.ShowServerRemoteConsoleRequestBody(
+        remote_console=ecs_v2.GetServerRemoteConsoleOption(protocol="vnc", type="novnc"))
+    e = expect_api_error(lambda: ecs.show_server_remote_console(
+        ecs_v2.ShowServerRemoteConsoleRequest(server_id=sid, body=body)), 400, "Ecs.0000")
+    assert "qemu driver" in e.error_msg and "ShowServerConsoleOutput" in e.error_msg, e.error_msg
+    bad = ecs_v2.ShowServerRemoteConsoleRequestBody(
+        remote_console=ecs_v2.GetServerRemoteConsoleOption(protocol="spice", type="novnc"))
+    expect_api_error(lambda: ecs.show_server_remote_console(
+        ecs_v2.ShowServerRemoteConsoleRequest(server_id=sid, body=bad)), 400, "Ecs.0005")
 
 
 def test_virtual_ip_is_associated_and_disassociated(ecs, vpc, factory, network):

@@ -11,6 +11,17 @@ pub mod sim;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+/// What `vnc_console` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VncConsole {
+    /// The VM runs and its VNC server listens on this unix socket.
+    Socket(std::path::PathBuf),
+    /// The VM is not running (nothing to show).
+    NotRunning,
+    /// The driver's VMs have no display (the simulated driver).
+    Unavailable,
+}
+
 /// Why a driver call failed. The message is for the operator (it may name files and tools of
 /// the host); the job that fails on it says only that a system exception occurred.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -168,6 +179,14 @@ pub trait ComputeDriver: Send + Sync {
     /// Ensures the VM no longer has the NIC `nic_id` (unplugged from a running VM, dropped from
     /// what a stopped one starts with). One it never had is no error.
     async fn nic_detach(&self, server_id: &str, nic_id: &str) -> Result<(), DriverError>;
+    /// Sends a non-maskable interrupt to a running VM's guest, which is how a crash dump is
+    /// triggered: a guest set up for kdump dumps its memory and restarts, any other logs it.
+    /// `false`: there is no running VM to send it to.
+    async fn vm_nmi(&self, server_id: &str) -> Result<bool, DriverError>;
+    /// The VM's remote console: where its VNC server listens, a unix socket on this host.
+    async fn vnc_console(&self, _server_id: &str) -> Result<VncConsole, DriverError> {
+        Ok(VncConsole::Unavailable)
+    }
     /// What the guest wrote to its serial console, oldest first (`None`: the driver keeps no
     /// console, or there is no VM).
     async fn console_output(&self, _server_id: &str) -> Result<Option<String>, DriverError> {

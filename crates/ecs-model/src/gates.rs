@@ -163,6 +163,18 @@ pub fn nic_readdress_allowed(s: &Server) -> Result<(), Error> {
     }
 }
 
+/// Triggering a crash dump: unlocked and idle; the guest must be running (Huawei allows ACTIVE,
+/// PAUSED, RESCUED, RESIZED and ERROR; ecsd has the first and the last). A server in ERROR is
+/// let through: whether its VM still runs is the driver's to say.
+pub fn crash_dump_allowed(s: &Server) -> Result<(), Error> {
+    not_locked(s)?;
+    not_busy(s)?;
+    match s.vm_state {
+        VmState::Active | VmState::Error => Ok(()),
+        _ => Err(wrong_status(s, "it must be ACTIVE to have a crash dump triggered")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +244,21 @@ mod tests {
                 assert_eq!(got, want, "{vm:?} with_stop={with_stop}");
             }
         }
+    }
+
+    #[test]
+    fn crash_dump_gate_wants_a_guest_that_may_run_and_no_operation_under_way() {
+        for vm in ALL_VM {
+            let want = match vm {
+                VmState::Active | VmState::Error => None,
+                _ => Some(Code::Ecs0100),
+            };
+            assert_eq!(code(crash_dump_allowed(&server(vm, None))), want, "{vm:?}");
+        }
+        assert_eq!(code(crash_dump_allowed(&server(VmState::Active, Some(TaskState::Rebooting)))), Some(Code::Ecs0100));
+        let mut s = server(VmState::Active, None);
+        s.locked = true;
+        assert_eq!(code(crash_dump_allowed(&s)), Some(Code::Ecs0605));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! NICs added to and removed from a server (`/v1 .../nics`, Nova `os-interface` attach), the
-//! count of NICs a server can still take, and the server's console output.
+//! count of NICs a server can still take, the server's console output, remote console and crash dump.
 //!
 //! Field names and types are those of the official SDK's models (`BatchAddServerNicOption`,
 //! `BatchDeleteServerNicOption`, `NovaAttachInterfaceOption`, `NovaServerInterfaceDetail`,
@@ -135,6 +135,43 @@ fn int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> 
 pub struct ConsoleOutput {
     pub output: String,
 }
+
+/// `POST /v1/{project_id}/cloudservers/{server_id}/remote_console`:
+/// `{"remote_console": {"protocol": "vnc", "type": "novnc"}}` (SDK
+/// `ShowServerRemoteConsoleRequestBody`, `GetServerRemoteConsoleOption`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RemoteConsoleBody {
+    pub remote_console: Option<RemoteConsoleOption>,
+}
+
+/// The console asked for: Huawei takes only `vnc` / `novnc`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RemoteConsoleOption {
+    pub protocol: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// `{"remote_console": {"protocol", "type", "url"}}` (SDK `ShowServerRemoteConsoleResponse`,
+/// `ServerRemoteConsole`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RemoteConsoleEnvelope {
+    pub remote_console: RemoteConsole,
+}
+
+/// A console URL: a WebSocket carrying the VM's VNC (RFB) stream, what noVNC connects to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RemoteConsole {
+    pub protocol: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: String,
+}
+
+/// The answer to `actions/trigger-crash-dump`: `{}` (Huawei's documented example; the SDK's
+/// `ExecuteServerDumpResponse` has no fields).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CrashDumpTriggered {}
 
 /// `PUT /v1/{project_id}/cloudservers/nics/{nic_id}`: `{"nic": {...}}`, both to associate a
 /// virtual IP with a NIC and (empty `subnet_id` and `ip_address`) to disassociate it.

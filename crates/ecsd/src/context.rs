@@ -30,6 +30,8 @@ pub struct App {
     pub quotas: ecs_model::quota::Quotas,
     /// This process as a node and compute host (also the executor's fence).
     pub node: Arc<crate::cluster::Node>,
+    /// The remote-console URLs handed out and not yet expired.
+    pub consoles: Arc<crate::console_tickets::ConsoleTickets>,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

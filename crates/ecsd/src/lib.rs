@@ -14,6 +14,7 @@ pub mod check;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod console_tickets;
 pub mod context;
 pub mod datadir;
 pub mod faults;

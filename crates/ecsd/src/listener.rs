@@ -83,7 +83,7 @@ pub async fn accept_loop(
         tokio::spawn(async move {
             let _slot = slot;
             match acceptor {
-                None => serve_connection(stream, peer, router, &limits, shutdown).await,
+                None => serve_connection(stream, peer, router, &limits, shutdown, false).await,
                 Some(acc) => {
                     let mut stop = shutdown.clone();
                     let handshake = tokio::time::timeout(limits.tls_handshake_timeout, acc.accept(stream));
@@ -96,7 +96,7 @@ pub async fn accept_loop(
                         // No request can be in flight yet: nothing to wait for.
                         () = stopped(&mut stop) => return,
                     };
-                    serve_connection(tls, peer, router, &limits, shutdown).await
+                    serve_connection(tls, peer, router, &limits, shutdown, true).await
                 }
             }
         });
@@ -117,6 +117,11 @@ pub async fn accept_loop(
     }
 }
 
+/// Whether a request came over TLS (a request extension): a URL the service hands back to the
+/// client, such as a remote console's, uses the same kind of connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secure(pub bool);
+
 /// Serves one connection (HTTP/1 or HTTP/2) until it ends, goes quiet (see [`watchdog`]), or
 /// finishes its requests in flight once `shutdown` turns true.
 async fn serve_connection<I>(
@@ -125,6 +130,7 @@ async fn serve_connection<I>(
     router: Router,
     limits: &Limits,
     mut shutdown: watch::Receiver<bool>,
+    secure: bool,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -136,7 +142,8 @@ async fn serve_connection<I>(
     b.http2().max_header_list_size(limits.max_header_bytes as u32);
     let svc = {
         let activity = activity.clone();
-        hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(Secure(secure));
             // Counted from the moment hyper hands the request over: its head is complete.
             let handling = activity.handling();
             let router = router.clone();
@@ -146,7 +153,9 @@ async fn serve_connection<I>(
             }
         })
     };
-    let conn = b.serve_connection(TokioIo::new(Watched::new(io, activity.clone())), svc);
+    // With upgrades: a remote console turns its request into a WebSocket (the connection future
+    // ends when hyper hands the socket over, and the console carries on without the watchdog).
+    let conn = b.serve_connection_with_upgrades(TokioIo::new(Watched::new(io, activity.clone())), svc);
     tokio::pin!(conn);
     let quiet = activity.quiet_for(limits.header_read_timeout);
     tokio::pin!(quiet);

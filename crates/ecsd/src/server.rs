@@ -154,7 +154,18 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         false => crate::iam::Tokens::load(&opts.data_dir, opts.token_ttl)?,
     });
     let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
-    Ok(App { ctx, executor, accounts: Arc::new(opts.accounts), faults, tokens, limiter, quotas: opts.quotas, node })
+    let consoles = Arc::default();
+    Ok(App {
+        ctx,
+        executor,
+        accounts: Arc::new(opts.accounts),
+        faults,
+        tokens,
+        limiter,
+        quotas: opts.quotas,
+        node,
+        consoles,
+    })
 }
 
 /// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).

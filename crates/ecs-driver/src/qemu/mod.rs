@@ -36,7 +36,7 @@ pub use image::{inspect_image, BootInfo, DiskBus, ImageFacts};
 pub use partition::{guid_bytes, ExtFs, Partition, Table};
 pub use vm::VmRecord;
 
-use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmNic, VmSpec};
+use crate::{ComputeDriver, DiskSpec, DriverError, Injection, Power, VmNic, VmSpec, VncConsole};
 use async_trait::async_trait;
 use image::write_atomic;
 use serde::{Deserialize, Serialize};
@@ -683,6 +683,32 @@ impl ComputeDriver for QemuDriver {
         }
         rec.nics.retain(|x| x.id != nic_id);
         paths.store(&rec).map_err(err)
+    }
+
+    async fn vm_nmi(&self, server_id: &str) -> Result<bool, DriverError> {
+        let _g = self.lock(format!("vm:{}", safe(server_id)?)).await;
+        let paths = self.vm_paths(server_id)?;
+        if paths.load().map_err(err)?.is_none() || !matches!(vm::liveness(&paths).await, Liveness::Running(_)) {
+            return Ok(false);
+        }
+        vm::inject_nmi(&paths)
+            .await
+            .map_err(|e| err(format!("cannot send an NMI to the VM of server {server_id}: {e}")))?;
+        tracing::info!(server = %server_id, "NMI injected");
+        Ok(true)
+    }
+
+    async fn vnc_console(&self, server_id: &str) -> Result<VncConsole, DriverError> {
+        let paths = self.vm_paths(server_id)?;
+        if paths.load().map_err(err)?.is_none() || !matches!(vm::liveness(&paths).await, Liveness::Running(_)) {
+            return Ok(VncConsole::NotRunning);
+        }
+        if !paths.vnc.exists() {
+            return Err(err(format!(
+                "the VM of server {server_id} was started before VMs had a display; stop and start it for a console"
+            )));
+        }
+        Ok(VncConsole::Socket(paths.vnc.clone()))
     }
 
     async fn console_output(&self, server_id: &str) -> Result<Option<String>, DriverError> {

@@ -76,6 +76,9 @@ pub(crate) struct VmPaths {
     pub record: PathBuf,
     pub pidfile: PathBuf,
     pub qmp: PathBuf,
+    /// The VNC server of the VM's display (a unix socket: only this host's processes reach it,
+    /// and ecsd hands it out through a remote-console token).
+    pub vnc: PathBuf,
     pub serial: PathBuf,
     pub log: PathBuf,
 }
@@ -87,6 +90,7 @@ impl VmPaths {
             record: dir.join("vm.json"),
             pidfile: dir.join("qemu.pid"),
             qmp: dir.join("qmp.sock"),
+            vnc: dir.join("vnc.sock"),
             serial: dir.join("serial.log"),
             log: dir.join("qemu.log"),
             dir,
@@ -117,6 +121,7 @@ impl VmPaths {
     /// Forgets a QEMU that is gone.
     pub fn clear_runtime(&self) -> Result<(), String> {
         process::remove_file_quiet(&self.pidfile)?;
+        process::remove_file_quiet(&self.vnc)?;
         process::remove_file_quiet(&self.qmp)
     }
 }
@@ -166,6 +171,7 @@ pub(crate) fn qemu_args(l: &Launch<'_>) -> Vec<String> {
     add(&["-nodefaults", "-display", "none", "-no-reboot"]);
     add(&["-daemonize", "-pidfile", &p.pidfile.to_string_lossy()]);
     add(&["-qmp", &format!("unix:{},server=on,wait=off", esc(&p.qmp))]);
+    add(&["-vnc", &format!("unix:{}", esc(&p.vnc))]);
     add(&["-D", &p.log.to_string_lossy()]);
     // The serial console goes to a file, appended across boots: what a person reads first
     // when a guest does not come up.
@@ -221,6 +227,9 @@ pub(crate) fn qemu_args(l: &Launch<'_>) -> Vec<String> {
         add(&["-netdev", &format!("user,id={}", n.netdev_id())]);
         add(&["-device", &nic_device(n)]);
     }
+    // A display for the VNC console, last: every device above keeps the PCI slot it had
+    // before VMs had one, so a guest's disks and NICs keep their names.
+    add(&["-device", "VGA"]);
     a
 }
 
@@ -286,10 +295,18 @@ pub(crate) async fn hot_unplug_nic(paths: &VmPaths, n: &RecNic, limit: Duration)
     }
 }
 
+/// Sends the guest a non-maskable interrupt (QMP `inject-nmi`, what a crash dump is triggered
+/// with): a kernel set up for kdump dumps and restarts; others log it on the serial console.
+pub(crate) async fn inject_nmi(paths: &VmPaths) -> Result<(), String> {
+    let mut qmp = Qmp::connect(&paths.qmp, Duration::from_secs(5)).await?;
+    qmp.execute("inject-nmi", None).await.map(|_| ())
+}
+
 /// Starts QEMU; returns its pid once it runs. QEMU's launcher process exits when the daemon is
 /// set up (or failed), so its exit status and stderr tell whether the start worked.
 pub(crate) async fn launch(l: &Launch<'_>) -> Result<i32, String> {
     process::check_socket_path(&l.paths.qmp)?;
+    process::check_socket_path(&l.paths.vnc)?;
     l.paths.clear_runtime()?;
     let out =
         process::output(tool("qemu-system-x86_64").args(qemu_args(l)), "start the VM", Duration::from_secs(60)).await?;

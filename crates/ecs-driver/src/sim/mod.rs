@@ -55,6 +55,10 @@ pub struct SimVm {
     /// are none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nics: Vec<VmNic>,
+    /// The boot (a `boots` value) during which each NMI arrived, oldest first (left out when
+    /// none did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nmis: Vec<u64>,
 }
 
 /// Every disk and VM, as replayed from the journal.
@@ -251,6 +255,7 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
             vcpus: 0,
             ram_mb: 0,
             nics: Vec::new(),
+            nmis: Vec::new(),
         });
         // A running VM keeps its disks and size: a start on another disk or flavor is a
         // restart, as the real driver's is.
@@ -361,6 +366,17 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
         self.took(written).await
     }
 
+    async fn vm_nmi(&self, server_id: &str) -> Result<bool, DriverError> {
+        let Some(mut vm) = self.vm(safe(server_id)?).await? else { return Ok(false) };
+        if !vm.running {
+            return Ok(false);
+        }
+        vm.nmis.push(vm.boots);
+        let written = self.records.put_vm(vm).await;
+        self.took(written).await?;
+        Ok(true)
+    }
+
     async fn console_output(&self, server_id: &str) -> Result<Option<String>, DriverError> {
         Ok(self.records.vm(safe(server_id)?).await?.map(|vm| synthetic_console(&vm)))
     }
@@ -387,6 +403,11 @@ fn synthetic_console(vm: &SimVm) -> String {
             vm.boot_disk.as_deref().unwrap_or("")
         ));
         out.push_str("Welcome to the ecsd simulated guest\n");
+        // What a Linux guest without kdump prints for an NMI it was not expecting.
+        for _ in vm.nmis.iter().filter(|b| **b == boot) {
+            out.push_str("[   60.000000] Uhhuh. NMI received for unknown reason 30 on CPU 0.\n");
+            out.push_str("[   60.000000] Dazed and confused, but trying to continue\n");
+        }
         if !vm.running && boot == vm.boots {
             out.push_str("reboot: Power down\n");
         }

@@ -97,6 +97,9 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
     // API's own description.
     if (parts.method == axum::http::Method::POST && parts.uri.path().trim_end_matches('/') == "/v3/auth/tokens")
         || (parts.method == axum::http::Method::GET && parts.uri.path() == "/openapi.json")
+        // A console URL carries its own credential, the ticket in its path.
+        || (parts.method == axum::http::Method::GET
+            && parts.uri.path().starts_with(crate::app::remote_console::CONSOLE_PATH))
     {
         return next.run(Request::from_parts(parts, Body::from(bytes))).await;
     }

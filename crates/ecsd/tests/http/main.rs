@@ -14,6 +14,7 @@ mod coverage;
 mod crash;
 mod create_v11;
 mod datadir;
+mod diagnostics;
 mod disk_full;
 mod exhaustion;
 mod faults;

@@ -17,6 +17,7 @@ pub(super) mod networks;
 pub(super) mod nics;
 pub(super) mod nova;
 pub(super) mod passwords;
+pub(super) mod remote_console;
 pub(super) mod resize;
 pub(super) mod server_groups;
 pub(super) mod servers;
@@ -132,6 +133,8 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(nics::change_network_interface))
         .routes(routes!(nics::virtual_ip))
         .routes(routes!(consoles::console_output))
+        .routes(routes!(consoles::crash_dump))
+        .routes(routes!(remote_console::open))
         // IAM
         .routes(routes!(iam::issue_token))
         .routes(routes!(iam::projects))
@@ -152,7 +155,9 @@ pub fn table() -> (Router<App>, Document) {
     let [(keypairs_v2, _), (keypair_v2, _)] = NOVA_V2_ALIASES;
     let router = router
         .route(keypairs_v2, post(keypairs::create).get(keypairs::list))
-        .route(keypair_v2, get(keypairs::show).delete(keypairs::delete));
+        .route(keypair_v2, get(keypairs::show).delete(keypairs::delete))
+        // A console URL (not part of the API document: a WebSocket a browser opens).
+        .route(&format!("{}/{{token}}", crate::app::remote_console::CONSOLE_PATH), get(remote_console::connect));
     // The SDK operations ecsd answers as unsupported (one table, routed and documented from it).
     let router = unsupported::route(router);
     unsupported::document(&mut doc);

@@ -120,8 +120,8 @@ const NICS: &str = "a NIC keeps the subnet and attributes it was added with: add
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
     create request (CreatePostPaidServers).";
 const RECYCLE_BIN: &str = "there is no recycle bin: a deleted server (DeleteServers) is deleted at once.";
-const CONSOLES: &str = "remote (VNC) and interactive serial consoles are not offered; read what a \
-    server's serial console shows with ShowServerConsoleOutput.";
+const CONSOLES: &str = "interactive serial consoles are not offered; read what a server's serial \
+    console shows with ShowServerConsoleOutput, or open its VNC console with ShowServerRemoteConsole.";
 const METADATA_OPTIONS: &str = "the metadata service's options (IMDS) are not modelled.";
 
 /// Every SDK operation ecsd answers as unsupported. Operations ecsd serves must not appear
@@ -168,12 +168,6 @@ pub const TABLE: &[Unsupported] = &[
     ),
     // Host-level operations
     op(
-        "execute_server_dump",
-        Post,
-        "/v1/{project_id}/cloudservers/{server_id}/actions/trigger-crash-dump",
-        "triggering a guest crash dump (an NMI to the guest kernel) is not supported.",
-    ),
-    op(
         "execute_server_redeploy",
         Post,
         "/v1/{project_id}/cloudservers/{server_id}/actions/redeploy",
@@ -187,7 +181,6 @@ pub const TABLE: &[Unsupported] = &[
             has only one host.",
     ),
     // Consoles and the metadata service
-    op("show_server_remote_console", Post, "/v1/{project_id}/cloudservers/{server_id}/remote_console", CONSOLES),
     op(
         "show_serial_console_actions",
         Post,
