@@ -1,6 +1,7 @@
 """NICs added to and deleted from a server after its create, through the official ECS SDK:
 BatchAddServerNics, BatchDeleteServerNics, NovaAttachInterface, ShowServerAttachableNicNum, with
-the server's addresses and interfaces, the refusals, the console output and the crash dump."""
+the server's addresses and interfaces, the refusals, a NIC's delete_on_termination, the console
+output, the remote console and the crash dump."""
 
 import huaweicloudsdkecs.v2 as ecs_v2
 
@@ -111,6 +112,22 @@ def test_a_remote_console_on_the_simulated_driver_is_a_named_refusal(ecs, factor
         remote_console=ecs_v2.GetServerRemoteConsoleOption(protocol="spice", type="novnc"))
     expect_api_error(lambda: ecs.show_server_remote_console(
         ecs_v2.ShowServerRemoteConsoleRequest(server_id=sid, body=bad)), 400, "Ecs.0005")
+
+
+def test_a_nics_delete_on_termination_is_true_and_cannot_be_turned_off(ecs, factory):
+    sid = factory.server()
+    port = _addresses(show_server(ecs, sid))[0].os_ext_ip_sport_id
+
+    def update(value):
+        body = ecs_v2.UpdateNicInfoRequestBody(
+            interface_attachment=ecs_v2.InterfaceAttachment(delete_on_termination=value))
+        return ecs.update_server_interface(ecs_v2.UpdateServerInterfaceRequest(server_id=sid, port_id=port, body=body))
+
+    update(True)
+    listed = ecs.list_server_interfaces(ecs_v2.ListServerInterfacesRequest(server_id=sid)).interface_attachments
+    assert [i.delete_on_termination for i in listed] == [True], listed
+    e = expect_api_error(lambda: update(False), 400, "Ecs.0000")
+    assert "delete_on_termination false" in e.error_msg, e.error_msg
 
 
 def test_virtual_ip_is_associated_and_disassociated(ecs, vpc, factory, network):

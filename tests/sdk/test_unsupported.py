@@ -19,9 +19,6 @@ CALLS = {
     "ShowRecycleBin": lambda ecs: ecs.show_recycle_bin(ecs_v2.ShowRecycleBinRequest()),
     "ShowMetadataOptions": lambda ecs: ecs.show_metadata_options(
         ecs_v2.ShowMetadataOptionsRequest(server_id=SERVER)),
-    "UpdateServerInterface": lambda ecs: ecs.update_server_interface(ecs_v2.UpdateServerInterfaceRequest(
-        server_id=SERVER, port_id=str(uuid.uuid4()), body=ecs_v2.UpdateNicInfoRequestBody(
-            interface_attachment=ecs_v2.InterfaceAttachment(delete_on_termination=True)))),
 }
 
 

@@ -168,6 +168,25 @@ pub struct RemoteConsole {
     pub url: String,
 }
 
+/// `PUT /v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}`:
+/// `{"interface_attachment": {"delete_on_termination": bool}}` (SDK `UpdateNicInfoRequestBody`;
+/// Huawei lets only this field change).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UpdateInterfaceBody {
+    pub interface_attachment: Option<UpdateInterfaceOption>,
+}
+
+/// What changes: whether the NIC's port is deleted when the NIC is.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct UpdateInterfaceOption {
+    pub delete_on_termination: Option<bool>,
+}
+
+/// The answer to `os-interface/{port_id}` updates: `{}` (the SDK's `UpdateServerInterfaceResponse`
+/// has no fields).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InterfaceUpdated {}
+
 /// The answer to `actions/trigger-crash-dump`: `{}` (Huawei's documented example; the SDK's
 /// `ExecuteServerDumpResponse` has no fields).
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -16,6 +16,7 @@ pub mod keypairs;
 pub mod limits;
 pub mod metadata;
 pub mod names;
+pub mod nic_attachment;
 pub mod nics;
 pub mod nova;
 pub mod os;

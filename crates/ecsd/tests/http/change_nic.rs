@@ -1,5 +1,6 @@
 //! `change-network-interface`: a stopped server's primary NIC takes a new address in its
-//! subnet, the old one is free again, and every refusal changes nothing.
+//! subnet, the old one is free again, and every refusal changes nothing; and a NIC's
+//! `delete_on_termination` (`PUT .../os-interface/{port_id}`).
 
 use crate::client::*;
 use serde_json::{json, Value};
@@ -89,4 +90,33 @@ async fn every_refusal_names_what_is_wrong_and_changes_nothing() {
         assert!(!r.body["error"]["message"].as_str().unwrap_or_default().is_empty(), "{body}");
     }
     assert_eq!(primary(&svc.show(&id).await), (port, ip), "nothing changed");
+}
+
+#[tokio::test]
+async fn a_nics_delete_on_termination_can_be_set_to_what_it_is_and_no_further() {
+    let svc = Svc::start().await;
+    let id = svc.server("dot", IMAGE_PLAIN, None).await;
+    let (port, _) = primary(&svc.show(&id).await);
+    let path = format!("/v1/{{p}}/cloudservers/{id}/os-interface/{port}");
+    let r = svc.call("PUT", &path, Some(json!({"interface_attachment": {"delete_on_termination": true}}))).await;
+    assert_eq!((r.status, &r.body), (200, &json!({})), "{}", r.body);
+    let listed = svc.get(&format!("/v1/{{p}}/cloudservers/{id}/os-interface")).await;
+    assert_eq!(listed.body["interfaceAttachments"][0]["delete_on_termination"], true, "{}", listed.body);
+
+    // Keeping the port is refused, saying why; so are a missing field, another port, a lock.
+    let r = svc.call("PUT", &path, Some(json!({"interface_attachment": {"delete_on_termination": false}}))).await;
+    r.assert_error(400, "Ecs.0000");
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("delete_on_termination false"), "{}", r.body);
+    for bad in [json!({}), json!({"interface_attachment": {}})] {
+        svc.call("PUT", &path, Some(bad)).await.assert_error(400, "Ecs.0005");
+    }
+    svc.call("PUT", &path, None).await.assert_error(400, "Common.0002");
+    svc.raw("PUT", &path.replace("{p}", &svc.project), b"[1]").await.assert_error(400, "Ecs.0005");
+    let other = format!("/v1/{{p}}/cloudservers/{id}/os-interface/6a6b4b4e-0e3a-4c38-9b64-000000000001");
+    let on = json!({"interface_attachment": {"delete_on_termination": true}});
+    svc.call("PUT", &other, Some(on.clone())).await.assert_error(400, "Ecs.0005");
+    let missing = format!("/v1/{{p}}/cloudservers/6a6b4b4e-0e3a-4c38-9b64-000000000000/os-interface/{port}");
+    svc.call("PUT", &missing, Some(on.clone())).await.assert_error(404, "Ecs.0114");
+    assert_eq!(svc.post(&format!("/v2.1/{{p}}/servers/{id}/action"), json!({"lock": null})).await.status, 202);
+    svc.call("PUT", &path, Some(on)).await.assert_error(400, "Ecs.0605");
 }

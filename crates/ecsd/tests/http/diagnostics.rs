@@ -83,6 +83,10 @@ async fn a_remote_console_is_refused_in_the_documented_words_where_there_is_none
     ] {
         svc.post(&console(&id), bad.clone()).await.assert_error(400, "Ecs.0005");
     }
+    // No body, or one that is not JSON, is refused in the same shape.
+    svc.call("POST", &console(&id), None).await.assert_error(400, "Common.0002");
+    let path = console(&id).replace("{p}", &svc.project);
+    svc.raw("POST", &path, b"{not json").await.assert_error(400, "Ecs.0005");
     svc.post(&console("6a6b4b4e-0e3a-4c38-9b64-000000000000"), vnc.clone()).await.assert_error(404, "Ecs.0114");
     assert_eq!(svc.power(&id, "os-stop").await["status"], "SUCCESS");
     svc.post(&console(&id), vnc).await.assert_error(400, "Ecs.0100");

@@ -131,6 +131,7 @@ pub fn table() -> (Router<App>, Document) {
         .routes(routes!(nics::delete))
         .routes(routes!(nics::attachable))
         .routes(routes!(nics::change_network_interface))
+        .routes(routes!(nics::update_interface))
         .routes(routes!(nics::virtual_ip))
         .routes(routes!(consoles::console_output))
         .routes(routes!(consoles::crash_dump))

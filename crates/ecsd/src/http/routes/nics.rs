@@ -182,3 +182,32 @@ pub async fn change_network_interface(
     let body: ChangeNicBody = parse(&body)?;
     Ok(Json(crate::app::change_nic::change(&app, &c, &id, &port, body).await?))
 }
+
+/// `PUT /v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}`.
+#[utoipa::path(
+    put,
+    path = "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}",
+    operation_id = "UpdateServerInterface",
+    tag = "ECS",
+    summary = "Change a NIC's delete_on_termination (only true: a port is always deleted with its NIC)",
+    params(ProjectPath, ("server_id" = String, Path), ("port_id" = String, Path)),
+    request_body = UpdateInterfaceBody,
+    responses(
+        (status = 200, description = "`{}`: `delete_on_termination` is `true`, as every NIC's is.", body = InterfaceUpdated),
+        (status = 400, description = "`Ecs.0005`: no `interface_attachment.delete_on_termination`, or the port \
+            is not one of the server's NICs; `Ecs.0000`: `false` (a port exists only on its server); `Ecs.0605`: \
+            the server is locked. Nothing is changed.", body = EcsErrorBody),
+        (status = 404, description = "`Ecs.0114`: no such server.", body = EcsErrorBody),
+        GatewayRejections,
+    ),
+)]
+pub async fn update_interface(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    Path((_, id, port)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Json<InterfaceUpdated>, ApiError> {
+    let body: UpdateInterfaceBody = parse(&body)?;
+    crate::app::nic_attachment::update(&app, &c, &id, &port, body).await?;
+    Ok(Json(InterfaceUpdated {}))
+}

@@ -3,9 +3,11 @@
 
 use crate::app::remote_console::{self, Origin};
 use crate::context::App;
+use crate::http::json::parse;
 use crate::http::openapi::{GatewayRejections, ProjectPath};
 use crate::http::{ApiError, Caller};
 use crate::listener::Secure;
+use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -41,8 +43,9 @@ pub async fn open(
     secure: Option<Extension<Secure>>,
     headers: HeaderMap,
     Path((_, id)): Path<(String, String)>,
-    Json(body): Json<RemoteConsoleBody>,
+    body: Bytes,
 ) -> Result<Json<RemoteConsoleEnvelope>, ApiError> {
+    let body: RemoteConsoleBody = parse(&body)?;
     let authority = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let origin = Origin { secure: secure.is_some_and(|Extension(Secure(s))| s), authority };
     let remote_console = remote_console::open(&app, &c, &id, body, origin).await?;

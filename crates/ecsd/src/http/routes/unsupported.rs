@@ -113,10 +113,6 @@ const SCHEDULED_EVENTS: &str = "scheduled events announce maintenance of the phy
 const VOLUMES: &str = "a volume is attached to one server at a time: a shared (multiattach) volume cannot be \
     attached to several servers at once; attach it to one server with AttachServerVolume and detach it with \
     DetachServerVolume.";
-const NICS: &str = "a NIC keeps the subnet and attributes it was added with: add and delete NICs with \
-    BatchAddServerNics and BatchDeleteServerNics, give the primary NIC another address with \
-    ChangeServerNetworkInterface, and change a NIC's port (name, address pairs, security groups) with the VPC \
-    API's UpdatePort.";
 const LAUNCH_TEMPLATES: &str = "launch templates are not supported; give the server's parameters in the \
     create request (CreatePostPaidServers).";
 const RECYCLE_BIN: &str = "there is no recycle bin: a deleted server (DeleteServers) is deleted at once.";
@@ -141,8 +137,7 @@ pub const TABLE: &[Unsupported] = &[
     // Disks after creation
     op("batch_attach_sharable_volumes", Post, "/v1/{project_id}/batchaction/attachvolumes/{volume_id}", VOLUMES),
     op("batch_detach_volumes", Post, "/v1/{project_id}/batchaction/detachvolumes/{volume_id}", VOLUMES),
-    // Network interfaces after creation
-    op("update_server_interface", Put, "/v1/{project_id}/cloudservers/{server_id}/os-interface/{port_id}", NICS),
+    // Networks
     op(
         "change_vpc",
         Post,
