@@ -55,7 +55,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         DriverKind::Sim => (DriverChoice::Sim, format!("sim ({} ms per step)", args.sim_step_ms)),
         DriverKind::Qemu => {
             let accel: ecs_driver::qemu::Accel = args.accel.parse()?;
-            let info = tokio::task::spawn_blocking(move || ecs_driver::qemu::check_host_for(accel))
+            // `auto` also boots a kernel of the images, when there is one (see `probe_kernel`).
+            let kernel = ecs_driver::qemu::probe_kernel(&args.data_dir.join("images"));
+            let info = tokio::task::spawn_blocking(move || ecs_driver::qemu::check_host_with(accel, kernel.as_deref()))
                 .await
                 .map_err(|e| e.to_string())??;
             let cfg = ecs_driver::qemu::QemuConfig {

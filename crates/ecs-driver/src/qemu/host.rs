@@ -9,7 +9,7 @@ use super::process::{find_tool, package_hint, tail};
 use super::seed::seed_tool;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
@@ -97,6 +97,12 @@ pub fn check_host() -> Result<HostInfo, String> {
 /// Debian package that provides it. Blocking (runs QEMU for up to ~10 s for the KVM probe):
 /// call it before serving, or from `spawn_blocking`.
 pub fn check_host_for(accel: Accel) -> Result<HostInfo, String> {
+    check_host_with(accel, None)
+}
+
+/// As [`check_host_for`]; `auto` also boots `kernel` under KVM when one is given (see
+/// [`probe_kernel`]), for up to 30 s more.
+pub fn check_host_with(accel: Accel, kernel: Option<&Path>) -> Result<HostInfo, String> {
     let mut problems = Vec::new();
     let mut qemu_version = String::new();
     for tool in ["qemu-system-x86_64", "qemu-img", "qemu-storage-daemon", "debugfs", "e2fsck"] {
@@ -123,12 +129,17 @@ pub fn check_host_for(accel: Accel) -> Result<HostInfo, String> {
     if !problems.is_empty() {
         return Err(problems.join("; "));
     }
-    let (accel, accel_reason) = resolve_accel(accel)?;
+    let (accel, accel_reason) = resolve_accel_with(accel, kernel)?;
     Ok(HostInfo { qemu_version, accel, accel_reason, seed_tool: seed_tool() })
 }
 
 /// Turns the configured accelerator into the one to use. Blocking (runs the KVM probe).
 pub fn resolve_accel(accel: Accel) -> Result<(Accel, String), String> {
+    resolve_accel_with(accel, None)
+}
+
+/// As [`resolve_accel`], booting `kernel` under KVM too when `auto` has one to boot.
+pub fn resolve_accel_with(accel: Accel, kernel: Option<&Path>) -> Result<(Accel, String), String> {
     match accel {
         Accel::Tcg => Ok((Accel::Tcg, "configured".into())),
         Accel::Kvm => {
@@ -138,8 +149,16 @@ pub fn resolve_accel(accel: Accel) -> Result<(Accel, String), String> {
                 Err("accelerator kvm is configured but /dev/kvm does not exist".into())
             }
         }
-        Accel::Auto => match kvm_probe() {
-            Ok(t) => Ok((Accel::Kvm, format!("KVM probe ran a guest in {} ms", t.as_millis()))),
+        Accel::Auto => match kvm_probe().and_then(|t| Ok((t, kernel.map(kvm_kernel_probe).transpose()?))) {
+            Ok((t, None)) => Ok((Accel::Kvm, format!("KVM probe ran a guest in {} ms", t.as_millis()))),
+            Ok((t, Some(k))) => Ok((
+                Accel::Kvm,
+                format!(
+                    "KVM probe ran a guest in {} ms and booted a Linux kernel in {} ms",
+                    t.as_millis(),
+                    k.as_millis()
+                ),
+            )),
             Err(e) => Ok((Accel::Tcg, format!("KVM unusable ({e}); using TCG"))),
         },
     }
@@ -200,9 +219,86 @@ fn kvm_probe() -> Result<Duration, String> {
     }
 }
 
+/// A Linux kernel the KVM probe can boot: one of the images' own (`{images}/{id}/vmlinuz-*`,
+/// which the demo images carry), the last by name. `None` when there is none yet.
+pub fn probe_kernel(images: &Path) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(images)
+        .ok()?
+        .flatten()
+        .filter_map(|d| std::fs::read_dir(d.path()).ok())
+        .flat_map(|files| files.flatten().map(|f| f.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("vmlinuz-")))
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+/// Boots `kernel` under KVM with the machine and CPU the guests get, and no root disk: a
+/// kernel that works panics on the missing root within a second or two, and `-no-reboot`
+/// ends QEMU. Some nested hosts run the boot-sector probe (even in long mode) and still hang
+/// every Linux guest in its decompressor; this catches them, where the kernel never gets to
+/// its panic.
+fn kvm_kernel_probe(kernel: &Path) -> Result<Duration, String> {
+    let qemu = find_tool("qemu-system-x86_64").ok_or("qemu-system-x86_64 is not installed")?;
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let serial = dir.path().join("serial.log");
+    let started = Instant::now();
+    let mut child = Command::new(qemu)
+        .args(["-accel", "kvm", "-cpu", "host", "-machine", "q35", "-m", "128", "-display", "none"])
+        .args(["-nodefaults", "-no-reboot", "-serial"])
+        .arg(format!("file:{}", serial.to_string_lossy()))
+        .arg("-kernel")
+        .arg(kernel)
+        .args(["-append", "console=ttyS0 panic=-1 quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start QEMU: {e}"))?;
+    let limit = Duration::from_secs(30);
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => {
+                let log = std::fs::read(&serial).unwrap_or_default();
+                return if String::from_utf8_lossy(&log).contains("Kernel panic") {
+                    Ok(started.elapsed())
+                } else {
+                    Err(format!("the kernel probe ended without booting: {}", tail(&log)))
+                };
+            }
+            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(50)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "a Linux kernel did not boot under KVM within {} s ({} hangs), though the boot-sector probe ran",
+                    limit.as_secs(),
+                    kernel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                ));
+            }
+            Err(e) => return Err(format!("cannot wait for the kernel probe: {e}")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_probe_kernel_is_one_of_the_images_own() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(probe_kernel(&dir.path().join("none")), None);
+        assert_eq!(probe_kernel(dir.path()), None);
+        for (image, file) in
+            [("a", "disk.qcow2"), ("a", "vmlinuz-6.1.0-40-cloud-amd64"), ("b", "vmlinuz-6.1.0-57-cloud-amd64")]
+        {
+            std::fs::create_dir_all(dir.path().join(image)).unwrap();
+            std::fs::write(dir.path().join(image).join(file), b"").unwrap();
+        }
+        let got = probe_kernel(dir.path()).unwrap();
+        assert_eq!(got, dir.path().join("b").join("vmlinuz-6.1.0-57-cloud-amd64"));
+    }
 
     #[test]
     fn accelerators_parse_and_print() {

@@ -31,7 +31,7 @@ mod seed;
 mod vm;
 
 pub use demo_image::{build_demo_image, os_release, DemoImage};
-pub use host::{check_host, check_host_for, Accel, HostInfo};
+pub use host::{check_host, check_host_for, check_host_with, probe_kernel, Accel, HostInfo};
 pub use image::{inspect_image, BootInfo, DiskBus, ImageFacts};
 pub use partition::{guid_bytes, ExtFs, Partition, Table};
 pub use vm::VmRecord;
