@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 /// What a [`Hook`] asks the executor to do before a step (fault injection lives behind this).
 #[derive(Debug, Clone, PartialEq)]
@@ -310,9 +311,11 @@ impl<C: Send + Sync + 'static> Executor<C> {
             }
         }
         let inner = self.inner.clone();
+        // Every line a saga's steps log carries its job (a saga's id is its job's) and kind.
+        let span = tracing::info_span!("saga", job_id = %record.id, saga = %record.kind);
         tokio::spawn(async move {
             let id = record.id.clone();
-            inner.run(record).await;
+            inner.run(record).instrument(span).await;
             let mut running = inner.running.lock().unwrap_or_else(|p| p.into_inner());
             running.remove(&id);
             if running.is_empty() {
@@ -501,7 +504,8 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     continue;
                 }
                 let next = (i + 1..steps.len()).find(|&j| !st.done[j]);
-                let result = self.forward_step(&run, &mut st, i, started, next).await?;
+                let span = tracing::info_span!("step", step = steps[i]);
+                let result = self.forward_step(&run, &mut st, i, started, next).instrument(span).await?;
                 started = next == Some(i + 1) && result.is_ok();
                 match result {
                     Ok(()) => {}
@@ -528,7 +532,8 @@ impl<C: Send + Sync + 'static> Inner<C> {
             if st.undone[i] || (!st.done[i] && i != failed) {
                 continue;
             }
-            if let Err(e) = self.undo_step(&run, &st, i).await? {
+            let span = tracing::info_span!("undo", step = steps[i]);
+            if let Err(e) = self.undo_step(&run, &st, i).instrument(span).await? {
                 return self.finish(record, Outcome::Stuck(e)).await;
             }
             st.undone[i] = true;
@@ -618,6 +623,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
                         }
                         _ => self.append(rec, &[succeeded]).await?,
                     }
+                    tracing::debug!(attempt = attempt + 1, "step succeeded");
                     st.done[i] = true;
                     st.outputs.insert(name, output);
                     if let Some(hook) = &self.hook {
@@ -714,6 +720,15 @@ impl<C: Send + Sync + 'static> Inner<C> {
     }
 
     async fn finish(&self, rec: &SagaRecord, outcome: Outcome) -> Result<(), Dropped> {
+        match &outcome {
+            Outcome::Succeeded => tracing::debug!(outcome = "succeeded", "saga finished"),
+            Outcome::Failed(e) => {
+                tracing::debug!(outcome = "failed", code = e.code.as_deref().unwrap_or_default(), "saga finished")
+            }
+            Outcome::Stuck(e) => {
+                tracing::warn!(outcome = "stuck", code = e.code.as_deref().unwrap_or_default(), "saga finished")
+            }
+        }
         let mut pause = Duration::from_millis(10);
         loop {
             match self.log.finish(&rec.id, rec.epoch, &outcome).await {

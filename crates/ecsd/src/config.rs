@@ -9,8 +9,19 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Parser)]
 #[command(name = "ecsd", version, about)]
 pub struct Cli {
+    /// How log lines are written to standard error: `text` for people, `json` (one object per
+    /// line, with the fields of the request or saga step it is about) for log collectors.
+    #[arg(long, global = true, env = "ECSD_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// What to do.

@@ -1,7 +1,7 @@
 //! The `ecsd` command: `ecsd serve` runs the Huawei Cloud ECS-compatible service.
 
 use clap::Parser;
-use ecsd::config::Cli;
+use ecsd::config::{Cli, LogFormat};
 
 // Every request and saga step allocates a few hundred small objects (JSON values, strings,
 // boxed futures); in the write-heavy benchmarks glibc's allocator was about 15 % of ecsd's CPU
@@ -54,7 +54,13 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
 
 async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr).init();
+    let logs = tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        // Each line's spans (the request's, the saga step's) come with it, so a collector sees
+        // the request id, project and route, or the job, saga and step, without joining lines.
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(true).init(),
+    }
     match ecsd::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

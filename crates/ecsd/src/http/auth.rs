@@ -107,6 +107,8 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
         Ok(a) => a,
         Err(message) => return unauthorized(message, &rid),
     };
+    // The request's log lines name its project from here on (see `request_id::assign`).
+    tracing::Span::current().record("project", account.project_id.as_str());
     if let Some(limiter) = &app.limiter {
         if limiter.check_key(&account.ak).is_err() {
             let msg = "The throttling threshold has been reached: policy user over ratelimit,time:1 second";

@@ -1,11 +1,12 @@
 //! `X-Request-Id` on every response, as the real service sends (the SDKs copy it into their
 //! exceptions).
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 use rand::Rng;
+use tracing::Instrument;
 
 /// The id of the request being served.
 #[derive(Debug, Clone)]
@@ -17,11 +18,21 @@ pub fn new_request_id() -> String {
     format!("{n:032x}")
 }
 
-/// Assigns the id, makes it available to handlers, and sets the response header.
+/// Assigns the id, makes it available to handlers, and sets the response header. Everything
+/// logged while the request is served is in its span: the id, the method, the route template
+/// (not the path, which holds ids) and, once authentication knows it, the project.
 pub async fn assign(mut req: Request, next: Next) -> Response {
     let id = new_request_id();
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut resp = next.run(req).await;
+    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %req.method(),
+        route = %route,
+        project = tracing::field::Empty,
+    );
+    let mut resp = next.run(req).instrument(span).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
