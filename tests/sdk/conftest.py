@@ -93,6 +93,14 @@ class Ecsd:
     https_endpoint: str = ""
     stdout_lines: list = field(default_factory=list)
 
+    @property
+    def metrics_url(self) -> str:
+        """The `/metrics` URL the banner names (the SDK suite's servers all serve metrics)."""
+        for line in self.stdout_lines:
+            if line.strip().startswith("metrics:"):
+                return line.split(":", 1)[1].strip()
+        raise AssertionError("the banner names no metrics URL:\n" + "\n".join(self.stdout_lines))
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -148,7 +156,7 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [str(binary), "serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
-         "--data-dir", str(data_dir),
+         "--data-dir", str(data_dir), "--metrics-listen", "127.0.0.1:0",
          "--driver", "sim", *store_args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

@@ -101,6 +101,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some((l, _)) => format!("https://{}", l.local_addr().map_err(|e| e.to_string())?),
         None => "off".into(),
     };
+    // Metrics on a listener of their own: a scraper needs no API credentials, and the API's
+    // port exposes nothing unsigned beyond what it must.
+    let metrics_line = match args.metrics_listen {
+        None => "off".to_string(),
+        Some(addr) => {
+            let l = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
+            let at = format!("http://{}/metrics", l.local_addr().map_err(|e| e.to_string())?);
+            let router = axum::Router::new().route("/metrics", axum::routing::get(serve_metrics));
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(l, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+            at
+        }
+    };
     if args.heartbeat_ms == 0 || args.heartbeat_ms * 2 > args.lease_ms {
         return Err(format!(
             "--heartbeat-ms ({}) must be above 0 and at most half of --lease-ms ({})",
@@ -116,10 +132,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     // take the service down.
     let node_line =
         format!("{} ({} vCPUs, {} MiB)", app.node.name, capacity(app.node.vcpus), capacity(app.node.memory_mib));
-    let banner = banner(&endpoint, &tls_endpoint, &driver_line, &store_line, &node_line, &bootstrap, &args);
+    let lines = Banner {
+        endpoint: &endpoint,
+        tls_endpoint: &tls_endpoint,
+        driver: &driver_line,
+        store: &store_line,
+        node: &node_line,
+        metrics: &metrics_line,
+    };
+    let banner = banner(&lines, &bootstrap, &args);
     let _ = std::io::stdout().write_all(banner.as_bytes());
     let _ = std::io::stdout().flush();
     server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+async fn serve_metrics() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::metrics().render())
 }
 
 /// Resolves on SIGTERM or SIGINT. Accepting stops at once; requests in flight get the shutdown
@@ -155,16 +184,19 @@ fn capacity(n: i64) -> String {
     }
 }
 
+/// The banner's lines about this process: where it listens and what it runs on.
+struct Banner<'a> {
+    endpoint: &'a str,
+    tls_endpoint: &'a str,
+    driver: &'a str,
+    store: &'a str,
+    node: &'a str,
+    metrics: &'a str,
+}
+
 /// What a client needs, printed at start-up.
-fn banner(
-    endpoint: &str,
-    tls_endpoint: &str,
-    driver: &str,
-    store: &str,
-    app_node: &str,
-    a: &crate::accounts::Account,
-    args: &ServeArgs,
-) -> String {
+fn banner(b: &Banner<'_>, a: &crate::accounts::Account, args: &ServeArgs) -> String {
+    let Banner { endpoint, tls_endpoint, driver, store, node, metrics } = *b;
     format!(
         "ecsd {version} serving the Huawei Cloud ECS API
   endpoint:   {endpoint}
@@ -176,6 +208,7 @@ fn banner(
   driver:     {driver}
   store:      {store}
   node:       {node}
+  metrics:    {metrics}
   data dir:   {data}
 
 Python SDK:
@@ -189,6 +222,5 @@ Python SDK:
         ak = a.ak,
         sk = a.sk,
         data = args.data_dir.display(),
-        node = app_node,
     )
 }

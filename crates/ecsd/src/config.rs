@@ -122,6 +122,10 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ECSD_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics at `/metrics` on this address (off when not given; port 0
+    /// picks a free port, which the banner shows).
+    #[arg(long, env = "ECSD_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Directory for the database, the driver's state and the generated account.
     #[arg(long, env = "ECSD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,

@@ -23,6 +23,7 @@ pub mod http;
 pub mod iam;
 pub mod images;
 pub mod listener;
+pub mod metrics;
 pub mod rate_limit;
 pub mod sagas;
 pub mod server;

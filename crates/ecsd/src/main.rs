@@ -2,6 +2,9 @@
 
 use clap::Parser;
 use ecsd::config::{Cli, LogFormat};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::Layer as _;
 
 // Every request and saga step allocates a few hundred small objects (JSON values, strings,
 // boxed futures); in the write-heavy benchmarks glibc's allocator was about 15 % of ecsd's CPU
@@ -54,13 +57,17 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
 
 async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let logs = tracing_subscriber::fmt().with_env_filter(log_filter()).with_writer(std::io::stderr);
-    match cli.log_format {
-        LogFormat::Text => logs.init(),
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = match cli.log_format {
+        LogFormat::Text => logs.boxed(),
         // Each line's spans (the request's, the saga step's) come with it, so a collector sees
         // the request id, project and route, or the job, saga and step, without joining lines.
-        LogFormat::Json => logs.json().with_current_span(true).with_span_list(true).init(),
-    }
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(true).boxed(),
+    };
+    // The saga metrics read the executor's spans and its debug lines, whatever the log level.
+    let saga_metrics = ecsd::metrics::SagaMetricsLayer
+        .with_filter(tracing_subscriber::filter::Targets::new().with_target("ecs_saga", tracing::Level::DEBUG));
+    tracing_subscriber::registry().with(logs.with_filter(log_filter())).with(saga_metrics).init();
     match ecsd::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -32,7 +32,14 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
         route = %route,
         project = tracing::field::Empty,
     );
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
     let mut resp = next.run(req).instrument(span).await;
+    // Counted by route template: paths hold ids, and a label per id would grow without bound.
+    let route = if route.is_empty() { "unmatched" } else { route.as_str() };
+    let m = crate::metrics::metrics();
+    m.http_requests.with_label_values(&[route, method.as_str(), resp.status().as_str()]).inc();
+    m.http_seconds.with_label_values(&[route, method.as_str()]).observe(started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }

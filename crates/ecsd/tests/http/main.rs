@@ -23,6 +23,7 @@ mod jobs;
 mod keypairs;
 mod limits;
 mod metadata;
+mod metrics;
 mod networks;
 mod nics;
 mod nova;

@@ -1,0 +1,193 @@
+//! Prometheus metrics, served at `/metrics` on `--metrics-listen` (off by default).
+//!
+//! Requests are counted and timed by the HTTP layer (`request_id::assign`), by route template,
+//! method and status. Sagas and their steps are measured from the spans the executor opens
+//! around them (`saga`, `step`, `undo`), by a tracing layer: the executor knows nothing of
+//! metrics, and a step's duration is its span's life.
+
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use std::sync::OnceLock;
+use std::time::Instant;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+/// Every metric ecsd exports.
+pub struct Metrics {
+    registry: Registry,
+    /// `ecsd_http_requests_total{route, method, status}`.
+    pub http_requests: IntCounterVec,
+    /// `ecsd_http_request_duration_seconds{route, method}`.
+    pub http_seconds: HistogramVec,
+    /// `ecsd_saga_step_duration_seconds{saga, step, direction, result}`: `direction` is
+    /// `forward` or `undo`, `result` `ok` or `error`.
+    pub step_seconds: HistogramVec,
+    /// `ecsd_sagas_running`: sagas this process is running now.
+    pub sagas_running: IntGauge,
+    /// `ecsd_sagas_finished_total{saga, outcome}`: `succeeded`, `failed` or `stuck`.
+    pub sagas_finished: IntCounterVec,
+}
+
+/// Request latencies from 0.5 ms to 10 s; saga steps from 1 ms to 5 min.
+const HTTP_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const STEP_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0];
+
+impl Metrics {
+    fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new("ecsd_http_requests_total", "API requests answered, by route template, method and status."),
+            &["route", "method", "status"],
+        )?;
+        let http_seconds = HistogramVec::new(
+            HistogramOpts::new("ecsd_http_request_duration_seconds", "Time to answer an API request.")
+                .buckets(HTTP_BUCKETS.to_vec()),
+            &["route", "method"],
+        )?;
+        let step_seconds = HistogramVec::new(
+            HistogramOpts::new("ecsd_saga_step_duration_seconds", "Time a saga step (or its undo) took, each try.")
+                .buckets(STEP_BUCKETS.to_vec()),
+            &["saga", "step", "direction", "result"],
+        )?;
+        let sagas_running = IntGauge::new("ecsd_sagas_running", "Sagas this process is running now.")?;
+        let sagas_finished = IntCounterVec::new(
+            Opts::new("ecsd_sagas_finished_total", "Sagas finished here, by kind and outcome."),
+            &["saga", "outcome"],
+        )?;
+        registry.register(Box::new(http_requests.clone()))?;
+        registry.register(Box::new(http_seconds.clone()))?;
+        registry.register(Box::new(step_seconds.clone()))?;
+        registry.register(Box::new(sagas_running.clone()))?;
+        registry.register(Box::new(sagas_finished.clone()))?;
+        Ok(Metrics { registry, http_requests, http_seconds, step_seconds, sagas_running, sagas_finished })
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        // Encoding into memory fails only on a metric family that cannot be written, which
+        // the fixed set above never has.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// The process's metrics (registered once, on first use).
+pub fn metrics() -> &'static Metrics {
+    static M: OnceLock<Metrics> = OnceLock::new();
+    M.get_or_init(|| Metrics::new().expect("the metric names and labels are valid"))
+}
+
+/// Measures sagas and steps from their spans.
+pub struct SagaMetricsLayer;
+
+/// What a `saga`, `step` or `undo` span carries for the metrics.
+struct Measured {
+    started: Instant,
+    /// The saga's kind (`saga` spans) or the step's name (`step`, `undo`).
+    name: String,
+    /// A step: whether it logged `step succeeded`.
+    ok: bool,
+    /// An undo: whether it logged `undo failed`.
+    failed: bool,
+}
+
+/// Reads one string field of a span.
+struct FieldOf<'a>(&'a str, Option<String>);
+
+impl Visit for FieldOf<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == self.0 {
+            self.1 = Some(value.to_string());
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == self.0 {
+            self.1 = Some(format!("{value:?}").trim_matches('"').to_string());
+        }
+    }
+}
+
+impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for SagaMetricsLayer {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let field = match attrs.metadata().name() {
+            "saga" => "saga",
+            "step" | "undo" => "step",
+            _ => return,
+        };
+        let mut v = FieldOf(field, None);
+        attrs.record(&mut v);
+        if field == "saga" {
+            metrics().sagas_running.inc();
+        }
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(Measured {
+                started: Instant::now(),
+                name: v.1.unwrap_or_default(),
+                ok: false,
+                failed: false,
+            });
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut message = FieldOf("message", None);
+        event.record(&mut message);
+        let Some(span) = ctx.event_span(event) else { return };
+        match message.1.as_deref() {
+            Some("step succeeded") => {
+                if let Some(m) = span.extensions_mut().get_mut::<Measured>() {
+                    m.ok = true;
+                }
+            }
+            Some("undo failed") => {
+                if let Some(m) = span.extensions_mut().get_mut::<Measured>() {
+                    m.failed = true;
+                }
+            }
+            Some("saga finished") => {
+                let mut outcome = FieldOf("outcome", None);
+                event.record(&mut outcome);
+                let kind = span
+                    .scope()
+                    .find(|s| s.name() == "saga")
+                    .and_then(|s| s.extensions().get::<Measured>().map(|m| m.name.clone()))
+                    .unwrap_or_default();
+                metrics().sagas_finished.with_label_values(&[kind.as_str(), outcome.1.as_deref().unwrap_or("")]).inc();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let name = span.name();
+        if name == "saga" {
+            metrics().sagas_running.dec();
+            return;
+        }
+        if name != "step" && name != "undo" {
+            return;
+        }
+        let Some((seconds, step, ok)) = span
+            .extensions()
+            .get::<Measured>()
+            .map(|m| (m.started.elapsed().as_secs_f64(), m.name.clone(), m.ok || (name == "undo" && !m.failed)))
+        else {
+            return;
+        };
+        let saga = span
+            .scope()
+            .skip(1)
+            .find(|s| s.name() == "saga")
+            .and_then(|s| s.extensions().get::<Measured>().map(|m| m.name.clone()))
+            .unwrap_or_default();
+        let direction = if name == "step" { "forward" } else { "undo" };
+        // An undo logs no success line: one that did not log its failure is counted as done.
+        let result = if ok { "ok" } else { "error" };
+        metrics().step_seconds.with_label_values(&[saga.as_str(), step.as_str(), direction, result]).observe(seconds);
+    }
+}
