@@ -175,6 +175,15 @@ pub fn crash_dump_allowed(s: &Server) -> Result<(), Error> {
     }
 }
 
+/// A remote console: the guest must be running (only the server's status matters: a console
+/// shows whatever the guest is doing, and a lock does not hide it).
+pub fn remote_console_allowed(s: &Server) -> Result<(), Error> {
+    match s.vm_state {
+        VmState::Active => Ok(()),
+        _ => Err(wrong_status(s, "it must be ACTIVE for a remote console")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +268,17 @@ mod tests {
         let mut s = server(VmState::Active, None);
         s.locked = true;
         assert_eq!(code(crash_dump_allowed(&s)), Some(Code::Ecs0605));
+    }
+
+    #[test]
+    fn remote_console_gate_wants_an_active_server_whatever_its_lock_or_task() {
+        for vm in ALL_VM {
+            let want = if vm == VmState::Active { None } else { Some(Code::Ecs0100) };
+            assert_eq!(code(remote_console_allowed(&server(vm, None))), want, "{vm:?}");
+        }
+        let mut s = server(VmState::Active, Some(TaskState::Rebooting));
+        s.locked = true;
+        assert_eq!(code(remote_console_allowed(&s)), None);
     }
 
     #[test]

@@ -43,6 +43,28 @@ use crate::context::App;
 use ecs_model::Error;
 use ecs_store::{Begin, ServerRow, StoreError};
 
+/// Refuses an action that must reach a server's VM directly (QMP, its VNC socket: local
+/// sockets) when another node runs it. Inferred: Huawei has no such case, so the refusal uses
+/// its status error and says where to go.
+pub fn vm_is_here(app: &App, s: &ecs_model::server::Server) -> Result<(), Error> {
+    if app.node.host_bound && !app.node.runs_here(s.host.as_deref()) {
+        let host = s.host.as_deref().unwrap_or_default();
+        return Err(Error::new(
+            ecs_types::Code::Ecs0100,
+            format!("server {} runs on node {host}: send the request to that node's endpoint.", s.id),
+        ));
+    }
+    Ok(())
+}
+
+/// The refusal of an action on a guest the driver finds not running.
+pub fn guest_not_running(server_id: &str) -> Error {
+    Error::new(
+        ecs_types::Code::Ecs0100,
+        format!("The ECS status does not meet requirements: the guest of server {server_id} is not running."),
+    )
+}
+
 /// Looks a server of the caller's project up; `Ecs.0114` when there is none.
 pub async fn server_of(app: &App, project_id: &str, id: &str) -> Result<ServerRow, Error> {
     if !ecs_model::ids::is_uuid(id) {

@@ -2,12 +2,11 @@
 //! stream, for noVNC or any RFB client. The URL's token is the credential (see
 //! `console_tickets`); the VM's VNC server itself listens only on a local unix socket.
 
-use super::server_of;
+use super::{guest_not_running, server_of, vm_is_here};
 use crate::caller::Caller;
 use crate::context::App;
 use ecs_driver::VncConsole;
-use ecs_model::state::VmState;
-use ecs_model::Error;
+use ecs_model::{gates, Error};
 use ecs_types::nics::{RemoteConsole, RemoteConsoleBody};
 use ecs_types::Code;
 use std::path::PathBuf;
@@ -42,22 +41,8 @@ pub async fn open(
     }
     let row = server_of(app, &caller.project_id, server_id).await?;
     let s = &row.server;
-    if s.vm_state != VmState::Active {
-        return Err(Error::new(
-            Code::Ecs0100,
-            format!(
-                "The ECS status does not meet requirements: server {server_id} is {}, it must be ACTIVE for a remote console.",
-                s.status()
-            ),
-        ));
-    }
-    if app.node.host_bound && !app.node.runs_here(s.host.as_deref()) {
-        let host = s.host.as_deref().unwrap_or_default();
-        return Err(Error::new(
-            Code::Ecs0100,
-            format!("server {server_id} runs on node {host}: ask that node's endpoint for its console."),
-        ));
-    }
+    gates::remote_console_allowed(s)?;
+    vm_is_here(app, s)?;
     socket(app, server_id).await?;
     let token = app.consoles.issue(&caller.project_id, server_id);
     let scheme = if origin.secure { "wss" } else { "ws" };
@@ -72,10 +57,7 @@ pub async fn open(
 pub async fn socket(app: &App, server_id: &str) -> Result<PathBuf, Error> {
     match app.ctx.driver.vnc_console(server_id).await.map_err(|e| Error::internal(e.message))? {
         VncConsole::Socket(path) => Ok(path),
-        VncConsole::NotRunning => Err(Error::new(
-            Code::Ecs0100,
-            format!("The ECS status does not meet requirements: the guest of server {server_id} is not running."),
-        )),
+        VncConsole::NotRunning => Err(guest_not_running(server_id)),
         // Inferred: Huawei's servers all have a console; ecsd's simulated ones have no display.
         VncConsole::Unavailable => Err(Error::new(
             Code::Ecs0000,
