@@ -195,26 +195,38 @@ fn kvm_probe() -> Result<Duration, String> {
         .spawn()
         .map_err(|e| format!("cannot start QEMU: {e}"))?;
     let limit = Duration::from_secs(10);
+    let Some(status) =
+        wait_bounded(&mut child, started, limit).map_err(|e| format!("cannot wait for the probe: {e}"))?
+    else {
+        return Err(format!("probe guest did not finish within {} s", limit.as_secs()));
+    };
+    let mut err = String::new();
+    if let Some(mut s) = child.stderr.take() {
+        let _ = std::io::Read::read_to_string(&mut s, &mut err);
+    }
+    if status.code() == Some(67) {
+        Ok(started.elapsed())
+    } else {
+        Err(format!("probe guest failed ({status}): {}", tail(err.as_bytes())))
+    }
+}
+
+/// Waits for a probe's QEMU to exit, until `limit` after `started`; kills it past that
+/// (`None`).
+fn wait_bounded(
+    child: &mut std::process::Child,
+    started: Instant,
+    limit: Duration,
+) -> std::io::Result<Option<std::process::ExitStatus>> {
     loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                let mut err = String::new();
-                if let Some(mut s) = child.stderr.take() {
-                    let _ = std::io::Read::read_to_string(&mut s, &mut err);
-                }
-                return if status.code() == Some(67) {
-                    Ok(started.elapsed())
-                } else {
-                    Err(format!("probe guest failed ({status}): {}", tail(err.as_bytes())))
-                };
-            }
-            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
+        match child.try_wait()? {
+            Some(status) => return Ok(Some(status)),
+            None if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(20)),
+            None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("probe guest did not finish within {} s", limit.as_secs()));
+                return Ok(None);
             }
-            Err(e) => return Err(format!("cannot wait for the probe: {e}")),
         }
     }
 }
@@ -256,28 +268,19 @@ fn kvm_kernel_probe(kernel: &Path) -> Result<Duration, String> {
         .spawn()
         .map_err(|e| format!("cannot start QEMU: {e}"))?;
     let limit = Duration::from_secs(30);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => {
-                let log = std::fs::read(&serial).unwrap_or_default();
-                return if String::from_utf8_lossy(&log).contains("Kernel panic") {
-                    Ok(started.elapsed())
-                } else {
-                    Err(format!("the kernel probe ended without booting: {}", tail(&log)))
-                };
-            }
-            Ok(None) if started.elapsed() < limit => std::thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "a Linux kernel did not boot under KVM within {} s ({} hangs), though the boot-sector probe ran",
-                    limit.as_secs(),
-                    kernel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-                ));
-            }
-            Err(e) => return Err(format!("cannot wait for the kernel probe: {e}")),
-        }
+    if wait_bounded(&mut child, started, limit).map_err(|e| format!("cannot wait for the kernel probe: {e}"))?.is_none()
+    {
+        return Err(format!(
+            "a Linux kernel did not boot under KVM within {} s ({} hangs), though the boot-sector probe ran",
+            limit.as_secs(),
+            kernel.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        ));
+    }
+    let log = std::fs::read(&serial).unwrap_or_default();
+    if String::from_utf8_lossy(&log).contains("Kernel panic") {
+        Ok(started.elapsed())
+    } else {
+        Err(format!("the kernel probe ended without booting: {}", tail(&log)))
     }
 }
 

@@ -687,11 +687,10 @@ impl ComputeDriver for QemuDriver {
 
     async fn vm_nmi(&self, server_id: &str) -> Result<bool, DriverError> {
         let _g = self.lock(format!("vm:{}", safe(server_id)?)).await;
-        let paths = self.vm_paths(server_id)?;
-        if paths.load().map_err(err)?.is_none() || !matches!(vm::liveness(&paths).await, Liveness::Running(_)) {
+        if self.vm_power(server_id).await? != Power::Running {
             return Ok(false);
         }
-        vm::inject_nmi(&paths)
+        vm::inject_nmi(&self.vm_paths(server_id)?)
             .await
             .map_err(|e| err(format!("cannot send an NMI to the VM of server {server_id}: {e}")))?;
         tracing::info!(server = %server_id, "NMI injected");
@@ -699,10 +698,10 @@ impl ComputeDriver for QemuDriver {
     }
 
     async fn vnc_console(&self, server_id: &str) -> Result<VncConsole, DriverError> {
-        let paths = self.vm_paths(server_id)?;
-        if paths.load().map_err(err)?.is_none() || !matches!(vm::liveness(&paths).await, Liveness::Running(_)) {
+        if self.vm_power(server_id).await? != Power::Running {
             return Ok(VncConsole::NotRunning);
         }
+        let paths = self.vm_paths(server_id)?;
         if !paths.vnc.exists() {
             return Err(err(format!(
                 "the VM of server {server_id} was started before VMs had a display; stop and start it for a console"
