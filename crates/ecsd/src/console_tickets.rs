@@ -20,7 +20,6 @@ const MAX_TICKETS: usize = 4096;
 /// What a ticket opens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ticket {
-    pub project_id: String,
     pub server_id: String,
     expires: Instant,
 }
@@ -33,7 +32,7 @@ pub struct ConsoleTickets {
 
 impl ConsoleTickets {
     /// A new token for `server_id`'s console (32 random bytes, hex).
-    pub fn issue(&self, project_id: &str, server_id: &str) -> String {
+    pub fn issue(&self, server_id: &str) -> String {
         let mut raw = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut raw);
         let token = hex::encode(raw);
@@ -45,7 +44,7 @@ impl ConsoleTickets {
                 live.remove(&oldest);
             }
         }
-        let ticket = Ticket { project_id: project_id.into(), server_id: server_id.into(), expires: now + TICKET_TTL };
+        let ticket = Ticket { server_id: server_id.into(), expires: now + TICKET_TTL };
         live.insert(token.clone(), ticket);
         token
     }
@@ -64,8 +63,8 @@ mod tests {
     #[test]
     fn a_ticket_opens_its_server_only_until_it_expires() {
         let t = ConsoleTickets::default();
-        let a = t.issue("p", "s1");
-        let b = t.issue("p", "s2");
+        let a = t.issue("s1");
+        let b = t.issue("s2");
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
         assert_eq!(t.check(&a).map(|x| x.server_id), Some("s1".into()));
@@ -78,9 +77,9 @@ mod tests {
     #[test]
     fn the_number_of_live_tickets_is_bounded() {
         let t = ConsoleTickets::default();
-        let first = t.issue("p", "s");
+        let first = t.issue("s");
         for _ in 0..MAX_TICKETS {
-            t.issue("p", "s");
+            t.issue("s");
         }
         assert_eq!(t.live.lock().unwrap().len(), MAX_TICKETS);
         assert_eq!(t.check(&first), None, "the oldest made room");

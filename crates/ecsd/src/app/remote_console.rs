@@ -44,7 +44,7 @@ pub async fn open(
     gates::remote_console_allowed(s)?;
     vm_is_here(app, s)?;
     socket(app, server_id).await?;
-    let token = app.consoles.issue(&caller.project_id, server_id);
+    let token = app.consoles.issue(server_id);
     let scheme = if origin.secure { "wss" } else { "ws" };
     Ok(RemoteConsole {
         protocol: "vnc".into(),
