@@ -24,7 +24,9 @@ pub fn new_request_id() -> String {
 pub async fn assign(mut req: Request, next: Next) -> Response {
     let id = new_request_id();
     req.extensions_mut().insert(RequestId(id.clone()));
-    let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_default();
+    // A shared string: cloning it allocates nothing. Unknown paths have no template.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let span = tracing::info_span!(
         "request",
         request_id = %id,
@@ -36,7 +38,6 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let mut resp = next.run(req).instrument(span).await;
     // Counted by route template: paths hold ids, and a label per id would grow without bound.
-    let route = if route.is_empty() { "unmatched" } else { route.as_str() };
     let m = crate::metrics::metrics();
     m.http_requests.with_label_values(&[route, method.as_str(), resp.status().as_str()]).inc();
     m.http_seconds.with_label_values(&[route, method.as_str()]).observe(started.elapsed().as_secs_f64());
