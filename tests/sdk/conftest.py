@@ -136,7 +136,7 @@ def _store_args() -> list:
     return ["--store", _cluster.fresh_database()]
 
 
-def start_ecsd(step_ms: int = 0) -> Ecsd:
+def start_ecsd(step_ms: int = 0, extra_args=()) -> Ecsd:
     """Starts `ecsd serve` on a free port with a fresh data dir and waits for its banner."""
     binary = ecsd_binary()
     store_args = _store_args()
@@ -157,7 +157,7 @@ def start_ecsd(step_ms: int = 0) -> Ecsd:
     proc = subprocess.Popen(
         [str(binary), "serve", "--listen", "127.0.0.1:0", "--listen-tls", "127.0.0.1:0",
          "--data-dir", str(data_dir), "--metrics-listen", "127.0.0.1:0",
-         "--driver", "sim", *store_args],
+         "--driver", "sim", *store_args, *extra_args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=log,

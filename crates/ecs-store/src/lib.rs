@@ -19,11 +19,13 @@ pub mod postgres;
 mod rules;
 mod shared;
 pub mod sqlite;
+mod trace;
 
 pub use filter::{ServerFilter, ServerPage};
 pub use postgres::PgStore;
 pub use shared::{SharedFault, SimKind, NOT_SHARED};
 pub use sqlite::SqliteStore;
+pub use trace::{LoggedEvent, TraceQuery, TraceRecord};
 
 use async_trait::async_trait;
 use ecs_model::image::Image;
@@ -228,6 +230,17 @@ pub trait Store: SagaLog + Send + Sync {
     async fn job_get(&self, project_id: &str, id: &str) -> Result<Option<(Job, Vec<Job>)>, StoreError>;
     /// Deletes finished jobs (and their saga logs) that ended before `before_ms`.
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError>;
+    /// The saga log entries of the given sagas (a job's and its sub-jobs'), each saga's in
+    /// order, with when each was written. Unknown ids have none.
+    async fn saga_events(&self, saga_ids: &[String]) -> Result<Vec<LoggedEvent>, StoreError>;
+
+    // --- the audit trail
+    /// Records traces, all in one write.
+    async fn trace_insert(&self, traces: Vec<TraceRecord>) -> Result<(), StoreError>;
+    /// A page of a project's traces, newest first, and whether more follow it.
+    async fn trace_list(&self, query: &TraceQuery) -> Result<(Vec<TraceRecord>, bool), StoreError>;
+    /// Deletes the traces recorded before `before_ms`.
+    async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError>;
 
     // --- ports and security groups
     /// A port of the project by id. Every server has one, written with the server by

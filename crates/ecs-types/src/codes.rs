@@ -76,6 +76,9 @@ pub enum Code {
     Vpc2500,
     /// VPC: no such port in the project.
     Vpc2501,
+    /// CTS: a query parameter of the trace list is invalid (the service's `CTS.XXX` form; the
+    /// number is inferred).
+    Cts0001,
 }
 
 /// How the error body is shaped on the wire.
@@ -131,6 +134,7 @@ impl Code {
             Code::Vpc0604 => "VPC.0604",
             Code::Vpc2500 => "VPC.2500",
             Code::Vpc2501 => "VPC.2501",
+            Code::Cts0001 => "CTS.0001",
         }
     }
 
@@ -166,7 +170,8 @@ impl Code {
             | Code::NovaBadRequest
             | Code::IamBadRequest
             | Code::Vpc0601
-            | Code::Vpc2500 => 400,
+            | Code::Vpc2500
+            | Code::Cts0001 => 400,
         }
     }
 
@@ -207,13 +212,15 @@ impl Code {
             Code::Vpc0604 => "Security group rule already exists.",
             Code::Vpc2500 => "Param is invalid.",
             Code::Vpc2501 => "Port does not exist.",
+            Code::Cts0001 => "Invalid parameter.",
         }
     }
 
     /// The body shape this code travels in.
     pub fn shape(self) -> Shape {
         match self {
-            Code::Apigw0301 | Code::Apigw0101 | Code::Apigw0308 => Shape::Gateway,
+            // The trace service answers in the gateway's shape (`error_code`, `error_msg`).
+            Code::Apigw0301 | Code::Apigw0101 | Code::Apigw0308 | Code::Cts0001 => Shape::Gateway,
             Code::NovaNotFound => Shape::Nova("itemNotFound"),
             Code::NovaConflict => Shape::Nova("conflictingRequest"),
             Code::NovaBadRequest => Shape::Nova("badRequest"),
@@ -286,6 +293,7 @@ pub const ALL: &[Code] = &[
     Code::Vpc0604,
     Code::Vpc2500,
     Code::Vpc2501,
+    Code::Cts0001,
 ];
 
 #[cfg(test)]

@@ -7,11 +7,13 @@
 pub mod cloud_server;
 pub mod codes;
 pub mod create;
+pub mod cts;
 pub mod errors;
 pub mod flavor;
 pub mod iam;
 pub mod image;
 pub mod job;
+pub mod job_events;
 pub mod keypair;
 pub mod limits;
 pub mod metadata;

@@ -253,6 +253,11 @@ impl Accounts {
     }
 
     /// Every distinct project id.
+    /// Whether some credential is of the project `id`.
+    pub fn has_project(&self, id: &str) -> bool {
+        self.by_ak.values().any(|a| a.project_id == id)
+    }
+
     pub fn projects(&self) -> Vec<String> {
         let mut p: Vec<String> = self.by_ak.values().map(|a| a.project_id.clone()).collect();
         p.sort();

@@ -84,6 +84,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         sim_shared: args.sim_state.map(|s| s == crate::config::SimState::Shared),
         lease: Duration::from_millis(args.lease_ms),
         heartbeat: Duration::from_millis(args.heartbeat_ms),
+        trace_retention: Duration::from_secs(args.trace_retention_days * 24 * 3600),
     })
     .await?;
     let listener =

@@ -211,6 +211,10 @@ pub struct ServeArgs {
     /// before it runs out).
     #[arg(long, env = "ECSD_HEARTBEAT_MS", default_value_t = 5_000)]
     pub heartbeat_ms: u64,
+    /// Days the audit trail keeps a trace (`GET /v3/{project_id}/traces`); the trace service
+    /// keeps them a week.
+    #[arg(long, env = "ECSD_TRACE_RETENTION_DAYS", default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    pub trace_retention_days: u64,
 }
 
 /// Which store holds the records.

@@ -32,6 +32,8 @@ pub struct App {
     pub node: Arc<crate::cluster::Node>,
     /// The remote-console URLs handed out and not yet expired.
     pub consoles: Arc<crate::console_tickets::ConsoleTickets>,
+    /// The audit trail's recorder.
+    pub audit: crate::audit::Audit,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod accounts_shared;
 pub mod app;
+pub mod audit;
 pub mod auto_terminate;
 pub mod caller;
 pub mod check;

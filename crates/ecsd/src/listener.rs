@@ -144,6 +144,8 @@ async fn serve_connection<I>(
         let activity = activity.clone();
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(Secure(secure));
+            // The peer, as axum's extractor reads it (the audit trail's source address).
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
             // Counted from the moment hyper hands the request over: its head is complete.
             let handling = activity.handling();
             let router = router.clone();

@@ -54,6 +54,8 @@ pub struct Options {
     /// The node's lease on a shared store, and its heartbeat.
     pub lease: Duration,
     pub heartbeat: Duration,
+    /// How long the audit trail keeps a trace.
+    pub trace_retention: Duration,
 }
 
 impl Options {
@@ -76,6 +78,7 @@ impl Options {
             sim_shared: None,
             lease: crate::cluster::DEFAULT_LEASE,
             heartbeat: crate::cluster::DEFAULT_HEARTBEAT,
+            trace_retention: crate::audit::DEFAULT_RETENTION,
         }
     }
 }
@@ -155,6 +158,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
     });
     let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
     let consoles = Arc::default();
+    let audit = crate::audit::Audit::start(store.clone(), opts.trace_retention);
     Ok(App {
         ctx,
         executor,
@@ -165,6 +169,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         quotas: opts.quotas,
         node,
         consoles,
+        audit,
     })
 }
 
@@ -265,17 +270,22 @@ pub async fn serve(
         }
     };
     let store = app.ctx.store.clone();
+    let audit = app.audit.clone();
     let expiry = tokio::spawn(async move {
         loop {
             let cutoff = ecs_model::timefmt::now_ms() - JOB_RETENTION.as_millis() as i64;
             if let Err(e) = store.job_expire(cutoff).await {
                 tracing::warn!(error = %e, "job expiry failed");
             }
+            if let Err(e) = store.trace_expire(audit.cutoff_ms()).await {
+                tracing::warn!(error = %e, "trace expiry failed");
+            }
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });
     // Scheduled deletions: read at start-up, then at each deadline and after each change.
     let scheduler = tokio::spawn(crate::auto_terminate::run(app.clone(), stop_rx.clone()));
+    let audit = app.audit.clone();
     let router = crate::http::router(app);
     let mut loops = vec![tokio::spawn(accept_loop(listener, None, router.clone(), limits.clone(), stop_rx.clone()))];
     if let Some((l, cfg)) = tls {
@@ -291,6 +301,8 @@ pub async fn serve(
     }
     expiry.abort();
     let _ = scheduler.await;
+    // The traces of the last requests answered.
+    audit.flush().await;
     Ok(())
 }
 

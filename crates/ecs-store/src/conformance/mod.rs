@@ -18,6 +18,7 @@ mod nics;
 mod server_groups;
 mod servers;
 mod shared;
+mod traces;
 
 use crate::{Begin, PgStore, SqliteStore, Store};
 use ecs_model::server::{Server, ServerNic};
@@ -189,4 +190,6 @@ conformance! {
     server_groups::a_group_takes_its_members_limit,
     server_groups::anti_affinity_members_need_distinct_hosts_once_there_are_two,
     server_groups::deadlines_are_read_earliest_first,
+    traces::traces_are_listed_newest_first_per_project_filtered_paged_and_expired,
+    traces::saga_events_are_read_back_in_order_with_their_times,
 }

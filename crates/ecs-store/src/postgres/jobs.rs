@@ -9,7 +9,7 @@
 use super::{bodies, commit, decode, encode, execute, get, query, query_opt, transaction, PgStore};
 use crate::cluster::Member;
 use crate::rules::starts_first_step;
-use crate::StoreError;
+use crate::{LoggedEvent, StoreError};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use ecs_model::job::{Job, JobStatus};
@@ -195,6 +195,22 @@ impl PgStore {
         }
         let children = bodies(&query(&c, "SELECT body FROM jobs WHERE parent_id = $1 ORDER BY ord", &[&id]).await?)?;
         Ok(Some((job, children)))
+    }
+
+    pub(crate) async fn events_of(&self, saga_ids: &[String]) -> Result<Vec<LoggedEvent>, StoreError> {
+        let c = self.client().await?;
+        let rows = query(
+            &c,
+            "SELECT saga_id, seq, (EXTRACT(EPOCH FROM at) * 1000)::bigint, body FROM saga_events
+              WHERE saga_id = ANY($1) ORDER BY saga_id, seq",
+            &[&saga_ids],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LoggedEvent { saga_id: get(r, 0)?, seq: get(r, 1)?, at_ms: get(r, 2)?, event: decode(get(r, 3)?)? })
+            })
+            .collect()
     }
 
     pub(crate) async fn jobs_expire(&self, before_ms: i64) -> Result<u64, StoreError> {

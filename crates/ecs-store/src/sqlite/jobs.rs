@@ -3,7 +3,7 @@
 
 use super::catalog::{decode, encode, query_bodies_in_rowid_order};
 use super::{backend, execute_cached, query_row_cached, SqliteStore};
-use crate::StoreError;
+use crate::{LoggedEvent, StoreError};
 use async_trait::async_trait;
 use ecs_model::job::{Job, JobStatus};
 use ecs_saga::{LogError, Outcome, SagaLog, SagaRecord, StepEvent};
@@ -29,13 +29,15 @@ pub(crate) fn saga_insert_in(c: &Connection, s: &SagaRecord) -> Result<(), Store
     events_insert_in(c, &s.id, 0, &bodies)
 }
 
-/// Writes a saga's next events (JSON bodies), numbered after the `after` it already has.
+/// Writes a saga's next events (JSON bodies), numbered after the `after` it already has and
+/// stamped with the time of writing.
 fn events_insert_in(c: &Connection, saga_id: &str, after: i64, bodies: &[String]) -> Result<(), StoreError> {
+    let now = ecs_model::timefmt::now_ms();
     for (seq, body) in (after + 1..).zip(bodies) {
         execute_cached(
             c,
-            "INSERT INTO saga_events (saga_id, seq, body) VALUES (?1, ?2, ?3)",
-            params![saga_id, seq, body],
+            "INSERT INTO saga_events (saga_id, seq, body, at_ms) VALUES (?1, ?2, ?3, ?4)",
+            params![saga_id, seq, body, now],
         )
         .map_err(backend)?;
     }
@@ -83,6 +85,29 @@ impl SqliteStore {
             let children: Vec<Job> =
                 query_bodies_in_rowid_order(c, "SELECT rowid, body FROM jobs WHERE parent_id = ?1", &id)?;
             Ok(Some((job, children)))
+        })
+        .await
+    }
+
+    pub(crate) async fn events_of(&self, saga_ids: &[String]) -> Result<Vec<LoggedEvent>, StoreError> {
+        let ids = saga_ids.to_vec();
+        self.read_now(move |c| {
+            let mut st = c
+                .prepare_cached("SELECT seq, at_ms, body FROM saga_events WHERE saga_id = ?1 ORDER BY seq")
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            for id in ids {
+                let rows = st
+                    .query_map(params![id], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?))
+                    })
+                    .map_err(backend)?;
+                for row in rows {
+                    let (seq, at_ms, body) = row.map_err(backend)?;
+                    out.push(LoggedEvent { saga_id: id.clone(), seq, at_ms, event: decode(&body)? });
+                }
+            }
+            Ok(out)
         })
         .await
     }

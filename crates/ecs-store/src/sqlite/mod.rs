@@ -14,6 +14,7 @@ mod quotas;
 mod schema;
 mod server_groups;
 mod servers;
+mod traces;
 mod volumes;
 
 pub use inspect::{inspect, Inspection};
@@ -418,6 +419,18 @@ impl crate::Store for SqliteStore {
     }
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.jobs_expire(before_ms).await
+    }
+    async fn saga_events(&self, saga_ids: &[String]) -> Result<Vec<crate::LoggedEvent>, StoreError> {
+        self.events_of(saga_ids).await
+    }
+    async fn trace_insert(&self, traces: Vec<crate::TraceRecord>) -> Result<(), StoreError> {
+        self.traces_insert(traces).await
+    }
+    async fn trace_list(&self, query: &crate::TraceQuery) -> Result<(Vec<crate::TraceRecord>, bool), StoreError> {
+        self.traces_list(query).await
+    }
+    async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.traces_expire(before_ms).await
     }
     // --- ports and security groups
     async fn port_get(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::port::Port>, StoreError> {

@@ -5,7 +5,7 @@ use super::super::tests::server;
 use super::super::SqliteStore;
 use crate::Store;
 
-/// A database of version 2 (no port or group tables, nor those of version 4) with a server: the upgrade gives the
+/// A database of version 2 (no port or group tables, nor those of versions 4 and 5) with a server: the upgrade gives the
 /// project its default group and the server its port, and replaces group ids that name no
 /// group by the default group.
 #[tokio::test]
@@ -27,6 +27,7 @@ async fn a_database_of_the_previous_layout_is_migrated_with_ports_and_default_gr
             "DROP TABLE ports; DROP TABLE security_groups; DROP TABLE security_group_rules;
              DROP TABLE server_groups; DROP TABLE server_group_members; DROP INDEX servers_auto_terminate;
              ALTER TABLE servers DROP COLUMN auto_terminate_ms;
+             DROP TABLE traces; ALTER TABLE saga_events DROP COLUMN at_ms;
              UPDATE meta SET value = '2' WHERE key = 'schema_version';",
         )
         .unwrap();

@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// The schema version this code writes (`meta` row `schema_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Every table, with the schema version that added it: a database of version `v` that lacks
 /// one of the tables of versions up to `v` is damaged; one that has none of them but other
@@ -29,6 +29,7 @@ pub const TABLES: &[(i64, &str)] = &[
     (3, "security_group_rules"),
     (4, "server_groups"),
     (4, "server_group_members"),
+    (5, "traces"),
 ];
 
 pub(super) const V1: &str = r#"
@@ -96,9 +97,23 @@ CREATE INDEX IF NOT EXISTS servers_auto_terminate ON servers (auto_terminate_ms)
     WHERE auto_terminate_ms IS NOT NULL;
 "#;
 
+/// Version 5: when each saga event was written (NULL for older events), for a job's
+/// step-by-step progress; and the audit trail, one row per recorded API call, with the columns
+/// its queries filter on and the whole trace as the body.
+const V5: &str = r#"
+ALTER TABLE saga_events ADD COLUMN at_ms INTEGER;
+CREATE TABLE IF NOT EXISTS traces (
+    trace_id TEXT PRIMARY KEY, project_id TEXT NOT NULL, time_ms INTEGER NOT NULL,
+    service_type TEXT NOT NULL, user_name TEXT NOT NULL, resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL, resource_name TEXT NOT NULL, trace_name TEXT NOT NULL,
+    trace_rating TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS traces_project_time ON traces (project_id, time_ms);
+CREATE INDEX IF NOT EXISTS traces_time ON traces (time_ms);
+"#;
+
 /// Each version's upgrade from the one before, in order.
-fn upgrades() -> [(i64, Vec<&'static str>); 3] {
-    [(2, vec![V2]), (3, V3.to_vec()), (4, vec![V4])]
+fn upgrades() -> [(i64, Vec<&'static str>); 4] {
+    [(2, vec![V2]), (3, V3.to_vec()), (4, vec![V4]), (5, vec![V5])]
 }
 
 /// Brings the schema to the current version, in one transaction: a crash during the first

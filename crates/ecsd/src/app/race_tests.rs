@@ -113,6 +113,21 @@ impl Store for LockedInBetween {
     async fn job_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.inner.job_expire(before_ms).await
     }
+    async fn saga_events(&self, saga_ids: &[String]) -> Result<Vec<ecs_store::LoggedEvent>, StoreError> {
+        self.inner.saga_events(saga_ids).await
+    }
+    async fn trace_insert(&self, traces: Vec<ecs_store::TraceRecord>) -> Result<(), StoreError> {
+        self.inner.trace_insert(traces).await
+    }
+    async fn trace_list(
+        &self,
+        query: &ecs_store::TraceQuery,
+    ) -> Result<(Vec<ecs_store::TraceRecord>, bool), StoreError> {
+        self.inner.trace_list(query).await
+    }
+    async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.inner.trace_expire(before_ms).await
+    }
     // --- ports and security groups
     async fn port_get(&self, p: &str, id: &str) -> Result<Option<Port>, StoreError> {
         self.inner.port_get(p, id).await

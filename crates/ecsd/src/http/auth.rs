@@ -24,11 +24,18 @@ const PROJECT_PREFIXES: &[&str] = &["v1", "v1.1", "v2", "v2.1"];
 /// Second segments that are resource names, not project ids (IMS `/v2/cloudimages`, ...).
 const UNSCOPED: &[&str] = &["cloudimages", "images"];
 
-/// The project id a path names, if its API family is project-scoped.
+/// The project id a path names, if its API family is project-scoped: the Huawei families,
+/// ecsd's own (`/ecsd/v1/{project_id}/...`) and the trace service's (`/v3/{project_id}/traces`).
 pub fn path_project(path: &str) -> Option<&str> {
     let mut seg = path.trim_start_matches('/').split('/');
-    let version = seg.next()?;
+    let mut version = seg.next()?;
+    if version == "ecsd" {
+        version = seg.next().filter(|v| *v == "v1")?;
+    }
     let second = seg.next()?;
+    if version == "v3" {
+        return seg.next().filter(|third| *third == "traces").map(|_| second);
+    }
     if PROJECT_PREFIXES.contains(&version) && !UNSCOPED.contains(&second) {
         Some(second)
     } else {
@@ -105,7 +112,11 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
     }
     let account = match identify(&app, &parts, &bytes) {
         Ok(a) => a,
-        Err(message) => return unauthorized(message, &rid),
+        Err(message) => {
+            let body = serde_json::json!({"error_code": "APIGW.0301", "error_msg": message, "request_id": rid});
+            super::audit::auth_failure(&app, &parts, &rid, message, body.to_string().as_bytes());
+            return unauthorized(message, &rid);
+        }
     };
     // The request's log lines name its project from here on (see `request_id::assign`).
     tracing::Span::current().record("project", account.project_id.as_str());
@@ -145,5 +156,10 @@ mod tests {
         assert_eq!(path_project("/v2/images/123"), None);
         assert_eq!(path_project("/v3/projects"), None);
         assert_eq!(path_project("/v1/%7Bproject_id%7D/jobs/x"), Some("%7Bproject_id%7D"));
+        assert_eq!(path_project("/ecsd/v1/abc/jobs/x/events"), Some("abc"));
+        assert_eq!(path_project("/ecsd-admin/v1/faults"), None);
+        assert_eq!(path_project("/ecsd/v2/abc/jobs"), None);
+        assert_eq!(path_project("/v3/abc/traces"), Some("abc"));
+        assert_eq!(path_project("/v3/auth/tokens"), None);
     }
 }

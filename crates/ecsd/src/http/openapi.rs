@@ -250,6 +250,8 @@ pub enum NovaServerActionDoc {
         (name = "VPC", description = "VPCs and subnets."),
         (name = "EVS", description = "Disks (the disk service's read side)."),
         (name = "IAM", description = "Tokens and the project lookup."),
+        (name = "Jobs", description = "ecsd's own view of a job's progress, step by step."),
+        (name = "CTS", description = "The audit trail: traces of the API calls, the trace service's way."),
         (name = "Admin", description = "ecsd's own fault-injection API."),
         (name = "Meta", description = "This document."),
     ),

@@ -19,6 +19,7 @@ mod disk_full;
 mod exhaustion;
 mod faults;
 mod hygiene;
+mod job_events;
 mod jobs;
 mod keypairs;
 mod limits;

@@ -9,6 +9,7 @@ pub(super) mod consoles;
 pub(super) mod create;
 pub(super) mod evs;
 pub(super) mod iam;
+mod job_stream;
 pub(super) mod jobs;
 pub(super) mod keypairs;
 pub(super) mod limits;
@@ -22,6 +23,7 @@ pub(super) mod resize;
 pub(super) mod server_groups;
 pub(super) mod servers;
 pub(super) mod tags;
+pub(super) mod traces;
 pub(super) mod unsupported;
 pub(super) mod volumes;
 pub(super) mod zones;
@@ -52,6 +54,7 @@ pub fn table() -> (Router<App>, Document) {
     let (router, mut doc) = OpenApiRouter::with_openapi(super::openapi::ApiDoc::openapi())
         // ECS
         .routes(routes!(jobs::show))
+        .routes(routes!(jobs::events))
         .routes(routes!(servers::create))
         .routes(routes!(servers::list))
         .routes(routes!(catalog::flavors))
@@ -139,6 +142,8 @@ pub fn table() -> (Router<App>, Document) {
         // IAM
         .routes(routes!(iam::issue_token))
         .routes(routes!(iam::projects))
+        // CTS: the audit trail
+        .routes(routes!(traces::list))
         // ecsd's own admin API
         .routes(routes!(admin::list, admin::create, admin::clear))
         .routes(routes!(admin::remove))

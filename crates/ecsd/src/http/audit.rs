@@ -1,0 +1,103 @@
+//! The audit layer: a trace of every write request once its answer is in (reads are not
+//! traced, as the trace service does not trace them); failed authentications are traced by
+//! the authentication layer, which refuses them before this runs.
+
+use crate::audit::record::{self, Call};
+use crate::context::App;
+use crate::http::request_id::RequestId;
+use crate::http::{Caller, MAX_BODY};
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, Method};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::SocketAddr;
+
+/// The source address of a request (the peer of its connection), or empty when not known.
+pub fn source_ip(req: &axum::http::request::Parts) -> String {
+    req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
+}
+
+pub async fn trace(State(app): State<App>, req: Request, next: Next) -> Response {
+    let write = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
+    let Some(caller) = req.extensions().get::<Caller>().cloned().filter(|_| write) else {
+        return next.run(req).await;
+    };
+    let time_ms = ecs_model::timefmt::now_ms();
+    let (parts, body) = req.into_parts();
+    // Already read whole by the authentication layer: this takes the same bytes back.
+    let request = to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    let route = parts.extensions.get::<MatchedPath>().cloned();
+    let rid = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let (method, path, source_ip) = (parts.method.clone(), parts.uri.path().to_string(), source_ip(&parts));
+    let resp = next.run(Request::from_parts(parts, Body::from(request.clone()))).await;
+    let (rparts, rbody) = resp.into_parts();
+    let answer = to_bytes(rbody, usize::MAX).await.unwrap_or_default();
+    let account = app.accounts.get(&caller.ak);
+    let user = record::known_user(
+        &caller.ak,
+        &caller.user_id,
+        account.and_then(|a| a.user_name.as_deref()),
+        account.map_or("", |a| a.domain_name.as_str()),
+    );
+    let route = route.as_ref().map(MatchedPath::as_str);
+    let t = record::trace(Call {
+        project_id: &caller.project_id,
+        user,
+        operation: route.and_then(|r| app.audit.operations.get(&method, r)),
+        route,
+        path: &path,
+        host: &host,
+        source_ip,
+        request_id: &rid,
+        time_ms,
+        status: rparts.status.as_u16(),
+        request: &request,
+        response: &answer,
+    });
+    app.audit.record(t).await;
+    Response::from_parts(rparts, Body::from(answer))
+}
+
+/// Traces a refused authentication, in the project the request names in its path (or that of
+/// the access key it claims), if that is a project of this service: an unknown project's
+/// trail has no reader, and a stranger must not be able to fill the database with one.
+pub fn auth_failure(app: &App, parts: &axum::http::request::Parts, rid: &str, message: &str, body: &[u8]) {
+    let ak = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| ecs_auth::parse_authorization(v).ok())
+        .map(|a| a.access)
+        .unwrap_or_default();
+    let path = parts.uri.path();
+    let known = |p: &str| app.accounts.has_project(p);
+    let project = match super::auth::path_project(path).filter(|p| known(p)) {
+        Some(p) => p.to_string(),
+        None => match app.accounts.get(&ak) {
+            Some(a) => a.project_id.clone(),
+            None => {
+                tracing::info!(reason = message, "authentication refused (no project to trace it in)");
+                return;
+            }
+        },
+    };
+    let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let t = record::trace(Call {
+        project_id: &project,
+        user: record::unknown_user(&ak),
+        operation: route.as_deref().and_then(|r| app.audit.operations.get(&parts.method, r)),
+        route: route.as_deref(),
+        path,
+        host,
+        source_ip: source_ip(parts),
+        request_id: rid,
+        time_ms: ecs_model::timefmt::now_ms(),
+        status: 401,
+        request: b"",
+        response: body,
+    });
+    app.audit.record_now(t);
+}
