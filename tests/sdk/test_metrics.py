@@ -50,3 +50,11 @@ def test_a_reinstall_moves_the_request_saga_and_step_metrics(ecsd, ecs, factory)
     # Buckets are cumulative: the +Inf bucket holds every observation.
     assert value(after, "ecsd_saga_step_duration_seconds_bucket", saga="rebuild_os", step="boot", le="+Inf") == \
         value(after, "ecsd_saga_step_duration_seconds_count", saga="rebuild_os", step="boot")
+    # The job, the driver's calls, the store's commits and the servers by status.
+    assert delta("ecsd_jobs_accepted_total", type="reinstallOs") == 1
+    assert delta("ecsd_jobs_finished_total", type="reinstallOs", result="SUCCESS") == 1
+    for verb in ("vm_stop", "disk_create", "disk_inject", "vm_start", "disk_delete"):
+        assert delta("ecsd_driver_call_duration_seconds_count", verb=verb, result="ok") >= 1, verb
+    assert delta("ecsd_store_commit_duration_seconds_count") >= len(STEPS)
+    assert value(after, "ecsd_store_commit_writes_sum") >= value(after, "ecsd_store_commit_writes_count") > 0
+    assert value(after, "ecsd_servers", status="ACTIVE") >= 1

@@ -13,6 +13,7 @@ pub mod cluster;
 #[cfg(test)]
 mod conformance;
 mod filter;
+pub mod observe;
 #[cfg(any(test, feature = "test-cluster"))]
 pub mod pg_cluster;
 pub mod postgres;
@@ -241,6 +242,8 @@ pub trait Store: SagaLog + Send + Sync {
     async fn trace_list(&self, query: &TraceQuery) -> Result<(Vec<TraceRecord>, bool), StoreError>;
     /// Deletes the traces recorded before `before_ms`.
     async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError>;
+    /// How many servers of every project have each status (the metrics' `ecsd_servers`).
+    async fn server_status_counts(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
     // --- ports and security groups
     /// A port of the project by id. Every server has one, written with the server by

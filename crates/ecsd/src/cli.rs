@@ -67,6 +67,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             (DriverChoice::Qemu(cfg), format!("qemu, {} ({}; {})", info.accel, info.accel_reason, info.qemu_version))
         }
     };
+    // Registered before anything runs: the store's commits are observed from the first.
+    crate::metrics::metrics();
     let app = server::build(Options {
         driver,
         data_dir: args.data_dir.clone(),
@@ -109,7 +111,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
             let at = format!("http://{}/metrics", l.local_addr().map_err(|e| e.to_string())?);
-            let router = axum::Router::new().route("/metrics", axum::routing::get(serve_metrics));
+            let router = axum::Router::new()
+                .route("/metrics", axum::routing::get(serve_metrics))
+                .with_state(app.ctx.store.clone());
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(l, router).await {
                     tracing::error!(error = %e, "the metrics listener stopped");
@@ -147,9 +151,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     server::serve(listener, tls, limits, app, shutdown_signal()).await.map_err(|e| e.to_string())
 }
 
-/// `GET /metrics`: the Prometheus text exposition.
-async fn serve_metrics() -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::metrics::metrics().render())
+/// `GET /metrics`: the Prometheus text exposition. The servers by status are counted now (one
+/// grouped scan), so that every node of a cluster reports the same figures.
+async fn serve_metrics(
+    axum::extract::State(store): axum::extract::State<std::sync::Arc<dyn ecs_store::Store>>,
+) -> impl axum::response::IntoResponse {
+    let m = crate::metrics::metrics();
+    match store.server_status_counts().await {
+        Ok(counts) => {
+            m.servers.reset();
+            for (status, n) in counts {
+                m.servers.with_label_values(&[status.as_str()]).set(n);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count the servers for the metrics"),
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], m.render())
 }
 
 /// Resolves on SIGTERM or SIGINT. Accepting stops at once; requests in flight get the shutdown

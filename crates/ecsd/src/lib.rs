@@ -24,6 +24,7 @@ pub mod http;
 pub mod iam;
 pub mod images;
 pub mod listener;
+pub mod metered_driver;
 pub mod metrics;
 pub mod rate_limit;
 pub mod sagas;

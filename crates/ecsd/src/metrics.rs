@@ -5,7 +5,9 @@
 //! around them (`saga`, `step`, `undo`), by a tracing layer: the executor knows nothing of
 //! metrics, and a step's duration is its span's life.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+};
 use std::sync::OnceLock;
 use std::time::Instant;
 use tracing::field::{Field, Visit};
@@ -29,6 +31,18 @@ pub struct Metrics {
     pub sagas_running: IntGauge,
     /// `ecsd_sagas_finished_total{saga, outcome}`: `succeeded`, `failed` or `stuck`.
     pub sagas_finished: IntCounterVec,
+    /// `ecsd_jobs_accepted_total{type}`: jobs (and sub-jobs) recorded by accepted requests.
+    pub jobs_accepted: IntCounterVec,
+    /// `ecsd_jobs_finished_total{type, result}`: `SUCCESS` or `FAIL`.
+    pub jobs_finished: IntCounterVec,
+    /// `ecsd_store_commit_duration_seconds`: one write transaction, begin to commit.
+    pub commit_seconds: Histogram,
+    /// `ecsd_store_commit_writes`: the requests one commit held (SQLite's group commit).
+    pub commit_writes: Histogram,
+    /// `ecsd_driver_call_duration_seconds{verb, result}`: one call of the compute driver.
+    pub driver_seconds: HistogramVec,
+    /// `ecsd_servers{status}`: servers of every project by status, read at each scrape.
+    pub servers: IntGaugeVec,
 }
 
 /// Request latencies from 0.5 ms to 10 s; saga steps from 1 ms to 5 min.
@@ -57,12 +71,57 @@ impl Metrics {
             Opts::new("ecsd_sagas_finished_total", "Sagas finished here, by kind and outcome."),
             &["saga", "outcome"],
         )?;
-        registry.register(Box::new(http_requests.clone()))?;
-        registry.register(Box::new(http_seconds.clone()))?;
-        registry.register(Box::new(step_seconds.clone()))?;
+        let jobs_accepted = IntCounterVec::new(
+            Opts::new("ecsd_jobs_accepted_total", "Jobs and sub-jobs recorded by accepted requests, by job type."),
+            &["type"],
+        )?;
+        let jobs_finished = IntCounterVec::new(
+            Opts::new("ecsd_jobs_finished_total", "Jobs and sub-jobs finished here, by job type and result."),
+            &["type", "result"],
+        )?;
+        let commit_seconds = Histogram::with_opts(
+            HistogramOpts::new("ecsd_store_commit_duration_seconds", "Time a write transaction of the store took.")
+                .buckets(HTTP_BUCKETS.to_vec()),
+        )?;
+        let commit_writes = Histogram::with_opts(
+            HistogramOpts::new("ecsd_store_commit_writes", "Write requests one commit of the store held.")
+                .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0]),
+        )?;
+        let driver_seconds = HistogramVec::new(
+            HistogramOpts::new("ecsd_driver_call_duration_seconds", "Time a call of the compute driver took.")
+                .buckets(STEP_BUCKETS.to_vec()),
+            &["verb", "result"],
+        )?;
+        let servers = IntGaugeVec::new(Opts::new("ecsd_servers", "Servers of every project, by status."), &["status"])?;
+        for m in [&http_requests, &sagas_finished, &jobs_accepted, &jobs_finished] {
+            registry.register(Box::new(m.clone()))?;
+        }
+        for m in [&http_seconds, &step_seconds, &driver_seconds] {
+            registry.register(Box::new(m.clone()))?;
+        }
         registry.register(Box::new(sagas_running.clone()))?;
-        registry.register(Box::new(sagas_finished.clone()))?;
-        Ok(Metrics { registry, http_requests, http_seconds, step_seconds, sagas_running, sagas_finished })
+        registry.register(Box::new(commit_seconds.clone()))?;
+        registry.register(Box::new(commit_writes.clone()))?;
+        registry.register(Box::new(servers.clone()))?;
+        ecs_store::observe::set_commit_observer(|took, writes| {
+            let m = metrics();
+            m.commit_seconds.observe(took.as_secs_f64());
+            m.commit_writes.observe(writes as f64);
+        });
+        Ok(Metrics {
+            registry,
+            http_requests,
+            http_seconds,
+            step_seconds,
+            sagas_running,
+            sagas_finished,
+            jobs_accepted,
+            jobs_finished,
+            commit_seconds,
+            commit_writes,
+            driver_seconds,
+            servers,
+        })
     }
 
     /// The text exposition of every metric.
@@ -190,4 +249,38 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for SagaMetricsLayer {
         let result = if ok { "ok" } else { "error" };
         metrics().step_seconds.with_label_values(&[saga.as_str(), step.as_str(), direction, result]).observe(seconds);
     }
+}
+
+/// The job type of each saga accepted here and not yet finished, so that its end is counted
+/// under the type it was accepted as (the saga log knows only the saga).
+fn job_types() -> &'static std::sync::Mutex<std::collections::HashMap<String, String>> {
+    static T: OnceLock<std::sync::Mutex<std::collections::HashMap<String, String>>> = OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+/// Counts the jobs an accepted request recorded: those that run a saga (a batch's sub-jobs,
+/// not their parent, which only sums them up). `here` says which sagas this process runs (the
+/// others end on their host, and are counted there).
+pub fn jobs_accepted(
+    jobs: &[ecs_model::job::Job],
+    sagas: &[ecs_saga::SagaRecord],
+    here: impl Fn(&ecs_saga::SagaRecord) -> bool,
+) {
+    let m = metrics();
+    let mut types = job_types().lock().unwrap_or_else(|p| p.into_inner());
+    for j in jobs {
+        let Some(s) = sagas.iter().find(|s| s.id == j.id) else { continue };
+        m.jobs_accepted.with_label_values(&[j.job_type.as_str()]).inc();
+        if here(s) {
+            types.insert(j.id.clone(), j.job_type.clone());
+        }
+    }
+}
+
+/// Counts a job's end. A saga this process did not accept (resumed after a restart, or
+/// adopted from another node) is counted under the type `resumed`.
+pub fn job_finished(saga_id: &str, outcome: &ecs_saga::Outcome) {
+    let kind = job_types().lock().unwrap_or_else(|p| p.into_inner()).remove(saga_id);
+    let result = if matches!(outcome, ecs_saga::Outcome::Succeeded) { "SUCCESS" } else { "FAIL" };
+    metrics().jobs_finished.with_label_values(&[kind.as_deref().unwrap_or("resumed"), result]).inc();
 }

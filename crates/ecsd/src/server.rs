@@ -122,6 +122,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
             }
         }
     }
+    let driver: Arc<dyn ComputeDriver> = Arc::new(crate::metered_driver::MeteredDriver(driver));
     driver.reconcile().await.map_err(|e| format!("cannot take stock of the driver's VMs: {e}"))?;
     for p in opts.accounts.projects() {
         store.network_default(&p).await.map_err(|e| e.to_string())?;
@@ -182,7 +183,9 @@ impl ecs_saga::SagaLog for StoreLog {
         self.0.append(id, epoch, e).await
     }
     async fn finish(&self, id: &str, epoch: i64, o: &ecs_saga::Outcome) -> Result<(), ecs_saga::LogError> {
-        self.0.finish(id, epoch, o).await
+        self.0.finish(id, epoch, o).await?;
+        crate::metrics::job_finished(id, o);
+        Ok(())
     }
     async fn unfinished(&self) -> Result<Vec<ecs_saga::SagaRecord>, ecs_saga::LogError> {
         self.0.unfinished().await

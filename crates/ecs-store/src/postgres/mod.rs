@@ -115,7 +115,11 @@ pub(crate) async fn transaction(c: &mut Object) -> Result<Transaction<'_>, Store
 
 /// Commits `tx`.
 pub(crate) async fn commit(tx: Transaction<'_>) -> Result<(), StoreError> {
-    tx.commit().await.map_err(pg_err)
+    let began = std::time::Instant::now();
+    tx.commit().await.map_err(pg_err)?;
+    // One transaction, one write: PostgreSQL's own group commit is not visible from here.
+    crate::observe::committed(began.elapsed(), 1);
+    Ok(())
 }
 
 /// A PostgreSQL error as a [`StoreError`], by its SQLSTATE: the service answers a full disk, a
@@ -339,6 +343,11 @@ impl crate::Store for PgStore {
     }
     async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.traces_expire(before_ms).await
+    }
+    async fn server_status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let c = self.client().await?;
+        let rows = query(&c, "SELECT status, COUNT(*) FROM servers GROUP BY status", &[]).await?;
+        rows.iter().map(|r| Ok((get(r, 0)?, get(r, 1)?))).collect()
     }
     async fn port_get(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::port::Port>, StoreError> {
         self.port_by_id(project_id, id).await

@@ -286,6 +286,8 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             }
         }
         let mut delivers = Vec::with_capacity(batch.len());
+        let began = std::time::Instant::now();
+        let writes = batch.len();
         if let Err(e) = exec_cached(&conn, "BEGIN IMMEDIATE") {
             tracing::error!(error = %e, "cannot begin a write transaction");
             for job in batch {
@@ -304,7 +306,10 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
             delivers.push(d);
         }
         match exec_cached(&conn, "COMMIT") {
-            Ok(()) => delivers.into_iter().for_each(|d| d(Ok(()))),
+            Ok(()) => {
+                crate::observe::committed(began.elapsed(), writes);
+                delivers.into_iter().for_each(|d| d(Ok(())))
+            }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; rolling back the batch");
                 let _ = exec_cached(&conn, "ROLLBACK");
@@ -431,6 +436,14 @@ impl crate::Store for SqliteStore {
     }
     async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.traces_expire(before_ms).await
+    }
+    async fn server_status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT status, COUNT(*) FROM servers GROUP BY status").map_err(backend)?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(backend)
+        })
+        .await
     }
     // --- ports and security groups
     async fn port_get(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::port::Port>, StoreError> {

@@ -109,6 +109,7 @@ pub async fn begin(app: &App, mut begin: Begin) -> Result<Vec<ecs_model::server:
     }
     place(app, &mut begin).await?;
     let sagas = begin.sagas.clone();
+    let jobs = begin.jobs.clone();
     // Only a create on a shared store can find its placement stale and try again; every other
     // operation is written once, without a copy kept for a retry.
     let retries = !begin.insert_servers.is_empty() && app.ctx.store.cluster().is_some();
@@ -146,6 +147,7 @@ pub async fn begin(app: &App, mut begin: Begin) -> Result<Vec<ecs_model::server:
         }
         e => internal(e),
     })?;
+    crate::metrics::jobs_accepted(&jobs, &sagas, |s| app.node.runs_here(s.host.as_deref()));
     // A saga bound to another host is started there (that node claims what is recorded for it).
     for s in sagas {
         if app.node.runs_here(s.host.as_deref()) {

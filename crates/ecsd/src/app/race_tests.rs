@@ -128,6 +128,9 @@ impl Store for LockedInBetween {
     async fn trace_expire(&self, before_ms: i64) -> Result<u64, StoreError> {
         self.inner.trace_expire(before_ms).await
     }
+    async fn server_status_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.inner.server_status_counts().await
+    }
     // --- ports and security groups
     async fn port_get(&self, p: &str, id: &str) -> Result<Option<Port>, StoreError> {
         self.inner.port_get(p, id).await
