@@ -79,9 +79,20 @@ pub struct TraceMetaData {
     pub marker: Option<String>,
 }
 
-/// The CTS error body (`{"error_code": "CTS.0001", "error_msg": "..."}`), as the SDK reads it.
+/// The CTS error body (`{"error_code": "CTS.0001", "error_msg": "...", "request_id": "..."}`),
+/// as the SDK reads it.
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct CtsErrorBody {
     pub error_code: String,
     pub error_msg: String,
+    pub request_id: String,
+}
+
+/// A refused trace list: the trace service's shape for its own parameters, the ECS shape for a
+/// project that is not the caller's (`Ecs.0023`, checked before any handler runs).
+#[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
+#[serde(untagged)]
+pub enum CtsRejection {
+    Cts(CtsErrorBody),
+    Ecs(crate::errors::EcsErrorBody),
 }

@@ -7,7 +7,7 @@ use crate::http::openapi::{GatewayRejections, ProjectPath};
 use crate::http::{ApiError, Caller};
 use axum::extract::{RawQuery, State};
 use axum::{Extension, Json};
-use ecs_types::cts::{CtsErrorBody, TraceList};
+use ecs_types::cts::{CtsRejection, TraceList};
 
 /// `GET /v3/{project_id}/traces`.
 #[utoipa::path(
@@ -39,7 +39,7 @@ use ecs_types::cts::{CtsErrorBody, TraceList};
     responses(
         (status = 200, description = "A page of traces.", body = TraceList),
         (status = 400, description = "`CTS.0001`: an invalid parameter (the message names it); `Ecs.0023`: not \
-            the caller's project.", body = CtsErrorBody),
+            the caller's project.", body = CtsRejection),
         GatewayRejections,
     ),
 )]
