@@ -10,21 +10,14 @@ use ecs_model::Error;
 use ecs_saga::{StepError, StepEvent};
 use ecs_store::LoggedEvent;
 use ecs_types::job_events::{JobEvent, JobEventsView, StepErrorView, StepView, UndoView};
-use ecs_types::Code;
 
 /// The job `id` of the caller's project with its sub-jobs and every logged event of their
 /// sagas, or `Common.0011` (as the job view answers) for an id that is malformed, unknown or
 /// another project's.
 pub async fn load(app: &App, caller: &Caller, id: &str) -> Result<(Job, Vec<Job>, Vec<LoggedEvent>), Error> {
-    let not_found =
-        || Error::new(Code::Common0011, format!("Failed to query system tasks: job [{id}] does not exist."));
-    if !ecs_model::ids::is_job_id(id) {
-        return Err(not_found());
-    }
-    let store = &app.ctx.store;
-    let (job, children) = store.job_get(&caller.project_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
+    let (job, children) = super::jobs::find(app, caller, id).await?;
     let ids: Vec<String> = std::iter::once(job.id.clone()).chain(children.iter().map(|c| c.id.clone())).collect();
-    let events = store.saga_events(&ids).await.map_err(internal)?;
+    let events = app.ctx.store.saga_events(&ids).await.map_err(internal)?;
     Ok((job, children, events))
 }
 
@@ -39,10 +32,9 @@ pub fn view(job: &Job, children: &[Job], events: &[LoggedEvent]) -> JobEventsVie
     v
 }
 
-/// Whether a job (with its sub-jobs) has ended: nothing more will be logged for it.
-pub fn finished(job: &Job, children: &[Job]) -> bool {
-    let status = if children.is_empty() { job.status } else { ecs_model::job::parent_status(children) };
-    status.is_final()
+/// Whether the job of a view (with its sub-jobs) has ended: nothing more will be logged for it.
+pub fn finished(view: &JobEventsView) -> bool {
+    JobStatus::parse(&view.status).is_some_and(JobStatus::is_final)
 }
 
 /// One logged event as the stream and the list show it.

@@ -3,18 +3,24 @@
 use super::{internal, views};
 use crate::caller::Caller;
 use crate::context::App;
+use ecs_model::job::Job;
 use ecs_model::Error;
 use ecs_types::job::JobView;
 use ecs_types::Code;
 
 /// The job view, or `Common.0011` for an id that is malformed, unknown or another project's.
 pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<JobView, Error> {
+    let (job, children) = find(app, caller, id).await?;
+    Ok(views::job_view(&job, &children))
+}
+
+/// The caller's job `id` with its sub-jobs, or `Common.0011` for an id that is malformed,
+/// unknown or another project's.
+pub async fn find(app: &App, caller: &Caller, id: &str) -> Result<(Job, Vec<Job>), Error> {
     let not_found =
         || Error::new(Code::Common0011, format!("Failed to query system tasks: job [{id}] does not exist."));
     if !ecs_model::ids::is_job_id(id) {
         return Err(not_found());
     }
-    let (job, children) =
-        app.ctx.store.job_get(&caller.project_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
-    Ok(views::job_view(&job, &children))
+    app.ctx.store.job_get(&caller.project_id, id).await.map_err(internal)?.ok_or_else(not_found)
 }

@@ -89,7 +89,7 @@ impl Follow {
                 self.queued.push_back(Event::default().event("step").id(format!("{}/{}", e.saga_id, e.seq)).data(body));
             }
         }
-        if job_events::finished(&job, &children) {
+        if job_events::finished(&view) {
             let body = serde_json::to_string(&view).unwrap_or_default();
             self.queued.push_back(Event::default().event("end").data(body));
             self.ended = true;
