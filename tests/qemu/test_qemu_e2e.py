@@ -28,6 +28,8 @@ import huaweicloudsdkims.v2 as ims  # noqa: E402
 import huaweicloudsdkvpc.v2 as vpc  # noqa: E402
 
 TIMINGS = {}
+# The metrics URL the service's banner names (set by the `service` fixture).
+METRICS = {}
 
 
 def ecsd_bin() -> str:
@@ -54,7 +56,8 @@ def service():
                ECSD_QEMU_ACCEL=os.environ.get("ECSD_QEMU_ACCEL", "tcg"))
     log = open(WORK / "ecsd.log", "wb")
     proc = subprocess.Popen([ecsd_bin(), "serve", "--driver", "qemu", "--listen", "127.0.0.1:0", "--listen-tls", "off",
-                             "--data-dir", str(data), "--qemu-stop-timeout-secs", "20"],
+                             "--data-dir", str(data), "--qemu-stop-timeout-secs", "20",
+                             "--metrics-listen", "127.0.0.1:0"],
                             stdout=subprocess.PIPE, stderr=log, env=env, text=True, bufsize=1)
     endpoint, banner = None, []
     deadline = time.monotonic() + 60
@@ -63,6 +66,9 @@ def service():
         m = re.match(r"^\s+endpoint:\s+(http://\S+)", line)
         if m:
             endpoint = m.group(1)
+        m = re.match(r"^\s+metrics:\s+(http://\S+)", line)
+        if m:
+            METRICS["url"] = m.group(1)
         if line.strip().startswith("data dir:") or time.monotonic() > deadline:
             break
     assert endpoint, "\n".join(banner) + (WORK / "ecsd.log").read_text()
@@ -351,6 +357,9 @@ def test_a_nic_is_hot_plugged_into_a_running_vm_and_unplugged(service):
     port = ssh_port(client, sid)
     before = wait_guest(port, key, lambda macs: len(macs) == 1)
     assert len(before) == 1, before
+    # The QEMU processes alive, as the metrics count them: this VM among them.
+    running = vms_running()
+    assert running >= 1
 
     # Added while the VM runs: the guest sees a new NIC with the port's MAC.
     t = time.monotonic()
@@ -397,6 +406,16 @@ def test_a_nic_is_hot_plugged_into_a_running_vm_and_unplugged(service):
     assert macs == before, macs
     job = client.delete_servers(ecs.DeleteServersRequest(body=ecs.DeleteServersRequestBody(servers=[ecs.ServerId(id=sid)])))
     assert wait_job(client, job.job_id).status == "SUCCESS"
+    assert vms_running() == running - 1, "the deleted server's QEMU is no longer counted"
+
+
+def vms_running():
+    """`ecsd_vms_running` as the service exports it, read with the Prometheus client's parser."""
+    import urllib.request
+    from prometheus_client.parser import text_string_to_metric_families
+    text = urllib.request.urlopen(METRICS["url"], timeout=10).read().decode()
+    return next(s.value for f in text_string_to_metric_families(text) for s in f.samples
+                if s.name == "ecsd_vms_running")
 
 
 def plugged(out):

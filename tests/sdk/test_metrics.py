@@ -58,3 +58,5 @@ def test_a_reinstall_moves_the_request_saga_and_step_metrics(ecsd, ecs, factory)
     assert delta("ecsd_store_commit_duration_seconds_count") >= len(STEPS)
     assert value(after, "ecsd_store_commit_writes_sum") >= value(after, "ecsd_store_commit_writes_count") > 0
     assert value(after, "ecsd_servers", status="ACTIVE") >= 1
+    # The simulated driver's running VMs: this server's among them.
+    assert value(after, "ecsd_vms_running") >= 1

@@ -204,4 +204,9 @@ pub trait ComputeDriver: Send + Sync {
     async fn reconcile(&self) -> Result<(), DriverError> {
         Ok(())
     }
+    /// How many VMs run now, as the driver sees them (`None`: it cannot tell). Read by the
+    /// metrics at each scrape; it must not disturb the VMs (no QMP round trip).
+    async fn vms_running(&self) -> Result<Option<usize>, DriverError> {
+        Ok(None)
+    }
 }

@@ -111,9 +111,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr} for metrics: {e}"))?;
             let at = format!("http://{}/metrics", l.local_addr().map_err(|e| e.to_string())?);
-            let router = axum::Router::new()
-                .route("/metrics", axum::routing::get(serve_metrics))
-                .with_state(app.ctx.store.clone());
+            let router =
+                axum::Router::new().route("/metrics", axum::routing::get(serve_metrics)).with_state(app.ctx.clone());
             tokio::spawn(async move {
                 if let Err(e) = axum::serve(l, router).await {
                     tracing::error!(error = %e, "the metrics listener stopped");
@@ -152,12 +151,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 /// `GET /metrics`: the Prometheus text exposition. The servers by status are counted now (one
-/// grouped scan), so that every node of a cluster reports the same figures.
+/// grouped scan), so that every node of a cluster reports the same figures; the VMs running
+/// are this node's driver's.
 async fn serve_metrics(
-    axum::extract::State(store): axum::extract::State<std::sync::Arc<dyn ecs_store::Store>>,
+    axum::extract::State(ctx): axum::extract::State<std::sync::Arc<crate::context::Ctx>>,
 ) -> impl axum::response::IntoResponse {
     let m = crate::metrics::metrics();
-    match store.server_status_counts().await {
+    match ctx.driver.vms_running().await {
+        Ok(Some(n)) => m.vms_running.set(i64::try_from(n).unwrap_or(i64::MAX)),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot count the running VMs for the metrics"),
+    }
+    match ctx.store.server_status_counts().await {
         Ok(counts) => {
             m.servers.reset();
             for (status, n) in counts {

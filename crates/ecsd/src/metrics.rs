@@ -43,6 +43,8 @@ pub struct Metrics {
     pub driver_seconds: HistogramVec,
     /// `ecsd_servers{status}`: servers of every project by status, read at each scrape.
     pub servers: IntGaugeVec,
+    /// `ecsd_vms_running`: VMs running as this node's driver sees them, read at each scrape.
+    pub vms_running: IntGauge,
 }
 
 /// Request latencies from 0.5 ms to 10 s; saga steps from 1 ms to 5 min.
@@ -93,6 +95,7 @@ impl Metrics {
             &["verb", "result"],
         )?;
         let servers = IntGaugeVec::new(Opts::new("ecsd_servers", "Servers of every project, by status."), &["status"])?;
+        let vms_running = IntGauge::new("ecsd_vms_running", "VMs running, as this node's compute driver sees them.")?;
         for m in [&http_requests, &sagas_finished, &jobs_accepted, &jobs_finished] {
             registry.register(Box::new(m.clone()))?;
         }
@@ -103,6 +106,7 @@ impl Metrics {
         registry.register(Box::new(commit_seconds.clone()))?;
         registry.register(Box::new(commit_writes.clone()))?;
         registry.register(Box::new(servers.clone()))?;
+        registry.register(Box::new(vms_running.clone()))?;
         ecs_store::observe::set_commit_observer(|took, writes| {
             let m = metrics();
             m.commit_seconds.observe(took.as_secs_f64());
@@ -121,6 +125,7 @@ impl Metrics {
             commit_writes,
             driver_seconds,
             servers,
+            vms_running,
         })
     }
 

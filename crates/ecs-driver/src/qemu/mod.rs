@@ -723,6 +723,18 @@ impl ComputeDriver for QemuDriver {
         self.ssh_port(server_id).await.map(|port| format!("ssh -p {port} root@127.0.0.1"))
     }
 
+    /// The VMs whose QEMU process is alive (its pid file names a live QEMU): no QMP, which
+    /// serves one client at a time and belongs to the sagas.
+    async fn vms_running(&self) -> Result<Option<usize>, DriverError> {
+        let mut n = 0;
+        for (id, _) in self.records()? {
+            if self.vm_paths(&id)?.pid().is_some() {
+                n += 1;
+            }
+        }
+        Ok(Some(n))
+    }
+
     async fn reconcile(&self) -> Result<(), DriverError> {
         let report = self.reconcile_report().await?;
         tracing::info!(

@@ -366,6 +366,11 @@ impl<R: SimRecords> ComputeDriver for SimDriver<R> {
         self.took(written).await
     }
 
+    /// The VMs recorded as running (every node's, when the records are shared).
+    async fn vms_running(&self) -> Result<Option<usize>, DriverError> {
+        Ok(Some(self.records.state().await?.vms.values().filter(|vm| vm.running).count()))
+    }
+
     async fn vm_nmi(&self, server_id: &str) -> Result<bool, DriverError> {
         let Some(mut vm) = self.vm(safe(server_id)?).await? else { return Ok(false) };
         if !vm.running {
