@@ -14,9 +14,28 @@ pub struct Ctx {
     pub driver: Arc<dyn ComputeDriver>,
 }
 
-/// Everything a request handler needs.
+/// Everything a request handler needs, behind one `Arc`: the router clones the state for
+/// every request and each of its layers, and a clone of the fields themselves was an atomic
+/// increment (and a decrement on drop) per shared field, on counters every core touches.
 #[derive(Clone)]
-pub struct App {
+pub struct App(Arc<AppState>);
+
+impl App {
+    pub fn new(state: AppState) -> App {
+        App(Arc::new(state))
+    }
+}
+
+impl std::ops::Deref for App {
+    type Target = AppState;
+    fn deref(&self) -> &AppState {
+        &self.0
+    }
+}
+
+/// The fields of [`App`].
+#[derive(Clone)]
+pub struct AppState {
     pub ctx: Arc<Ctx>,
     pub executor: Executor<Ctx>,
     pub accounts: Arc<Accounts>,

@@ -160,7 +160,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
     let limiter = std::num::NonZeroU32::new(opts.rate_limit).map(crate::rate_limit::rate_limiter);
     let consoles = Arc::default();
     let audit = crate::audit::Audit::start(store.clone(), opts.trace_retention);
-    Ok(App {
+    Ok(App::new(crate::context::AppState {
         ctx,
         executor,
         accounts: Arc::new(opts.accounts),
@@ -171,7 +171,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         node,
         consoles,
         audit,
-    })
+    }))
 }
 
 /// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).

@@ -206,7 +206,10 @@ async fn a_server_locked_between_the_gate_and_the_write_is_not_renamed() {
     let h = Harness::new_plain().await;
     let id = h.create_server().await;
     let store = Arc::new(LockedInBetween { inner: h.app.ctx.store.clone(), fired: AtomicBool::new(false) });
-    let app = App { ctx: Arc::new(Ctx { store, driver: h.app.ctx.driver.clone() }), ..h.app.clone() };
+    let app = App::new(crate::context::AppState {
+        ctx: Arc::new(Ctx { store, driver: h.app.ctx.driver.clone() }),
+        ..(*h.app).clone()
+    });
     let body: UpdateServerBody = serde_json::from_value(serde_json::json!({"server": {"name": "renamed"}})).unwrap();
     let err = crate::app::servers::update(&app, &h.caller, &id, body).await.unwrap_err();
     assert_eq!(err.code, ecs_types::Code::Ecs0605, "{err:?}");
