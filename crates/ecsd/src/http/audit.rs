@@ -1,36 +1,37 @@
-//! The audit layer: a trace of every write request once its answer is in (reads are not
-//! traced, as the trace service does not trace them); failed authentications are traced by
-//! the authentication layer, which refuses them before this runs.
+//! The audit trail's side of the authentication layer: a trace of every authenticated write
+//! request once its answer is in (reads are not traced, as the trace service does not trace
+//! them), and of every refused authentication.
 
 use crate::audit::record::{self, Call};
 use crate::context::App;
 use crate::http::request_id::RequestId;
-use crate::http::{Caller, MAX_BODY};
-use axum::body::{to_bytes, Body};
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use crate::http::Caller;
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::net::SocketAddr;
 
 /// The source address of a request (the peer of its connection), or empty when not known.
-pub fn source_ip(req: &axum::http::request::Parts) -> String {
+pub fn source_ip(req: &Parts) -> String {
     req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()).unwrap_or_default()
 }
 
-pub async fn trace(State(app): State<App>, req: Request, next: Next) -> Response {
-    let write = matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH | Method::DELETE);
-    let Some(caller) = req.extensions().get::<Caller>().cloned().filter(|_| write) else {
-        return next.run(req).await;
-    };
+/// Whether requests of this method are traced: the writes.
+pub fn traced_method(method: &Method) -> bool {
+    matches!(*method, Method::POST | Method::PUT | Method::PATCH | Method::DELETE)
+}
+
+/// Serves an authenticated write (its head and its whole body) and traces it once answered.
+pub async fn traced(app: &App, caller: Caller, mut parts: Parts, request: Bytes, next: Next) -> Response {
     let time_ms = ecs_model::timefmt::now_ms();
-    let (parts, body) = req.into_parts();
-    // Already read whole by the authentication layer: this takes the same bytes back.
-    let request = to_bytes(body, MAX_BODY).await.unwrap_or_default();
     let route = parts.extensions.get::<MatchedPath>().cloned();
     let rid = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
     let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let (method, path, source_ip) = (parts.method.clone(), parts.uri.path().to_string(), source_ip(&parts));
+    parts.extensions.insert(caller.clone());
     let resp = next.run(Request::from_parts(parts, Body::from(request.clone()))).await;
     let (rparts, rbody) = resp.into_parts();
     let answer = to_bytes(rbody, usize::MAX).await.unwrap_or_default();
@@ -63,7 +64,7 @@ pub async fn trace(State(app): State<App>, req: Request, next: Next) -> Response
 /// Traces a refused authentication, in the project the request names in its path (or that of
 /// the access key it claims), if that is a project of this service: an unknown project's
 /// trail has no reader, and a stranger must not be able to fill the database with one.
-pub fn auth_failure(app: &App, parts: &axum::http::request::Parts, rid: &str, message: &str, body: &[u8]) {
+pub fn auth_failure(app: &App, parts: &Parts, rid: &str, message: &str, body: &[u8]) {
     let ak = parts
         .headers
         .get(header::AUTHORIZATION)

@@ -136,11 +136,14 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
             .into_response();
         }
     }
-    parts.extensions.insert(Caller {
-        user_id: account.user_id.clone(),
-        project_id: account.project_id.clone(),
-        ak: account.ak.clone(),
-    });
+    let caller =
+        Caller { user_id: account.user_id.clone(), project_id: account.project_id.clone(), ak: account.ak.clone() };
+    // A write is traced once answered (reads are not): here, where the caller and the whole
+    // body are at hand, rather than in a layer of its own that every read would pass through.
+    if super::audit::traced_method(&parts.method) {
+        return super::audit::traced(&app, caller, parts, bytes, next).await;
+    }
+    parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }
 

@@ -27,7 +27,6 @@ pub fn router(app: App) -> Router {
         // A served path asked with another method is an unknown API too (axum would answer an
         // empty 405): Huawei's gateway does not tell the two apart.
         .method_not_allowed_fallback(error::no_route)
-        .layer(axum::middleware::from_fn_with_state(app.clone(), audit::trace))
         .layer(axum::middleware::from_fn_with_state(app.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(app)
