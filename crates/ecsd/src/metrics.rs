@@ -289,3 +289,51 @@ pub fn job_finished(saga_id: &str, outcome: &ecs_saga::Outcome) {
     let result = if matches!(outcome, ecs_saga::Outcome::Succeeded) { "SUCCESS" } else { "FAIL" };
     metrics().jobs_finished.with_label_values(&[kind.as_deref().unwrap_or("resumed"), result]).inc();
 }
+
+/// The counter and the histogram one kind of request updates, looked up once per thread.
+struct RequestHandles {
+    route: Box<str>,
+    method: Box<str>,
+    count: prometheus::IntCounter,
+    seconds: Histogram,
+}
+
+/// Handles cached per thread, by the route template's address and the status: a lookup by
+/// label values hashes every value and takes the vector's lock, twice for every request.
+/// The address alone is not trusted (a dropped router's may be reused): each hit compares
+/// the route and method too.
+type HandleCache = std::collections::HashMap<(usize, u16), Vec<RequestHandles>>;
+
+/// Entries a thread keeps at most before starting over (routes × methods × statuses is far
+/// below this; a process that builds many routers, the tests, can reach it).
+const HANDLE_CACHE_MAX: usize = 4096;
+
+thread_local! {
+    static REQUEST_HANDLES: std::cell::RefCell<HandleCache> = std::cell::RefCell::new(HandleCache::new());
+}
+
+/// Counts and times one answered request.
+pub fn request_done(route: &str, method: &str, status: axum::http::StatusCode, seconds: f64) {
+    REQUEST_HANDLES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= HANDLE_CACHE_MAX {
+            cache.clear();
+        }
+        let entries = cache.entry((route.as_ptr() as usize, status.as_u16())).or_default();
+        let at = match entries.iter().position(|h| &*h.route == route && &*h.method == method) {
+            Some(at) => at,
+            None => {
+                let m = metrics();
+                entries.push(RequestHandles {
+                    route: route.into(),
+                    method: method.into(),
+                    count: m.http_requests.with_label_values(&[route, method, status.as_str()]),
+                    seconds: m.http_seconds.with_label_values(&[route, method]),
+                });
+                entries.len() - 1
+            }
+        };
+        entries[at].count.inc();
+        entries[at].seconds.observe(seconds);
+    });
+}

@@ -38,9 +38,7 @@ pub async fn assign(mut req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let mut resp = next.run(req).instrument(span).await;
     // Counted by route template: paths hold ids, and a label per id would grow without bound.
-    let m = crate::metrics::metrics();
-    m.http_requests.with_label_values(&[route, method.as_str(), resp.status().as_str()]).inc();
-    m.http_seconds.with_label_values(&[route, method.as_str()]).observe(started.elapsed().as_secs_f64());
+    crate::metrics::request_done(route, method.as_str(), resp.status(), started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
