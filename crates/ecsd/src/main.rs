@@ -2,6 +2,8 @@
 
 use clap::Parser;
 use ecsd::config::{Cli, LogFormat};
+use tracing_subscriber::filter::{FilterExt, Targets};
+use tracing_subscriber::layer::Filter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::Layer as _;
@@ -42,22 +44,44 @@ fn main() -> std::process::ExitCode {
 /// `ECSD_LOG`, else `info`. The PostgreSQL client logs every statement's parameters at debug
 /// level, and some of them are secrets (the token secret and the bootstrap account that nodes
 /// sharing a database keep in it), so its debug lines are left out unless `ECSD_LOG` names it.
-fn log_filter() -> tracing_subscriber::EnvFilter {
+///
+/// A filter of targets and levels only (`info`, `ecsd=debug,ecs_store=trace`: what nearly every
+/// setting says) is a [`Targets`], decided once per call site. `EnvFilter` reads a lock at
+/// every span's creation, entry, exit and close, to support span and field directives
+/// (`[request]=debug`); every request paid for that, on every core. It is used only when the
+/// setting has such a directive.
+fn log_filter<S>() -> Box<dyn Filter<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
     let asked = std::env::var("ECSD_LOG").unwrap_or_default();
+    let quiet_pg = !asked.contains("tokio_postgres");
+    let spec = if asked.trim().is_empty() { "info" } else { asked.as_str() };
+    if !spec.contains('[') && !spec.contains('{') {
+        if let Ok(targets) = spec.parse::<Targets>() {
+            return match quiet_pg {
+                true => FilterExt::boxed(targets.with_target("tokio_postgres", tracing::Level::INFO)),
+                false => FilterExt::boxed(targets),
+            };
+        }
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_env("ECSD_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    if asked.contains("tokio_postgres") {
-        return filter;
+    if !quiet_pg {
+        return FilterExt::boxed(filter);
     }
     match "tokio_postgres=info".parse() {
-        Ok(quiet) => filter.add_directive(quiet),
-        Err(_) => filter,
+        Ok(quiet) => FilterExt::boxed(filter.add_directive(quiet)),
+        Err(_) => FilterExt::boxed(filter),
     }
 }
 
 async fn run() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only for a person at a terminal: a log file or collector gets plain text, and
+    // each request's span fields are not wrapped in escape codes that nobody reads.
+    use std::io::IsTerminal as _;
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
     let logs = match cli.log_format {
         LogFormat::Text => logs.boxed(),
         // Each line's spans (the request's, the saga step's) come with it, so a collector sees
