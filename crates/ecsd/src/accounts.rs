@@ -253,6 +253,11 @@ impl Accounts {
     }
 
     /// Every distinct project id.
+    /// The account of the IAM user `name` (of the domain, when one is named), if there is one.
+    pub fn by_user_name(&self, name: &str, domain: Option<&str>) -> Option<&Account> {
+        self.by_ak.values().find(|a| a.user_name.as_deref() == Some(name) && domain.is_none_or(|d| d == a.domain_name))
+    }
+
     /// Whether some credential is of the project `id`.
     pub fn has_project(&self, id: &str) -> bool {
         self.by_ak.values().any(|a| a.project_id == id)

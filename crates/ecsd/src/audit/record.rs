@@ -36,6 +36,16 @@ pub fn known_user(ak: &str, user_id: &str, user_name: Option<&str>, domain: &str
     }
 }
 
+/// The user a refused password login named (not proven to be that user).
+pub fn claimed_user(name: &str, domain: &str) -> TraceUser {
+    TraceUser {
+        name: name.to_string(),
+        user_name: name.to_string(),
+        domain: TraceDomain { id: domain.to_string(), name: domain.to_string() },
+        ..unknown_user("")
+    }
+}
+
 /// The caller of a failed authentication: the access key it claimed, if any.
 pub fn unknown_user(ak: &str) -> TraceUser {
     TraceUser {

@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::Response;
+use ecs_types::cts::TraceUser;
 use std::net::SocketAddr;
 
 /// The source address of a request (the peer of its connection), or empty when not known.
@@ -84,19 +85,49 @@ pub fn auth_failure(app: &App, parts: &Parts, rid: &str, message: &str, body: &[
             }
         },
     };
+    let rid = rid.to_string();
+    record_now(app, parts, &project, record::unknown_user(&ak), 401, &rid, body);
+}
+
+/// Traces a password login (`POST /v3/auth/tokens`), which carries no signature: a success as
+/// its user, a refusal in the project of the user it named, if that is a user of this service
+/// (a login as nobody has no project whose trail it belongs in).
+pub fn login(
+    app: &App,
+    parts: &Parts,
+    outcome: Result<&crate::accounts::Account, (&str, Option<&str>)>,
+    status: u16,
+    body: &[u8],
+) {
+    let rid = parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
+    let (project, user) = match outcome {
+        Ok(a) => (a.project_id.clone(), record::known_user(&a.ak, &a.user_id, a.user_name.as_deref(), &a.domain_name)),
+        Err((name, domain)) => match app.accounts.by_user_name(name, domain) {
+            Some(a) => (a.project_id.clone(), record::claimed_user(name, &a.domain_name)),
+            None => {
+                tracing::info!("password login refused for a user this service does not have (not traced)");
+                return;
+            }
+        },
+    };
+    record_now(app, parts, &project, user, status, &rid, body);
+}
+
+/// Records the trace of a request answered without reaching a handler's own trace.
+fn record_now(app: &App, parts: &Parts, project: &str, user: TraceUser, status: u16, rid: &str, body: &[u8]) {
     let route = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string());
     let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let t = record::trace(Call {
-        project_id: &project,
-        user: record::unknown_user(&ak),
+        project_id: project,
+        user,
         operation: route.as_deref().and_then(|r| app.audit.operations.get(&parts.method, r)),
         route: route.as_deref(),
-        path,
+        path: parts.uri.path(),
         host,
         source_ip: source_ip(parts),
         request_id: rid,
         time_ms: ecs_model::timefmt::now_ms(),
-        status: 401,
+        status,
         request: b"",
         response: body,
     });

@@ -42,4 +42,5 @@ mod small_disk;
 mod store;
 mod tags;
 mod terraform;
+mod traces;
 mod volumes;

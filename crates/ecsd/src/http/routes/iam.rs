@@ -4,10 +4,11 @@
 use crate::app::query::{query_pairs, typed};
 use crate::context::App;
 use crate::http::openapi::{GatewayRejections, KeystoneOrEcsBadRequest};
-use crate::http::{ApiError, Caller};
+use crate::http::{audit, ApiError, Caller};
 use crate::iam::iam_time;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -97,7 +98,7 @@ fn bad(msg: &str) -> ApiError {
             user has no access to.", body = KeystoneErrorBody),
     ),
 )]
-pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn issue_token(State(app): State<App>, parts: Parts, body: Bytes) -> Result<Response, ApiError> {
     let req: TokenRequest = serde_json::from_slice(&body).map_err(|e| bad(&format!("Invalid request body: {e}.")))?;
     if !req.auth.identity.methods.iter().any(|m| m == "password") {
         return Err(bad("Only the \"password\" identity method is supported."));
@@ -106,18 +107,24 @@ pub async fn issue_token(State(app): State<App>, body: Bytes) -> Result<Response
     let domain = pw.user.domain.and_then(|d| d.name);
     // A password longer than IAM allows gets the wrong password's 401, not a 400: it cannot
     // be anyone's password, and answering as for any other wrong one tells a guesser nothing.
-    let acc = app
-        .accounts
-        .by_password(&pw.user.name, &pw.user.password, domain.as_deref())
-        .await
-        .ok_or_else(|| ApiError::from(Error::code(Code::IamUnauthorized)))?;
+    // Traced like a signed call: a refusal with its error body, a success as its user.
+    let refuse = |error: Error, outcome| {
+        let body = serde_json::json!({"error": {"code": 401, "message": error.message, "title": "Unauthorized"}});
+        audit::login(&app, &parts, outcome, 401, body.to_string().as_bytes());
+        ApiError::from(error)
+    };
+    let Some(acc) = app.accounts.by_password(&pw.user.name, &pw.user.password, domain.as_deref()).await else {
+        return Err(refuse(Error::code(Code::IamUnauthorized), Err((&pw.user.name, domain.as_deref()))));
+    };
     if let Some(p) = req.auth.scope.and_then(|s| s.project) {
         let matches = p.id.as_deref().is_none_or(|id| id == acc.project_id)
             && p.name.as_deref().is_none_or(|n| n == acc.project_name);
         if !matches {
-            return Err(Error::new(Code::IamUnauthorized, "The user has no access to the requested project.").into());
+            let e = Error::new(Code::IamUnauthorized, "The user has no access to the requested project.");
+            return Err(refuse(e, Ok(&acc)));
         }
     }
+    audit::login(&app, &parts, Ok(&acc), 201, b"");
     let (token, claims) = app.tokens.mint(&acc.ak, &acc.user_id, &acc.project_id, SystemTime::now());
     let domain = TokenDomain { id: acc.domain_name.clone(), name: acc.domain_name.clone() };
     let body = TokenResponse {
