@@ -93,10 +93,11 @@ async fn request(svc: &Svc, op: &str, id: &str, user: &str, image: &str, volume:
             };
             svc.post("/v1/{p}/cloudservers/action", json!({key: {"servers": [{"id": id}], "type": "HARD"}})).await
         }
-        // A scheduled deletion a second ahead: the scheduler deletes the server, before the
-        // kill or after the restart.
+        // A scheduled deletion a second or two ahead: the scheduler deletes the server, before
+        // the kill or after the restart. (Two seconds, cut to whole seconds: one could leave a
+        // few milliseconds, gone by the time a loaded machine reads the request.)
         "terminate" => {
-            let at = time::OffsetDateTime::now_utc() + Duration::from_secs(1);
+            let at = time::OffsetDateTime::now_utc() + Duration::from_secs(2);
             let at = at.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"));
             svc.post(
                 &format!("/v1/{{p}}/cloudservers/{id}/actions/update-auto-terminate-time"),
