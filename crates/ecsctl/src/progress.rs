@@ -62,10 +62,17 @@ async fn stream(client: &Client, job_id: &str, show: &mut Show) -> Result<bool, 
     while let Some(ev) = events.next().await {
         let Ok(ev) = ev else { return Ok(false) };
         let data: Value = serde_json::from_str(&ev.data).unwrap_or(Value::Null);
+        let id = data["job_id"].as_str().unwrap_or_default();
+        if matches!(ev.event.as_str(), "step" | "status") && !show.labels.contains_key(id) {
+            show.learn(client, id).await;
+        }
         match ev.event.as_str() {
             "step" => show.step(&data),
             "status" => show.status(cell(&data["job_id"]), cell(&data["status"])),
-            "end" => return Ok(true),
+            "end" => {
+                show.flush();
+                return Ok(true);
+            }
             "error" => {
                 // The job expired while it was followed.
                 return Err(Error::from_answer(404, &data, &ev.data));
@@ -82,11 +89,14 @@ async fn poll(client: &Client, job_id: &str, show: &mut Show) -> Result<Value, E
     let path = format!("/v1/{{p}}/jobs/{}", enc(job_id));
     loop {
         let job = client.get(&path).await?;
-        show.status(job_id.to_string(), cell(&job["status"]));
         for sub in job["entities"]["sub_jobs"].as_array().into_iter().flatten() {
-            show.status(cell(&sub["job_id"]), cell(&sub["status"]));
+            let id = cell(&sub["job_id"]);
+            show.labels.entry(id.clone()).or_insert_with(|| server_label(&sub["entities"]["server_id"], &id));
+            show.status(id, cell(&sub["status"]));
         }
+        show.status(job_id.to_string(), cell(&job["status"]));
         if matches!(job["status"].as_str(), Some("SUCCESS" | "FAIL")) {
+            show.flush();
             return Ok(job);
         }
         tokio::time::sleep(POLL).await;
@@ -111,12 +121,26 @@ fn cell(v: &Value) -> String {
     crate::output::cell(v)
 }
 
+/// How a sub-job's lines are marked: by its server (a create has one sub-job per server), or
+/// by the end of its id (job ids share their beginning).
+fn server_label(server_id: &Value, job_id: &str) -> String {
+    match server_id.as_str().filter(|s| !s.is_empty()) {
+        Some(s) => format!("[server {}]", s.get(..8).unwrap_or(s)),
+        None => format!("[job ..{}]", job_id.get(job_id.len().saturating_sub(6)..).unwrap_or(job_id)),
+    }
+}
+
 /// Where progress goes: a live bar on a terminal, one line per step otherwise (logs, CI).
 struct Show {
     job_id: String,
     bar: Option<ProgressBar>,
     /// The last status reported, by job id.
     seen: HashMap<String, String>,
+    /// The mark of each sub-job's lines, by its id.
+    labels: HashMap<String, String>,
+    /// Final statuses held back to the end: the stream sends a read's status changes before
+    /// that read's steps, so a job's SUCCESS would otherwise come before its last steps.
+    held: Vec<(String, String)>,
 }
 
 impl Show {
@@ -130,15 +154,26 @@ impl Show {
             b.enable_steady_tick(Duration::from_millis(100));
             b
         });
-        Show { job_id: job_id.to_string(), bar, seen: HashMap::new() }
+        let mut labels = HashMap::new();
+        labels.insert(job_id.to_string(), String::new());
+        labels.insert(String::new(), String::new());
+        Show { job_id: job_id.to_string(), bar, seen: HashMap::new(), labels, held: Vec::new() }
     }
 
-    /// A sub-job's steps are marked with the start of its id (a create has one per server).
-    fn label(&self, job_id: &str, step: &str) -> String {
-        if job_id == self.job_id || job_id.is_empty() {
-            step.to_string()
-        } else {
-            format!("[{}] {step}", job_id.get(..8).unwrap_or(job_id))
+    /// Finds which server a sub-job works on (its job view says), to mark its lines with.
+    async fn learn(&mut self, client: &Client, job_id: &str) {
+        let server = match client.get(&format!("/v1/{{p}}/jobs/{}", enc(job_id))).await {
+            Ok(job) => job["entities"]["server_id"].clone(),
+            Err(_) => Value::Null,
+        };
+        self.labels.insert(job_id.to_string(), server_label(&server, job_id));
+    }
+
+    fn label(&self, job_id: &str, what: &str) -> String {
+        match self.labels.get(job_id).map(String::as_str) {
+            Some("") => what.to_string(),
+            Some(mark) => format!("{mark} {what}"),
+            None => format!("{} {what}", server_label(&Value::Null, job_id)),
         }
     }
 
@@ -169,12 +204,29 @@ impl Show {
         if status.is_empty() || self.seen.get(&job_id) == Some(&status) {
             return;
         }
-        let who = if job_id == self.job_id { "job".to_string() } else { self.label(&job_id, "sub-job") };
+        self.seen.insert(job_id.clone(), status.clone());
+        if matches!(status.as_str(), "SUCCESS" | "FAIL") {
+            self.held.push((job_id, status));
+        } else {
+            self.say(&job_id, &status);
+        }
+    }
+
+    /// Reports the final statuses held back, sub-jobs first.
+    fn flush(&mut self) {
+        let mut held = std::mem::take(&mut self.held);
+        held.sort_by_key(|(id, _)| *id == self.job_id);
+        for (id, status) in held {
+            self.say(&id, &status);
+        }
+    }
+
+    fn say(&self, job_id: &str, status: &str) {
+        let who = if job_id == self.job_id { "job".to_string() } else { self.label(job_id, "sub-job") };
         match &self.bar {
             None => eprintln!("{who}: {status}"),
             Some(b) => b.println(format!("  {who} {status}")),
         }
-        self.seen.insert(job_id, status);
     }
 
     fn close(&mut self) {

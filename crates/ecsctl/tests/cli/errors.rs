@@ -83,3 +83,13 @@ fn a_wait_that_gives_up_exits_5() {
     let done = svc.run(&["jobs", "watch", &job, "-o", "json"]).json();
     assert_eq!(done["status"], "SUCCESS", "{done}");
 }
+
+#[test]
+fn https_with_a_self_signed_certificate_needs_insecure() {
+    let svc = Svc::start_with(true);
+    let https = svc.tls_endpoint.clone().unwrap();
+    let list = svc.run(&["servers", "list", "--endpoint", &https, "--insecure", "-o", "json"]).json();
+    assert!(list["servers"].is_array(), "{list}");
+    // Without --insecure the certificate is checked, and nothing trusts it.
+    svc.run(&["servers", "list", "--endpoint", &https]).fails(4, "certificate");
+}

@@ -17,6 +17,8 @@ pub const STEP: Duration = Duration::from_millis(50);
 
 pub struct Svc {
     pub endpoint: String,
+    /// `https://127.0.0.1:PORT`, when started with TLS (a generated self-signed certificate).
+    pub tls_endpoint: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     // Dropped after `stop` has been sent: the runtime's threads end with it.
     rt: Option<tokio::runtime::Runtime>,
@@ -55,6 +57,10 @@ impl Out {
 
 impl Svc {
     pub fn start() -> Svc {
+        Self::start_with(false)
+    }
+
+    pub fn start_with(tls: bool) -> Svc {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let accounts = Accounts::from_list(vec![Account {
@@ -68,16 +74,30 @@ impl Svc {
         let mut opts = Options::new(dir.path().into(), accounts);
         opts.sim_step = STEP;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let addr = rt.block_on(async {
+        let (addr, tls_addr) = rt.block_on(async {
             let app = build(opts).await.unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
-            tokio::spawn(serve(listener, None, Default::default(), app, async move {
+            let tls = if tls {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                Some((l, ecsd::tls::server_config(dir.path(), None, None).unwrap()))
+            } else {
+                None
+            };
+            let tls_addr = tls.as_ref().map(|(l, _)| l.local_addr().unwrap());
+            tokio::spawn(serve(listener, tls, Default::default(), app, async move {
                 let _ = rx.await;
             }));
-            addr
+            (addr, tls_addr)
         });
-        Svc { endpoint: format!("http://{addr}"), stop: Some(tx), rt: Some(rt), _dir: dir }
+        Svc {
+            endpoint: format!("http://{addr}"),
+            tls_endpoint: tls_addr.map(|a| format!("https://{a}")),
+            stop: Some(tx),
+            rt: Some(rt),
+            _dir: dir,
+        }
     }
 
     /// The endpoint and credentials, as the environment gives them to ecsctl.

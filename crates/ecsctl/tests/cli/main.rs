@@ -5,4 +5,5 @@ mod errors;
 mod harness;
 mod keypairs;
 mod os;
+mod proxy;
 mod servers;

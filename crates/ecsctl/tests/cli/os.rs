@@ -2,6 +2,7 @@
 //! line by line without one) and what the server shows afterwards.
 
 use crate::harness::{run, Svc};
+use crate::proxy;
 use std::process::Command;
 
 const REINSTALL_STEPS: [&str; 7] =
@@ -26,7 +27,8 @@ fn reinstall_with_a_new_key_pair_line_by_line() {
     let first = out.stderr.find("stop_server: started").unwrap();
     let last = out.stderr.find("delete_old_disk: succeeded").unwrap();
     assert!(first < last, "{}", out.stderr);
-    assert!(out.stderr.contains("job: SUCCESS"), "{}", out.stderr);
+    // The job's own end comes last, after its last step.
+    assert!(out.stderr.trim_end().ends_with("job: SUCCESS"), "{}", out.stderr);
 
     let s = svc.show(&id);
     assert_eq!(s["key_name"], "new", "{s}");
@@ -99,6 +101,36 @@ fn change_os_with_a_password_and_user_data() {
     let again = svc.run(&["servers", "reinstall", &id, "--key-name", "ck", "--no-stop", "--wait", "-o", "json"]).json();
     assert_eq!(again["status"], "SUCCESS", "{again}");
     assert_eq!(svc.show(&id)["key_name"], "ck");
+}
+
+#[test]
+fn without_an_event_stream_the_job_api_is_polled() {
+    let svc = Svc::start();
+    let image = svc.image(false);
+    let endpoint = proxy::without_events(svc.endpoint.trim_start_matches("http://"));
+    let mut c = svc.command(&[
+        "servers",
+        "create",
+        "--name",
+        "polled",
+        "--image",
+        &image,
+        "--admin-pass",
+        "Polled-Pass-1",
+        "--count",
+        "2",
+        "--wait",
+    ]);
+    c.env("ECSD_ENDPOINT", &endpoint);
+    let out = run(c);
+    assert!(out.ok().contains("createServer: SUCCESS"), "{out:#?}");
+    // Status changes only (the job API has no steps), each sub-job marked with its server.
+    assert!(!out.stderr.contains("create_disk"), "{out:#?}");
+    assert!(out.stderr.contains("[server ") && out.stderr.contains("sub-job: SUCCESS"), "{out:#?}");
+    assert!(out.stderr.trim_end().ends_with("job: SUCCESS"), "{out:#?}");
+    let mut c = svc.command(&["jobs", "steps", "x"]);
+    c.env("ECSD_ENDPOINT", &endpoint);
+    run(c).fails(1, "HTTP 404 APIGW.0101");
 }
 
 fn system_disk(s: &serde_json::Value) -> String {

@@ -66,7 +66,13 @@ fn create_without_wait_answers_the_job_and_the_servers() {
     let job = answer["job_id"].as_str().unwrap();
     assert_eq!(answer["serverIds"].as_array().unwrap().len(), 2, "{answer}");
     // `jobs watch` follows what was started elsewhere; both servers end up ACTIVE.
-    let watched = svc.run(&["jobs", "watch", job, "-o", "json"]).json();
+    let watch = svc.run(&["jobs", "watch", job, "-o", "json"]);
+    let watched = watch.json();
+    // Each sub-job's steps are marked with its server.
+    for id in answer["serverIds"].as_array().unwrap() {
+        let mark = format!("[server {}] create_disk: started", &id.as_str().unwrap()[..8]);
+        assert!(watch.stderr.contains(&mark), "{mark}: {watch:#?}");
+    }
     assert_eq!(watched["status"], "SUCCESS", "{watched}");
     assert_eq!(watched["entities"]["sub_jobs"].as_array().unwrap().len(), 2, "{watched}");
     for id in answer["serverIds"].as_array().unwrap() {
