@@ -29,19 +29,20 @@ struct Cli {
 }
 
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Global options")]
 struct Global {
     /// The service's base URL.
     #[arg(long, global = true, env = "ECSD_ENDPOINT", default_value = "http://127.0.0.1:8080")]
     endpoint: String,
     /// Access key.
-    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_AK", hide_env_values = true, default_value = "")]
-    ak: String,
+    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_AK", hide_env_values = true)]
+    ak: Option<String>,
     /// Secret key.
-    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_SK", hide_env_values = true, default_value = "")]
-    sk: String,
+    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_SK", hide_env_values = true)]
+    sk: Option<String>,
     /// Project id.
-    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_PROJECT_ID", default_value = "")]
-    project: String,
+    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_PROJECT_ID")]
+    project: Option<String>,
     /// Accept any TLS certificate (ecsd's generated one is self-signed).
     #[arg(long, global = true)]
     insecure: bool,
@@ -109,7 +110,7 @@ pub struct Login {
 
 #[derive(Subcommand, Debug)]
 pub enum ServersCmd {
-    /// Lists the project's servers.
+    /// Lists the project's servers (up to 1000).
     List {
         /// Only servers whose name contains this.
         #[arg(long)]
@@ -118,8 +119,11 @@ pub enum ServersCmd {
         #[arg(long)]
         status: Option<String>,
     },
-    /// Shows one server (by id, or by a name only it has).
-    Show { server: String },
+    /// Shows one server.
+    Show {
+        /// Server id, or a name only it has (as everywhere a server is named).
+        server: String,
+    },
     /// Creates servers (pay-per-use) on the project's default VPC and subnet.
     Create {
         #[arg(long)]
@@ -215,7 +219,7 @@ pub struct OsArgs {
     /// A file handed to the new OS as user data (needs an image with Cloud-Init).
     #[arg(long, value_name = "FILE")]
     pub user_data: Option<PathBuf>,
-    /// Refuse a running server instead of stopping it first.
+    /// Do not stop a running server first (the API then refuses one that runs).
     #[arg(long)]
     pub no_stop: bool,
     #[command(flatten)]
@@ -301,7 +305,13 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), Error> {
     let g = cli.global;
-    let creds = Credentials { endpoint: g.endpoint, ak: g.ak, sk: g.sk, project: g.project, insecure: g.insecure };
+    let creds = Credentials {
+        endpoint: g.endpoint,
+        ak: g.ak.unwrap_or_default(),
+        sk: g.sk.unwrap_or_default(),
+        project: g.project.unwrap_or_default(),
+        insecure: g.insecure,
+    };
     let ctx = Ctx { client: Client::new(&creds)?, format: g.output, timeout: Duration::from_secs(g.timeout) };
     // One thread is plenty for one request at a time, and the progress bar ticks on its own.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| Error::Other(e.into()))?;

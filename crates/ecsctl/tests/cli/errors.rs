@@ -18,7 +18,7 @@ fn refusals_exit_1_with_the_error_code() {
     let mut c = svc.command(&["servers", "list"]);
     c.env("HUAWEICLOUD_SDK_SK", "not-the-secret");
     let out = run(c);
-    out.fails(1, "HTTP 401 APIGW.");
+    out.fails(1, "HTTP 401 APIGW.0301");
 }
 
 #[test]
