@@ -104,9 +104,10 @@ pub async fn authenticate(State(app): State<App>, req: Request, next: Next) -> R
     // API's own description.
     if (parts.method == axum::http::Method::POST && parts.uri.path().trim_end_matches('/') == "/v3/auth/tokens")
         || (parts.method == axum::http::Method::GET && parts.uri.path() == "/openapi.json")
-        // A console URL carries its own credential, the ticket in its path.
+        // A remote console URL carries its own credential, the ticket in its path; the web
+        // console's files are public, and the page signs each API call it makes.
         || (parts.method == axum::http::Method::GET
-            && parts.uri.path().starts_with(crate::app::remote_console::CONSOLE_PATH))
+            && (parts.uri.path() == "/console" || parts.uri.path().starts_with(super::web_console::PREFIX)))
     {
         return next.run(Request::from_parts(parts, Body::from(bytes))).await;
     }

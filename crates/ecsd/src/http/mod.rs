@@ -8,6 +8,7 @@ pub mod json;
 pub mod openapi;
 pub mod request_id;
 mod routes;
+pub mod web_console;
 
 use crate::context::App;
 use axum::Router;

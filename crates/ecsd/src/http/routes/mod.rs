@@ -163,7 +163,11 @@ pub fn table() -> (Router<App>, Document) {
         .route(keypairs_v2, post(keypairs::create).get(keypairs::list))
         .route(keypair_v2, get(keypairs::show).delete(keypairs::delete))
         // A console URL (not part of the API document: a WebSocket a browser opens).
-        .route(&format!("{}/{{token}}", crate::app::remote_console::CONSOLE_PATH), get(remote_console::connect));
+        .route(&format!("{}/{{token}}", crate::app::remote_console::CONSOLE_PATH), get(remote_console::connect))
+        // The web console's embedded files (public: the page signs its own calls to the API).
+        .route("/console", get(super::web_console::redirect))
+        .route(super::web_console::PREFIX, get(super::web_console::index))
+        .route(&format!("{}{{file}}", super::web_console::PREFIX), get(super::web_console::file));
     // The SDK operations ecsd answers as unsupported (one table, routed and documented from it).
     let router = unsupported::route(router);
     unsupported::document(&mut doc);
