@@ -11,7 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
-import { AK, PASSWORD, SK, USER, startEcsd } from "./ecsd.mjs";
+import { AK, PASSWORD, PROJECT, SK, USER, startEcsd } from "./ecsd.mjs";
+import { authorization, sdkDate } from "../../crates/ecsd/console/sign.js";
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve("axe-core/axe.min.js");
@@ -101,6 +102,28 @@ async function watchJob(page, name) {
     assert.ok(Date.now() < until, `the job of ${name} did not end: ${[...seen]}`);
     await page.waitForTimeout(50);
   }
+}
+
+/** A call to the API from outside the browser, signed by the console's own signer. */
+async function api(method, target, body) {
+  const url = new URL(svc.endpoint + target.replaceAll("{p}", PROJECT));
+  const text = body === undefined ? "" : JSON.stringify(body);
+  const headers = { "content-type": "application/json", "x-sdk-date": sdkDate(), host: url.host };
+  const query = url.search.replace(/^\?/, "");
+  headers.authorization = await authorization({ method, path: url.pathname, query, headers, body: text }, AK, SK);
+  delete headers.host;
+  const resp = await fetch(url, { method, headers, body: text || undefined });
+  assert.ok(resp.ok, `${method} ${target}: ${resp.status} ${await resp.clone().text()}`);
+  return resp.json();
+}
+
+async function waitJob(jobId) {
+  for (let i = 0; i < 300; i++) {
+    const job = await api("GET", `/v1/{p}/jobs/${jobId}`);
+    if (job.status === "SUCCESS" || job.status === "FAIL") return job;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`job ${jobId} did not end`);
 }
 
 describe("the console", () => {
@@ -335,6 +358,24 @@ describe("the console", () => {
     // A batch action: the steps are its sub-job's, all done.
     const steps = await page.locator("section[aria-label^='Sub-job'] li[data-step]").evaluateAll((els) => els.map((e) => e.dataset.status));
     assert.ok(steps.length >= 1 && steps.every((st) => st === "SUCCESS"), JSON.stringify(steps));
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+
+  test("keeps the servers' status live while the list is open", async () => {
+    const page = await newPage();
+    await signInWithKeys(page);
+    const row = page.locator("tr[data-server]", { hasText: "web-1" });
+    await row.getByText("ACTIVE").waitFor();
+    const id = await row.getAttribute("data-server");
+    // Stopped from elsewhere (an SDK, a script): the open list follows without a reload.
+    const { job_id } = await api("POST", "/v1/{p}/cloudservers/action", { "os-stop": { type: "SOFT", servers: [{ id }] } });
+    await row.getByText("SHUTOFF").waitFor({ timeout: 15_000 });
+    await shot(page, "servers-stopped");
+    assert.equal((await waitJob(job_id)).status, "SUCCESS");
+    const started = await api("POST", "/v1/{p}/cloudservers/action", { "os-start": { servers: [{ id }] } });
+    await row.getByText("ACTIVE").waitFor({ timeout: 15_000 });
+    assert.equal((await waitJob(started.job_id)).status, "SUCCESS");
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });
