@@ -1,8 +1,8 @@
 //! Exit codes: a refusal (1, with the Huawei code on stderr), usage (2), a failed job (3), an
 //! endpoint that does not answer (4), a wait that gave up (5).
 
-use crate::harness::{run, Svc, AK, PROJECT};
-use std::process::Command;
+use crate::harness::{ecsctl, run, Svc, AK, PROJECT};
+use crate::proxy;
 
 #[test]
 fn refusals_exit_1_with_the_error_code() {
@@ -55,15 +55,16 @@ fn a_failed_job_exits_3_with_its_code_and_reason() {
 }
 
 #[test]
-fn an_unreachable_endpoint_exits_4() {
+fn an_unreachable_endpoint_or_a_5xx_exits_4() {
     // A port that was just free: nothing listens there.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ecsctl"));
-    c.args(["servers", "list", "--endpoint", &format!("http://127.0.0.1:{port}")])
-        .env("HUAWEICLOUD_SDK_AK", AK)
-        .env("HUAWEICLOUD_SDK_SK", "x")
-        .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT);
+    let mut c = ecsctl(&["servers", "list", "--endpoint", &format!("http://127.0.0.1:{port}")]);
+    c.env("HUAWEICLOUD_SDK_AK", AK).env("HUAWEICLOUD_SDK_SK", "x").env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT);
     run(c).fails(4, "cannot reach");
+
+    let mut c = ecsctl(&["flavors", "list", "--endpoint", &proxy::unavailable(), "--ak", AK, "--sk", "x"]);
+    c.args(["--project", PROJECT]);
+    run(c).fails(4, "HTTP 503 APIGW.0201: Backend unavailable.");
 }
 
 #[test]

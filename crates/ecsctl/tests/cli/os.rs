@@ -48,7 +48,7 @@ fn reinstall_under_a_terminal_shows_a_progress_bar() {
     // drawn there to its own stdout.
     let cmd = format!("{} servers reinstall {id} --key-name k2 --wait", env!("CARGO_BIN_EXE_ecsctl"));
     let mut script = Command::new("/usr/bin/script");
-    script.args(["-qfec", &cmd, "/dev/null"]).envs(svc.env()).stdin(std::process::Stdio::null());
+    script.args(["-qfec", &cmd, "/dev/null"]).envs(svc.env()).env("NO_PROXY", "*").stdin(std::process::Stdio::null());
     let out = run(script);
     assert_eq!(out.code, 0, "{out:#?}");
     for step in REINSTALL_STEPS {
