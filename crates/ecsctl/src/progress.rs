@@ -154,9 +154,8 @@ impl Show {
             b.enable_steady_tick(Duration::from_millis(100));
             b
         });
-        let mut labels = HashMap::new();
-        labels.insert(job_id.to_string(), String::new());
-        labels.insert(String::new(), String::new());
+        // The job's own lines (and any without a job id) carry no mark.
+        let labels = HashMap::from([(job_id.to_string(), String::new()), (String::new(), String::new())]);
         Show { job_id: job_id.to_string(), bar, seen: HashMap::new(), labels, held: Vec::new() }
     }
 
