@@ -238,6 +238,8 @@ describe("the console", () => {
     const order = await page.locator("ol[aria-label='Steps of the job'] li[data-step]").evaluateAll((els) => els.map((e) => e.dataset.step));
     assert.ok(order.includes("stop_server"), JSON.stringify(order));
     assert.ok(order.length >= 4, JSON.stringify(order));
+    // Each step ran once: the stream's replay of the log is not counted twice.
+    assert.equal(await page.locator("ol.steps li", { hasText: "attempts" }).count(), 0);
     // More than one step was seen running as it happened, in the saga's order.
     const running = reinstalled.seen.filter((l) => l.startsWith("Now: "));
     assert.ok(running.length >= 2, `steps seen live: ${reinstalled.seen}`);

@@ -29,7 +29,7 @@ pub struct JobEventsView {
 /// One step of a job's saga, summed up from its log.
 #[derive(Debug, Clone, Serialize, PartialEq, ToSchema)]
 pub struct StepView {
-    /// The step's name in the saga's step table (`stop_server`, `attach_root`...).
+    /// The step's name in the saga's step table (`stop_server`, `create_disk`, `swap_disk`...).
     pub name: String,
     /// `RUNNING`, `SUCCESS`, `FAIL`, `UNDOING` or `UNDONE` (undone after it or a later step
     /// failed).

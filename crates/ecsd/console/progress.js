@@ -168,6 +168,8 @@ export async function showJob(slot, jobId, ctx, onEnd) {
 function mergeEvent(view, e) {
   const job = [view, ...(view.sub_jobs || [])].find((j) => j.job_id === e.job_id);
   if (!job) return;
+  // The stream begins with the whole log, which the first view already holds.
+  if ((job.events || []).some((x) => x.seq === e.seq)) return;
   job.events = [...(job.events || []), e];
   let step = job.steps.find((s) => s.name === e.step);
   if (!step) {

@@ -74,19 +74,21 @@ impl Follow {
             }
         };
         let view = job_events::view(&job, &children, &logged);
-        for j in std::iter::once(&view).chain(view.sub_jobs.iter()) {
-            if self.status.get(&j.job_id) != Some(&j.status) {
-                self.status.insert(j.job_id.clone(), j.status.clone());
-                let body = serde_json::json!({ "job_id": j.job_id, "status": j.status });
-                self.queued.push_back(Event::default().event("status").data(body.to_string()));
-            }
-        }
+        // The log's new entries first, then the statuses they led to: a client never reads a
+        // job's SUCCESS before the steps that came before it.
         for e in &logged {
             let last = self.sent.entry(e.saga_id.clone()).or_insert(0);
             if e.seq > *last {
                 *last = e.seq;
                 let body = serde_json::to_string(&job_events::event_view(e)).unwrap_or_default();
                 self.queued.push_back(Event::default().event("step").id(format!("{}/{}", e.saga_id, e.seq)).data(body));
+            }
+        }
+        for j in std::iter::once(&view).chain(view.sub_jobs.iter()) {
+            if self.status.get(&j.job_id) != Some(&j.status) {
+                self.status.insert(j.job_id.clone(), j.status.clone());
+                let body = serde_json::json!({ "job_id": j.job_id, "status": j.status });
+                self.queued.push_back(Event::default().event("status").data(body.to_string()));
             }
         }
         if job_events::finished(&view) {
