@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { execFileSync } from "node:child_process";
 import { chromium } from "playwright-core";
 import { AK, PASSWORD, PROJECT, SK, USER, startEcsd } from "./ecsd.mjs";
 import { authorization, sdkDate } from "../../crates/ecsd/console/sign.js";
@@ -105,14 +106,19 @@ async function watchJob(page, name) {
 }
 
 /** A call to the API from outside the browser, signed by the console's own signer. */
-async function api(method, target, body) {
+async function apiRaw(method, target, body) {
   const url = new URL(svc.endpoint + target.replaceAll("{p}", PROJECT));
   const text = body === undefined ? "" : JSON.stringify(body);
   const headers = { "content-type": "application/json", "x-sdk-date": sdkDate(), host: url.host };
   const query = url.search.replace(/^\?/, "");
   headers.authorization = await authorization({ method, path: url.pathname, query, headers, body: text }, AK, SK);
   delete headers.host;
-  const resp = await fetch(url, { method, headers, body: text || undefined });
+  return fetch(url, { method, headers, body: text || undefined });
+}
+
+/** The same, expecting success: the JSON answer. */
+async function api(method, target, body) {
+  const resp = await apiRaw(method, target, body);
   assert.ok(resp.ok, `${method} ${target}: ${resp.status} ${await resp.clone().text()}`);
   return resp.json();
 }
@@ -400,6 +406,50 @@ describe("the console", () => {
       await assertAccessible(page, `${heading} (phone)`);
       await shot(page, `phone-${heading.replace(/\W+/g, "-").toLowerCase()}`);
     }
+    await page.context().close();
+  });
+  test("imports a public key, deletes a key pair and a server", async () => {
+    const page = await newPage();
+    await signInWithKeys(page);
+    await page.getByRole("heading", { level: 1, name: "Servers" }).waitFor();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ecsd-console-key-"));
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "mine", "-f", path.join(dir, "id")]);
+    const publicKey = fs.readFileSync(path.join(dir, "id.pub"), "utf8").trim();
+    const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "md5", "-f", path.join(dir, "id.pub")], { encoding: "utf8" });
+    fs.rmSync(dir, { recursive: true, force: true });
+    await page.getByRole("link", { name: "Key pairs" }).click();
+    const form = page.locator("form[aria-labelledby=import-kp]");
+    await form.getByLabel("Name").fill("mine");
+    await form.getByLabel("Public key").fill(publicKey);
+    await form.getByRole("button", { name: "Import" }).click();
+    const row = page.locator('tr[data-keypair="mine"]');
+    await row.waitFor();
+    // The fingerprint the service computed is the one ssh-keygen gives for the same key.
+    const md5 = /MD5:([0-9a-f:]+)/.exec(fingerprint)[1];
+    assert.equal(await row.locator("code").textContent(), md5);
+    // An import of a key that is not one is refused, and says so.
+    await form.getByLabel("Name").fill("broken");
+    await form.getByLabel("Public key").fill("ssh-ed25519 not-base64!");
+    await form.getByRole("button", { name: "Import" }).click();
+    await form.getByRole("alert").waitFor();
+    assert.match(await form.getByRole("alert").textContent(), /Ecs\.\d{4}|\d{3}/);
+    assert.equal(await page.locator('tr[data-keypair="broken"]').count(), 0);
+
+    page.on("dialog", (d) => d.accept());
+    await page.getByRole("button", { name: "Delete mine" }).click();
+    await row.waitFor({ state: "detached" });
+    assert.equal((await apiRaw("GET", "/v2.1/{p}/os-keypairs/mine")).status, 404);
+
+    // The server: deleted from its page, its job followed, back to an empty list.
+    await page.getByRole("link", { name: "Servers" }).click();
+    await page.getByRole("link", { name: "web-1" }).click();
+    await page.getByRole("heading", { level: 1, name: "web-1" }).waitFor();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("heading", { level: 1, name: "Servers" }).waitFor({ timeout: 30_000 });
+    await page.getByText("No servers yet.").waitFor({ timeout: 15_000 });
+    const left = await api("GET", "/v1/{p}/cloudservers/detail");
+    assert.equal(left.count, 0);
+    assert.deepEqual(page.errors, []);
     await page.context().close();
   });
 });
