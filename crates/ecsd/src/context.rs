@@ -53,6 +53,8 @@ pub struct AppState {
     pub consoles: Arc<crate::console_tickets::ConsoleTickets>,
     /// The audit trail's recorder.
     pub audit: crate::audit::Audit,
+    /// Finished jobs' answers (they never change), so a poll of one skips the store.
+    pub finished_jobs: Arc<crate::app::finished_jobs::FinishedJobs>,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

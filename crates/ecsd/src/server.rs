@@ -84,7 +84,6 @@ impl Options {
 }
 
 /// Jobs that ended more than this long ago are deleted, as Huawei does after a day.
-const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 /// Opens the store and the driver, seeds the image catalog and the projects' networks, and
 /// builds the executor. Does not resume sagas yet: [`serve`] does, once it can answer.
@@ -171,6 +170,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         node,
         consoles,
         audit,
+        finished_jobs: Default::default(),
     }))
 }
 
@@ -276,7 +276,7 @@ pub async fn serve(
     let audit = app.audit.clone();
     let expiry = tokio::spawn(async move {
         loop {
-            let cutoff = ecs_model::timefmt::now_ms() - JOB_RETENTION.as_millis() as i64;
+            let cutoff = ecs_model::timefmt::now_ms() - crate::app::finished_jobs::JOB_RETENTION.as_millis() as i64;
             if let Err(e) = store.job_expire(cutoff).await {
                 tracing::warn!(error = %e, "job expiry failed");
             }

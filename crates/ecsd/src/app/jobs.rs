@@ -3,7 +3,9 @@
 use super::{internal, views};
 use crate::caller::Caller;
 use crate::context::App;
+use bytes::Bytes;
 use ecs_model::job::Job;
+use ecs_model::timefmt::now_ms;
 use ecs_model::Error;
 use ecs_types::job::JobView;
 use ecs_types::Code;
@@ -12,6 +14,19 @@ use ecs_types::Code;
 pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<JobView, Error> {
     let (job, children) = find(app, caller, id).await?;
     Ok(views::job_view(&job, &children))
+}
+
+/// The job view as the API answers it, in JSON: from the finished jobs' cache where it is
+/// there, else read, rendered and, if the job has ended, kept there.
+pub async fn answer(app: &App, caller: &Caller, id: &str) -> Result<Bytes, Error> {
+    if let Some(body) = app.finished_jobs.get(&caller.project_id, id, now_ms()) {
+        return Ok(body);
+    }
+    let (job, children) = find(app, caller, id).await?;
+    let body =
+        Bytes::from(serde_json::to_vec(&views::job_view(&job, &children)).map_err(|e| Error::internal(e.to_string()))?);
+    app.finished_jobs.offer(&job, &children, &body);
+    Ok(body)
 }
 
 /// The caller's job `id` with its sub-jobs, or `Common.0011` for an id that is malformed,

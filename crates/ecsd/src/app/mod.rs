@@ -11,6 +11,7 @@ pub mod consoles;
 pub mod create;
 pub mod dump;
 pub mod evs;
+pub mod finished_jobs;
 pub mod job_events;
 pub mod jobs;
 pub mod keypairs;

@@ -32,8 +32,9 @@ pub async fn show(
     State(app): State<App>,
     Extension(caller): Extension<Caller>,
     Path((_, job_id)): Path<(String, String)>,
-) -> Result<Json<JobView>, ApiError> {
-    Ok(Json(app::jobs::show(&app, &caller, &job_id).await?))
+) -> Result<Response, ApiError> {
+    let body = app::jobs::answer(&app, &caller, &job_id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `GET /ecsd/v1/{project_id}/jobs/{job_id}/events`: the job's steps and log as JSON, or, with
