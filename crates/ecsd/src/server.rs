@@ -83,8 +83,6 @@ impl Options {
     }
 }
 
-/// Jobs that ended more than this long ago are deleted, as Huawei does after a day.
-
 /// Opens the store and the driver, seeds the image catalog and the projects' networks, and
 /// builds the executor. Does not resume sagas yet: [`serve`] does, once it can answer.
 pub async fn build(mut opts: Options) -> Result<App, String> {

@@ -20,7 +20,8 @@ use quick_cache::Weighter;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a finished job is kept in the store: expiry deletes it this long after it ended.
+/// How long a finished job is kept in the store: expiry deletes it this long after it ended,
+/// as Huawei does after a day.
 pub const JOB_RETENTION: Duration = Duration::from_secs(24 * 3600);
 
 /// An entry stops being served this long before the store may delete its job: more than any
