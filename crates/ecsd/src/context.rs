@@ -54,7 +54,7 @@ pub struct AppState {
     /// The audit trail's recorder.
     pub audit: crate::audit::Audit,
     /// Finished jobs' answers (they never change), so a poll of one skips the store.
-    pub finished_jobs: Arc<crate::app::finished_jobs::FinishedJobs>,
+    pub finished_jobs: Arc<crate::finished_jobs::FinishedJobs>,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

@@ -20,6 +20,7 @@ pub mod context;
 pub mod datadir;
 pub mod faults;
 pub mod faults_shared;
+pub mod finished_jobs;
 pub mod http;
 pub mod iam;
 pub mod images;

@@ -274,7 +274,7 @@ pub async fn serve(
     let audit = app.audit.clone();
     let expiry = tokio::spawn(async move {
         loop {
-            let cutoff = ecs_model::timefmt::now_ms() - crate::app::finished_jobs::JOB_RETENTION.as_millis() as i64;
+            let cutoff = ecs_model::timefmt::now_ms() - crate::finished_jobs::JOB_RETENTION.as_millis() as i64;
             if let Err(e) = store.job_expire(cutoff).await {
                 tracing::warn!(error = %e, "job expiry failed");
             }

@@ -11,7 +11,6 @@ pub mod consoles;
 pub mod create;
 pub mod dump;
 pub mod evs;
-pub mod finished_jobs;
 pub mod job_events;
 pub mod jobs;
 pub mod keypairs;
