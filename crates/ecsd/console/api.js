@@ -85,15 +85,9 @@ async function send(auth, method, target, body, { accept, signal } = {}) {
 export async function call(method, target, body, options = {}) {
   if (!session) throw new ApiError(401, "signin", "Sign in first.");
   const resp = await send(session, method, target, body, options);
-  const text = await resp.text();
-  let json = null;
   try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (!resp.ok) {
-    const err = readError(resp.status, json);
+    return await expectJson(resp);
+  } catch (err) {
     if (resp.status === 401) {
       // The token expired or the keys were changed: back to the sign-in page.
       signOut();
@@ -101,7 +95,6 @@ export async function call(method, target, body, options = {}) {
     }
     throw err;
   }
-  return json;
 }
 
 /** Signs in with an access key: finds the project if none was given, then proves the keys work. */
@@ -155,8 +148,15 @@ export async function signInWithPassword(user, password, account) {
   });
 }
 
+/** The answer's JSON (null for an empty body), or its error as an ApiError. */
 async function expectJson(resp) {
-  const body = await resp.json().catch(() => null);
+  const text = await resp.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
   if (!resp.ok) throw readError(resp.status, body);
   return body;
 }
