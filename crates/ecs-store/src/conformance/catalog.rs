@@ -4,7 +4,7 @@ use super::Backend;
 use crate::StoreError;
 use ecs_model::keypair::Keypair;
 
-fn keypair(project: &str, name: &str) -> Keypair {
+pub(super) fn keypair(project: &str, name: &str) -> Keypair {
     Keypair {
         id: 0,
         project_id: project.into(),

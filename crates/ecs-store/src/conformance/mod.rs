@@ -162,6 +162,7 @@ conformance! {
     servers::list_filters_and_both_paginations,
     servers::list_filters_on_tags_and_reservations,
     servers::volumes_follow_their_server,
+    servers::a_server_is_read_with_its_key_pair_and_image,
     servers::concurrent_volume_swaps_exactly_one_wins,
     servers::servers_by_status_and_project_usage,
     servers::a_create_past_the_quota_writes_nothing,

@@ -1,7 +1,7 @@
 //! Servers: addresses, the compare-and-swap, lists, volumes, quotas.
 
 use super::{create, server, warm_up, Backend};
-use crate::{Begin, ServerFilter, StoreError, VolumeSwap};
+use crate::{AlsoRead, Begin, ServerFilter, ServerWith, StoreError, VolumeSwap};
 use ecs_model::job::{job_type, Job};
 use ecs_model::quota::Quotas;
 use ecs_model::server::Server;
@@ -264,6 +264,45 @@ pub(super) async fn volumes_follow_their_server(b: &dyn Backend) {
     let mut all: Vec<String> = st.volume_list().await.unwrap().into_iter().map(|v| v.id).collect();
     all.sort();
     assert_eq!(all, vec![data.id.clone()]);
+}
+
+/// A server read with the key pair and the image a request names: each found, missing, or of
+/// another project exactly as when read alone, and nothing at all for a server that is not there.
+pub(super) async fn a_server_is_read_with_its_key_pair_and_image(b: &dyn Backend) {
+    let st = b.open().await;
+    let s = create(&*st, "p1", &["a"]).await.remove(0);
+    st.volume_put(volume("p1", Some(&s.id), Some(0), true)).await.unwrap();
+    let mut own = ecs_model::image::builtin_images(0).remove(0);
+    own.id = s.image_id.clone();
+    st.image_put(own.clone()).await.unwrap();
+    let mut other = ecs_model::image::builtin_images(0).remove(1);
+    other.id = "other-image".into();
+    st.image_put(other.clone()).await.unwrap();
+    let kp = st.keypair_insert(super::catalog::keypair("p1", "k1")).await.unwrap();
+    st.keypair_insert(super::catalog::keypair("p2", "k2")).await.unwrap();
+
+    let alone = st.server_get("p1", &s.id).await.unwrap();
+    let all =
+        st.server_get_with("p1", &s.id, AlsoRead { keypair: Some("k1"), image: None, own_image: true }).await.unwrap();
+    assert_eq!(all.row, alone, "the server and its volumes, as read alone");
+    assert_eq!(all.row.as_ref().map(|r| r.volumes.len()), Some(1));
+    assert_eq!(all.keypair, Some(kp.clone()), "with its id");
+    assert_eq!(all.image, Some(own.clone()), "the server's own image");
+
+    let named = st
+        .server_get_with("p1", &s.id, AlsoRead { keypair: Some("k2"), image: Some("other-image"), own_image: true })
+        .await
+        .unwrap();
+    assert_eq!(named.keypair, None, "another project's key pair is not found");
+    assert_eq!(named.image, Some(other), "a named image wins over the server's own");
+    let bare = st.server_get_with("p1", &s.id, AlsoRead::default()).await.unwrap();
+    assert_eq!((bare.row.is_some(), bare.keypair, bare.image), (true, None, None));
+    let missing =
+        st.server_get_with("p1", &s.id, AlsoRead { image: Some("no-such-image"), ..Default::default() }).await.unwrap();
+    assert_eq!(missing.image, None);
+    let elsewhere =
+        st.server_get_with("p2", &s.id, AlsoRead { keypair: Some("k2"), image: None, own_image: true }).await.unwrap();
+    assert_eq!(elsewhere, ServerWith::default(), "another project's server: nothing is read");
 }
 
 /// Requests racing to take one volume (attach it to their server): exactly one swap writes, the

@@ -17,6 +17,7 @@ mod nodes;
 mod quotas;
 mod schema;
 mod server_groups;
+mod server_with;
 mod servers;
 mod shared;
 mod traces;
@@ -279,6 +280,14 @@ impl crate::Store for PgStore {
     }
     async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<crate::ServerRow>, StoreError> {
         self.srv_get(project_id, id).await
+    }
+    async fn server_get_with(
+        &self,
+        project_id: &str,
+        id: &str,
+        also: crate::AlsoRead<'_>,
+    ) -> Result<crate::ServerWith, StoreError> {
+        self.srv_get_with(project_id, id, also).await
     }
     async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::server::Server>, StoreError> {
         self.srv_only(project_id, id).await

@@ -11,7 +11,7 @@ use tokio_postgres::types::ToSql;
 
 async fn volumes_of(c: &impl GenericClient, server_id: &str) -> Result<Vec<Volume>, StoreError> {
     let mut v: Vec<Volume> = bodies(&query(c, "SELECT body FROM volumes WHERE server_id = $1", &[&server_id]).await?)?;
-    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
+    super::server_with::sort_volumes(&mut v);
     Ok(v)
 }
 
@@ -372,15 +372,6 @@ async fn list_in(c: &impl GenericClient, project_id: &str, f: &ServerFilter) -> 
 }
 
 impl PgStore {
-    pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
-        let c = self.client().await?;
-        // Both queries go out at once (tokio-postgres pipelines the queries of one connection):
-        // one round trip instead of two. Each reads its own snapshot, as they did one after the
-        // other; the volumes of a server that is not there are dropped.
-        let (server, volumes) = tokio::try_join!(get_in(&c, project_id, id), volumes_of(&c, id))?;
-        Ok(server.map(|server| ServerRow { server, volumes }))
-    }
-
     pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
         let c = self.client().await?;
         get_in(&c, project_id, id).await
@@ -532,8 +523,18 @@ impl PgStore {
             writes.push(Box::pin(async move { update_in(tx, s).await.map(drop) }));
         }
         writes.extend(b.insert_volumes.iter().map(|v| -> Write<'_> { Box::pin(volume_put_in(&tx, v)) }));
-        writes.extend(jobs.iter().map(|j| -> Write<'_> { Box::pin(super::jobs::job_insert_in(&tx, j)) }));
-        writes.extend(b.sagas.iter().map(|s| -> Write<'_> { Box::pin(super::jobs::saga_insert_in(&tx, s, member)) }));
+        match (jobs.as_slice(), b.sagas.as_slice()) {
+            // One job and its saga (most requests): one statement for both and the saga's events.
+            ([j], [s]) if j.id == s.id => {
+                writes.push(Box::pin(super::jobs::job_with_saga_insert_in(&tx, j, s, member)))
+            }
+            _ => {
+                writes.extend(jobs.iter().map(|j| -> Write<'_> { Box::pin(super::jobs::job_insert_in(&tx, j)) }));
+                writes.extend(
+                    b.sagas.iter().map(|s| -> Write<'_> { Box::pin(super::jobs::saga_insert_in(&tx, s, member)) }),
+                );
+            }
+        }
         futures_util::future::try_join_all(writes).await?;
         commit(tx).await?;
         Ok(inserted)

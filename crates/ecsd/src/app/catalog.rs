@@ -28,6 +28,11 @@ pub async fn visible_images(app: &App, caller: &Caller) -> Result<Vec<Image>, Er
 /// An image the caller may use, or `Ecs.0031`.
 pub async fn image_for(app: &App, caller: &Caller, id: &str) -> Result<Image, Error> {
     let img = app.ctx.store.image_get(id).await.map_err(internal)?;
+    image_checked(app, caller, id, img)
+}
+
+/// [`image_for`] of an image already read (with the server a request is about).
+pub fn image_checked(app: &App, caller: &Caller, id: &str, img: Option<Image>) -> Result<Image, Error> {
     match img {
         Some(i) if usable(app, caller, &i) => {
             if i.status != "active" {

@@ -4,7 +4,7 @@
 //! (`Ecs.0005`, `Ecs.0011`), then the server (`Ecs.0114`) and its state (`Ecs.0605`,
 //! `Ecs.0100`, `Ecs.0105`), then the key pair (`Ecs.0314`) and the image (`Ecs.0031`).
 
-use super::{begin, catalog, internal, server_of, validate};
+use super::{begin, catalog, internal, validate};
 use crate::caller::Caller;
 use crate::context::App;
 use crate::sagas::rebuild_os::{self, ImageInfo};
@@ -14,7 +14,7 @@ use ecs_model::job::{job_type, Job};
 use ecs_model::state::{TaskState, VmState};
 use ecs_model::timefmt::now_ms;
 use ecs_model::{gates, Error};
-use ecs_store::Begin;
+use ecs_store::{AlsoRead, Begin};
 use ecs_types::requests::{OsMetadata, OsOptions};
 use ecs_types::Code;
 
@@ -123,17 +123,18 @@ pub async fn rebuild(
 ) -> Result<String, Error> {
     let o = opts.ok_or_else(|| Error::invalid(format!("request body is illegal: {} is required.", v.wrapper())))?;
     check_fields(v, &o)?;
-    // The server and the key pair are read at once (two round trips to a database server
-    // overlap instead of following each other); their errors are still answered in the order
-    // the checks read: the server's first.
-    let keypair = async {
-        match nonempty(&o.keyname) {
-            Some(name) => app.ctx.store.keypair_get(&caller.project_id, name).await.map(Some),
-            None => Ok(None),
-        }
+    // The server, the key pair and the image are read together (one statement on a database
+    // server); their errors are still answered in the order the checks read: the server's first.
+    if !ecs_model::ids::is_uuid(server_id) {
+        return Err(Error::server_not_found(server_id));
+    }
+    let also = AlsoRead {
+        keypair: nonempty(&o.keyname),
+        image: nonempty(&o.imageid).filter(|_| v.change),
+        own_image: !v.change,
     };
-    let (row, keypair) = tokio::join!(server_of(app, &caller.project_id, server_id), keypair);
-    let row = row?;
+    let read = app.ctx.store.server_get_with(&caller.project_id, server_id, also).await.map_err(internal)?;
+    let row = read.row.ok_or_else(|| Error::server_not_found(server_id))?;
     let with_stop = o.mode.as_deref() == Some("withStopServer");
     let system_disk = row.volumes.iter().find(|vol| vol.boot_index == Some(0)).cloned();
     gates::os_rebuild_allowed(&row.server, system_disk.is_some(), with_stop)?;
@@ -141,9 +142,8 @@ pub async fn rebuild(
 
     let key = match nonempty(&o.keyname) {
         Some(name) => {
-            let kp = keypair
-                .map_err(internal)?
-                .flatten()
+            let kp = read
+                .keypair
                 .ok_or_else(|| Error::new(Code::Ecs0314, format!("The key pair [{name}] does not exist.")))?;
             let userid = nonempty(&o.userid).unwrap_or_default();
             if kp.user_id != userid {
@@ -158,7 +158,7 @@ pub async fn rebuild(
     };
     let image_id =
         if v.change { nonempty(&o.imageid).unwrap_or_default().to_string() } else { row.server.image_id.clone() };
-    let image = catalog::image_for(app, caller, &image_id).await?;
+    let image = catalog::image_checked(app, caller, &image_id, read.image)?;
     if old_disk.size_gb < image.min_disk {
         return Err(Error::invalid(format!(
             "The system disk ({} GB) is smaller than the image's minimum ({} GB).",

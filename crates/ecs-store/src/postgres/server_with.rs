@@ -1,0 +1,65 @@
+//! A server with its volumes, and with the key pair and image a request names, in one statement.
+//!
+//! A request that acts on a server reads it, its volumes, and often a key pair and an image
+//! before it decides anything. Read one by one, that is four statements: four parses and plans
+//! on the server, four round trips. Here it is one, whose sub-selects read one snapshot.
+
+use super::{decode, get, query_opt, PgStore};
+use crate::{AlsoRead, ServerRow, ServerWith, StoreError};
+use ecs_model::keypair::Keypair;
+use ecs_model::volume::Volume;
+
+/// The server, its volumes' bodies, and nothing else.
+const SERVER: &str = "SELECT s.body, ARRAY(SELECT v.body FROM volumes v WHERE v.server_id = s.id)
+                        FROM servers s WHERE s.id = $1 AND s.project_id = $2";
+
+/// The server and its volumes, then the key pair's id and body, then the image's body: the
+/// image named by `$3`, or with `$4` the server's own (`image_id` of its body).
+const SERVER_WITH: &str = "SELECT s.body, ARRAY(SELECT v.body FROM volumes v WHERE v.server_id = s.id), k.id, k.body,
+                             (SELECT i.body FROM images i
+                               WHERE i.id = COALESCE($3::text, CASE WHEN $4::bool THEN s.body::json->>'image_id' END))
+                        FROM servers s LEFT JOIN keypairs k ON k.project_id = s.project_id AND k.name = $5::text
+                       WHERE s.id = $1 AND s.project_id = $2";
+
+/// Volumes as every reader wants them: the system disk first, then by boot order, then by age.
+pub(super) fn sort_volumes(v: &mut [Volume]) {
+    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
+}
+
+fn server_row(row: &tokio_postgres::Row) -> Result<ServerRow, StoreError> {
+    let server = decode(get::<&str>(row, 0)?)?;
+    let mut volumes = get::<Vec<&str>>(row, 1)?.into_iter().map(decode).collect::<Result<Vec<Volume>, _>>()?;
+    sort_volumes(&mut volumes);
+    Ok(ServerRow { server, volumes })
+}
+
+impl PgStore {
+    pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
+        let c = self.client().await?;
+        query_opt(&c, SERVER, &[&id, &project_id]).await?.as_ref().map(server_row).transpose()
+    }
+
+    pub(crate) async fn srv_get_with(
+        &self,
+        project_id: &str,
+        id: &str,
+        also: AlsoRead<'_>,
+    ) -> Result<ServerWith, StoreError> {
+        let c = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+            [&id, &project_id, &also.image, &also.own_image, &also.keypair];
+        let Some(row) = query_opt(&c, SERVER_WITH, &params).await? else {
+            return Ok(ServerWith::default());
+        };
+        let keypair = match get::<Option<&str>>(&row, 3)? {
+            Some(body) => {
+                let mut kp: Keypair = decode(body)?;
+                kp.id = get(&row, 2)?;
+                Some(kp)
+            }
+            None => None,
+        };
+        let image = get::<Option<&str>>(&row, 4)?.map(decode).transpose()?;
+        Ok(ServerWith { row: Some(server_row(&row)?), keypair, image })
+    }
+}
