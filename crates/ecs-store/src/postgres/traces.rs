@@ -1,36 +1,43 @@
 //! The audit trail's table: traces written in batches, read a page at a time, newest first.
 
-use super::{commit, execute, get, query, transaction, PgStore};
+use super::{execute, get, query, PgStore};
 use crate::{StoreError, TraceQuery, TraceRecord};
 use tokio_postgres::types::ToSql;
 
 impl PgStore {
+    /// A batch in one statement (its columns as arrays, unnested into rows): one parse and one
+    /// executor start for the lot, where a statement per trace cost as many round trips.
     pub(crate) async fn traces_insert(&self, traces: Vec<TraceRecord>) -> Result<(), StoreError> {
-        let mut c = self.client().await?;
-        let tx = transaction(&mut c).await?;
-        for t in &traces {
-            execute(
-                &tx,
-                "INSERT INTO traces (trace_id, project_id, time_ms, service_type, user_name, resource_type,
-                     resource_id, resource_name, trace_name, trace_rating, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (trace_id) DO NOTHING",
-                &[
-                    &t.trace_id,
-                    &t.project_id,
-                    &t.time_ms,
-                    &t.service_type,
-                    &t.user_name,
-                    &t.resource_type,
-                    &t.resource_id,
-                    &t.resource_name,
-                    &t.trace_name,
-                    &t.trace_rating,
-                    &t.body,
-                ],
-            )
-            .await?;
+        if traces.is_empty() {
+            return Ok(());
         }
-        commit(tx).await
+        fn col<'a, T>(traces: &'a [TraceRecord], f: impl Fn(&'a TraceRecord) -> T) -> Vec<T> {
+            traces.iter().map(f).collect()
+        }
+        let c = self.client().await?;
+        execute(
+            &c,
+            "INSERT INTO traces (trace_id, project_id, time_ms, service_type, user_name, resource_type,
+                 resource_id, resource_name, trace_name, trace_rating, body)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                                  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
+             ON CONFLICT (trace_id) DO NOTHING",
+            &[
+                &col(&traces, |t| t.trace_id.as_str()),
+                &col(&traces, |t| t.project_id.as_str()),
+                &col(&traces, |t| t.time_ms),
+                &col(&traces, |t| t.service_type.as_str()),
+                &col(&traces, |t| t.user_name.as_str()),
+                &col(&traces, |t| t.resource_type.as_str()),
+                &col(&traces, |t| t.resource_id.as_str()),
+                &col(&traces, |t| t.resource_name.as_str()),
+                &col(&traces, |t| t.trace_name.as_str()),
+                &col(&traces, |t| t.trace_rating.as_str()),
+                &col(&traces, |t| t.body.as_str()),
+            ],
+        )
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn traces_list(&self, q: &TraceQuery) -> Result<(Vec<TraceRecord>, bool), StoreError> {
