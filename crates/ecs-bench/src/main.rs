@@ -1,6 +1,7 @@
 //! `ecs-bench`: starts ecsd, fills its store through the API and measures it with a closed-loop,
 //! signed load generator; prints each figure next to its target.
 
+mod baseline;
 mod compare;
 mod conn;
 mod cpu;
@@ -33,7 +34,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scenario {
     All,
+    /// The read and write baselines alone (every other scenario measures its own as well).
+    Baseline,
     GetJob,
+    GetJobCreate,
     GetServer,
     ListServers,
     ReinstallAccept,
@@ -132,6 +136,13 @@ struct Args {
     /// Every scenario for about a second on small datasets; exits non-zero if a request failed.
     #[arg(long)]
     smoke: bool,
+    /// Leave out the baseline phase each scenario is otherwise followed by (its ratio figures
+    /// go with it).
+    #[arg(long)]
+    no_baseline: bool,
+    /// The `ecs-baseline` binary (default: next to this program).
+    #[arg(long)]
+    baseline: Option<PathBuf>,
 }
 
 impl Args {
@@ -343,6 +354,7 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         get_job_baseline: None,
         pg_stats,
         pgbench,
+        baseline: (!args.no_baseline).then(|| args.baseline.clone().unwrap_or_else(baseline::default_binary)),
     };
     let r = scenarios_in_order(args, pg.is_some(), &mut b).await;
     if let Err(e) = b.ecsd.stop(Duration::from_secs(30)) {
@@ -358,10 +370,20 @@ async fn scenarios_in_order(args: &Args, postgres: bool, b: &mut Bench) -> Resul
     // Each measured phase runs `--repeat` times in a row (the population is made once, by the
     // first); the start-up is measured once.
     let n = args.repeats();
+    if args.scenario.contains(&Scenario::Baseline) {
+        for _ in 0..n {
+            baseline::alone(b).await.context("baseline")?;
+        }
+    }
     // get-job runs first when get-job-1m is asked for: it is the ~1k-job reference.
     if wants(Scenario::GetJob) || wants(Scenario::GetJob1m) {
         for _ in 0..n {
             scenarios::get_job::run(b).await.context("get-job")?;
+        }
+    }
+    if wants(Scenario::GetJobCreate) {
+        for _ in 0..n {
+            scenarios::get_job_create::run(b).await.context("get-job-create")?;
         }
     }
     if wants(Scenario::GetServer) {

@@ -37,6 +37,9 @@ pub struct Dataset {
     pub projects: Vec<Project>,
     /// Finished single-server jobs of the first project (sub-jobs of the creates), in order.
     pub finished_jobs: Vec<String>,
+    /// Finished create jobs of one server each (a parent with its one sub-job), of the first
+    /// project, in order.
+    pub create_jobs: Vec<String>,
     /// Jobs this run has had created (parents and sub-jobs, every project).
     pub jobs: u64,
     /// Time spent creating servers, and how many.
@@ -54,6 +57,7 @@ impl Dataset {
                 .map(|s| Project { signer: Arc::new(s), servers: Vec::new(), network: None })
                 .collect(),
             finished_jobs: Vec::new(),
+            create_jobs: Vec::new(),
             jobs: 0,
             server_fill: Duration::ZERO,
             servers_filled: 0,
@@ -173,13 +177,13 @@ pub fn plan_servers(have: &[usize], total: usize) -> Option<Vec<usize>> {
     (missing == 0).then_some(plan)
 }
 
-/// Splits per-project additions into create requests of at most [`CREATE_BATCH`].
-pub fn create_requests(plan: &[usize]) -> Vec<(usize, usize)> {
+/// Splits per-project additions into create requests of at most `batch` servers.
+pub fn create_requests(plan: &[usize], batch: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for (project, &n) in plan.iter().enumerate() {
         let mut left = n;
         while left > 0 {
-            let c = left.min(CREATE_BATCH);
+            let c = left.min(batch.max(1));
             out.push((project, c));
             left -= c;
         }
@@ -215,10 +219,15 @@ impl Progress {
 
 /// Creates servers until the store holds `total`, `fill.concurrency` create requests at a time.
 pub async fn servers(addr: SocketAddr, ds: &mut Dataset, total: usize, fill: Fill) -> Result<()> {
+    servers_by(addr, ds, total, fill, CREATE_BATCH).await
+}
+
+/// [`servers`] with at most `batch` servers per create request.
+pub async fn servers_by(addr: SocketAddr, ds: &mut Dataset, total: usize, fill: Fill, batch: usize) -> Result<()> {
     let have: Vec<usize> = ds.projects.iter().map(|p| p.servers.len()).collect();
     let plan = plan_servers(&have, total)
         .ok_or_else(|| anyhow!("{total} servers need more than {} projects of {PER_PROJECT}", ds.projects.len()))?;
-    let requests = create_requests(&plan);
+    let requests = create_requests(&plan, batch);
     if requests.is_empty() {
         return Ok(());
     }
@@ -239,6 +248,7 @@ pub async fn servers(addr: SocketAddr, ds: &mut Dataset, total: usize, fill: Fil
     struct Done {
         project: usize,
         order: usize,
+        job: String,
         servers: Vec<String>,
         sub_jobs: Vec<String>,
     }
@@ -276,7 +286,7 @@ pub async fn servers(addr: SocketAddr, ds: &mut Dataset, total: usize, fill: Fil
                     .unwrap_or_default();
                 let mut d = done.lock().map_err(|_| anyhow!("results poisoned"))?;
                 d.1 += ids.len() as u64;
-                d.0.push(Done { project, order, servers: ids, sub_jobs });
+                d.0.push(Done { project, order, job: job.to_string(), servers: ids, sub_jobs });
             }
         }));
     }
@@ -302,6 +312,9 @@ pub async fn servers(addr: SocketAddr, ds: &mut Dataset, total: usize, fill: Fil
     for d in results {
         ds.jobs += 1 + d.sub_jobs.len() as u64;
         if d.project == 0 {
+            if d.servers.len() == 1 {
+                ds.create_jobs.push(d.job);
+            }
             ds.finished_jobs.extend(d.sub_jobs);
         }
         ds.projects[d.project].servers.extend(d.servers);
@@ -424,8 +437,9 @@ mod tests {
 
     #[test]
     fn requests_are_at_most_a_batch() {
-        assert_eq!(create_requests(&[250, 0, 100]), vec![(0, 100), (0, 100), (0, 50), (2, 100)]);
-        assert!(create_requests(&[0]).is_empty());
+        assert_eq!(create_requests(&[250, 0, 100], CREATE_BATCH), vec![(0, 100), (0, 100), (0, 50), (2, 100)]);
+        assert!(create_requests(&[0], CREATE_BATCH).is_empty());
+        assert_eq!(create_requests(&[2, 1], 1), vec![(0, 1), (0, 1), (1, 1)]);
     }
 
     #[test]

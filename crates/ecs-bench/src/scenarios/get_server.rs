@@ -1,6 +1,7 @@
 //! `get-server`: GET /v1/{p}/cloudservers/{id} of the small dataset's servers.
 
 use super::Bench;
+use crate::baseline;
 use crate::report::{as_ms, Target};
 use anyhow::Result;
 use std::sync::Arc;
@@ -19,9 +20,12 @@ pub async fn run(b: &mut Bench) -> Result<()> {
         b.data.servers(),
         b.s.connections
     );
-    let p = b.get_phase(&title, Arc::new(paths)).await?;
+    let paths = Arc::new(paths);
+    let p = b.get_phase(&title, paths.clone()).await?;
     let s = p.rec.latency.summary();
     b.report.add("get-server", "throughput", p.rate(p.rec.ok), "req/s", Target::None);
-    b.report.add("get-server", "p99 latency", as_ms(s.p99), "ms", Target::None);
-    Ok(())
+    b.report.add("get-server", "p99 latency", as_ms(s.p99), "ms", Target::Below(5.0));
+    let Some(first) = paths.first() else { return Ok(()) };
+    let sample = b.sample(first).await?;
+    baseline::read(b, "get-server", &p, sample, paths).await
 }

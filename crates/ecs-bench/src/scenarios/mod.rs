@@ -2,6 +2,7 @@
 
 pub mod get_job;
 pub mod get_job_1m;
+pub mod get_job_create;
 pub mod get_server;
 pub mod list_servers;
 pub mod pgbench;
@@ -64,6 +65,9 @@ pub struct Bench {
     pub pg_stats: Option<crate::pg_stats::PgStats>,
     /// On PostgreSQL: pgbench on the same server.
     pub pgbench: Option<pgbench::Pgbench>,
+    /// `ecs-baseline`, which each scenario is measured against right after its own phase
+    /// (`None`: `--no-baseline`).
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 impl Bench {
@@ -115,6 +119,16 @@ impl Bench {
     /// The GET job paths the job scenarios use: the first `n` finished single-server jobs.
     pub fn job_paths(&self, n: usize) -> Arc<Vec<String>> {
         Arc::new(self.data.finished_jobs.iter().take(n).map(|id| format!("/v1/{{p}}/jobs/{id}")).collect())
+    }
+
+    /// One signed GET of `path`: the answer a read baseline serves (same bytes, same size).
+    pub async fn sample(&self, path: &str) -> Result<bytes::Bytes> {
+        let mut conn = crate::conn::Conn::new(self.addr());
+        let a = conn.send(self.primary().request(http::Method::GET, path, bytes::Bytes::new())?).await?;
+        if a.status != 200 {
+            anyhow::bail!("GET {path}: {} {}", a.status, a.text());
+        }
+        Ok(a.body)
     }
 
     /// Runs GET workers over `paths` and prints the phase.
