@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// The schema version this code writes (`meta` row `schema_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Every table, with the schema version that added it: a database of version `v` that lacks
 /// one of the tables of versions up to `v` is damaged; one that has none of them but other
@@ -30,6 +30,7 @@ pub const TABLES: &[(i64, &str)] = &[
     (4, "server_groups"),
     (4, "server_group_members"),
     (5, "traces"),
+    (6, "server_counts"),
 ];
 
 pub(super) const V1: &str = r#"
@@ -111,9 +112,31 @@ CREATE INDEX IF NOT EXISTS traces_project_time ON traces (project_id, time_ms);
 CREATE INDEX IF NOT EXISTS traces_time ON traces (time_ms);
 "#;
 
+/// Version 6: each project's server count, kept by triggers in the transaction that adds or
+/// removes a server, so that a server list's exact `count` is one row read; counting the
+/// index took 6.5 ms for 65,000 servers, most of a page's cost. Filled from the servers on
+/// upgrade.
+const V6: &str = r#"
+CREATE TABLE IF NOT EXISTS server_counts (project_id TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+INSERT OR REPLACE INTO server_counts (project_id, n) SELECT project_id, COUNT(*) FROM servers GROUP BY project_id;
+CREATE TRIGGER IF NOT EXISTS servers_count_insert AFTER INSERT ON servers BEGIN
+    INSERT INTO server_counts (project_id, n) VALUES (NEW.project_id, 1)
+        ON CONFLICT (project_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS servers_count_delete AFTER DELETE ON servers BEGIN
+    UPDATE server_counts SET n = n - 1 WHERE project_id = OLD.project_id;
+END;
+CREATE TRIGGER IF NOT EXISTS servers_count_move AFTER UPDATE OF project_id ON servers
+    WHEN NEW.project_id IS NOT OLD.project_id BEGIN
+    UPDATE server_counts SET n = n - 1 WHERE project_id = OLD.project_id;
+    INSERT INTO server_counts (project_id, n) VALUES (NEW.project_id, 1)
+        ON CONFLICT (project_id) DO UPDATE SET n = n + 1;
+END;
+"#;
+
 /// Each version's upgrade from the one before, in order.
-fn upgrades() -> [(i64, Vec<&'static str>); 4] {
-    [(2, vec![V2]), (3, V3.to_vec()), (4, vec![V4]), (5, vec![V5])]
+fn upgrades() -> [(i64, Vec<&'static str>); 5] {
+    [(2, vec![V2]), (3, V3.to_vec()), (4, vec![V4]), (5, vec![V5]), (6, vec![V6])]
 }
 
 /// Brings the schema to the current version, in one transaction: a crash during the first

@@ -10,8 +10,42 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 fn volumes_of(c: &Connection, server_id: &str) -> Result<Vec<Volume>, StoreError> {
     let mut v: Vec<Volume> = query_bodies(c, "SELECT body FROM volumes WHERE server_id = ?1", server_id)?;
-    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
+    sort_volumes(&mut v);
     Ok(v)
+}
+
+/// The system disk first, then the data disks by boot index, unbootable ones last, each in the
+/// order they were made.
+fn sort_volumes(v: &mut [Volume]) {
+    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
+}
+
+/// A page of servers with their volumes, read in one statement for the whole page (`sql`
+/// selects `server_id, body` of the volumes) instead of one per server.
+fn rows_with_volumes(
+    c: &Connection,
+    servers: Vec<Server>,
+    sql: &str,
+    args: &[rusqlite::types::Value],
+) -> Result<Vec<ServerRow>, StoreError> {
+    let mut by_server: std::collections::HashMap<String, Vec<Volume>> = std::collections::HashMap::new();
+    if !servers.is_empty() {
+        let mut st = c.prepare_cached(sql).map_err(backend)?;
+        let mut rows = st.query(rusqlite::params_from_iter(args.iter())).map_err(backend)?;
+        while let Some(r) = rows.next().map_err(backend)? {
+            let server_id: String = r.get(0).map_err(backend)?;
+            let body: String = r.get(1).map_err(backend)?;
+            by_server.entry(server_id).or_default().push(decode(&body)?);
+        }
+    }
+    Ok(servers
+        .into_iter()
+        .map(|server| {
+            let mut volumes = by_server.remove(&server.id).unwrap_or_default();
+            sort_volumes(&mut volumes);
+            ServerRow { server, volumes }
+        })
+        .collect())
 }
 
 fn row(c: &Connection, server: Server) -> Result<ServerRow, StoreError> {
@@ -295,10 +329,17 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
     if !body_filters {
         // Everything is in columns: count over the index and fetch only the page, so a page
         // costs the same whether the project holds a hundred servers or a hundred thousand.
-        let count: i64 = c
-            .prepare_cached(&format!("SELECT COUNT(*) FROM servers{cond}"))
-            .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
-            .map_err(backend)?;
+        let count: i64 = if args.len() == 1 {
+            // Only the project: its count is kept by the schema's triggers.
+            c.prepare_cached("SELECT n FROM server_counts WHERE project_id = ?1")
+                .and_then(|mut st| st.query_row(params![project_id], |r| r.get(0)).optional())
+                .map_err(backend)?
+                .unwrap_or(0)
+        } else {
+            c.prepare_cached(&format!("SELECT COUNT(*) FROM servers{cond}"))
+                .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+                .map_err(backend)?
+        };
         use rusqlite::types::Value;
         let mut page_args: Vec<Value> = args.iter().cloned().map(Value::Text).collect();
         let mut sql = format!("SELECT body FROM servers{cond}");
@@ -315,8 +356,11 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
             .map_err(backend)?
             .collect::<Result<_, _>>()
             .map_err(backend)?;
-        let servers =
-            bodies.iter().map(|b| decode::<Server>(b).and_then(|s| row(c, s))).collect::<Result<Vec<_>, _>>()?;
+        let servers = bodies.iter().map(|b| decode::<Server>(b)).collect::<Result<Vec<_>, _>>()?;
+        // The same page again, as the volumes' key: one statement for the page's volumes.
+        let ids = sql.replacen("SELECT body FROM", "SELECT id FROM", 1);
+        let volumes = format!("SELECT server_id, body FROM volumes WHERE server_id IN ({ids})");
+        let servers = rows_with_volumes(c, servers, &volumes, &page_args)?;
         return Ok(ServerPage { count, servers });
     }
     // Tags and reservation ids live in the JSON body: walk the matches and decode each.
@@ -351,7 +395,7 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
 impl SqliteStore {
     pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
         let (p, id) = (project_id.to_string(), id.to_string());
-        self.read_now(move |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose()).await
+        self.read_now(move |c| super::in_snapshot(c, |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose())).await
     }
 
     pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
@@ -360,7 +404,7 @@ impl SqliteStore {
 
     pub(crate) async fn srv_list(&self, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
         let (p, f) = (project_id.to_string(), f.clone());
-        self.read(move |c| list_in(c, &p, &f)).await
+        self.read(move |c| super::in_snapshot(c, |c| list_in(c, &p, &f))).await
     }
 
     pub(crate) async fn srv_ids_with_status(&self, status: &str) -> Result<Vec<(String, String)>, StoreError> {

@@ -109,3 +109,37 @@ async fn inspection_counts_a_sound_database_and_finds_a_record_that_does_not_par
     let found = super::inspect(&path).unwrap();
     assert_eq!(found.problems, vec![format!("server {}: its record does not parse", servers[0].id)]);
 }
+
+/// The `count` of an unfiltered list as the store answers it.
+async fn listed_count(st: &SqliteStore, project: &str) -> i64 {
+    let f = crate::ServerFilter { limit: 1, page: 1, ..Default::default() };
+    st.server_list(project, &f).await.unwrap().count
+}
+
+#[tokio::test]
+async fn a_projects_server_count_follows_creates_and_deletes_and_is_rebuilt_on_upgrade() {
+    let (dir, st) = store();
+    let made = create(&*st, "p1", &["a", "b", "c"]).await;
+    create(&*st, "p2", &["x"]).await;
+    assert_eq!((listed_count(&st, "p1").await, listed_count(&st, "p2").await), (3, 1));
+    assert_eq!(listed_count(&st, "nobody").await, 0);
+    st.server_delete("p1", &made[0].id).await.unwrap();
+    assert_eq!(listed_count(&st, "p1").await, 2);
+    // A filtered list still counts its matches.
+    let named = crate::ServerFilter { name: Some("b".into()), limit: 1, page: 1, ..Default::default() };
+    assert_eq!(st.server_list("p1", &named).await.unwrap().count, 1);
+    drop(st);
+    // A database of version 5 (no counts) gets them from its servers on upgrade.
+    let path = dir.path().join("ecsd.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER servers_count_insert; DROP TRIGGER servers_count_delete; DROP TRIGGER servers_count_move;
+         DROP TABLE server_counts; UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let st = SqliteStore::open(&path).unwrap();
+    assert_eq!((listed_count(&st, "p1").await, listed_count(&st, "p2").await), (2, 1));
+    create(&st, "p2", &["y"]).await;
+    assert_eq!(listed_count(&st, "p2").await, 2);
+}

@@ -71,14 +71,30 @@ async fn default_group(app: &App, caller: &Caller) -> Result<SecurityGroup, Erro
 /// `{"id", "name"}` of each of a server's groups, for the server detail. A group that can no
 /// longer be read (the store failed) is shown by id alone rather than failing the read.
 pub async fn refs_for_server(app: &App, s: &Server) -> Vec<SecurityGroupRef> {
+    refs_with_names(app, s, &mut GroupNames::new()).await
+}
+
+/// Security group names already read while rendering one answer (a page of servers mostly
+/// shares one or two groups), by group id.
+pub type GroupNames = std::collections::HashMap<String, String>;
+
+/// [`refs_for_server`], reading only the groups not yet in `names`.
+pub async fn refs_with_names(app: &App, s: &Server, names: &mut GroupNames) -> Vec<SecurityGroupRef> {
     let mut out = Vec::with_capacity(s.security_groups.len());
     for id in &s.security_groups {
-        let name = match app.ctx.store.security_group_get(&s.project_id, id).await {
-            Ok(Some(g)) => g.name,
-            Ok(None) => String::new(),
-            Err(e) => {
-                tracing::warn!(error = %e, group = %id, "cannot read a server's security group");
-                String::new()
+        let name = match names.get(id) {
+            Some(n) => n.clone(),
+            None => {
+                let n = match app.ctx.store.security_group_get(&s.project_id, id).await {
+                    Ok(Some(g)) => g.name,
+                    Ok(None) => String::new(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, group = %id, "cannot read a server's security group");
+                        String::new()
+                    }
+                };
+                names.insert(id.clone(), n.clone());
+                n
             }
         };
         out.push(SecurityGroupRef { id: id.clone(), name });

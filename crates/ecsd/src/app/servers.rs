@@ -29,17 +29,22 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
 pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope, Error> {
     let row = server_of(app, &caller.project_id, id).await?;
-    Ok(ServerEnvelope { server: detail_with_access(app, &row).await })
+    let mut names = super::security_groups::GroupNames::new();
+    Ok(ServerEnvelope { server: detail_with_access(app, &row, &mut names).await })
 }
 
 /// The server detail, with how to reach the VM (`ecsd.access` in its metadata) when the
 /// driver offers a way, e.g. `ssh -p 40022 root@127.0.0.1`.
-async fn detail_with_access(app: &App, row: &ecs_store::ServerRow) -> ecs_types::server::ServerDetail {
+async fn detail_with_access(
+    app: &App,
+    row: &ecs_store::ServerRow,
+    names: &mut super::security_groups::GroupNames,
+) -> ecs_types::server::ServerDetail {
     let mut d = views::server_detail(row);
     if app.node.host_down(row.server.host.as_deref()) {
         d.host_status = "DOWN".into();
     }
-    d.security_groups = super::security_groups::refs_for_server(app, &row.server).await;
+    d.security_groups = super::security_groups::refs_with_names(app, &row.server, names).await;
     if let Some(access) = app.ctx.driver.vm_access(&row.server.id).await {
         d.metadata.insert("ecsd.access".into(), access);
     }
@@ -86,8 +91,9 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
     };
     let page = app.ctx.store.server_list(&caller.project_id, &filter).await.map_err(internal)?;
     let mut servers = Vec::with_capacity(page.servers.len());
+    let mut names = super::security_groups::GroupNames::new();
     for row in &page.servers {
-        servers.push(detail_with_access(app, row).await);
+        servers.push(detail_with_access(app, row, &mut names).await);
     }
     Ok(ServerList { count: page.count, servers })
 }
