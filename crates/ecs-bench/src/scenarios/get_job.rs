@@ -29,5 +29,5 @@ pub async fn run(b: &mut Bench) -> Result<()> {
     b.report.add("get-job", "p50 latency", as_ms(s.p50), "ms", Target::None);
     b.get_job_baseline = Some((s, jobs));
     let sample = b.sample(&paths[0]).await?;
-    baseline::read(b, "get-job", &p, sample, paths).await
+    baseline::read(b, "get-job", &p, sample, paths, Target::AtLeast(0.45)).await
 }

@@ -39,5 +39,5 @@ pub async fn run(b: &mut Bench) -> Result<()> {
     let s = p.rec.latency.summary();
     b.report.add("get-job-create", "throughput", p.rate(p.rec.ok), "req/s", Target::None);
     b.report.add("get-job-create", "p99 latency", as_ms(s.p99), "ms", Target::Below(5.0));
-    baseline::read(b, "get-job-create", &p, sample, paths).await
+    baseline::read(b, "get-job-create", &p, sample, paths, Target::AtLeast(0.45)).await
 }

@@ -27,5 +27,5 @@ pub async fn run(b: &mut Bench) -> Result<()> {
     b.report.add("get-server", "p99 latency", as_ms(s.p99), "ms", Target::Below(5.0));
     let Some(first) = paths.first() else { return Ok(()) };
     let sample = b.sample(first).await?;
-    baseline::read(b, "get-server", &p, sample, paths).await
+    baseline::read(b, "get-server", &p, sample, paths, Target::AtLeast(0.45)).await
 }

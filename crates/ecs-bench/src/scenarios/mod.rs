@@ -133,7 +133,12 @@ impl Bench {
 
     /// Runs GET workers over `paths` and prints the phase.
     pub async fn get_phase(&mut self, title: &str, paths: Arc<Vec<String>>) -> Result<Phase> {
-        let workers = GetWorker::many(self.s.connections, &self.primary(), &paths);
+        self.get_phase_on(title, paths, self.s.connections).await
+    }
+
+    /// [`Bench::get_phase`] with `connections` workers.
+    pub async fn get_phase_on(&mut self, title: &str, paths: Arc<Vec<String>>, connections: usize) -> Result<Phase> {
+        let workers = GetWorker::many(connections, &self.primary(), &paths);
         let phase = crate::load::run(self.addr(), workers, self.s.limits, self.ecsd.pid()).await?;
         let rss = self.rss();
         self.report.phase(title, &phase, rss);
