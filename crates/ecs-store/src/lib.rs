@@ -219,7 +219,7 @@ pub trait Store: SagaLog + Send + Sync {
     async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError>;
     /// A server with the key pair and the image a request about it names. A database server
     /// answers all of it in one statement (one round trip, one parse and plan instead of four);
-    /// this default reads them one after the other, which costs an in-process store nothing.
+    /// SQLite reads them in one snapshot; this default reads them one after the other.
     async fn server_get_with(&self, project_id: &str, id: &str, also: AlsoRead<'_>) -> Result<ServerWith, StoreError> {
         let Some(row) = self.server_get(project_id, id).await? else {
             return Ok(ServerWith::default());

@@ -43,14 +43,7 @@ impl SqliteStore {
 
     pub(crate) async fn kp_get(&self, project_id: &str, name: &str) -> Result<Option<Keypair>, StoreError> {
         let (p, n) = (project_id.to_string(), name.to_string());
-        self.read_now(move |c| {
-            let row: Option<(i64, String)> = c
-                .prepare_cached("SELECT id, body FROM keypairs WHERE project_id = ?1 AND name = ?2")
-                .and_then(|mut st| st.query_row(params![p, n], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-                .map_err(backend)?;
-            row.map(|(id, b)| keypair_from_row(id, &b)).transpose()
-        })
-        .await
+        self.read_now(move |c| keypair_get_in(c, &p, &n)).await
     }
 
     pub(crate) async fn kp_list(
@@ -100,14 +93,7 @@ impl SqliteStore {
 
     pub(crate) async fn img_get(&self, id: &str) -> Result<Option<Image>, StoreError> {
         let id = id.to_string();
-        self.read_now(move |c| {
-            let b: Option<String> = c
-                .prepare_cached("SELECT body FROM images WHERE id = ?1")
-                .and_then(|mut st| st.query_row(params![id], |r| r.get(0)).optional())
-                .map_err(backend)?;
-            b.map(|b| decode(&b)).transpose()
-        })
-        .await
+        self.read_now(move |c| image_get_in(c, &id)).await
     }
 
     pub(crate) async fn img_list(&self) -> Result<Vec<Image>, StoreError> {
@@ -172,6 +158,22 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+pub(crate) fn keypair_get_in(c: &Connection, project_id: &str, name: &str) -> Result<Option<Keypair>, StoreError> {
+    let row: Option<(i64, String)> = c
+        .prepare_cached("SELECT id, body FROM keypairs WHERE project_id = ?1 AND name = ?2")
+        .and_then(|mut st| st.query_row(params![project_id, name], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(backend)?;
+    row.map(|(id, b)| keypair_from_row(id, &b)).transpose()
+}
+
+pub(crate) fn image_get_in(c: &Connection, id: &str) -> Result<Option<Image>, StoreError> {
+    let b: Option<String> = c
+        .prepare_cached("SELECT body FROM images WHERE id = ?1")
+        .and_then(|mut st| st.query_row(params![id], |r| r.get(0)).optional())
+        .map_err(backend)?;
+    b.map(|b| decode(&b)).transpose()
 }
 
 fn net_find_in(c: &Connection, project_id: &str) -> Result<Option<(Vpc, Subnet)>, StoreError> {

@@ -389,6 +389,14 @@ impl crate::Store for SqliteStore {
     async fn server_get(&self, project_id: &str, id: &str) -> Result<Option<crate::ServerRow>, StoreError> {
         self.srv_get(project_id, id).await
     }
+    async fn server_get_with(
+        &self,
+        project_id: &str,
+        id: &str,
+        also: crate::AlsoRead<'_>,
+    ) -> Result<crate::ServerWith, StoreError> {
+        self.srv_get_with(project_id, id, also).await
+    }
     async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::server::Server>, StoreError> {
         self.srv_only(project_id, id).await
     }

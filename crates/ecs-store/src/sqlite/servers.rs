@@ -398,6 +398,26 @@ impl SqliteStore {
         self.read_now(move |c| super::in_snapshot(c, |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose())).await
     }
 
+    /// The server, its volumes, and the key pair and image `also` names, in one snapshot.
+    pub(crate) async fn srv_get_with(
+        &self,
+        project_id: &str,
+        id: &str,
+        also: crate::AlsoRead<'_>,
+    ) -> Result<crate::ServerWith, StoreError> {
+        use super::catalog::{image_get_in, keypair_get_in};
+        self.read_now(move |c| {
+            super::in_snapshot(c, |c| {
+                let Some(server) = get_in(c, project_id, id)? else { return Ok(crate::ServerWith::default()) };
+                let keypair = also.keypair.map(|name| keypair_get_in(c, project_id, name)).transpose()?.flatten();
+                let image_id = also.image.or(also.own_image.then_some(server.image_id.as_str()));
+                let image = image_id.map(|i| image_get_in(c, i)).transpose()?.flatten();
+                Ok(crate::ServerWith { row: Some(row(c, server)?), keypair, image })
+            })
+        })
+        .await
+    }
+
     pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
         self.read_now(move |c| get_in(c, project_id, id)).await
     }
