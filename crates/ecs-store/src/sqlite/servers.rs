@@ -331,10 +331,9 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
         // costs the same whether the project holds a hundred servers or a hundred thousand.
         let count: i64 = if args.len() == 1 {
             // Only the project: its count is kept by the schema's triggers.
-            c.prepare_cached("SELECT n FROM server_counts WHERE project_id = ?1")
-                .and_then(|mut st| st.query_row(params![project_id], |r| r.get(0)).optional())
+            c.prepare_cached("SELECT COALESCE(SUM(n), 0) FROM server_counts WHERE project_id = ?1")
+                .and_then(|mut st| st.query_row(params![project_id], |r| r.get(0)))
                 .map_err(backend)?
-                .unwrap_or(0)
         } else {
             c.prepare_cached(&format!("SELECT COUNT(*) FROM servers{cond}"))
                 .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))

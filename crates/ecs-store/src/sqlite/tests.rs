@@ -133,7 +133,7 @@ async fn a_projects_server_count_follows_creates_and_deletes_and_is_rebuilt_on_u
     let path = dir.path().join("ecsd.db");
     let c = rusqlite::Connection::open(&path).unwrap();
     c.execute_batch(
-        "DROP TRIGGER servers_count_insert; DROP TRIGGER servers_count_delete; DROP TRIGGER servers_count_move;
+        "DROP TRIGGER servers_count_insert; DROP TRIGGER servers_count_delete; DROP TRIGGER servers_count_change;
          DROP TABLE server_counts; UPDATE meta SET value = '5' WHERE key = 'schema_version';",
     )
     .unwrap();
@@ -142,4 +142,15 @@ async fn a_projects_server_count_follows_creates_and_deletes_and_is_rebuilt_on_u
     assert_eq!((listed_count(&st, "p1").await, listed_count(&st, "p2").await), (2, 1));
     create(&st, "p2", &["y"]).await;
     assert_eq!(listed_count(&st, "p2").await, 2);
+    // The quota's usage comes from the same counts: two servers of p1 left, by flavor.
+    let one = st.project_usage("p1").await.unwrap();
+    let mut resized = st.server_only("p1", &made[1].id).await.unwrap().unwrap();
+    let before = resized.flavor_id.clone();
+    resized.flavor_id = "s6.large.2".into();
+    assert_ne!(before, resized.flavor_id);
+    st.server_update(resized).await.unwrap();
+    let two = st.project_usage("p1").await.unwrap();
+    assert_eq!(two.instances, one.instances);
+    assert!(two.cores > one.cores && two.ram_mb > one.ram_mb, "{one:?} -> {two:?}");
+    assert_eq!(listed_count(&st, "p1").await, 2);
 }
