@@ -21,6 +21,9 @@ pub async fn run(b: &mut Bench) -> Result<()> {
         b.report.add("list-servers", "populate rate", rate, "servers/s", Target::None);
     }
     let rss_full = b.rss();
+    if let Some(m) = rss_full {
+        println!("   ecsd RSS {m:.1} MiB with {} servers, before the lists", b.data.servers());
+    }
     let listed = b.data.projects[0].servers.len();
     let title = format!(
         "list-servers: GET /v1/{{p}}/cloudservers/detail?limit=100, {} servers in the store ({listed} in the \
