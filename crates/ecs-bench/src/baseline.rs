@@ -110,13 +110,7 @@ impl BaselineProcess {
 impl Drop for BaselineProcess {
     fn drop(&mut self) {
         let Some(mut child) = self.child.take() else { return };
-        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
-            // SAFETY: kill(2) takes plain integers; the pid is our unreaped child's, so it
-            // cannot belong to another process.
-            unsafe {
-                libc::kill(pid, libc::SIGTERM);
-            }
-        }
+        crate::ecsd_process::signal(child.id(), libc::SIGTERM);
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if matches!(child.try_wait(), Ok(Some(_))) {

@@ -229,7 +229,7 @@ fn tail_of(path: &Path) -> String {
 }
 
 /// Sends `sig` to our own child `pid`.
-fn signal(pid: u32, sig: libc::c_int) {
+pub fn signal(pid: u32, sig: libc::c_int) {
     let Ok(pid) = libc::pid_t::try_from(pid) else { return };
     // SAFETY: kill(2) takes plain integers and has no memory-safety preconditions; the pid is
     // that of a child we have not reaped yet, so it cannot have been reused by another process.

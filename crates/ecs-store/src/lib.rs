@@ -159,6 +159,12 @@ pub struct ServerRow {
     pub volumes: Vec<Volume>,
 }
 
+/// The order of a server's volumes in every store: the system disk first, then the data disks
+/// by boot index, unbootable ones last, each in the order they were made.
+pub(crate) fn sort_volumes(v: &mut [Volume]) {
+    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
+}
+
 /// What a request about one server reads along with it ([`Store::server_get_with`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AlsoRead<'a> {

@@ -21,15 +21,10 @@ const SERVER_WITH: &str = "SELECT s.body, ARRAY(SELECT v.body FROM volumes v WHE
                         FROM servers s LEFT JOIN keypairs k ON k.project_id = s.project_id AND k.name = $5::text
                        WHERE s.id = $1 AND s.project_id = $2";
 
-/// Volumes as every reader wants them: the system disk first, then by boot order, then by age.
-pub(super) fn sort_volumes(v: &mut [Volume]) {
-    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
-}
-
 fn server_row(row: &tokio_postgres::Row) -> Result<ServerRow, StoreError> {
     let server = decode(get::<&str>(row, 0)?)?;
     let mut volumes = get::<Vec<&str>>(row, 1)?.into_iter().map(decode).collect::<Result<Vec<Volume>, _>>()?;
-    sort_volumes(&mut volumes);
+    crate::sort_volumes(&mut volumes);
     Ok(ServerRow { server, volumes })
 }
 

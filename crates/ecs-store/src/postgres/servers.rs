@@ -11,7 +11,7 @@ use tokio_postgres::types::ToSql;
 
 async fn volumes_of(c: &impl GenericClient, server_id: &str) -> Result<Vec<Volume>, StoreError> {
     let mut v: Vec<Volume> = bodies(&query(c, "SELECT body FROM volumes WHERE server_id = $1", &[&server_id]).await?)?;
-    super::server_with::sort_volumes(&mut v);
+    crate::sort_volumes(&mut v);
     Ok(v)
 }
 

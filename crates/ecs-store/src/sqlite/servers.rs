@@ -10,14 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 fn volumes_of(c: &Connection, server_id: &str) -> Result<Vec<Volume>, StoreError> {
     let mut v: Vec<Volume> = query_bodies(c, "SELECT body FROM volumes WHERE server_id = ?1", server_id)?;
-    sort_volumes(&mut v);
+    crate::sort_volumes(&mut v);
     Ok(v)
-}
-
-/// The system disk first, then the data disks by boot index, unbootable ones last, each in the
-/// order they were made.
-fn sort_volumes(v: &mut [Volume]) {
-    v.sort_by_key(|v| (v.boot_index.map(|b| if b < 0 { i64::MAX } else { b }), v.created_ms));
 }
 
 /// A page of servers with their volumes, read in one statement for the whole page (`sql`
@@ -42,7 +36,7 @@ fn rows_with_volumes(
         .into_iter()
         .map(|server| {
             let mut volumes = by_server.remove(&server.id).unwrap_or_default();
-            sort_volumes(&mut volumes);
+            crate::sort_volumes(&mut volumes);
             ServerRow { server, volumes }
         })
         .collect())
