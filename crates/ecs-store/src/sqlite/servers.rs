@@ -321,8 +321,9 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
     };
     let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
     if !body_filters {
-        // Everything is in columns: count over the index and fetch only the page, so a page
-        // costs the same whether the project holds a hundred servers or a hundred thousand.
+        // Everything is in columns: take the kept count (or count the matches over the index
+        // when filtered) and fetch only the page, so an unfiltered page costs the same whether
+        // the project holds a hundred servers or a hundred thousand.
         let count: i64 = if args.len() == 1 {
             // Only the project: its count is kept by the schema's triggers.
             c.prepare_cached("SELECT COALESCE(SUM(n), 0) FROM server_counts WHERE project_id = ?1")
