@@ -36,14 +36,6 @@ impl Kind {
     }
 }
 
-/// `ecs-baseline` next to this program (cargo builds both into the same directory).
-pub fn default_binary() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join("ecs-baseline")))
-        .unwrap_or_else(|| PathBuf::from("target/release/ecs-baseline"))
-}
-
 /// A running baseline, stopped (SIGTERM, then SIGKILL) by its PID when dropped.
 pub struct BaselineProcess {
     child: Option<Child>,
@@ -208,7 +200,7 @@ async fn measure_write(
     let _ = std::fs::remove_dir_all(&dir);
     let d = dir.clone();
     let proc = tokio::task::spawn_blocking(move || BaselineProcess::start(&binary, Kind::Write, &d)).await??;
-    let paths: Vec<String> = servers.iter().map(|s| format!("/v1/{{p}}/cloudservers/{s}/reinstallos")).collect();
+    let paths: Vec<String> = servers.iter().map(|s| crate::scenarios::reinstall::path(s)).collect();
     let workers = PostWorker::many(b.s.connections, &b.primary(), body, &paths);
     let mut limits = b.s.limits;
     if once {

@@ -228,11 +228,17 @@ impl Args {
 
 /// `ecsd` next to this program (both are built into the same target directory).
 fn default_ecsd() -> PathBuf {
+    beside_this_program("ecsd")
+}
+
+/// The program `name` next to this one (cargo builds ecsd, ecs-bench and ecs-baseline into the
+/// same target directory), or `target/release/NAME` when there is none.
+pub(crate) fn beside_this_program(name: &str) -> PathBuf {
     std::env::current_exe()
         .ok()
-        .and_then(|p| p.parent().map(|d| d.join("ecsd")))
+        .and_then(|p| p.parent().map(|d| d.join(name)))
         .filter(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from("target/release/ecsd"))
+        .unwrap_or_else(|| PathBuf::from("target/release").join(name))
 }
 
 /// Extra accounts for datasets larger than one project's subnet; `None` if one project will do.
@@ -354,7 +360,8 @@ async fn run_on(args: &Args, pg: Option<&PgServer>) -> Result<Report> {
         get_job_baseline: None,
         pg_stats,
         pgbench,
-        baseline: (!args.no_baseline).then(|| args.baseline.clone().unwrap_or_else(baseline::default_binary)),
+        baseline: (!args.no_baseline)
+            .then(|| args.baseline.clone().unwrap_or_else(|| beside_this_program("ecs-baseline"))),
     };
     let r = scenarios_in_order(args, pg.is_some(), &mut b).await;
     if let Err(e) = b.ecsd.stop(Duration::from_secs(30)) {

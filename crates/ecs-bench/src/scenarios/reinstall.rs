@@ -37,7 +37,8 @@ pub fn body(credential: Credential, user_id: &str) -> Bytes {
     Bytes::from(v.to_string())
 }
 
-fn path(server: &str) -> String {
+/// The reinstall path of `server` (the write baseline is sent the same requests).
+pub fn path(server: &str) -> String {
     format!("/v1/{{p}}/cloudservers/{server}/reinstallos")
 }
 
