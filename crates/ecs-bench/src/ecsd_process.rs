@@ -30,6 +30,10 @@ pub struct Launch {
     pub log: PathBuf,
     /// How long to wait for the banner (a large database takes a while to open).
     pub banner_timeout: Duration,
+    /// `ECSD_DRIVER`: `sim` for every scenario but `vm`, which runs real guests on `qemu`.
+    pub driver: &'static str,
+    /// Further arguments of `ecsd serve` (the `vm` scenario's QEMU settings).
+    pub extra_args: Vec<String>,
 }
 
 /// A running ecsd.
@@ -95,11 +99,12 @@ impl EcsdProcess {
             .env("HUAWEICLOUD_SDK_AK", AK)
             .env("HUAWEICLOUD_SDK_SK", SK)
             .env("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
-            // The measured service is the plain HTTP one on the simulated driver, without a
-            // rate limit. These are set through the environment, which a version of ecsd
-            // without the option ignores (an unknown flag would stop it). The HTTPS listener
-            // is off so that its fixed default port cannot collide with another ecsd.
-            .env("ECSD_DRIVER", "sim")
+            // The measured service is the plain HTTP one on the simulated driver (unless told
+            // otherwise), without a rate limit. These are set through the environment, which a
+            // version of ecsd without the option ignores (an unknown flag would stop it). The
+            // HTTPS listener is off so that its fixed default port cannot collide with another
+            // ecsd.
+            .env("ECSD_DRIVER", l.driver)
             .env("ECSD_RATE_LIMIT", "0")
             .env("ECSD_LISTEN_TLS", "off")
             // A stray config in the caller's shell must not add accounts or faults.
@@ -110,6 +115,7 @@ impl EcsdProcess {
         if let Some(c) = &l.config {
             cmd.arg("--config").arg(c);
         }
+        cmd.args(&l.extra_args);
         // Through the environment too, and removed when SQLite is measured: a stray
         // `ECSD_STORE` in the caller's shell must not move the records elsewhere.
         match &l.store {

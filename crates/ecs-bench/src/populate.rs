@@ -147,7 +147,7 @@ pub async fn wait_job(
 }
 
 /// The default VPC and subnet of a project.
-async fn network(conn: &mut Conn, signer: &Signer) -> Result<(String, String)> {
+pub async fn network(conn: &mut Conn, signer: &Signer) -> Result<(String, String)> {
     let v = call(conn, signer, Method::GET, "/v1/{p}/vpcs", None).await?;
     let s = call(conn, signer, Method::GET, "/v1/{p}/subnets", None).await?;
     let vpc = v["vpcs"][0]["id"].as_str().ok_or_else(|| anyhow!("no default VPC: {v}"))?;

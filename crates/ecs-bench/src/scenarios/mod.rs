@@ -8,6 +8,7 @@ pub mod list_servers;
 pub mod pgbench;
 pub mod reinstall;
 pub mod startup;
+pub mod vm;
 
 use crate::ecsd_process::{EcsdProcess, Launch};
 use crate::load::{GetWorker, Limits, Phase};
