@@ -169,6 +169,7 @@ impl Args {
             fill,
             job_lanes: self.job_lanes.max(1),
             credential: self.credential,
+            settle: Duration::from_secs(10),
         };
         if self.smoke {
             // Small enough for CI (seconds per scenario), large enough that every code path runs:
@@ -181,6 +182,7 @@ impl Args {
             s.reinstall_servers = 200;
             s.in_flight = 64;
             s.job_lanes = 1;
+            s.settle = Duration::from_secs(1);
         }
         s
     }

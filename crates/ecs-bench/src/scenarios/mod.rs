@@ -50,6 +50,9 @@ pub struct Settings {
     /// Concurrent batch stop/start lanes when making jobs.
     pub job_lanes: usize,
     pub credential: Credential,
+    /// How long the memory is followed after the held jobs' burst has run (10 s; 1 s in a
+    /// smoke run).
+    pub settle: Duration,
 }
 
 /// Everything a scenario works with.

@@ -420,12 +420,43 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
         b.report.add(name, "PostgreSQL transactions per acceptance", per, "", Target::None);
         b.report.add(name, "WAL bytes per acceptance", wal, "B", Target::None);
     }
+    if held {
+        settle(b, p.rec.ok).await;
+    }
     // On PostgreSQL, pgbench on the same server is the baseline (run after this phase).
     if b.pgbench.is_none() {
         let target = if held { 0.33 } else { 0.15 };
         baseline::write(b, name, p.rate(p.rec.ok), target, &servers, &body, held).await?;
     }
     Ok(())
+}
+
+/// The memory after the burst of released jobs (run to the end by the phase's drain): sampled
+/// every 100 ms for `settle`; the figure is the last sample, against 300 MB.
+async fn settle(b: &mut Bench, jobs: u64) {
+    let target = 300e6 / (1024.0 * 1024.0);
+    let start = Instant::now();
+    let (mut first, mut last, mut below) = (None, None, None);
+    while start.elapsed() < b.s.settle {
+        if let Ok(m) = b.ecsd.rss_mib() {
+            first.get_or_insert(m);
+            last = Some(m);
+            if m < target && below.is_none() {
+                below = Some(start.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (Some(first), Some(last)) = (first, last) else { return };
+    let secs = b.s.settle.as_secs_f64();
+    let under = match below {
+        Some(t) => format!("below 300 MB after {:.1} s", t.as_secs_f64()),
+        None => "not below 300 MB".into(),
+    };
+    println!("   ecsd RSS after the burst of {jobs} released jobs: {first:.1} MiB, {last:.1} MiB {secs:.0} s later ({under})");
+    let name = "reinstall-accept-held";
+    b.report.add(name, format!("ecsd RSS when the {jobs} released jobs have run"), first, "MiB", Target::None);
+    b.report.add(name, format!("ecsd RSS {secs:.0} s later (300 MB)"), last, "MiB", Target::Below(target));
 }
 
 pub async fn e2e(b: &mut Bench) -> Result<()> {
