@@ -201,7 +201,11 @@ pub struct ExecutorBuilder<C> {
     attempts: u32,
     backoff: Duration,
     twice: bool,
+    max_running: usize,
 }
+
+/// Sagas that run their steps at once in one process, unless the builder says otherwise.
+pub const DEFAULT_MAX_RUNNING: usize = 1024;
 
 impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
     /// Runs every forward action twice in a row and fails the step if the two outputs differ:
@@ -237,6 +241,17 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
         self
     }
 
+    /// How many sagas run at once (at least one). The others wait in their order of start,
+    /// each as its record only: no span, no decoded parameters, no step's memory. A backlog
+    /// released at once (tens of thousands of jobs a fault held, or found unfinished at
+    /// start-up) then runs as a queue instead of all together, which took 22 KB per saga and
+    /// left the process's memory high after it was over. No step waits for another saga,
+    /// so a bound cannot deadlock.
+    pub fn max_running(mut self, n: usize) -> Self {
+        self.max_running = n.max(1);
+        self
+    }
+
     /// Finishes the executor.
     pub fn build(self) -> Executor<C> {
         Executor {
@@ -249,6 +264,7 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
                 attempts: self.attempts,
                 backoff: self.backoff,
                 running: Mutex::new(HashSet::new()),
+                slots: tokio::sync::Semaphore::new(self.max_running),
                 idle: Notify::new(),
                 twice: self.twice,
             }),
@@ -275,8 +291,11 @@ struct Inner<C> {
     fence: Option<Arc<dyn Fence>>,
     attempts: u32,
     backoff: Duration,
-    /// Ids of sagas with a live task: a saga is never run twice at once in this process.
+    /// Ids of sagas with a live task (running, or waiting for a slot): a saga is never run
+    /// twice at once in this process.
     running: Mutex<HashSet<String>>,
+    /// One permit per saga that may run its steps now ([`ExecutorBuilder::max_running`]).
+    slots: tokio::sync::Semaphore,
     idle: Notify,
     twice: bool,
 }
@@ -293,6 +312,7 @@ impl<C: Send + Sync + 'static> Executor<C> {
             attempts: 5,
             backoff: Duration::from_millis(50),
             twice: false,
+            max_running: DEFAULT_MAX_RUNNING,
         }
     }
 
@@ -311,11 +331,28 @@ impl<C: Send + Sync + 'static> Executor<C> {
             }
         }
         let inner = self.inner.clone();
-        // Every line a saga's steps log carries its job (a saga's id is its job's) and kind.
-        let span = tracing::info_span!("saga", job_id = %record.id, saga = %record.kind);
+        // The span is opened once the saga has a slot (a waiting saga costs its record only),
+        // under the span it was started in (the request that accepted it).
+        let parent = tracing::Span::current();
         tokio::spawn(async move {
             let id = record.id.clone();
+            let (slot, record) = match inner.slots.try_acquire() {
+                Ok(slot) => (Ok(slot), record),
+                Err(_) => {
+                    // A saga that has to wait keeps its parameters as their JSON text until its
+                    // turn: the tree of values takes a few times the memory, times every saga
+                    // of a released backlog.
+                    let waiting = Waiting::from(record);
+                    // Never closed, so acquiring only waits.
+                    let slot = inner.slots.acquire().await;
+                    (slot, waiting.into_record())
+                }
+            };
+            // Every line a saga's steps log carries its job (a saga's id is its job's) and kind.
+            let span = tracing::info_span!(parent: &parent, "saga", job_id = %record.id, saga = %record.kind);
+            drop(parent);
             inner.run(record).instrument(span).await;
+            drop(slot);
             let mut running = inner.running.lock().unwrap_or_else(|p| p.into_inner());
             running.remove(&id);
             if running.is_empty() {
@@ -356,6 +393,28 @@ impl<C: Send + Sync + 'static> Executor<C> {
             }
             notified.await;
         }
+    }
+}
+
+/// A saga record waiting for a slot, its parameters kept as JSON text.
+struct Waiting {
+    record: SagaRecord,
+    params: String,
+}
+
+impl From<SagaRecord> for Waiting {
+    fn from(mut record: SagaRecord) -> Self {
+        let params = record.params.take().to_string();
+        Waiting { record, params }
+    }
+}
+
+impl Waiting {
+    fn into_record(mut self) -> SagaRecord {
+        // Text written from a JSON value parses back to the same value; were it not to, the
+        // run would find parameters that do not decode and say so.
+        self.record.params = serde_json::from_str(&self.params).unwrap_or(Value::Null);
+        self.record
     }
 }
 

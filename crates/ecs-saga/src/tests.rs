@@ -76,6 +76,8 @@ struct World {
     /// How many more times step 1's forward, and its undo, find the disk full.
     full_forward: Mutex<u32>,
     full_undo: Mutex<u32>,
+    /// Sagas of [`Slow`] in their step now, and the most there ever were.
+    active: Mutex<(u32, u32)>,
 }
 
 /// Counts a "disk full" down: true while the disk is still full.
@@ -175,6 +177,54 @@ impl Saga for Toy {
     fn positional_layout(version: u32) -> Option<&'static [&'static str]> {
         (version == 1).then_some(&["alloc_name", "create_a", "create_b", "delete_old"][..])
     }
+}
+
+/// A saga of one step that takes a while, counting how many run it at once.
+struct Slow;
+
+async fn slow_step(cx: &StepCx<'_, Slow>) -> Result<Value, StepError> {
+    {
+        let mut a = cx.ctx.active.lock().unwrap();
+        a.0 += 1;
+        a.1 = a.1.max(a.0);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    cx.ctx.active.lock().unwrap().0 -= 1;
+    Ok(Value::Null)
+}
+
+impl Saga for Slow {
+    type Ctx = World;
+    type Params = Params;
+    const KIND: &'static str = "slow";
+    const VERSION: u32 = 1;
+    const STEPS: &'static [Step<Self>] = &[Step { name: "wait", forward: |cx| Box::pin(slow_step(cx)), undo: None }];
+    const NO_RETURN: Option<&'static str> = None;
+
+    fn operation(_: &Params) -> &'static str {
+        "slowOperation"
+    }
+}
+
+#[tokio::test]
+async fn no_more_sagas_run_at_once_than_the_executor_allows_and_the_rest_wait_their_turn() {
+    let log = Arc::new(MemLog::default());
+    let world = Arc::new(World::default());
+    let ex = Executor::builder(log.clone(), world.clone()).register::<Slow>().max_running(3).build();
+    let params = serde_json::to_value(Params { fail_at: None, undo_fails: false }).unwrap();
+    for i in 0..12 {
+        let rec = SagaRecord::new(format!("slow-{i}"), Slow::KIND, Slow::VERSION, params.clone());
+        log.create(&rec);
+        assert!(ex.start(rec));
+    }
+    // A waiting saga counts as running here: it cannot be started a second time meanwhile.
+    assert_eq!(ex.running(), 12);
+    assert!(!ex.start(SagaRecord::new("slow-11", Slow::KIND, Slow::VERSION, params.clone())));
+    ex.wait_idle().await;
+    for i in 0..12 {
+        assert_eq!(log.outcome(&format!("slow-{i}")), Some(Outcome::Succeeded), "slow-{i}");
+    }
+    assert_eq!(world.active.lock().unwrap().1, 3, "at most 3 at once, and the bound was reached");
 }
 
 fn setup() -> (Arc<MemLog>, Arc<World>, Executor<World>) {
