@@ -354,6 +354,7 @@ pub async fn accept_held(b: &mut Bench) -> Result<()> {
 
 async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
     let (servers, body) = prepare(b).await?;
+    let rss_before = b.rss();
     let n = b.s.connections;
     let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let held_counts = Arc::new(std::sync::Mutex::new(None));
@@ -421,7 +422,7 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
         b.report.add(name, "WAL bytes per acceptance", wal, "B", Target::None);
     }
     if held {
-        settle(b, p.rec.ok).await;
+        settle(b, p.rec.ok, rss_before).await;
     }
     // On PostgreSQL, pgbench on the same server is the baseline (run after this phase).
     if b.pgbench.is_none() {
@@ -432,8 +433,9 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
 }
 
 /// The memory after the burst of released jobs (run to the end by the phase's drain): sampled
-/// every 100 ms for `settle`; the figure is the last sample, against 300 MB.
-async fn settle(b: &mut Bench, jobs: u64) {
+/// every 100 ms for `settle`; the figure is the last sample, against 300 MB. `before` is the
+/// memory before the phase (the servers, the caches): what the burst could at best return to.
+async fn settle(b: &mut Bench, jobs: u64, before: Option<f64>) {
     let target = 300e6 / (1024.0 * 1024.0);
     let start = Instant::now();
     let (mut first, mut last, mut below) = (None, None, None);
@@ -455,6 +457,10 @@ async fn settle(b: &mut Bench, jobs: u64) {
     };
     println!("   ecsd RSS after the burst of {jobs} released jobs: {first:.1} MiB, {last:.1} MiB {secs:.0} s later ({under})");
     let name = "reinstall-accept-held";
+    if let Some(m) = before {
+        println!("   ecsd RSS before the phase: {m:.1} MiB");
+        b.report.add(name, "ecsd RSS before the phase", m, "MiB", Target::None);
+    }
     b.report.add(name, format!("ecsd RSS when the {jobs} released jobs have run"), first, "MiB", Target::None);
     b.report.add(name, format!("ecsd RSS {secs:.0} s later (300 MB)"), last, "MiB", Target::Below(target));
 }
