@@ -337,15 +337,14 @@ impl<C: Send + Sync + 'static> Executor<C> {
         tokio::spawn(async move {
             let id = record.id.clone();
             let (slot, record) = match inner.slots.try_acquire() {
-                Ok(slot) => (Ok(slot), record),
+                Ok(slot) => (Some(slot), record),
                 Err(_) => {
                     // A saga that has to wait keeps its parameters as their JSON text until its
                     // turn: the tree of values takes a few times the memory, times every saga
-                    // of a released backlog.
+                    // of a released backlog. (The semaphore is never closed: `acquire` only
+                    // waits.)
                     let waiting = Waiting::from(record);
-                    // Never closed, so acquiring only waits.
-                    let slot = inner.slots.acquire().await;
-                    (slot, waiting.into_record())
+                    (inner.slots.acquire().await.ok(), waiting.into_record())
                 }
             };
             // Every line a saga's steps log carries its job (a saga's id is its job's) and kind.
