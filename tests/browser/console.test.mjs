@@ -345,7 +345,9 @@ describe("the console", () => {
     await page.keyboard.type(SK);
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { level: 1, name: "Servers" }).waitFor();
-    // The heading holds the focus after each navigation; Tab leads on to the main menu.
+    // The heading holds the focus after each navigation; Tab leads on to the main menu. The
+    // heading is there before the page's data, and takes the focus once the page has rendered.
+    await page.waitForFunction(() => document.activeElement?.tagName === "H1", null, { timeout: 5000 }).catch(() => {});
     assert.equal(await page.evaluate(() => document.activeElement.tagName), "H1");
     await tabTo("Images", 40);
     await page.keyboard.press("Enter");
