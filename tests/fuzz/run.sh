@@ -5,7 +5,7 @@
 #   ECSD_SDK_VENV        virtualenv to use (default: <repo>/.venv-sdk, created if missing)
 #   ECSD_FUZZ_EXAMPLES   examples per operation and phase (default 25)
 #   ECSD_FUZZ_SEED       generation seed (default fixed, so runs repeat)
-#   ECSD_FUZZ_TIME_LIMIT seconds the Schemathesis run may take (default 300)
+#   ECSD_FUZZ_TIME_LIMIT seconds the Schemathesis run may take (default 480)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
