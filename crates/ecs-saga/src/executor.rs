@@ -5,7 +5,7 @@ use crate::saga::{Outputs, Saga, StepCx, StepError, INTERNAL};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -263,8 +263,8 @@ impl<C: Send + Sync + 'static> ExecutorBuilder<C> {
                 fence: self.fence,
                 attempts: self.attempts,
                 backoff: self.backoff,
-                running: Mutex::new(HashSet::new()),
-                slots: tokio::sync::Semaphore::new(self.max_running),
+                turns: Mutex::new(Turns::default()),
+                max_running: self.max_running,
                 idle: Notify::new(),
                 twice: self.twice,
             }),
@@ -291,11 +291,9 @@ struct Inner<C> {
     fence: Option<Arc<dyn Fence>>,
     attempts: u32,
     backoff: Duration,
-    /// Ids of sagas with a live task (running, or waiting for a slot): a saga is never run
-    /// twice at once in this process.
-    running: Mutex<HashSet<String>>,
-    /// One permit per saga that may run its steps now ([`ExecutorBuilder::max_running`]).
-    slots: tokio::sync::Semaphore,
+    turns: Mutex<Turns>,
+    /// How many sagas may run their steps at once ([`ExecutorBuilder::max_running`]).
+    max_running: usize,
     idle: Notify,
     twice: bool,
 }
@@ -321,43 +319,25 @@ impl<C: Send + Sync + 'static> Executor<C> {
         &self.inner.ctx
     }
 
-    /// Runs a saga (already recorded in the log) in the background. Returns false when a saga
-    /// with this id is already running here.
+    /// Runs a saga (already recorded in the log) in the background, or queues it behind the
+    /// others when [`ExecutorBuilder::max_running`] sagas run already. Returns false when a saga
+    /// with this id is already running or waiting here.
     pub fn start(&self, record: SagaRecord) -> bool {
-        {
-            let mut running = self.inner.running.lock().unwrap_or_else(|p| p.into_inner());
-            if !running.insert(record.id.clone()) {
-                return false;
-            }
+        let mut turns = self.inner.turns();
+        if !turns.ids.insert(record.id.clone()) {
+            return false;
         }
-        let inner = self.inner.clone();
-        // The span is opened once the saga has a slot (a waiting saga costs its record only),
-        // under the span it was started in (the request that accepted it).
-        let parent = tracing::Span::current();
-        tokio::spawn(async move {
-            let id = record.id.clone();
-            let (slot, record) = match inner.slots.try_acquire() {
-                Ok(slot) => (Some(slot), record),
-                Err(_) => {
-                    // A saga that has to wait keeps its parameters as their JSON text until its
-                    // turn: the tree of values takes a few times the memory, times every saga
-                    // of a released backlog. (The semaphore is never closed: `acquire` only
-                    // waits.)
-                    let waiting = Waiting::from(record);
-                    (inner.slots.acquire().await.ok(), waiting.into_record())
-                }
-            };
-            // Every line a saga's steps log carries its job (a saga's id is its job's) and kind.
-            let span = tracing::info_span!(parent: &parent, "saga", job_id = %record.id, saga = %record.kind);
-            drop(parent);
-            inner.run(record).instrument(span).await;
-            drop(slot);
-            let mut running = inner.running.lock().unwrap_or_else(|p| p.into_inner());
-            running.remove(&id);
-            if running.is_empty() {
-                inner.idle.notify_waiters();
-            }
-        });
+        if turns.active < self.inner.max_running {
+            turns.active += 1;
+            drop(turns);
+            // The saga's span is under the one it was started in (the request that accepted it).
+            spawn_turn(self.inner.clone(), Turn::Now(record, tracing::Span::current()));
+        } else {
+            // A waiting saga costs its id and epoch only: no task, no span (the log's span
+            // registry keeps a slot for every span ever open at once, for good), no record. A
+            // released backlog of 65,000 jobs held a task and a record each, hundreds of MB.
+            turns.waiting.push_back(Queued { id: record.id, epoch: record.epoch, host: record.host });
+        }
         true
     }
 
@@ -372,15 +352,15 @@ impl<C: Send + Sync + 'static> Executor<C> {
         Ok(n)
     }
 
-    /// Number of sagas running in this process.
+    /// Number of sagas running in this process, or waiting for their turn.
     pub fn running(&self) -> usize {
-        self.inner.running.lock().map(|r| r.len()).unwrap_or(0)
+        self.inner.turns().ids.len()
     }
 
     /// Whether a saga has a live task in this process (a cluster node does not claim its own
     /// running sagas again).
     pub fn is_running(&self, saga_id: &str) -> bool {
-        self.inner.running.lock().map(|r| r.contains(saga_id)).unwrap_or(false)
+        self.inner.turns().ids.contains(saga_id)
     }
 
     /// Waits until no saga runs (tests and orderly shutdown).
@@ -395,25 +375,85 @@ impl<C: Send + Sync + 'static> Executor<C> {
     }
 }
 
-/// A saga record waiting for a slot, its parameters kept as JSON text.
-struct Waiting {
-    record: SagaRecord,
-    params: String,
+/// The sagas started in this process and not ended yet.
+#[derive(Default)]
+struct Turns {
+    /// Their ids (running, or waiting for a slot): a saga is never run twice at once in this
+    /// process.
+    ids: HashSet<String>,
+    /// How many of them are running their steps.
+    active: usize,
+    /// The others, in the order they were started.
+    waiting: VecDeque<Queued>,
 }
 
-impl From<SagaRecord> for Waiting {
-    fn from(mut record: SagaRecord) -> Self {
-        let params = record.params.take().to_string();
-        Waiting { record, params }
+/// A saga waiting for its turn: what its record cannot tell when it is read again.
+struct Queued {
+    id: String,
+    /// The epoch this process holds the saga with; the log may hold a newer one by the time
+    /// the turn comes (another node adopted it), and then every write of this run is fenced.
+    epoch: i64,
+    host: Option<String>,
+}
+
+/// A saga given a slot: with its record at hand, or one that waited and is read again.
+enum Turn {
+    Now(SagaRecord, tracing::Span),
+    Waited(Queued),
+}
+
+/// Runs a saga that has a slot on a task of its own. The slot passes to the next waiting saga
+/// when the run ends, however it ends ([`Slot`]'s drop).
+fn spawn_turn<C: Send + Sync + 'static>(inner: Arc<Inner<C>>, turn: Turn) {
+    let id = match &turn {
+        Turn::Now(rec, _) => rec.id.clone(),
+        Turn::Waited(q) => q.id.clone(),
+    };
+    let task = async move {
+        let slot = Slot { inner, id };
+        let (record, parent) = match turn {
+            Turn::Now(record, parent) => (record, parent),
+            Turn::Waited(q) => match slot.inner.load_waited(q).await {
+                Some(record) => (record, tracing::Span::none()),
+                None => return,
+            },
+        };
+        // Every line a saga's steps log carries its job (a saga's id is its job's) and kind.
+        let span = tracing::info_span!(parent: &parent, "saga", job_id = %record.id, saga = %record.kind);
+        drop(parent);
+        slot.inner.run(record).instrument(span).await;
+    };
+    // From a slot's drop while the runtime shuts down there is no runtime to run on: the
+    // saga stays in the log for the next start.
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(task);
     }
 }
 
-impl Waiting {
-    fn into_record(mut self) -> SagaRecord {
-        // Text written from a JSON value parses back to the same value; were it not to, the
-        // run would find parameters that do not decode and say so.
-        self.record.params = serde_json::from_str(&self.params).unwrap_or(Value::Null);
-        self.record
+/// A running saga's slot. Dropped when the run ends (or its task is dropped or panics): the
+/// saga is no longer running here, and the next waiting saga, if any, takes the slot.
+struct Slot<C: Send + Sync + 'static> {
+    inner: Arc<Inner<C>>,
+    id: String,
+}
+
+impl<C: Send + Sync + 'static> Drop for Slot<C> {
+    fn drop(&mut self) {
+        let next = {
+            let mut turns = self.inner.turns();
+            turns.ids.remove(&self.id);
+            let next = turns.waiting.pop_front();
+            if next.is_none() {
+                turns.active -= 1;
+            }
+            if turns.ids.is_empty() {
+                self.inner.idle.notify_waiters();
+            }
+            next
+        };
+        if let Some(q) = next {
+            spawn_turn(self.inner.clone(), Turn::Waited(q));
+        }
     }
 }
 
@@ -517,6 +557,45 @@ fn replay<C>(runner: &dyn Runner<C>, rec: &SagaRecord) -> Result<Replay, String>
 }
 
 impl<C: Send + Sync + 'static> Inner<C> {
+    /// The sagas started here (a panic elsewhere does not make them unreadable).
+    fn turns(&self) -> std::sync::MutexGuard<'_, Turns> {
+        self.turns.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads again the record of a saga whose turn has come, as the log has it now, held with
+    /// the epoch it was started with. `None` when there is nothing to run: the saga has ended
+    /// meanwhile (another node adopted and finished it), or the log could not be read after
+    /// the usual retries, in which case the saga stays unfinished in the log for the next
+    /// recovery or adoption.
+    async fn load_waited(&self, q: Queued) -> Option<SagaRecord> {
+        let mut delay = self.backoff;
+        let mut attempt = 1;
+        loop {
+            match self.log.load(&q.id).await {
+                Ok(Some(mut record)) => {
+                    record.epoch = q.epoch;
+                    record.host = q.host;
+                    return Some(record);
+                }
+                Ok(None) => {
+                    tracing::info!(saga = %q.id, "the saga ended while it waited for its turn here");
+                    return None;
+                }
+                Err(e) if attempt < self.attempts => {
+                    tracing::warn!(saga = %q.id, error = %e, attempt, "could not read a saga whose turn came; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    tracing::error!(saga = %q.id, error = %e,
+                        "could not read a saga whose turn came; it stays in the log, to be resumed at the next start");
+                    return None;
+                }
+            }
+        }
+    }
+
     async fn run(&self, record: SagaRecord) {
         if let Err(Dropped) = self.run_held(&record).await {
             tracing::warn!(saga = %record.id, epoch = record.epoch,

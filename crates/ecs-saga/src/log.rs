@@ -122,4 +122,8 @@ pub trait SagaLog: Send + Sync {
     async fn finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), LogError>;
     /// Every saga that has not finished, with its events in order.
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError>;
+    /// The saga `saga_id` with its events in order, or `None` once it has finished (or was
+    /// never recorded). The executor reads a saga that waited for its turn again when the turn
+    /// comes, instead of holding the records of a whole backlog in memory.
+    async fn load(&self, saga_id: &str) -> Result<Option<SagaRecord>, LogError>;
 }

@@ -49,22 +49,30 @@ impl SagaLog for MemLog {
         Ok(())
     }
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
-        let outcomes = self.outcomes.lock().unwrap();
-        let kinds = self.kinds.lock().unwrap();
-        let events = self.events.lock().unwrap();
-        Ok(kinds
-            .iter()
-            .filter(|(id, _)| !outcomes.contains_key(*id))
-            .map(|(id, (k, v, p))| SagaRecord {
-                id: id.clone(),
-                kind: k.clone(),
-                version: *v,
-                params: p.clone(),
-                events: events.get(id).cloned().unwrap_or_default(),
-                epoch: self.epochs.lock().unwrap().get(id).copied().unwrap_or(0),
-                host: None,
-            })
-            .collect())
+        let ids: Vec<String> = self.kinds.lock().unwrap().keys().cloned().collect();
+        Ok(ids.iter().filter_map(|id| self.record(id)).collect())
+    }
+    async fn load(&self, id: &str) -> Result<Option<SagaRecord>, LogError> {
+        Ok(self.record(id))
+    }
+}
+
+impl MemLog {
+    /// The saga `id` as the log holds it, if it has not finished.
+    fn record(&self, id: &str) -> Option<SagaRecord> {
+        if self.outcomes.lock().unwrap().contains_key(id) {
+            return None;
+        }
+        let (kind, version, params) = self.kinds.lock().unwrap().get(id).cloned()?;
+        Some(SagaRecord {
+            id: id.to_string(),
+            kind,
+            version,
+            params,
+            events: self.events.lock().unwrap().get(id).cloned().unwrap_or_default(),
+            epoch: self.epochs.lock().unwrap().get(id).copied().unwrap_or(0),
+            host: None,
+        })
     }
 }
 
@@ -225,6 +233,43 @@ async fn no_more_sagas_run_at_once_than_the_executor_allows_and_the_rest_wait_th
         assert_eq!(log.outcome(&format!("slow-{i}")), Some(Outcome::Succeeded), "slow-{i}");
     }
     assert_eq!(world.active.lock().unwrap().1, 3, "at most 3 at once, and the bound was reached");
+}
+
+#[tokio::test]
+async fn a_saga_that_waited_for_its_turn_runs_as_the_log_has_it_then_with_the_epoch_it_was_started_with() {
+    let log = Arc::new(MemLog::default());
+    let world = Arc::new(World::default());
+    world.resources.lock().unwrap().insert("old".into());
+    let ex = Executor::builder(log.clone(), world.clone()).register::<Slow>().register::<Toy>().max_running(1).build();
+    let slow = SagaRecord::new(
+        "slow",
+        Slow::KIND,
+        Slow::VERSION,
+        serde_json::to_value(Params { fail_at: None, undo_fails: false }).unwrap(),
+    );
+    log.create(&slow);
+    assert!(ex.start(slow));
+    // Three sagas wait behind it. What they were started with is not what runs: each is read
+    // again from the log when its turn comes.
+    for id in ["runs", "finished", "adopted"] {
+        log.create(&record(id, None, false));
+        assert!(ex.start(record(id, Some(0), false)));
+    }
+    assert_eq!(ex.running(), 4);
+    log.outcomes.lock().unwrap().insert("finished".into(), Outcome::Succeeded);
+    log.adopt("adopted");
+    ex.wait_idle().await;
+    assert_eq!(ex.running(), 0);
+    // Run from the log's record (without the failure the start's record asked for).
+    assert_eq!(log.outcome("runs"), Some(Outcome::Succeeded));
+    assert_eq!(resources(&world), ["res-1-1", "res-1-2"]);
+    // Ended elsewhere meanwhile: nothing run, nothing written.
+    assert!(log.events.lock().unwrap()["finished"].is_empty());
+    // Adopted by another node meanwhile: every write this process tries is fenced, so no step
+    // runs and the saga is left to its new owner.
+    assert!(log.events.lock().unwrap()["adopted"].is_empty());
+    assert_eq!(log.outcome("adopted"), None);
+    assert_eq!(*world.allocations.lock().unwrap(), 1, "only one saga allocated a name");
 }
 
 fn setup() -> (Arc<MemLog>, Arc<World>, Executor<World>) {

@@ -188,6 +188,9 @@ impl ecs_saga::SagaLog for StoreLog {
     async fn unfinished(&self) -> Result<Vec<ecs_saga::SagaRecord>, ecs_saga::LogError> {
         self.0.unfinished().await
     }
+    async fn load(&self, id: &str) -> Result<Option<ecs_saga::SagaRecord>, ecs_saga::LogError> {
+        self.0.load(id).await
+    }
 }
 
 /// After a restart: a server recorded as running whose VM is not (it died while ecsd was

@@ -33,6 +33,36 @@ pub(super) async fn a_saga_recorded_as_started_makes_its_job_running_and_keeps_i
     assert!(open.iter().find(|r| r.id == other.id).unwrap().events.is_empty());
 }
 
+pub(super) async fn one_unfinished_saga_is_read_by_its_id(b: &dyn Backend) {
+    let st = b.open().await;
+    let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
+    let other = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv2"), 5);
+    let sagas = vec![
+        SagaRecord::new(job.id.clone(), "reinstall_os", 3, serde_json::json!({"image": "i1"})),
+        SagaRecord::new(other.id.clone(), "reinstall_os", 3, serde_json::json!({"image": "i2"})),
+    ];
+    st.begin(Begin { jobs: vec![job.clone(), other.clone()], sagas, ..Default::default() }).await.unwrap();
+    let events = [
+        StepEvent::Started { step: "stop_server".into() },
+        StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!({"was": "ACTIVE"}) },
+        StepEvent::Started { step: "create_disk".into() },
+    ];
+    st.append(&job.id, 0, &events[..1]).await.unwrap();
+    st.append(&job.id, 0, &events[1..]).await.unwrap();
+    let got = st.load(&job.id).await.unwrap().expect("an unfinished saga is found");
+    assert_eq!((got.id.as_str(), got.kind.as_str(), got.version), (job.id.as_str(), "reinstall_os", 3));
+    assert_eq!(got.params, serde_json::json!({"image": "i1"}));
+    assert_eq!(got.events, events);
+    // The same record as the whole list of unfinished sagas gives.
+    let listed = st.unfinished().await.unwrap();
+    assert_eq!(listed.iter().find(|r| r.id == job.id), Some(&got));
+    assert!(st.load(&other.id).await.unwrap().unwrap().events.is_empty());
+    // Finished, or never recorded: nothing.
+    st.finish(&job.id, 0, &Outcome::Succeeded).await.unwrap();
+    assert_eq!(st.load(&job.id).await.unwrap(), None);
+    assert_eq!(st.load("no-such-saga").await.unwrap(), None);
+}
+
 pub(super) async fn the_saga_log_drives_the_job_and_survives_reopening(b: &dyn Backend) {
     let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
     {

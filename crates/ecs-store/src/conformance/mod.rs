@@ -170,6 +170,7 @@ conformance! {
     servers::resizes_at_the_quota_edge_exactly_one_wins,
     jobs::a_saga_recorded_as_started_makes_its_job_running_and_keeps_its_events,
     jobs::the_saga_log_drives_the_job_and_survives_reopening,
+    jobs::one_unfinished_saga_is_read_by_its_id,
     jobs::a_batch_job_lists_its_sub_jobs_in_order,
     jobs::finished_jobs_expire_with_their_sagas,
     catalog::keypair_names_are_unique_per_project,

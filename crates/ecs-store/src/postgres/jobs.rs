@@ -360,4 +360,10 @@ impl SagaLog for PgStore {
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
         self.log_unfinished().await.map_err(log_err)
     }
+
+    async fn load(&self, saga_id: &str) -> Result<Option<SagaRecord>, LogError> {
+        let c = self.client().await.map_err(log_err)?;
+        let mut found = records_in(&c, "WHERE s.id = $1 AND NOT s.done", &[&saga_id]).await.map_err(log_err)?;
+        Ok(found.pop())
+    }
 }

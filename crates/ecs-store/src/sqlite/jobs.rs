@@ -205,25 +205,46 @@ impl SagaLog for SqliteStore {
             let mut st = c
                 .prepare("SELECT id, kind, version, params FROM sagas WHERE done = 0 ORDER BY rowid")
                 .map_err(backend)?;
-            let heads: Vec<(String, String, u32, String)> = st
+            let heads: Vec<SagaHead> = st
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .map_err(backend)?
                 .collect::<Result<_, _>>()
                 .map_err(backend)?;
-            let mut ev = c.prepare("SELECT body FROM saga_events WHERE saga_id = ?1 ORDER BY seq").map_err(backend)?;
-            let mut out = Vec::with_capacity(heads.len());
-            for (id, kind, version, params) in heads {
-                let events = ev
-                    .query_map(params![id], |r| r.get::<_, String>(0))
-                    .map_err(backend)?
-                    .map(|b| b.map_err(backend).and_then(|b| decode::<StepEvent>(&b)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let params = serde_json::from_str(&params).map_err(backend)?;
-                out.push(SagaRecord { events, ..SagaRecord::new(id, &kind, version, params) });
-            }
-            Ok(out)
+            heads.into_iter().map(|head| record_in(c, head)).collect()
         })
         .await
         .map_err(log_err)
     }
+
+    async fn load(&self, saga_id: &str) -> Result<Option<SagaRecord>, LogError> {
+        let id = saga_id.to_string();
+        self.read_now(move |c| {
+            let head: Option<SagaHead> = query_row_cached(
+                c,
+                "SELECT id, kind, version, params FROM sagas WHERE id = ?1 AND done = 0",
+                params![id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()
+            .map_err(backend)?;
+            head.map(|head| record_in(c, head)).transpose()
+        })
+        .await
+        .map_err(log_err)
+    }
+}
+
+/// A saga's row: id, kind, version and parameters (JSON text).
+type SagaHead = (String, String, u32, String);
+
+/// The record of the saga whose row is `head`, with its events in order.
+fn record_in(c: &Connection, (id, kind, version, params): SagaHead) -> Result<SagaRecord, StoreError> {
+    let mut ev = c.prepare_cached("SELECT body FROM saga_events WHERE saga_id = ?1 ORDER BY seq").map_err(backend)?;
+    let events = ev
+        .query_map(params![id], |r| r.get::<_, String>(0))
+        .map_err(backend)?
+        .map(|b| b.map_err(backend).and_then(|b| decode::<StepEvent>(&b)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let params = serde_json::from_str(&params).map_err(backend)?;
+    Ok(SagaRecord { events, ..SagaRecord::new(id, &kind, version, params) })
 }

@@ -199,6 +199,9 @@ impl SagaLog for LockedInBetween {
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
         self.inner.unfinished().await
     }
+    async fn load(&self, id: &str) -> Result<Option<SagaRecord>, LogError> {
+        self.inner.load(id).await
+    }
 }
 
 #[tokio::test]
