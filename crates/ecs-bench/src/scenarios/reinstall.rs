@@ -433,10 +433,12 @@ async fn accept_phase(b: &mut Bench, held: bool) -> Result<()> {
 }
 
 /// The memory after the burst of released jobs (run to the end by the phase's drain): sampled
-/// every 100 ms for `settle`; the figure is the last sample, against 300 MB. `before` is the
-/// memory before the phase (the servers, the caches): what the burst could at best return to.
+/// every 100 ms for `settle`; the figure is the last sample, against 300 MiB (the issue's
+/// figure for this target is in MiB, unlike the 300 MB of the memory with 100,000 servers).
+/// `before` is the memory before the phase (the servers, the caches): what the burst could at
+/// best return to.
 async fn settle(b: &mut Bench, jobs: u64, before: Option<f64>) {
-    let target = 300e6 / (1024.0 * 1024.0);
+    let target = 300.0;
     let start = Instant::now();
     let (mut first, mut last, mut below) = (None, None, None);
     while start.elapsed() < b.s.settle {
@@ -452,8 +454,8 @@ async fn settle(b: &mut Bench, jobs: u64, before: Option<f64>) {
     let (Some(first), Some(last)) = (first, last) else { return };
     let secs = b.s.settle.as_secs_f64();
     let under = match below {
-        Some(t) => format!("below 300 MB after {:.1} s", t.as_secs_f64()),
-        None => "not below 300 MB".into(),
+        Some(t) => format!("below 300 MiB after {:.1} s", t.as_secs_f64()),
+        None => "not below 300 MiB".into(),
     };
     println!("   ecsd RSS after the burst of {jobs} released jobs: {first:.1} MiB, {last:.1} MiB {secs:.0} s later ({under})");
     let name = "reinstall-accept-held";
@@ -462,7 +464,7 @@ async fn settle(b: &mut Bench, jobs: u64, before: Option<f64>) {
         b.report.add(name, "ecsd RSS before the phase", m, "MiB", Target::None);
     }
     b.report.add(name, format!("ecsd RSS when the {jobs} released jobs have run"), first, "MiB", Target::None);
-    b.report.add(name, format!("ecsd RSS {secs:.0} s later (300 MB)"), last, "MiB", Target::Below(target));
+    b.report.add(name, format!("ecsd RSS {secs:.0} s later (300 MiB)"), last, "MiB", Target::Below(target));
 }
 
 pub async fn e2e(b: &mut Bench) -> Result<()> {
