@@ -11,6 +11,7 @@ mod inspect;
 mod jobs;
 mod networks;
 mod quotas;
+mod scans;
 mod schema;
 mod server_groups;
 mod servers;
@@ -38,6 +39,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<mpsc::Sender<WriteJob>>,
     readers: Arc<Readers>,
+    scans: scans::Scans,
     /// Dropped with the store, which ends the checkpoint thread.
     _stop_checkpoints: mpsc::Sender<()>,
 }
@@ -135,7 +137,8 @@ impl SqliteStore {
             .spawn(move || checkpoint_loop(checkpoints, stopped))
             .map_err(backend)?;
         let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()) });
-        Ok(SqliteStore { path, writer: Mutex::new(tx), readers, _stop_checkpoints: stop_checkpoints })
+        let scans = scans::Scans::start(scans::scan_threads()).map_err(backend)?;
+        Ok(SqliteStore { path, writer: Mutex::new(tx), readers, scans, _stop_checkpoints: stop_checkpoints })
     }
 
     /// The database file.
@@ -204,15 +207,15 @@ impl SqliteStore {
         rx.await.map_err(|_| StoreError::Backend("writer thread dropped the request".into()))?
     }
 
-    /// Runs `f` on a reader connection on the blocking pool: for scans, whose time grows with
-    /// the data.
+    /// Runs `f` on a reader connection on one of the store's scan threads ([`scans`]): for
+    /// scans, whose time grows with the data.
     pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let readers = self.readers.clone();
-        tokio::task::spawn_blocking(move || readers.with(f)).await.map_err(backend)?
+        self.scans.run(move || readers.with(f)).await?
     }
 
     /// Runs `f` on a reader connection on the calling thread: for lookups by key, which take a
