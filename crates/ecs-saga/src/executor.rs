@@ -409,6 +409,12 @@ fn spawn_turn<C: Send + Sync + 'static>(inner: Arc<Inner<C>>, turn: Turn) {
         Turn::Now(rec, _) => rec.id.clone(),
         Turn::Waited(q) => q.id.clone(),
     };
+    let Ok(rt) = tokio::runtime::Handle::try_current() else {
+        // From a slot's drop while the runtime shuts down: the saga stays in the log, and the
+        // next start resumes it.
+        tracing::warn!(saga = %id, "no runtime to run the saga on; left in the log for the next start");
+        return;
+    };
     let task = async move {
         let slot = Slot { inner, id };
         let (record, parent) = match turn {
@@ -423,11 +429,7 @@ fn spawn_turn<C: Send + Sync + 'static>(inner: Arc<Inner<C>>, turn: Turn) {
         drop(parent);
         slot.inner.run(record).instrument(span).await;
     };
-    // From a slot's drop while the runtime shuts down there is no runtime to run on: the
-    // saga stays in the log for the next start.
-    if let Ok(rt) = tokio::runtime::Handle::try_current() {
-        rt.spawn(task);
-    }
+    rt.spawn(task);
 }
 
 /// A running saga's slot. Dropped when the run ends (or its task is dropped or panics): the
