@@ -327,8 +327,8 @@ impl<C: Send + Sync + 'static> Executor<C> {
         if !turns.ids.insert(record.id.clone()) {
             return false;
         }
-        if turns.active < self.inner.max_running {
-            turns.active += 1;
+        // The id counts among the waiting or the running from here: running are those not waiting.
+        if turns.running() <= self.inner.max_running {
             drop(turns);
             // The saga's span is under the one it was started in (the request that accepted it).
             spawn_turn(self.inner.clone(), Turn::Now(record, tracing::Span::current()));
@@ -381,10 +381,15 @@ struct Turns {
     /// Their ids (running, or waiting for a slot): a saga is never run twice at once in this
     /// process.
     ids: HashSet<String>,
-    /// How many of them are running their steps.
-    active: usize,
-    /// The others, in the order they were started.
+    /// Those waiting for a slot, in the order they were started; the others are running.
     waiting: VecDeque<Queued>,
+}
+
+impl Turns {
+    /// How many sagas are running their steps.
+    fn running(&self) -> usize {
+        self.ids.len() - self.waiting.len()
+    }
 }
 
 /// A saga waiting for its turn: what its record cannot tell when it is read again.
@@ -443,11 +448,9 @@ impl<C: Send + Sync + 'static> Drop for Slot<C> {
     fn drop(&mut self) {
         let next = {
             let mut turns = self.inner.turns();
+            // The next waiting saga, if any, takes this one's place among the running.
             turns.ids.remove(&self.id);
             let next = turns.waiting.pop_front();
-            if next.is_none() {
-                turns.active -= 1;
-            }
             if turns.ids.is_empty() {
                 self.inner.idle.notify_waiters();
             }
