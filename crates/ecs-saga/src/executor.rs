@@ -573,9 +573,11 @@ impl<C: Send + Sync + 'static> Inner<C> {
     /// the usual retries, in which case the saga stays unfinished in the log for the next
     /// recovery or adoption.
     async fn load_waited(&self, q: Queued) -> Option<SagaRecord> {
-        let mut delay = self.backoff;
-        let mut attempt = 1;
-        loop {
+        // The same pauses as a step's retries.
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+            }
             match self.log.load(&q.id).await {
                 Ok(Some(mut record)) => {
                     record.epoch = q.epoch;
@@ -586,19 +588,14 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     tracing::info!(saga = %q.id, "the saga ended while it waited for its turn here");
                     return None;
                 }
-                Err(e) if attempt < self.attempts => {
-                    tracing::warn!(saga = %q.id, error = %e, attempt, "could not read a saga whose turn came; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                    attempt += 1;
-                }
                 Err(e) => {
-                    tracing::error!(saga = %q.id, error = %e,
-                        "could not read a saga whose turn came; it stays in the log, to be resumed at the next start");
-                    return None;
+                    tracing::warn!(saga = %q.id, error = %e, attempt = attempt + 1, "could not read a saga whose turn came");
                 }
             }
         }
+        tracing::error!(saga = %q.id, attempts = self.attempts,
+            "could not read a saga whose turn came; it stays in the log, to be resumed at the next start");
+        None
     }
 
     async fn run(&self, record: SagaRecord) {

@@ -272,6 +272,66 @@ async fn a_saga_that_waited_for_its_turn_runs_as_the_log_has_it_then_with_the_ep
     assert_eq!(*world.allocations.lock().unwrap(), 1, "only one saga allocated a name");
 }
 
+/// A log whose reads of one saga fail a number of times before they work.
+struct FlakyLoad {
+    log: Arc<MemLog>,
+    failures: Mutex<u32>,
+}
+
+#[async_trait]
+impl SagaLog for FlakyLoad {
+    async fn append(&self, id: &str, epoch: i64, e: &[StepEvent]) -> Result<(), LogError> {
+        self.log.append(id, epoch, e).await
+    }
+    async fn finish(&self, id: &str, epoch: i64, o: &Outcome) -> Result<(), LogError> {
+        self.log.finish(id, epoch, o).await
+    }
+    async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {
+        self.log.unfinished().await
+    }
+    async fn load(&self, id: &str) -> Result<Option<SagaRecord>, LogError> {
+        if still_full(&self.failures) {
+            return Err(LogError::Failed("database unreachable".into()));
+        }
+        self.log.load(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_saga_whose_record_cannot_be_read_is_retried_then_left_in_the_log() {
+    for (attempts, failures, runs) in [(3, 2, true), (2, 2, false)] {
+        let log = Arc::new(MemLog::default());
+        let flaky = Arc::new(FlakyLoad { log: log.clone(), failures: Mutex::new(failures) });
+        let world = Arc::new(World::default());
+        let ex = Executor::builder(flaky, world.clone())
+            .register::<Slow>()
+            .register::<Toy>()
+            .retries(attempts, std::time::Duration::from_millis(1))
+            .max_running(1)
+            .build();
+        let slow = SagaRecord::new(
+            "slow",
+            Slow::KIND,
+            Slow::VERSION,
+            serde_json::to_value(Params { fail_at: None, undo_fails: false }).unwrap(),
+        );
+        log.create(&slow);
+        assert!(ex.start(slow));
+        log.create(&record("waits", None, false));
+        assert!(ex.start(record("waits", None, false)));
+        ex.wait_idle().await;
+        assert_eq!(ex.running(), 0, "the slot was given back either way");
+        if runs {
+            assert_eq!(log.outcome("waits"), Some(Outcome::Succeeded), "read on the third try");
+        } else {
+            // Not run, and still unfinished in the log: the next recovery resumes it.
+            assert_eq!(log.outcome("waits"), None);
+            assert!(log.events.lock().unwrap()["waits"].is_empty());
+            assert_eq!(log.unfinished().await.unwrap().len(), 1);
+        }
+    }
+}
+
 fn setup() -> (Arc<MemLog>, Arc<World>, Executor<World>) {
     let log = Arc::new(MemLog::default());
     let world = Arc::new(World::default());
