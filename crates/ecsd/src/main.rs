@@ -15,10 +15,9 @@ use tracing_subscriber::Layer as _;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Threads for blocking work: password hashing and QEMU's disk work (the SQLite store runs its
-/// scans on threads of its own). Far fewer than tokio's default of 512:
-/// each thread that ever ran keeps its own allocator pages, which under 64 concurrent server
-/// lists (when they ran here) added a few hundred megabytes of resident memory for no gain in
-/// throughput.
+/// scans on threads of its own). Far fewer than tokio's default of 512: each thread that ever
+/// ran keeps its own allocator pages, which under 64 concurrent server lists (when they ran
+/// here) added a few hundred megabytes of resident memory for no gain in throughput.
 const BLOCKING_THREADS: usize = 16;
 
 /// How long blocking work may still run once `serve` has returned.
