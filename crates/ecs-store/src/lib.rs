@@ -174,6 +174,8 @@ pub struct AlsoRead<'a> {
     pub image: Option<&'a str>,
     /// The server's own image, when `image` is not given.
     pub own_image: bool,
+    /// The names of the server's security groups (what its detail shows).
+    pub group_names: bool,
 }
 
 /// A server and what was read with it; nothing else is read when the server is not there.
@@ -182,6 +184,9 @@ pub struct ServerWith {
     pub row: Option<ServerRow>,
     pub keypair: Option<Keypair>,
     pub image: Option<Image>,
+    /// With [`AlsoRead::group_names`], the name of each of the server's security groups by id;
+    /// a group that is not there has no entry.
+    pub group_names: std::collections::HashMap<String, String>,
 }
 
 /// The persistence interface of ecsd.
@@ -239,7 +244,13 @@ pub trait Store: SagaLog + Send + Sync {
             Some(id) => self.image_get(id).await?,
             None => None,
         };
-        Ok(ServerWith { row: Some(row), keypair, image })
+        let mut group_names = std::collections::HashMap::new();
+        for g in row.server.security_groups.iter().filter(|_| also.group_names) {
+            if let Some(group) = self.security_group_get(project_id, g).await? {
+                group_names.insert(group.id, group.name);
+            }
+        }
+        Ok(ServerWith { row: Some(row), keypair, image, group_names })
     }
     /// The server alone, without its volumes (read-modify-write of its state).
     async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError>;

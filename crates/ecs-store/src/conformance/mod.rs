@@ -182,6 +182,7 @@ conformance! {
     networks::a_group_in_use_or_the_default_one_is_not_deleted,
     networks::a_rule_must_name_groups_of_its_project_and_not_repeat_one,
     networks::ports_are_updated_in_place,
+    networks::a_server_is_read_with_its_group_names,
     nics::an_added_nic_gets_an_address_and_a_port_and_gives_both_back,
     nics::a_primary_nic_takes_a_new_address_and_gives_the_old_back,
     shared::sim_records_written_by_one_node_are_read_by_another,

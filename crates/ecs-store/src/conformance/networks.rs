@@ -117,3 +117,28 @@ pub(super) async fn ports_are_updated_in_place(b: &dyn Backend) {
     gone.id = ecs_model::new_uuid();
     assert!(matches!(st.port_update(gone).await, Err(StoreError::NotFound(_))));
 }
+
+/// A server read to be shown comes with its groups' names, by id; a read that does not ask for
+/// the names has none.
+pub(super) async fn a_server_is_read_with_its_group_names(b: &dyn Backend) {
+    let st = b.open().await;
+    let made = create(&*st, "p1", &["a"]).await.remove(0);
+    let (web, db) = (group("p1", "web"), group("p1", "db"));
+    for g in [&web, &db] {
+        st.security_group_insert(g.clone(), egress_rules("p1", &g.id, 0)).await.unwrap();
+    }
+    let mut s = st.server_only("p1", &made.id).await.unwrap().unwrap();
+    s.security_groups = vec![web.id.clone(), db.id.clone()];
+    st.server_update_security_groups(s).await.unwrap();
+
+    let also = crate::AlsoRead { group_names: true, ..Default::default() };
+    let read = st.server_get_with("p1", &made.id, also).await.unwrap();
+    let want: std::collections::HashMap<String, String> =
+        [(web.id.clone(), "web".to_string()), (db.id.clone(), "db".to_string())].into();
+    assert_eq!(read.group_names, want);
+    assert_eq!(read.row, st.server_get("p1", &made.id).await.unwrap(), "the server as read alone");
+    let plain = st.server_get_with("p1", &made.id, crate::AlsoRead::default()).await.unwrap();
+    assert!(plain.group_names.is_empty(), "{:?}", plain.group_names);
+    let missing = st.server_get_with("p2", &made.id, also).await.unwrap();
+    assert_eq!(missing, crate::ServerWith::default(), "another project's server: nothing is read");
+}

@@ -282,15 +282,21 @@ pub(super) async fn a_server_is_read_with_its_key_pair_and_image(b: &dyn Backend
     st.keypair_insert(super::catalog::keypair("p2", "k2")).await.unwrap();
 
     let alone = st.server_get("p1", &s.id).await.unwrap();
-    let all =
-        st.server_get_with("p1", &s.id, AlsoRead { keypair: Some("k1"), image: None, own_image: true }).await.unwrap();
+    let all = st
+        .server_get_with("p1", &s.id, AlsoRead { keypair: Some("k1"), own_image: true, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(all.row, alone, "the server and its volumes, as read alone");
     assert_eq!(all.row.as_ref().map(|r| r.volumes.len()), Some(1));
     assert_eq!(all.keypair, Some(kp.clone()), "with its id");
     assert_eq!(all.image, Some(own.clone()), "the server's own image");
 
     let named = st
-        .server_get_with("p1", &s.id, AlsoRead { keypair: Some("k2"), image: Some("other-image"), own_image: true })
+        .server_get_with(
+            "p1",
+            &s.id,
+            AlsoRead { keypair: Some("k2"), image: Some("other-image"), own_image: true, ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!(named.keypair, None, "another project's key pair is not found");
@@ -300,8 +306,10 @@ pub(super) async fn a_server_is_read_with_its_key_pair_and_image(b: &dyn Backend
     let missing =
         st.server_get_with("p1", &s.id, AlsoRead { image: Some("no-such-image"), ..Default::default() }).await.unwrap();
     assert_eq!(missing.image, None);
-    let elsewhere =
-        st.server_get_with("p2", &s.id, AlsoRead { keypair: Some("k2"), image: None, own_image: true }).await.unwrap();
+    let elsewhere = st
+        .server_get_with("p2", &s.id, AlsoRead { keypair: Some("k2"), own_image: true, ..Default::default() })
+        .await
+        .unwrap();
     assert_eq!(elsewhere, ServerWith::default(), "another project's server: nothing is read");
 }
 

@@ -47,6 +47,39 @@ fn row(c: &Connection, server: Server) -> Result<ServerRow, StoreError> {
     Ok(ServerRow { server, volumes })
 }
 
+/// A server and its volumes in one statement: a statement reads one snapshot, so the pair is
+/// consistent without a `BEGIN` and a `COMMIT` around two reads. The volumes' bodies (JSON
+/// objects) come joined into one JSON array.
+fn row_in(c: &Connection, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
+    let bodies: Option<(String, String)> = c
+        .prepare_cached(
+            "SELECT s.body,
+                    '[' || COALESCE((SELECT group_concat(v.body, ',') FROM volumes v WHERE v.server_id = s.id), '') || ']'
+               FROM servers s WHERE s.id = ?1 AND s.project_id = ?2",
+        )
+        .and_then(|mut st| st.query_row(params![id, project_id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .map_err(backend)?;
+    let Some((server, volumes)) = bodies else { return Ok(None) };
+    let mut volumes: Vec<Volume> = decode(&volumes)?;
+    crate::sort_volumes(&mut volumes);
+    Ok(Some(ServerRow { server: decode(&server)?, volumes }))
+}
+
+/// The names of `s`'s security groups, by id, from their rows' `name` (not their bodies).
+fn group_names_in(c: &Connection, s: &Server) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut st =
+        c.prepare_cached("SELECT name FROM security_groups WHERE id = ?1 AND project_id = ?2").map_err(backend)?;
+    let mut names = std::collections::HashMap::with_capacity(s.security_groups.len());
+    for g in &s.security_groups {
+        if let Some(name) =
+            st.query_row(params![g, s.project_id], |r| r.get::<_, String>(0)).optional().map_err(backend)?
+        {
+            names.insert(g.clone(), name);
+        }
+    }
+    Ok(names)
+}
+
 fn get_in(c: &Connection, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {
     let b: Option<String> = c
         .prepare_cached("SELECT body FROM servers WHERE id = ?1 AND project_id = ?2")
@@ -388,8 +421,7 @@ fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerP
 
 impl SqliteStore {
     pub(crate) async fn srv_get(&self, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
-        let (p, id) = (project_id.to_string(), id.to_string());
-        self.read_now(move |c| super::in_snapshot(c, |c| get_in(c, &p, &id)?.map(|s| row(c, s)).transpose())).await
+        self.read_now(move |c| row_in(c, project_id, id)).await
     }
 
     /// The server, its volumes, and the key pair and image `also` names, in one snapshot.
@@ -401,13 +433,23 @@ impl SqliteStore {
     ) -> Result<crate::ServerWith, StoreError> {
         use super::catalog::{image_get_in, keypair_get_in};
         self.read_now(move |c| {
-            super::in_snapshot(c, |c| {
-                let Some(server) = get_in(c, project_id, id)? else { return Ok(crate::ServerWith::default()) };
-                let keypair = also.keypair.map(|name| keypair_get_in(c, project_id, name)).transpose()?.flatten();
-                let image_id = also.image.or(also.own_image.then_some(server.image_id.as_str()));
-                let image = image_id.map(|i| image_get_in(c, i)).transpose()?.flatten();
-                Ok(crate::ServerWith { row: Some(row(c, server)?), keypair, image })
-            })
+            let mut with = if also.keypair.is_none() && also.image.is_none() && !also.own_image {
+                crate::ServerWith { row: row_in(c, project_id, id)?, ..Default::default() }
+            } else {
+                super::in_snapshot(c, |c| {
+                    let Some(server) = get_in(c, project_id, id)? else { return Ok(crate::ServerWith::default()) };
+                    let keypair = also.keypair.map(|name| keypair_get_in(c, project_id, name)).transpose()?.flatten();
+                    let image_id = also.image.or(also.own_image.then_some(server.image_id.as_str()));
+                    let image = image_id.map(|i| image_get_in(c, i)).transpose()?.flatten();
+                    Ok(crate::ServerWith { row: Some(row(c, server)?), keypair, image, ..Default::default() })
+                })?
+            };
+            // A group's name is not part of the server's snapshot: a group renamed in between
+            // shows either name, as when the detail read it apart.
+            if let Some(r) = with.row.as_ref().filter(|_| also.group_names) {
+                with.group_names = group_names_in(c, &r.server)?;
+            }
+            Ok(with)
         })
         .await
     }

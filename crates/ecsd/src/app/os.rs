@@ -132,6 +132,7 @@ pub async fn rebuild(
         keypair: nonempty(&o.keyname),
         image: nonempty(&o.imageid).filter(|_| v.change),
         own_image: !v.change,
+        group_names: false,
     };
     let read = app.ctx.store.server_get_with(&caller.project_id, server_id, also).await.map_err(internal)?;
     let row = read.row.ok_or_else(|| Error::server_not_found(server_id))?;
