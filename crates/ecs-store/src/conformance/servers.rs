@@ -2,11 +2,11 @@
 
 use super::{create, server, warm_up, Backend};
 use crate::{AlsoRead, Begin, ServerFilter, ServerWith, StoreError, VolumeSwap};
-use ecs_model::job::{job_type, Job};
+use ecs_model::job::{job_type, Job, JobStatus};
 use ecs_model::quota::Quotas;
 use ecs_model::server::Server;
 use ecs_model::volume::Volume;
-use ecs_saga::SagaRecord;
+use ecs_saga::{SagaRecord, StepEvent};
 
 pub(super) async fn addresses_are_unique_and_reused_after_delete(b: &dyn Backend) {
     let st = b.open().await;
@@ -58,6 +58,53 @@ pub(super) async fn a_begin_that_loses_its_cas_writes_nothing(b: &dyn Backend) {
     assert!(st.unfinished().await.unwrap().is_empty());
     assert_eq!(st.server_only("p1", &newcomer.id).await.unwrap(), None);
     assert_eq!(st.subnet_used(&subnet.id).await.unwrap(), 1, "no address kept for the refused server");
+}
+
+/// What a reinstall, a stop or a start of one server records: the server's swap, its job and
+/// its saga (with its first step started, or with no event yet), all or nothing.
+pub(super) async fn a_one_server_begin_writes_its_job_and_saga_only_with_its_swap(b: &dyn Backend) {
+    let st = b.open().await;
+    let made = create(&*st, "p1", &["a", "b"]).await;
+    let record = |server: &Server, started: bool| {
+        let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&server.id), 0);
+        let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({"server": server.id}));
+        if started {
+            saga.events.push(StepEvent::Started { step: "stop_server".into() });
+        }
+        (job, saga)
+    };
+    let one = |server: Server, job: &Job, saga: SagaRecord| Begin {
+        update_servers: vec![server],
+        jobs: vec![job.clone()],
+        sagas: vec![saga],
+        ..Default::default()
+    };
+    let (job_a, saga_a) = record(&made[0], true);
+    let mut a = made[0].clone();
+    a.name = "a2".into();
+    st.begin(one(a.clone(), &job_a, saga_a)).await.unwrap();
+    let (job_b, saga_b) = record(&made[1], false);
+    st.begin(one(made[1].clone(), &job_b, saga_b)).await.unwrap();
+    // The same server again, with the generation it had before the first swap: refused.
+    let (job_c, saga_c) = record(&made[0], true);
+    let r = st.begin(one(a, &job_c, saga_c)).await;
+    assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
+
+    let now = st.server_only("p1", &made[0].id).await.unwrap().unwrap();
+    assert_eq!((now.name.as_str(), now.generation), ("a2", made[0].generation + 1));
+    assert_eq!(st.job_get("p1", &job_a.id).await.unwrap().unwrap().0.status, JobStatus::Running);
+    assert_eq!(st.job_get("p1", &job_b.id).await.unwrap().unwrap().0.status, JobStatus::Init);
+    assert!(st.job_get("p1", &job_c.id).await.unwrap().is_none(), "the refused job is not recorded");
+    let open = st.unfinished().await.unwrap();
+    assert_eq!(open.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [job_a.id.as_str(), job_b.id.as_str()]);
+    assert_eq!(open[0].events, [StepEvent::Started { step: "stop_server".into() }]);
+    assert_eq!(open[0].params, serde_json::json!({"server": made[0].id}));
+    assert!(open[1].events.is_empty());
+    // The next event of the first saga is numbered after the one its record brought.
+    st.append(&job_a.id, 0, &[StepEvent::Succeeded { step: "stop_server".into(), output: serde_json::json!(1) }])
+        .await
+        .unwrap();
+    assert_eq!(st.load(&job_a.id).await.unwrap().unwrap().events.len(), 2);
 }
 
 pub(super) async fn concurrent_cas_writers_exactly_one_wins(b: &dyn Backend) {

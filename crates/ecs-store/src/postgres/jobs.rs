@@ -92,7 +92,7 @@ pub(super) async fn job_with_saga_insert_in(
 
 /// Who holds a saga recorded now: the node that accepted it, or, for a saga only its host can
 /// run, that host (with no incarnation: it has not started it yet).
-fn saga_owner<'a>(s: &'a SagaRecord, member: Option<&'a Member>) -> (Option<&'a str>, Option<i64>) {
+pub(super) fn saga_owner<'a>(s: &'a SagaRecord, member: Option<&'a Member>) -> (Option<&'a str>, Option<i64>) {
     match (&s.host, member) {
         (Some(host), Some(m)) if *host != m.name => (Some(host.as_str()), None),
         (_, Some(m)) => (Some(m.name.as_str()), Some(m.incarnation)),

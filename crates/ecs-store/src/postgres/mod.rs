@@ -14,6 +14,7 @@ mod catalog;
 mod jobs;
 mod networks;
 mod nodes;
+mod one_server_op;
 mod quotas;
 mod schema;
 mod server_groups;

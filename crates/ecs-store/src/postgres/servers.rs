@@ -448,6 +448,9 @@ impl PgStore {
     /// (FOR SHARE), so that none of them is deleted before this commits; the server group
     /// each new server joins (FOR UPDATE), so that anti-affinity is checked one join at a time.
     pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
+        if super::one_server_op::fits(&b) {
+            return super::one_server_op::write(self, b).await.map(|()| Vec::new());
+        }
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
         if let Some(hold) = &b.fence {
@@ -499,21 +502,7 @@ impl PgStore {
             }
             inserted.push(s);
         }
-        // A saga recorded with its first step started makes its job RUNNING at once, as
-        // appending that event later would have.
-        let started: std::collections::HashSet<&str> =
-            b.sagas.iter().filter(|s| crate::rules::starts_first_step(&s.events)).map(|s| s.id.as_str()).collect();
-        let jobs: Vec<Job> = b
-            .jobs
-            .iter()
-            .map(|j| {
-                let mut j = j.clone();
-                if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
-                    j.status = ecs_model::job::JobStatus::Running;
-                }
-                j
-            })
-            .collect();
+        let jobs = recorded_jobs(&b.jobs, &b.sagas);
         // Who holds the sagas recorded here (declared before the writes that borrow it).
         let member = self.member();
         let member = member.as_ref();
@@ -539,4 +528,20 @@ impl PgStore {
         commit(tx).await?;
         Ok(inserted)
     }
+}
+
+/// The jobs as they are recorded: a saga recorded with its first step started makes its job
+/// RUNNING at once, as appending that event later would have.
+pub(super) fn recorded_jobs(jobs: &[Job], sagas: &[ecs_saga::SagaRecord]) -> Vec<Job> {
+    let started: std::collections::HashSet<&str> =
+        sagas.iter().filter(|s| crate::rules::starts_first_step(&s.events)).map(|s| s.id.as_str()).collect();
+    jobs.iter()
+        .map(|j| {
+            let mut j = j.clone();
+            if j.status == ecs_model::job::JobStatus::Init && started.contains(j.id.as_str()) {
+                j.status = ecs_model::job::JobStatus::Running;
+            }
+            j
+        })
+        .collect()
 }
