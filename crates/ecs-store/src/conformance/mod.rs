@@ -157,6 +157,7 @@ conformance! {
     servers::update_is_a_compare_and_swap_on_generation,
     servers::a_begin_that_loses_its_cas_writes_nothing,
     servers::a_one_server_begin_writes_its_job_and_saga_only_with_its_swap,
+    servers::concurrent_one_server_begins_win_once_per_server,
     servers::concurrent_cas_writers_exactly_one_wins,
     servers::concurrent_creates_get_distinct_addresses,
     servers::a_fixed_address_goes_to_exactly_one_server,

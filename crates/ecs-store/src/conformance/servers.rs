@@ -107,6 +107,56 @@ pub(super) async fn a_one_server_begin_writes_its_job_and_saga_only_with_its_swa
     assert_eq!(st.load(&job_a.id).await.unwrap().unwrap().events.len(), 2);
 }
 
+/// Many one-server acceptances at once (which a database server commits in shared
+/// transactions): of two for the same server exactly one wins, and the winners' jobs and sagas
+/// are all there, the losers' none.
+pub(super) async fn concurrent_one_server_begins_win_once_per_server(b: &dyn Backend) {
+    let st = b.open().await;
+    let names: Vec<String> = (0..12).map(|i| format!("s{i}")).collect();
+    let made = create(&*st, "p1", &names.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    warm_up(&st, 8).await;
+    let mut racers = vec![];
+    for s in made.iter().chain(made.iter()) {
+        let st = st.clone();
+        let s = s.clone();
+        racers.push(tokio::spawn(async move {
+            let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&s.id), 0);
+            let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
+            saga.events.push(StepEvent::Started { step: "stop_server".into() });
+            let b = Begin {
+                update_servers: vec![s.clone()],
+                jobs: vec![job.clone()],
+                sagas: vec![saga],
+                ..Default::default()
+            };
+            (s.id, job.id, st.begin(b).await)
+        }));
+    }
+    let mut won: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut lost = vec![];
+    for r in racers {
+        let (server, job, r) = r.await.unwrap();
+        match r {
+            Ok(_) => won.entry(server).or_default().push(job),
+            Err(StoreError::Conflict(_)) => lost.push(job),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(won.len(), made.len(), "every server has a winner");
+    assert!(won.values().all(|jobs| jobs.len() == 1), "and only one: {won:?}");
+    assert_eq!(lost.len(), made.len());
+    for job in won.values().flatten() {
+        assert_eq!(st.job_get("p1", job).await.unwrap().unwrap().0.status, JobStatus::Running);
+    }
+    for job in &lost {
+        assert!(st.job_get("p1", job).await.unwrap().is_none(), "a loser's job is not recorded");
+    }
+    assert_eq!(st.unfinished().await.unwrap().len(), made.len());
+    for s in &made {
+        assert_eq!(st.server_only("p1", &s.id).await.unwrap().unwrap().generation, s.generation + 1);
+    }
+}
+
 pub(super) async fn concurrent_cas_writers_exactly_one_wins(b: &dyn Backend) {
     let st = b.open().await;
     let s = create(&*st, "p1", &["a"]).await.remove(0);

@@ -11,6 +11,7 @@
 //! committed; each place says which lock it takes and why.
 
 mod catalog;
+mod group_commit;
 mod jobs;
 mod networks;
 mod nodes;
@@ -52,6 +53,9 @@ pub struct PgStore {
     /// The node this process joined the database as ([`crate::cluster::Cluster::node_join`]):
     /// the holder of the sagas it records, and the writer named in their logs.
     member: std::sync::RwLock<Option<crate::cluster::Member>>,
+    /// The batches one-server acceptances commit in, started with the first of them (on the
+    /// runtime that serves requests).
+    group_commit: std::sync::OnceLock<group_commit::GroupCommit>,
 }
 
 impl PgStore {
@@ -84,7 +88,7 @@ impl PgStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(PgStore { pool, described, member: std::sync::RwLock::new(None) })
+        Ok(PgStore { pool, described, member: std::sync::RwLock::new(None), group_commit: std::sync::OnceLock::new() })
     }
 
     /// The database, for messages and the start-up banner: `postgres://USER@HOST:PORT/DB`,
@@ -98,6 +102,13 @@ impl PgStore {
         let c = self.client().await?;
         let row = one(&c, "SELECT EXISTS (SELECT 1 FROM servers) OR EXISTS (SELECT 1 FROM keypairs)", &[]).await?;
         get(&row, 0)
+    }
+
+    /// The group commit of one-server acceptances: a lane for every four connections of the
+    /// pool, so that the batches leave connections to the reads.
+    fn group_commit(&self) -> &group_commit::GroupCommit {
+        self.group_commit
+            .get_or_init(|| group_commit::GroupCommit::start(self.pool.clone(), self.pool.status().max_size / 4))
     }
 
     /// A connection from the pool.
