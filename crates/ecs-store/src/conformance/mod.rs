@@ -115,6 +115,18 @@ pub(crate) async fn create(st: &dyn Store, project: &str, names: &[&str]) -> Vec
     st.begin(Begin { insert_servers: servers, ..Default::default() }).await.expect("the servers are created")
 }
 
+/// What a reinstall of `server` (as it carries it, generation included) records: its swap, its
+/// job and its saga, with the saga's first step started when `started`.
+pub(crate) fn reinstall_of(server: &Server, started: bool) -> Begin {
+    let job = ecs_model::job::Job::new("p1", ecs_model::job::job_type::REINSTALL_OS, None, Some(&server.id), 0);
+    let mut saga =
+        ecs_saga::SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({"server": server.id}));
+    if started {
+        saga.events.push(ecs_saga::StepEvent::Started { step: "stop_server".into() });
+    }
+    Begin { update_servers: vec![server.clone()], jobs: vec![job], sagas: vec![saga], ..Default::default() }
+}
+
 /// Has the store open `n` connections (where it pools them) before a race, so that the
 /// racers start together instead of one after the other as their connections come up.
 pub(crate) async fn warm_up(st: &std::sync::Arc<dyn crate::Store>, n: usize) {

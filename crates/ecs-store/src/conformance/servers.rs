@@ -1,6 +1,6 @@
 //! Servers: addresses, the compare-and-swap, lists, volumes, quotas.
 
-use super::{create, server, warm_up, Backend};
+use super::{create, reinstall_of, server, warm_up, Backend};
 use crate::{AlsoRead, Begin, ServerFilter, ServerWith, StoreError, VolumeSwap};
 use ecs_model::job::{job_type, Job, JobStatus};
 use ecs_model::quota::Quotas;
@@ -65,29 +65,19 @@ pub(super) async fn a_begin_that_loses_its_cas_writes_nothing(b: &dyn Backend) {
 pub(super) async fn a_one_server_begin_writes_its_job_and_saga_only_with_its_swap(b: &dyn Backend) {
     let st = b.open().await;
     let made = create(&*st, "p1", &["a", "b"]).await;
-    let record = |server: &Server, started: bool| {
-        let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&server.id), 0);
-        let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({"server": server.id}));
-        if started {
-            saga.events.push(StepEvent::Started { step: "stop_server".into() });
-        }
-        (job, saga)
-    };
-    let one = |server: Server, job: &Job, saga: SagaRecord| Begin {
-        update_servers: vec![server],
-        jobs: vec![job.clone()],
-        sagas: vec![saga],
-        ..Default::default()
-    };
-    let (job_a, saga_a) = record(&made[0], true);
+    let job_of = |b: &Begin| b.jobs[0].clone();
     let mut a = made[0].clone();
     a.name = "a2".into();
-    st.begin(one(a.clone(), &job_a, saga_a)).await.unwrap();
-    let (job_b, saga_b) = record(&made[1], false);
-    st.begin(one(made[1].clone(), &job_b, saga_b)).await.unwrap();
+    let first = reinstall_of(&a, true);
+    let job_a = job_of(&first);
+    st.begin(first).await.unwrap();
+    let second = reinstall_of(&made[1], false);
+    let job_b = job_of(&second);
+    st.begin(second).await.unwrap();
     // The same server again, with the generation it had before the first swap: refused.
-    let (job_c, saga_c) = record(&made[0], true);
-    let r = st.begin(one(a, &job_c, saga_c)).await;
+    let again = reinstall_of(&a, true);
+    let job_c = job_of(&again);
+    let r = st.begin(again).await;
     assert!(matches!(r, Err(StoreError::Conflict(_))), "{r:?}");
 
     let now = st.server_only("p1", &made[0].id).await.unwrap().unwrap();
@@ -120,16 +110,9 @@ pub(super) async fn concurrent_one_server_begins_win_once_per_server(b: &dyn Bac
         let st = st.clone();
         let s = s.clone();
         racers.push(tokio::spawn(async move {
-            let job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&s.id), 0);
-            let mut saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
-            saga.events.push(StepEvent::Started { step: "stop_server".into() });
-            let b = Begin {
-                update_servers: vec![s.clone()],
-                jobs: vec![job.clone()],
-                sagas: vec![saga],
-                ..Default::default()
-            };
-            (s.id, job.id, st.begin(b).await)
+            let b = reinstall_of(&s, true);
+            let job = b.jobs[0].id.clone();
+            (s.id, job, st.begin(b).await)
         }));
     }
     let mut won: std::collections::HashMap<String, Vec<String>> = Default::default();

@@ -13,7 +13,7 @@
 //! [`super::PgStore::begin_op`]), so two batches never wait for each other in a circle.
 
 use super::one_server_op::{write_alone, OneServerWrite};
-use super::pg_err;
+use super::{pg_err, pool_err};
 use crate::StoreError;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -89,11 +89,7 @@ async fn commit_batch(pool: &Pool, mut batch: Vec<Queued>) {
     batch.sort_by(|a, b| a.0.server_id().cmp(b.0.server_id()));
     if batch.len() == 1 {
         let (w, answer) = batch.pop().expect("one request");
-        let r = match pool.get().await {
-            Ok(c) => write_alone(&c, &w).await,
-            Err(e) => Err(no_connection(e)),
-        };
-        let _ = answer.send(r);
+        let _ = answer.send(alone(pool, &w).await);
         return;
     }
     let began = std::time::Instant::now();
@@ -107,11 +103,7 @@ async fn commit_batch(pool: &Pool, mut batch: Vec<Queued>) {
         Ended::RolledBack(e) => {
             tracing::debug!(error = %e, requests = batch.len(), "a batch's statement failed; running its requests alone");
             for (w, answer) in batch {
-                let r = match pool.get().await {
-                    Ok(c) => write_alone(&c, &w).await,
-                    Err(e) => Err(no_connection(e)),
-                };
-                let _ = answer.send(r);
+                let _ = answer.send(alone(pool, &w).await);
             }
         }
         Ended::Unknown(e) => {
@@ -126,7 +118,7 @@ async fn commit_batch(pool: &Pool, mut batch: Vec<Queued>) {
 async fn run(pool: &Pool, batch: &[Queued]) -> Ended {
     let mut c = match pool.get().await {
         Ok(c) => c,
-        Err(e) => return Ended::Unknown(no_connection(e)),
+        Err(e) => return Ended::Unknown(pool_err(e)),
     };
     let tx = match c.build_transaction().isolation_level(IsolationLevel::ReadCommitted).start().await {
         Ok(tx) => tx,
@@ -142,28 +134,23 @@ async fn run(pool: &Pool, batch: &[Queued]) -> Ended {
     }
 }
 
-fn no_connection(e: deadpool_postgres::PoolError) -> StoreError {
-    match e {
-        deadpool_postgres::PoolError::Backend(e) => pg_err(e),
-        e => StoreError::Backend(format!("no database connection: {e}")),
-    }
+/// Runs `w` alone, as a statement (and so a transaction) of its own, on a connection of `pool`.
+async fn alone(pool: &Pool, w: &OneServerWrite) -> Result<(), StoreError> {
+    write_alone(&pool.get().await.map_err(pool_err)?, w).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conformance::reinstall_of;
     use crate::pg_cluster::Cluster;
     use crate::{Begin, Store};
-    use ecs_model::job::{job_type, Job};
-    use ecs_saga::SagaRecord;
 
-    fn reinstall(server: &ecs_model::server::Server, job_id: Option<&str>) -> Begin {
-        let mut job = Job::new("p1", job_type::REINSTALL_OS, None, Some(&server.id), 0);
-        if let Some(id) = job_id {
-            job.id = id.to_string();
-        }
-        let saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
-        Begin { update_servers: vec![server.clone()], jobs: vec![job], sagas: vec![saga], ..Default::default() }
+    /// [`reinstall_of`] with the job (and saga) id `id`.
+    fn reinstall_as(server: &ecs_model::server::Server, id: &str) -> Begin {
+        let mut b = reinstall_of(server, false);
+        (b.jobs[0].id, b.sagas[0].id) = (id.to_string(), id.to_string());
+        b
     }
 
     /// One batch with a statement that fails (a job id already taken in the same batch) and one
@@ -178,10 +165,10 @@ mod tests {
         let mut stale = made[2].clone();
         stale.generation += 5;
         let begins = [
-            reinstall(&made[0], Some(&taken)),
-            reinstall(&made[1], Some(&taken)),
-            reinstall(&made[2], None),
-            reinstall(&stale, None),
+            reinstall_as(&made[0], &taken),
+            reinstall_as(&made[1], &taken),
+            reinstall_of(&made[2], false),
+            reinstall_of(&stale, false),
         ];
         let job_of = |b: &Begin| b.jobs[0].id.clone();
         let (c_job, stale_job) = (job_of(&begins[2]), job_of(&begins[3]));

@@ -113,10 +113,15 @@ impl PgStore {
 
     /// A connection from the pool.
     pub(crate) async fn client(&self) -> Result<Object, StoreError> {
-        self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => pg_err(e),
-            e => StoreError::Backend(format!("no database connection: {e}")),
-        })
+        self.pool.get().await.map_err(pool_err)
+    }
+}
+
+/// A connection the pool could not give, as a [`StoreError`].
+pub(crate) fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        e => StoreError::Backend(format!("no database connection: {e}")),
     }
 }
 

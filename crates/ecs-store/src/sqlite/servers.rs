@@ -433,16 +433,19 @@ impl SqliteStore {
     ) -> Result<crate::ServerWith, StoreError> {
         use super::catalog::{image_get_in, keypair_get_in};
         self.read_now(move |c| {
+            let read = |c: &Connection| {
+                let Some(row) = row_in(c, project_id, id)? else { return Ok(crate::ServerWith::default()) };
+                let keypair = also.keypair.map(|name| keypair_get_in(c, project_id, name)).transpose()?.flatten();
+                let image_id = also.image.or(also.own_image.then_some(row.server.image_id.as_str()));
+                let image = image_id.map(|i| image_get_in(c, i)).transpose()?.flatten();
+                Ok(crate::ServerWith { row: Some(row), keypair, image, ..Default::default() })
+            };
+            // The server alone is one statement; with a key pair or an image, the reads share
+            // one snapshot.
             let mut with = if also.keypair.is_none() && also.image.is_none() && !also.own_image {
-                crate::ServerWith { row: row_in(c, project_id, id)?, ..Default::default() }
+                read(c)?
             } else {
-                super::in_snapshot(c, |c| {
-                    let Some(server) = get_in(c, project_id, id)? else { return Ok(crate::ServerWith::default()) };
-                    let keypair = also.keypair.map(|name| keypair_get_in(c, project_id, name)).transpose()?.flatten();
-                    let image_id = also.image.or(also.own_image.then_some(server.image_id.as_str()));
-                    let image = image_id.map(|i| image_get_in(c, i)).transpose()?.flatten();
-                    Ok(crate::ServerWith { row: Some(row(c, server)?), keypair, image, ..Default::default() })
-                })?
+                super::in_snapshot(c, read)?
             };
             // A group's name is not part of the server's snapshot: a group renamed in between
             // shows either name, as when the detail read it apart.

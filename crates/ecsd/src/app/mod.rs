@@ -75,6 +75,22 @@ pub async fn server_of(app: &App, project_id: &str, id: &str) -> Result<ServerRo
     app.ctx.store.server_get(project_id, id).await.map_err(internal)?.ok_or_else(|| Error::server_not_found(id))
 }
 
+/// [`server_of`] with what `also` asks to be read along with the server, in one read of the
+/// store; the server's row is taken out of what is returned.
+pub async fn server_with_of(
+    app: &App,
+    project_id: &str,
+    id: &str,
+    also: ecs_store::AlsoRead<'_>,
+) -> Result<(ServerRow, ecs_store::ServerWith), Error> {
+    if !ecs_model::ids::is_uuid(id) {
+        return Err(Error::server_not_found(id));
+    }
+    let mut read = app.ctx.store.server_get_with(project_id, id, also).await.map_err(internal)?;
+    let row = read.row.take().ok_or_else(|| Error::server_not_found(id))?;
+    Ok((row, read))
+}
+
 /// A store failure while serving a request. A full disk and a damaged database are said as
 /// such (the client can do something about the first, and should stop retrying the second);
 /// anything else is an internal error whose detail goes to the log.

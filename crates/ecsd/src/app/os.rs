@@ -4,7 +4,7 @@
 //! (`Ecs.0005`, `Ecs.0011`), then the server (`Ecs.0114`) and its state (`Ecs.0605`,
 //! `Ecs.0100`, `Ecs.0105`), then the key pair (`Ecs.0314`) and the image (`Ecs.0031`).
 
-use super::{begin, catalog, internal, validate};
+use super::{begin, catalog, validate};
 use crate::caller::Caller;
 use crate::context::App;
 use crate::sagas::rebuild_os::{self, ImageInfo};
@@ -125,17 +125,13 @@ pub async fn rebuild(
     check_fields(v, &o)?;
     // The server, the key pair and the image are read together (one statement on a database
     // server); their errors are still answered in the order the checks read: the server's first.
-    if !ecs_model::ids::is_uuid(server_id) {
-        return Err(Error::server_not_found(server_id));
-    }
     let also = AlsoRead {
         keypair: nonempty(&o.keyname),
         image: nonempty(&o.imageid).filter(|_| v.change),
         own_image: !v.change,
         group_names: false,
     };
-    let read = app.ctx.store.server_get_with(&caller.project_id, server_id, also).await.map_err(internal)?;
-    let row = read.row.ok_or_else(|| Error::server_not_found(server_id))?;
+    let (row, read) = super::server_with_of(app, &caller.project_id, server_id, also).await?;
     let with_stop = o.mode.as_deref() == Some("withStopServer");
     let system_disk = row.volumes.iter().find(|vol| vol.boot_index == Some(0)).cloned();
     gates::os_rebuild_allowed(&row.server, system_disk.is_some(), with_stop)?;

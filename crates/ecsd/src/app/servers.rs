@@ -29,12 +29,8 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
 /// The server and its security groups' names are one read of the store.
 pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope, Error> {
-    if !ecs_model::ids::is_uuid(id) {
-        return Err(Error::server_not_found(id));
-    }
     let also = ecs_store::AlsoRead { group_names: true, ..Default::default() };
-    let read = app.ctx.store.server_get_with(&caller.project_id, id, also).await.map_err(internal)?;
-    let row = read.row.ok_or_else(|| Error::server_not_found(id))?;
+    let (row, read) = super::server_with_of(app, &caller.project_id, id, also).await?;
     let mut names = read.group_names;
     Ok(ServerEnvelope { server: detail_with_access(app, &row, &mut names).await })
 }
