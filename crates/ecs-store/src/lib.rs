@@ -18,12 +18,14 @@ pub mod observe;
 pub mod pg_cluster;
 pub mod postgres;
 mod rules;
+mod seen;
 mod shared;
 pub mod sqlite;
 mod trace;
 
 pub use filter::{ServerFilter, ServerPage};
 pub use postgres::PgStore;
+pub use seen::Seen;
 pub use shared::{SharedFault, SimKind, NOT_SHARED};
 pub use sqlite::SqliteStore;
 pub use trace::{LoggedEvent, TraceQuery, TraceRecord};
@@ -176,6 +178,9 @@ pub struct AlsoRead<'a> {
     pub own_image: bool,
     /// The names of the server's security groups (what its detail shows).
     pub group_names: bool,
+    /// What the read saw ([`ServerWith::seen`]), where the store can tell later whether it
+    /// changed.
+    pub seen: bool,
 }
 
 /// A server and what was read with it; nothing else is read when the server is not there.
@@ -187,6 +192,9 @@ pub struct ServerWith {
     /// With [`AlsoRead::group_names`], the name of each of the server's security groups by id;
     /// a group that is not there has no entry.
     pub group_names: std::collections::HashMap<String, String>,
+    /// With [`AlsoRead::seen`], on a store that can tell: what the read was made of, for
+    /// [`Store::unchanged_since`].
+    pub seen: Option<Seen>,
 }
 
 /// The persistence interface of ecsd.
@@ -250,11 +258,28 @@ pub trait Store: SagaLog + Send + Sync {
                 group_names.insert(group.id, group.name);
             }
         }
-        Ok(ServerWith { row: Some(row), keypair, image, group_names })
+        Ok(ServerWith { row: Some(row), keypair, image, group_names, seen: None })
+    }
+    /// Whether nothing that the read which gave `seen` was made of has been written since: a
+    /// `false` may be a change or only a write near it, never the reverse. A store that other
+    /// processes write to cannot tell, and says `false`.
+    fn unchanged_since(&self, _seen: &Seen) -> bool {
+        false
     }
     /// The server alone, without its volumes (read-modify-write of its state).
     async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError>;
     async fn server_list(&self, project_id: &str, filter: &ServerFilter) -> Result<ServerPage, StoreError>;
+    /// The count and the ids of the page [`Store::server_list`] would give, in its order, for
+    /// a caller that keeps servers' details rendered (see [`Store::unchanged_since`]) and reads
+    /// only those it does not hold. `None` where the store cannot tell whether a kept detail is
+    /// current, or the filter needs the servers' bodies: the caller lists with `server_list`.
+    async fn server_list_ids(
+        &self,
+        _project_id: &str,
+        _filter: &ServerFilter,
+    ) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+        Ok(None)
+    }
     /// `(project_id, id)` of every server whose API status is `status`, across projects: a scan
     /// of one column, for start-up checks that must not decode every server.
     async fn server_ids_with_status(&self, status: &str) -> Result<Vec<(String, String)>, StoreError>;

@@ -15,6 +15,7 @@ mod catalog;
 mod jobs;
 mod networks;
 mod nics;
+mod seen;
 mod server_groups;
 mod servers;
 mod shared;
@@ -197,6 +198,8 @@ conformance! {
     networks::a_rule_must_name_groups_of_its_project_and_not_repeat_one,
     networks::ports_are_updated_in_place,
     networks::a_server_is_read_with_its_group_names,
+    seen::a_read_is_unchanged_until_what_it_was_made_of_is_written,
+    seen::a_lists_ids_are_its_page,
     nics::an_added_nic_gets_an_address_and_a_port_and_gives_both_back,
     nics::a_primary_nic_takes_a_new_address_and_gives_the_old_back,
     shared::sim_records_written_by_one_node_are_read_by_another,

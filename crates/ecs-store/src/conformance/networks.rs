@@ -4,7 +4,7 @@ use super::{create, server, Backend};
 use crate::{Begin, StoreError};
 use ecs_model::security_group::{egress_rules, SecurityGroup};
 
-fn group(project: &str, name: &str) -> SecurityGroup {
+pub(super) fn group(project: &str, name: &str) -> SecurityGroup {
     SecurityGroup {
         id: ecs_model::new_uuid(),
         project_id: project.into(),

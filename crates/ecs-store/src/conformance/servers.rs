@@ -300,7 +300,12 @@ pub(super) async fn list_filters_on_tags_and_reservations(b: &dyn Backend) {
     assert_eq!((p.count, names(p)), (2, vec!["a".to_string()]));
 }
 
-fn volume(project: &str, server: Option<&str>, boot_index: Option<i64>, delete_on_termination: bool) -> Volume {
+pub(super) fn volume(
+    project: &str,
+    server: Option<&str>,
+    boot_index: Option<i64>,
+    delete_on_termination: bool,
+) -> Volume {
     Volume {
         id: ecs_model::new_uuid(),
         project_id: project.into(),

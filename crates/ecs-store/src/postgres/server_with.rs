@@ -65,6 +65,6 @@ impl PgStore {
         let ids = get::<Option<Vec<String>>>(&row, 5)?.unwrap_or_default();
         let names = get::<Option<Vec<String>>>(&row, 6)?.unwrap_or_default();
         let group_names = ids.into_iter().zip(names).collect();
-        Ok(ServerWith { row: Some(server_row(&row)?), keypair, image, group_names })
+        Ok(ServerWith { row: Some(server_row(&row)?), keypair, image, group_names, seen: None })
     }
 }

@@ -7,6 +7,7 @@
 //! connections (WAL mode lets them run while the writer writes).
 
 mod catalog;
+mod changes;
 mod inspect;
 mod jobs;
 mod networks;
@@ -40,6 +41,8 @@ pub struct SqliteStore {
     writer: Mutex<mpsc::Sender<WriteJob>>,
     readers: Arc<Readers>,
     scans: scans::Scans,
+    /// The rows the writer wrote, for [`crate::Store::unchanged_since`].
+    changes: Arc<changes::Changes>,
     /// Dropped with the store, which ends the checkpoint thread.
     _stop_checkpoints: mpsc::Sender<()>,
 }
@@ -109,7 +112,7 @@ impl SqliteStore {
             e => e,
         };
         schema::check_header(&path)?;
-        let conn = open(&path, false).map_err(named)?;
+        let mut conn = open(&path, false).map_err(named)?;
         conn.execute_batch("PRAGMA journal_mode=WAL;").map_err(backend).map_err(named)?;
         schema::verify(&conn).map_err(named)?;
         schema::migrate(&conn)?;
@@ -125,10 +128,13 @@ impl SqliteStore {
             "PRAGMA cache_size=-32768; PRAGMA wal_autocheckpoint=8192; PRAGMA journal_size_limit=67108864;",
         )
         .map_err(backend)?;
+        let changes = Arc::new(changes::Changes::default());
+        changes.watch(&mut conn).map_err(backend)?;
         let (tx, rx) = mpsc::channel::<WriteJob>();
+        let published = changes.clone();
         std::thread::Builder::new()
             .name("ecsd-sqlite-writer".into())
-            .spawn(move || writer_loop(conn, rx))
+            .spawn(move || writer_loop(conn, rx, &published))
             .map_err(backend)?;
         let checkpoints = open(&path, false)?;
         let (stop_checkpoints, stopped) = mpsc::channel::<()>();
@@ -138,7 +144,7 @@ impl SqliteStore {
             .map_err(backend)?;
         let readers = Arc::new(Readers { path: path.clone(), idle: Mutex::new(Vec::new()) });
         let scans = scans::Scans::start(scans::scan_threads()).map_err(backend)?;
-        Ok(SqliteStore { path, writer: Mutex::new(tx), readers, scans, _stop_checkpoints: stop_checkpoints })
+        Ok(SqliteStore { path, writer: Mutex::new(tx), readers, scans, changes, _stop_checkpoints: stop_checkpoints })
     }
 
     /// The database file.
@@ -294,7 +300,7 @@ fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>, changes: &changes::Changes) {
     conn.set_prepared_statement_cache_capacity(64);
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -327,11 +333,15 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<WriteJob>) {
         match exec_cached(&conn, "COMMIT") {
             Ok(()) => {
                 crate::observe::committed(began.elapsed(), writes);
+                // Before the answers: a read that starts once a write is answered must find
+                // it published, or it could take an answer kept from before for current.
+                changes.publish();
                 delivers.into_iter().for_each(|d| d(Ok(())))
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; rolling back the batch");
                 let _ = exec_cached(&conn, "ROLLBACK");
+                changes.publish();
                 let err = classify(&e);
                 delivers.into_iter().for_each(|d| d(Err(err.clone())));
             }
@@ -399,6 +409,16 @@ impl crate::Store for SqliteStore {
         also: crate::AlsoRead<'_>,
     ) -> Result<crate::ServerWith, StoreError> {
         self.srv_get_with(project_id, id, also).await
+    }
+    async fn server_list_ids(
+        &self,
+        project_id: &str,
+        filter: &crate::ServerFilter,
+    ) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+        self.srv_list_ids(project_id, filter).await
+    }
+    fn unchanged_since(&self, seen: &crate::Seen) -> bool {
+        self.srv_unchanged_since(seen)
     }
     async fn server_only(&self, project_id: &str, id: &str) -> Result<Option<ecs_model::server::Server>, StoreError> {
         self.srv_only(project_id, id).await

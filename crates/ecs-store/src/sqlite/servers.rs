@@ -2,6 +2,7 @@
 
 use super::catalog::{decode, encode, query_bodies};
 use super::{backend, execute_cached, jobs, query_row_cached, SqliteStore};
+use crate::seen::{Seen, Table};
 use crate::{Begin, NicRef, NicRelease, Readdress, ServerFilter, ServerPage, ServerRow, StoreError};
 use ecs_model::network;
 use ecs_model::server::Server;
@@ -51,29 +52,53 @@ fn row(c: &Connection, server: Server) -> Result<ServerRow, StoreError> {
 /// consistent without a `BEGIN` and a `COMMIT` around two reads. The volumes' bodies (JSON
 /// objects) come joined into one JSON array.
 fn row_in(c: &Connection, project_id: &str, id: &str) -> Result<Option<ServerRow>, StoreError> {
-    let bodies: Option<(String, String)> = c
-        .prepare_cached(
-            "SELECT s.body,
-                    '[' || COALESCE((SELECT group_concat(v.body, ',') FROM volumes v WHERE v.server_id = s.id), '') || ']'
-               FROM servers s WHERE s.id = ?1 AND s.project_id = ?2",
-        )
-        .and_then(|mut st| st.query_row(params![id, project_id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-        .map_err(backend)?;
-    let Some((server, volumes)) = bodies else { return Ok(None) };
-    let mut volumes: Vec<Volume> = decode(&volumes)?;
-    crate::sort_volumes(&mut volumes);
-    Ok(Some(ServerRow { server: decode(&server)?, volumes }))
+    Ok(row_and_ids_in(c, project_id, id)?.map(|(row, _)| row))
 }
 
-/// The names of `s`'s security groups, by id, from their rows' `name` (not their bodies).
-fn group_names_in(c: &Connection, s: &Server) -> Result<std::collections::HashMap<String, String>, StoreError> {
-    let mut st =
-        c.prepare_cached("SELECT name FROM security_groups WHERE id = ?1 AND project_id = ?2").map_err(backend)?;
+/// Row ids read, by table.
+type RowIds = Vec<(Table, i64)>;
+
+/// [`row_in`], with the row ids it read: the server's, then its volumes'.
+fn row_and_ids_in(c: &Connection, project_id: &str, id: &str) -> Result<Option<(ServerRow, RowIds)>, StoreError> {
+    let read: Option<(i64, String, String, Option<String>)> = c
+        .prepare_cached(
+            "SELECT s.rowid, s.body,
+                    '[' || COALESCE((SELECT group_concat(v.body, ',') FROM volumes v WHERE v.server_id = s.id), '') || ']',
+                    (SELECT group_concat(v.rowid) FROM volumes v WHERE v.server_id = s.id)
+               FROM servers s WHERE s.id = ?1 AND s.project_id = ?2",
+        )
+        .and_then(|mut st| {
+            st.query_row(params![id, project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()
+        })
+        .map_err(backend)?;
+    let Some((rowid, server, volumes, volume_rowids)) = read else { return Ok(None) };
+    let mut volumes: Vec<Volume> = decode(&volumes)?;
+    crate::sort_volumes(&mut volumes);
+    let mut ids = vec![(Table::Servers, rowid)];
+    for v in volume_rowids.as_deref().unwrap_or("").split(',').filter(|v| !v.is_empty()) {
+        ids.push((Table::Volumes, v.parse().map_err(backend)?));
+    }
+    Ok(Some((ServerRow { server: decode(&server)?, volumes }, ids)))
+}
+
+/// The names of `s`'s security groups, by id, from their rows' `name` (not their bodies); the
+/// groups' row ids are added to `ids`.
+fn group_names_in(
+    c: &Connection,
+    s: &Server,
+    ids: &mut Vec<(Table, i64)>,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut st = c
+        .prepare_cached("SELECT rowid, name FROM security_groups WHERE id = ?1 AND project_id = ?2")
+        .map_err(backend)?;
     let mut names = std::collections::HashMap::with_capacity(s.security_groups.len());
     for g in &s.security_groups {
-        if let Some(name) =
-            st.query_row(params![g, s.project_id], |r| r.get::<_, String>(0)).optional().map_err(backend)?
+        if let Some((rowid, name)) = st
+            .query_row(params![g, s.project_id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .optional()
+            .map_err(backend)?
         {
+            ids.push((Table::SecurityGroups, rowid));
             names.insert(g.clone(), name);
         }
     }
@@ -339,44 +364,87 @@ fn list_where(project_id: &str, f: &ServerFilter) -> (String, Vec<String>) {
     (sql, args)
 }
 
+/// Whether `f` filters on what only the JSON body holds (tags, reservation ids).
+fn body_filters(f: &ServerFilter) -> bool {
+    f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some())
+}
+
+/// The position after which a list with `f.marker` starts (`i64::MAX` for an unknown marker:
+/// from the top, as before markers were checked).
+fn marker_seq(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<Option<i64>, StoreError> {
+    let Some(m) = &f.marker else { return Ok(None) };
+    Ok(Some(
+        c.prepare_cached("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2")
+            .and_then(|mut st| st.query_row(params![m, project_id], |r| r.get(0)).optional())
+            .map_err(backend)?
+            .unwrap_or(i64::MAX),
+    ))
+}
+
+/// A list filtered on columns only: the count of its matches, and the statement (selecting
+/// `body`) with its arguments for the page. Everything is in columns, so the count is the kept
+/// one (or the matches counted over the index when filtered) and only the page is fetched: an
+/// unfiltered page costs the same whether the project holds a hundred servers or a hundred
+/// thousand.
+fn column_page(
+    c: &Connection,
+    project_id: &str,
+    f: &ServerFilter,
+    marker_seq: Option<i64>,
+    skip: usize,
+) -> Result<(i64, String, Vec<rusqlite::types::Value>), StoreError> {
+    let (cond, args) = list_where(project_id, f);
+    let count: i64 = if args.len() == 1 {
+        // Only the project: its count is kept by the schema's triggers.
+        c.prepare_cached("SELECT COALESCE(SUM(n), 0) FROM server_counts WHERE project_id = ?1")
+            .and_then(|mut st| st.query_row(params![project_id], |r| r.get(0)))
+            .map_err(backend)?
+    } else {
+        c.prepare_cached(&format!("SELECT COUNT(*) FROM servers{cond}"))
+            .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
+            .map_err(backend)?
+    };
+    use rusqlite::types::Value;
+    let mut page_args: Vec<Value> = args.iter().cloned().map(Value::Text).collect();
+    let mut sql = format!("SELECT body FROM servers{cond}");
+    if let Some(m) = marker_seq {
+        sql.push_str(" AND seq < ?");
+        page_args.push(Value::Integer(m));
+    }
+    sql.push_str(" ORDER BY seq DESC LIMIT ? OFFSET ?");
+    page_args.push(Value::Integer(i64::try_from(f.limit).unwrap_or(i64::MAX)));
+    page_args.push(Value::Integer(i64::try_from(skip).unwrap_or(i64::MAX)));
+    Ok((count, sql, page_args))
+}
+
+/// The count and the page's server ids of a list filtered on columns only, in one snapshot;
+/// `None` for a list with body filters.
+fn list_ids_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+    if body_filters(f) {
+        return Ok(None);
+    }
+    super::in_snapshot(c, |c| {
+        let marker_seq = marker_seq(c, project_id, f)?;
+        let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
+        let (count, sql, page_args) = column_page(c, project_id, f, marker_seq, skip)?;
+        let sql = sql.replacen("SELECT body FROM", "SELECT id FROM", 1);
+        let mut st = c.prepare_cached(&sql).map_err(backend)?;
+        let ids: Vec<String> = st
+            .query_map(rusqlite::params_from_iter(page_args.iter()), |r| r.get(0))
+            .map_err(backend)?
+            .collect::<Result<_, _>>()
+            .map_err(backend)?;
+        Ok(Some((count, ids)))
+    })
+}
+
 fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
     let (cond, args) = list_where(project_id, f);
-    let body_filters =
-        f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some());
-    let marker_seq: Option<i64> = match &f.marker {
-        Some(m) => Some(
-            c.prepare_cached("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2")
-                .and_then(|mut st| st.query_row(params![m, project_id], |r| r.get(0)).optional())
-                .map_err(backend)?
-                .unwrap_or(i64::MAX),
-        ),
-        None => None,
-    };
+    let body_filters = body_filters(f);
+    let marker_seq = marker_seq(c, project_id, f)?;
     let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
     if !body_filters {
-        // Everything is in columns: take the kept count (or count the matches over the index
-        // when filtered) and fetch only the page, so an unfiltered page costs the same whether
-        // the project holds a hundred servers or a hundred thousand.
-        let count: i64 = if args.len() == 1 {
-            // Only the project: its count is kept by the schema's triggers.
-            c.prepare_cached("SELECT COALESCE(SUM(n), 0) FROM server_counts WHERE project_id = ?1")
-                .and_then(|mut st| st.query_row(params![project_id], |r| r.get(0)))
-                .map_err(backend)?
-        } else {
-            c.prepare_cached(&format!("SELECT COUNT(*) FROM servers{cond}"))
-                .and_then(|mut st| st.query_row(rusqlite::params_from_iter(args.iter()), |r| r.get(0)))
-                .map_err(backend)?
-        };
-        use rusqlite::types::Value;
-        let mut page_args: Vec<Value> = args.iter().cloned().map(Value::Text).collect();
-        let mut sql = format!("SELECT body FROM servers{cond}");
-        if let Some(m) = marker_seq {
-            sql.push_str(" AND seq < ?");
-            page_args.push(Value::Integer(m));
-        }
-        sql.push_str(" ORDER BY seq DESC LIMIT ? OFFSET ?");
-        page_args.push(Value::Integer(i64::try_from(f.limit).unwrap_or(i64::MAX)));
-        page_args.push(Value::Integer(i64::try_from(skip).unwrap_or(i64::MAX)));
+        let (count, sql, page_args) = column_page(c, project_id, f, marker_seq, skip)?;
         let mut st = c.prepare_cached(&sql).map_err(backend)?;
         let bodies: Vec<String> = st
             .query_map(rusqlite::params_from_iter(page_args.iter()), |r| r.get(0))
@@ -432,17 +500,21 @@ impl SqliteStore {
         also: crate::AlsoRead<'_>,
     ) -> Result<crate::ServerWith, StoreError> {
         use super::catalog::{image_get_in, keypair_get_in};
+        // Taken before the read starts (see `changes.rs`).
+        let at = self.changes.now();
         self.read_now(move |c| {
             let read = |c: &Connection| {
-                let Some(row) = row_in(c, project_id, id)? else { return Ok(crate::ServerWith::default()) };
+                let Some((row, ids)) = row_and_ids_in(c, project_id, id)? else {
+                    return Ok((crate::ServerWith::default(), Vec::new()));
+                };
                 let keypair = also.keypair.map(|name| keypair_get_in(c, project_id, name)).transpose()?.flatten();
                 let image_id = also.image.or(also.own_image.then_some(row.server.image_id.as_str()));
                 let image = image_id.map(|i| image_get_in(c, i)).transpose()?.flatten();
-                Ok(crate::ServerWith { row: Some(row), keypair, image, ..Default::default() })
+                Ok((crate::ServerWith { row: Some(row), keypair, image, ..Default::default() }, ids))
             };
             // The server alone is one statement; with a key pair or an image, the reads share
             // one snapshot.
-            let mut with = if also.keypair.is_none() && also.image.is_none() && !also.own_image {
+            let (mut with, mut ids) = if also.keypair.is_none() && also.image.is_none() && !also.own_image {
                 read(c)?
             } else {
                 super::in_snapshot(c, read)?
@@ -450,11 +522,29 @@ impl SqliteStore {
             // A group's name is not part of the server's snapshot: a group renamed in between
             // shows either name, as when the detail read it apart.
             if let Some(r) = with.row.as_ref().filter(|_| also.group_names) {
-                with.group_names = group_names_in(c, &r.server)?;
+                with.group_names = group_names_in(c, &r.server, &mut ids)?;
+            }
+            // Only what a kept answer is made of is noted: the key pair and the image are not.
+            if also.seen && with.row.is_some() && also.keypair.is_none() && also.image.is_none() && !also.own_image {
+                with.seen = Some(Seen { at, rows: ids });
             }
             Ok(with)
         })
         .await
+    }
+
+    pub(crate) async fn srv_list_ids(
+        &self,
+        project_id: &str,
+        f: &ServerFilter,
+    ) -> Result<Option<(i64, Vec<String>)>, StoreError> {
+        let (p, f) = (project_id.to_string(), f.clone());
+        self.read(move |c| list_ids_in(c, &p, &f)).await
+    }
+
+    /// See [`crate::Store::unchanged_since`].
+    pub(crate) fn srv_unchanged_since(&self, seen: &Seen) -> bool {
+        self.changes.unchanged_since(seen)
     }
 
     pub(crate) async fn srv_only(&self, project_id: &str, id: &str) -> Result<Option<Server>, StoreError> {

@@ -130,6 +130,7 @@ pub async fn rebuild(
         image: nonempty(&o.imageid).filter(|_| v.change),
         own_image: !v.change,
         group_names: false,
+        seen: false,
     };
     let (row, read) = super::server_with_of(app, &caller.project_id, server_id, also).await?;
     let with_stop = o.mode.as_deref() == Some("withStopServer");
