@@ -55,6 +55,8 @@ pub struct AppState {
     pub audit: crate::audit::Audit,
     /// Finished jobs' answers (they never change), so a poll of one skips the store.
     pub finished_jobs: Arc<crate::finished_jobs::FinishedJobs>,
+    /// Servers' details as last answered, while the store says they are current.
+    pub shown_servers: Arc<crate::shown_servers::ShownServers>,
 }
 
 /// A step failure with one of the codes of the table; `message` is what the job says.

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod sagas;
 pub mod server;
+pub mod shown_servers;
 pub mod sim_records;
 pub mod tls;
 

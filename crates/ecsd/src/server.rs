@@ -169,6 +169,7 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
         consoles,
         audit,
         finished_jobs: Default::default(),
+        shown_servers: Default::default(),
     }))
 }
 

@@ -5,6 +5,7 @@ use super::{begin, internal, server_of, views};
 use crate::caller::Caller;
 use crate::context::App;
 use crate::sagas::{delete_server, SagaParams};
+use bytes::Bytes;
 use ecs_model::job::{job_type, Job};
 use ecs_model::state::TaskState;
 use ecs_model::timefmt::now_ms;
@@ -35,6 +36,45 @@ pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope
     Ok(ServerEnvelope { server: detail_with_access(app, &row, &mut names).await })
 }
 
+/// [`show`]'s answer in JSON: the detail kept from the last answer while the store says nothing
+/// it was made of has changed (see [`crate::shown_servers`]), else read, rendered and kept.
+pub async fn answer(app: &App, caller: &Caller, id: &str) -> Result<Bytes, Error> {
+    shown(app, &caller.project_id, id).await
+}
+
+/// `{"server": detail}` of server `id`, kept or rendered.
+async fn shown(app: &App, project_id: &str, id: &str) -> Result<Bytes, Error> {
+    if let Some(kept) = app.shown_servers.get(&*app.ctx.store, project_id, id) {
+        let host_down = app.node.host_down(kept.host.as_deref());
+        if host_down == kept.host_down && app.ctx.driver.vm_access(id).await == kept.access {
+            return Ok(kept.body.clone());
+        }
+    }
+    let also = ecs_store::AlsoRead { group_names: true, seen: true, ..Default::default() };
+    let (row, read) = super::server_with_of(app, project_id, id, also).await?;
+    let mut names = read.group_names;
+    let detail = detail_with_access(app, &row, &mut names).await;
+    let (host_down, access) = (detail.host_status == "DOWN", detail.metadata.get(ACCESS).cloned());
+    let body = Bytes::from(
+        serde_json::to_vec(&ServerEnvelope { server: detail }).map_err(|e| Error::internal(e.to_string()))?,
+    );
+    if let Some(seen) = read.seen {
+        let shown = crate::shown_servers::Shown {
+            project_id: project_id.to_string(),
+            seen,
+            host: row.server.host.clone(),
+            host_down,
+            access,
+            body: body.clone(),
+        };
+        app.shown_servers.offer(id, shown);
+    }
+    Ok(body)
+}
+
+/// The metadata key of how to reach the VM.
+const ACCESS: &str = "ecsd.access";
+
 /// The server detail, with how to reach the VM (`ecsd.access` in its metadata) when the
 /// driver offers a way, e.g. `ssh -p 40022 root@127.0.0.1`.
 async fn detail_with_access(
@@ -48,7 +88,7 @@ async fn detail_with_access(
     }
     d.security_groups = super::security_groups::refs_with_names(app, &row.server, names).await;
     if let Some(access) = app.ctx.driver.vm_access(&row.server.id).await {
-        d.metadata.insert("ecsd.access".into(), access);
+        d.metadata.insert(ACCESS.into(), access);
     }
     d
 }
@@ -68,8 +108,8 @@ pub fn paging(q: &ServerListQuery) -> Result<(usize, usize), Error> {
     Ok((limit as usize, page as usize))
 }
 
-/// `GET /v1/{project_id}/cloudservers/detail`.
-pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<ServerList, Error> {
+/// What a server list's query asks for, checked.
+fn list_filter(q: &ServerListQuery) -> Result<ServerFilter, Error> {
     let (limit, page) = paging(q)?;
     let opt = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
     if let Some(st) = opt(&q.status) {
@@ -77,7 +117,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
             return Err(Error::invalid(format!("status {st:?} is not a server status.")));
         }
     }
-    let filter = ServerFilter {
+    Ok(ServerFilter {
         name: opt(&q.name),
         ip: opt(&q.ip),
         ip_eq: opt(&q.ip_eq),
@@ -90,8 +130,51 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
         limit,
         page,
         marker: opt(&q.marker),
+    })
+}
+
+/// `GET /v1/{project_id}/cloudservers/detail`.
+pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<ServerList, Error> {
+    list_of(app, caller, &list_filter(q)?).await
+}
+
+/// [`list`]'s answer in JSON. Where the store can tell whether a kept detail is current, the
+/// page is its ids, and each server's detail is the one kept from the last answer that showed
+/// it (a GET or a list) or is read, rendered and kept; a server deleted between the page's read
+/// and its own is left out. Elsewhere, [`list`] rendered.
+pub async fn list_answer(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Bytes, Error> {
+    let filter = list_filter(q)?;
+    let Some((count, ids)) = app.ctx.store.server_list_ids(&caller.project_id, &filter).await.map_err(internal)? else {
+        let list = list_of(app, caller, &filter).await?;
+        return Ok(Bytes::from(serde_json::to_vec(&list).map_err(|e| Error::internal(e.to_string()))?));
     };
-    let page = app.ctx.store.server_list(&caller.project_id, &filter).await.map_err(internal)?;
+    let mut out = Vec::with_capacity(64 + ids.len() * 2400);
+    out.extend_from_slice(format!("{{\"count\":{count},\"servers\":[").as_bytes());
+    let mut first = true;
+    for id in &ids {
+        let body = match shown(app, &caller.project_id, id).await {
+            Ok(body) => body,
+            Err(e) if e.code == Code::Ecs0114 => continue,
+            Err(e) => return Err(e),
+        };
+        let Some(detail) = body.strip_prefix(ENVELOPE_START).and_then(|d| d.strip_suffix(b"}")) else {
+            return Err(Error::internal(format!("server {id}'s detail is not an envelope")));
+        };
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(detail);
+    }
+    out.extend_from_slice(b"]}");
+    Ok(Bytes::from(out))
+}
+
+/// How `{"server": detail}` starts, serialized: what a list leaves out of a kept answer.
+const ENVELOPE_START: &[u8] = b"{\"server\":";
+
+async fn list_of(app: &App, caller: &Caller, filter: &ServerFilter) -> Result<ServerList, Error> {
+    let page = app.ctx.store.server_list(&caller.project_id, filter).await.map_err(internal)?;
     let mut servers = Vec::with_capacity(page.servers.len());
     let mut names = super::security_groups::GroupNames::new();
     for row in &page.servers {

@@ -189,3 +189,79 @@ async fn servers_of_another_project_do_not_exist() {
         .assert_error(404, "Ecs.0114");
     assert_eq!(svc.show(&id).await["status"], "ACTIVE");
 }
+
+/// A polled server's detail is kept rendered between polls (on SQLite): every change shows at
+/// the next GET, whichever request made it, and another project's caller still finds nothing.
+#[tokio::test]
+async fn a_polled_server_shows_every_change_at_the_next_get() {
+    let svc = Svc::start().await;
+    let id = svc.server("polled", IMAGE_PLAIN, None).await;
+    let path = format!("/v1/{{p}}/cloudservers/{id}");
+    let first = svc.get(&path).await;
+    let again = svc.get(&path).await;
+    assert_eq!((first.status, &first.body), (again.status, &again.body), "two polls with nothing between");
+    assert_eq!(again.headers["content-type"], "application/json");
+    // Kept where the store can tell whether it changed, and only there.
+    let app = svc.app.as_ref().unwrap();
+    let kept = || app.shown_servers.get(&*app.ctx.store, PROJECT, &id).is_some();
+    let sqlite = app.ctx.store.cluster().is_none();
+    assert_eq!(kept(), sqlite, "the detail is kept on SQLite only");
+
+    let renamed = svc.call("PUT", &path, Some(json!({"server": {"name": "renamed"}}))).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert!(!kept(), "a write to the server makes the kept detail stale");
+    assert_eq!(svc.show(&id).await["name"], "renamed");
+    assert_eq!(kept(), sqlite);
+    let meta = svc.post(&format!("{path}/metadata"), json!({"metadata": {"tier": "web"}})).await;
+    assert_eq!(meta.status, 200, "{}", meta.body);
+    assert_eq!(svc.show(&id).await["metadata"]["tier"], "web");
+    svc.power(&id, "os-stop").await;
+    assert_eq!(svc.show(&id).await["status"], "SHUTOFF");
+    svc.power(&id, "os-start").await;
+    assert_eq!(svc.show(&id).await["status"], "ACTIVE");
+
+    svc.as_other().get(&path).await.assert_error(404, "Ecs.0114");
+    let del = svc.post("/v1/{p}/cloudservers/delete", json!({"servers": [{"id": id}], "delete_volume": true})).await;
+    svc.job_ok(del.body["job_id"].as_str().unwrap()).await;
+    svc.get(&path).await.assert_error(404, "Ecs.0114");
+}
+
+/// A list is made of the same details as the servers' GETs, kept or not: listed again after a
+/// change, it shows the change; another project's list holds none of them.
+#[tokio::test]
+async fn a_list_shows_each_server_as_its_get_does_before_and_after_a_change() {
+    let svc = Svc::start().await;
+    let mut ids = vec![];
+    for n in ["one", "two", "three"] {
+        ids.push(svc.server(n, IMAGE_PLAIN, None).await);
+    }
+    let list = || async { svc.get("/v1/{p}/cloudservers/detail?limit=2").await };
+    let check = |body: &Value, shown: &[Value]| {
+        assert_eq!(body["count"], 3);
+        assert_eq!(body["servers"].as_array().unwrap(), shown, "the page's servers as their GETs show them");
+    };
+    let first = list().await;
+    assert_eq!(first.headers["content-type"], "application/json");
+    // Sent in parts, with its length said first, as a buffered answer is.
+    let length: usize = first.headers["content-length"].to_str().unwrap().parse().unwrap();
+    assert_eq!(length, serde_json::to_vec(&first.body).unwrap().len());
+    assert!(first.headers.get("transfer-encoding").is_none());
+    let shown = vec![svc.show(&ids[2]).await, svc.show(&ids[1]).await];
+    check(&first.body, &shown);
+    let again = list().await;
+    assert_eq!(again.body, first.body, "nothing changed between");
+
+    let path = format!("/v1/{{p}}/cloudservers/{}", ids[1]);
+    let renamed = svc.call("PUT", &path, Some(json!({"server": {"name": "renamed"}}))).await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let after = list().await;
+    assert_eq!(after.body["servers"][1]["name"], "renamed");
+    check(&after.body, &[svc.show(&ids[2]).await, svc.show(&ids[1]).await]);
+    svc.power(&ids[2], "os-stop").await;
+    assert_eq!(list().await.body["servers"][0]["status"], "SHUTOFF");
+    let page2 = svc.get("/v1/{p}/cloudservers/detail?limit=2&offset=2").await.body;
+    assert_eq!(page2["servers"][0]["id"], ids[0].as_str());
+
+    let other = svc.as_other().get("/v1/{p}/cloudservers/detail").await.body;
+    assert_eq!((other["count"].as_i64(), other["servers"].as_array().map(Vec::len)), (Some(0), Some(0)));
+}

@@ -13,7 +13,7 @@ use crate::http::openapi::{
 use crate::http::{ApiError, Caller};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use ecs_model::Error;
@@ -79,9 +79,14 @@ pub async fn create(
         GatewayRejections,
     ),
 )]
-pub async fn list(State(app): State<App>, Extension(c): Extension<Caller>, RawQuery(q): RawQuery) -> Res<ServerList> {
+pub async fn list(
+    State(app): State<App>,
+    Extension(c): Extension<Caller>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
     let q: ServerListQuery = typed(&query_pairs(q.as_deref()))?;
-    Ok(Json(srv::list(&app, &c, &q).await?))
+    let body = srv::list_answer(&app, &c, &q).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `GET /v1/{project_id}/cloudservers/{server_id}`.
@@ -103,8 +108,9 @@ pub async fn show(
     State(app): State<App>,
     Extension(c): Extension<Caller>,
     Path((_, id)): Path<(String, String)>,
-) -> Res<ServerEnvelope> {
-    Ok(Json(srv::show(&app, &c, &id).await?))
+) -> Result<Response, ApiError> {
+    let body = srv::answer(&app, &c, &id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// `PUT /v1/{project_id}/cloudservers/{server_id}`.
