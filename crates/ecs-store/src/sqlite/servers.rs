@@ -369,16 +369,28 @@ fn body_filters(f: &ServerFilter) -> bool {
     f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some())
 }
 
-/// The position after which a list with `f.marker` starts (`i64::MAX` for an unknown marker:
-/// from the top, as before markers were checked).
-fn marker_seq(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<Option<i64>, StoreError> {
-    let Some(m) = &f.marker else { return Ok(None) };
-    Ok(Some(
-        c.prepare_cached("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2")
-            .and_then(|mut st| st.query_row(params![m, project_id], |r| r.get(0)).optional())
-            .map_err(backend)?
-            .unwrap_or(i64::MAX),
-    ))
+/// Where a list's page starts: the position after which a list with `f.marker` starts
+/// (`i64::MAX` for an unknown marker: from the top, as before markers were checked), and the
+/// matches to skip (the pages before `f.page`, without a marker).
+fn page_start(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<(Option<i64>, usize), StoreError> {
+    let Some(m) = &f.marker else { return Ok((None, f.page.saturating_sub(1).saturating_mul(f.limit))) };
+    let seq = c
+        .prepare_cached("SELECT seq FROM servers WHERE id = ?1 AND project_id = ?2")
+        .and_then(|mut st| st.query_row(params![m, project_id], |r| r.get(0)).optional())
+        .map_err(backend)?
+        .unwrap_or(i64::MAX);
+    Ok((Some(seq), 0))
+}
+
+/// The first column of every row `sql` selects, as text.
+fn strings_of(c: &Connection, sql: &str, args: &[rusqlite::types::Value]) -> Result<Vec<String>, StoreError> {
+    let mut st = c.prepare_cached(sql).map_err(backend)?;
+    let strings = st
+        .query_map(rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+        .map_err(backend)?
+        .collect::<Result<_, _>>()
+        .map_err(backend)?;
+    Ok(strings)
 }
 
 /// A list filtered on columns only: the count of its matches, and the statement (selecting
@@ -424,33 +436,19 @@ fn list_ids_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<Opt
         return Ok(None);
     }
     super::in_snapshot(c, |c| {
-        let marker_seq = marker_seq(c, project_id, f)?;
-        let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
+        let (marker_seq, skip) = page_start(c, project_id, f)?;
         let (count, sql, page_args) = column_page(c, project_id, f, marker_seq, skip)?;
-        let sql = sql.replacen("SELECT body FROM", "SELECT id FROM", 1);
-        let mut st = c.prepare_cached(&sql).map_err(backend)?;
-        let ids: Vec<String> = st
-            .query_map(rusqlite::params_from_iter(page_args.iter()), |r| r.get(0))
-            .map_err(backend)?
-            .collect::<Result<_, _>>()
-            .map_err(backend)?;
+        let ids = strings_of(c, &sql.replacen("SELECT body FROM", "SELECT id FROM", 1), &page_args)?;
         Ok(Some((count, ids)))
     })
 }
 
 fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
     let (cond, args) = list_where(project_id, f);
-    let body_filters = body_filters(f);
-    let marker_seq = marker_seq(c, project_id, f)?;
-    let skip = if marker_seq.is_some() { 0 } else { f.page.saturating_sub(1).saturating_mul(f.limit) };
-    if !body_filters {
+    let (marker_seq, skip) = page_start(c, project_id, f)?;
+    if !body_filters(f) {
         let (count, sql, page_args) = column_page(c, project_id, f, marker_seq, skip)?;
-        let mut st = c.prepare_cached(&sql).map_err(backend)?;
-        let bodies: Vec<String> = st
-            .query_map(rusqlite::params_from_iter(page_args.iter()), |r| r.get(0))
-            .map_err(backend)?
-            .collect::<Result<_, _>>()
-            .map_err(backend)?;
+        let bodies = strings_of(c, &sql, &page_args)?;
         let servers = bodies.iter().map(|b| decode::<Server>(b)).collect::<Result<Vec<_>, _>>()?;
         // The same page again, as the volumes' key: one statement for the page's volumes.
         let ids = sql.replacen("SELECT body FROM", "SELECT id FROM", 1);
