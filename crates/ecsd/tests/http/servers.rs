@@ -242,7 +242,8 @@ async fn a_list_shows_each_server_as_its_get_does_before_and_after_a_change() {
     };
     let first = list().await;
     assert_eq!(first.headers["content-type"], "application/json");
-    // Sent in parts, with its length said first, as a buffered answer is.
+    // The page's details are joined into one buffer and sent with their length said first,
+    // not chunked.
     let length: usize = first.headers["content-length"].to_str().unwrap().parse().unwrap();
     assert_eq!(length, serde_json::to_vec(&first.body).unwrap().len());
     assert!(first.headers.get("transfer-encoding").is_none());
