@@ -32,8 +32,8 @@ use std::sync::{Arc, Mutex};
 /// at once, and a floor makes every read from before then count as changed.
 ///
 /// The table keeps its size once it has filled (24 bytes a row, and the hash table's spare
-/// slots: about 3 MiB at 65,536 rows, 13 MiB at 262,144, which put the RSS after the benchmark's
-/// write phases at its 300 MiB limit). Under a write load of N of these rows a second, a kept
+/// slots: about 3 MiB at 65,536 rows, 13 MiB at 262,144, the bound before; the RSS after the
+/// benchmark's write phases runs close to its 300 MiB limit, see docs/benchmarks.md, run R1). Under a write load of N of these rows a second, a kept
 /// answer lasts at most 65,536 / N seconds before it is rendered again: some 8 s under a
 /// thousand reinstalls a second, each writing about eight of these rows.
 const MAX_ROWS: usize = 1 << 16;
