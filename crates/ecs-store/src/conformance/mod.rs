@@ -54,6 +54,8 @@ impl Backend for Postgres {
     }
 }
 
+pub(crate) use servers::volume;
+
 pub(crate) fn sqlite() -> Sqlite {
     Sqlite(tempfile::tempdir().expect("a temporary directory"))
 }

@@ -300,7 +300,7 @@ pub(super) async fn list_filters_on_tags_and_reservations(b: &dyn Backend) {
     assert_eq!((p.count, names(p)), (2, vec!["a".to_string()]));
 }
 
-pub(super) fn volume(
+pub(crate) fn volume(
     project: &str,
     server: Option<&str>,
     boot_index: Option<i64>,

@@ -8,7 +8,7 @@ use ecs_model::job::{job_type, Job};
 use ecs_saga::{SagaLog, SagaRecord, StepEvent};
 use std::sync::Arc;
 
-pub(super) use crate::conformance::{create, server};
+pub(super) use crate::conformance::{create, server, volume};
 
 pub(super) fn store() -> (tempfile::TempDir, Arc<SqliteStore>) {
     let dir = tempfile::tempdir().unwrap();
@@ -153,4 +153,40 @@ async fn a_projects_server_count_follows_creates_and_deletes_and_is_rebuilt_on_u
     assert_eq!(two.instances, one.instances);
     assert!(two.cores > one.cores && two.ram_mb > one.ram_mb, "{one:?} -> {two:?}");
     assert_eq!(listed_count(&st, "p1").await, 2);
+}
+
+/// A database of version 6 gets version 7's triggers and index on upgrade: a volume attached
+/// to a server afterwards makes a kept read of the server stale, and lists still page.
+#[tokio::test]
+async fn a_database_of_version_6_is_upgraded_with_the_volume_triggers_and_the_list_index() {
+    let (dir, st) = store();
+    let made = create(&*st, "p1", &["a", "b"]).await;
+    drop(st);
+    let path = dir.path().join("ecsd.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "DROP TRIGGER volumes_touch_server_insert; DROP TRIGGER volumes_touch_server_move;
+         DROP INDEX servers_project_seq_id; UPDATE meta SET value = '6' WHERE key = 'schema_version';",
+    )
+    .unwrap();
+    drop(c);
+    let st = SqliteStore::open(&path).unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let named = |name: &str| -> i64 {
+        c.query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = ?1", [name], |r| r.get(0)).unwrap()
+    };
+    for name in ["volumes_touch_server_insert", "volumes_touch_server_move", "servers_project_seq_id"] {
+        assert_eq!(named(name), 1, "{name} after the upgrade");
+    }
+    let version: String = c.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, super::schema::SCHEMA_VERSION.to_string());
+
+    let also = crate::AlsoRead { group_names: true, seen: true, ..Default::default() };
+    let seen = st.server_get_with("p1", &made[0].id, also).await.unwrap().seen.expect("SQLite says what it saw");
+    assert!(st.unchanged_since(&seen));
+    st.volume_put(volume("p1", Some(&made[0].id), Some(-1), false)).await.unwrap();
+    assert!(!st.unchanged_since(&seen), "the attached volume touches its server's row");
+    let page = crate::ServerFilter { limit: 1, page: 2, ..Default::default() };
+    let (count, ids) = st.server_list_ids("p1", &page).await.unwrap().expect("a list on columns");
+    assert_eq!((count, ids), (2, vec![made[0].id.clone()]), "the second page of one: the older server");
 }
