@@ -44,7 +44,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             (Arc::new(s), h, line)
         }
         StoreChoice::Postgres(url) => {
-            let (s, h) = datadir::open_pg_store(&url, args.store_pool).await?;
+            let (s, h) = datadir::open_pg_store(&url, args.store_pool, Duration::from_millis(args.lease_ms)).await?;
             let line = s.describe().to_string();
             (Arc::new(s), h, line)
         }

@@ -208,9 +208,12 @@ pub async fn open_store(root: &Path) -> Result<(SqliteStore, History), String> {
 /// Opens the PostgreSQL database `url` in place of the directory's `ecsd.db` (the directory
 /// still holds the lock, the driver's state and the account). The database carries no data
 /// directory id: several nodes, each with a directory of its own, are to share it. The pool
-/// keeps at most `pool` connections.
-pub async fn open_pg_store(url: &str, pool: usize) -> Result<(PgStore, History), String> {
-    let store = PgStore::open_with(url, pool).await.map_err(|e| format!("cannot open the database: {e}"))?;
+/// keeps at most `pool` connections. A transaction of this node's left idle for a `lease` (the
+/// node stalled in it) is ended by the server, so that its locks do not keep the other nodes
+/// from adopting its operations.
+pub async fn open_pg_store(url: &str, pool: usize, lease: std::time::Duration) -> Result<(PgStore, History), String> {
+    let store =
+        PgStore::open_for_node(url, pool, Some(lease)).await.map_err(|e| format!("cannot open the database: {e}"))?;
     let history = match store.has_project_resources().await {
         Ok(true) => History::Used,
         Ok(false) => History::New,

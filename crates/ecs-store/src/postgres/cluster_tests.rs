@@ -214,3 +214,31 @@ async fn a_placement_on_a_full_or_dead_host_is_refused_and_writes_nothing() {
     let usage = a.project_usage("p1").await.unwrap();
     assert_eq!(usage.instances, 2, "nothing of the refused placements was written");
 }
+
+#[tokio::test]
+async fn a_node_stalled_inside_a_transaction_holds_its_sagas_no_longer_than_its_lease() {
+    // The stalled node's store ends idle transactions after its lease; one opened without the
+    // limit shows what it guards against: the locked saga stays out of every claim.
+    let Some((url, n)) = nodes(&["live"], LONG).await else { return };
+    let (live, ml) = &n[0];
+    for (limit, released) in [(Some(SHORT), true), (None, false)] {
+        let stalled = PgStore::open_for_node(&url, 2, limit).await.unwrap();
+        stalled.node_join(&spec("stalled"), SHORT).await.unwrap();
+        let id = record(&stalled, None).await;
+        // Stalled in the middle of a log write: the saga's row is held, and nothing more is sent.
+        let mut c = stalled.client().await.unwrap();
+        let tx = c.transaction().await.unwrap();
+        tx.execute("SELECT 1 FROM sagas WHERE id = $1 FOR SHARE", &[&id]).await.unwrap();
+        tokio::time::sleep(SHORT * 3).await;
+        let got: Vec<String> = live.saga_claim(ml, 10).await.unwrap().into_iter().map(|r| r.id).collect();
+        if released {
+            assert_eq!(got, std::slice::from_ref(&id), "the lease ran out and the stalled transaction was ended");
+            assert!(tx.commit().await.is_err(), "the stalled node finds its transaction gone");
+        } else {
+            assert!(got.is_empty(), "without the limit the locked saga cannot be adopted: {got:?}");
+            tx.rollback().await.unwrap();
+            let got: Vec<String> = live.saga_claim(ml, 10).await.unwrap().into_iter().map(|r| r.id).collect();
+            assert_eq!(got, [id], "adopted once the lock is gone");
+        }
+    }
+}

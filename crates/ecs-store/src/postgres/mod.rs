@@ -67,10 +67,33 @@ impl PgStore {
 
     /// [`PgStore::open`] with a pool of at most `pool_size` connections.
     pub async fn open_with(url: &str, pool_size: usize) -> Result<PgStore, StoreError> {
+        PgStore::open_for_node(url, pool_size, None).await
+    }
+
+    /// [`PgStore::open_with`] for a node of a cluster whose lease is `idle_limit`: the server
+    /// ends any of this store's sessions whose transaction has been idle that long
+    /// (`idle_in_transaction_session_timeout`). A node stalled in the middle of a transaction
+    /// (a stopped process, a paused VM) would otherwise hold its row locks for as long as it
+    /// is stalled, and the sagas it had locked (a log write holds its saga's row) could not be
+    /// adopted by the others, which skip locked rows. Its transaction is rolled back; the
+    /// node finds the connection gone when it comes back, as a fenced write would.
+    pub async fn open_for_node(
+        url: &str,
+        pool_size: usize,
+        idle_limit: Option<Duration>,
+    ) -> Result<PgStore, StoreError> {
         let mut config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::Backend(format!("{}: not a PostgreSQL URL: {e}", redact(url))))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if let Some(limit) = idle_limit {
+            let ms = limit.as_millis().max(1);
+            let options = match config.get_options() {
+                Some(o) if !o.is_empty() => format!("{o} -c idle_in_transaction_session_timeout={ms}"),
+                _ => format!("-c idle_in_transaction_session_timeout={ms}"),
+            };
+            config.options(&options);
         }
         config.application_name("ecsd");
         let described = describe(&config);

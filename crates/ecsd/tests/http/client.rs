@@ -114,7 +114,7 @@ impl Svc {
             opts.quotas = q;
         }
         if let Some(url) = crate::store::database_for(dir.path()) {
-            let (store, _) = ecsd::datadir::open_pg_store(&url, ecs_store::postgres::DEFAULT_POOL_SIZE)
+            let (store, _) = ecsd::datadir::open_pg_store(&url, ecs_store::postgres::DEFAULT_POOL_SIZE, opts.lease)
                 .await
                 .unwrap_or_else(|e| panic!("{url}: {e}"));
             opts.store = Some(std::sync::Arc::new(store));
