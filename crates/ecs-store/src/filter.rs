@@ -23,6 +23,24 @@ pub struct ServerFilter {
 }
 
 impl ServerFilter {
+    /// Whether which servers match depends only on what a server keeps for its life (its
+    /// project, its id, its place in the order). A page of ids read now and the servers' details
+    /// read a moment later then agree on which servers belong, whatever was written between
+    /// them, but for a server deleted in between; with a filter on a name, an address, a flavor
+    /// or a status, a server renamed, readdressed, resized or stopped in between would show in
+    /// a list it no longer matches.
+    pub fn membership_is_fixed(&self) -> bool {
+        self.server_ids.is_some()
+            || (self.name.is_none()
+                && self.ip.is_none()
+                && self.ip_eq.is_none()
+                && self.flavor.is_none()
+                && self.status.is_none()
+                && self.tags.is_empty()
+                && self.not_tags.is_empty()
+                && self.reservation_id.is_none())
+    }
+
     /// The filters no store expresses in SQL columns (tags and the reservation live in the
     /// server's JSON body), applied the same way by every store to the rows its query found.
     pub(crate) fn matches_body(&self, s: &Server) -> bool {

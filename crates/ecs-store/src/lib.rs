@@ -272,7 +272,8 @@ pub trait Store: SagaLog + Send + Sync {
     /// The count and the ids of the page [`Store::server_list`] would give, in its order, for
     /// a caller that keeps servers' details rendered (see [`Store::unchanged_since`]) and reads
     /// only those it does not hold. `None` where the store cannot tell whether a kept detail is
-    /// current, or the filter needs the servers' bodies: the caller lists with `server_list`.
+    /// current, or the filter's matches depend on what a write may change
+    /// ([`ServerFilter::membership_is_fixed`]): the caller lists with `server_list`.
     async fn server_list_ids(
         &self,
         _project_id: &str,

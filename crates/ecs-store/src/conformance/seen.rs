@@ -117,9 +117,22 @@ pub(super) async fn a_lists_ids_are_its_page(b: &dyn Backend) {
         let want = (page.count, page.servers.iter().map(|r| r.server.id.clone()).collect::<Vec<_>>());
         match st.server_list_ids("p1", f).await.unwrap() {
             Some(got) => assert_eq!(got, want, "{f:?}"),
-            None => assert!(st.cluster().is_some(), "only a store that keeps nothing lists no ids: {f:?}"),
+            None => assert!(
+                st.cluster().is_some() || !f.membership_is_fixed(),
+                "only a store that keeps nothing, or a list whose matches a write may change, lists no ids: {f:?}"
+            ),
         }
     }
-    let tagged = ServerFilter { limit: 10, page: 1, tags: vec!["k".into()], ..Default::default() };
-    assert_eq!(st.server_list_ids("p1", &tagged).await.unwrap(), None, "tags are in the bodies");
+    // A filter on what a write changes (a rename, a stop) or on the bodies gives no ids: the
+    // page and the details read after it could disagree on which servers match.
+    for f in [
+        ServerFilter { limit: 10, page: 1, tags: vec!["k".into()], ..Default::default() },
+        ServerFilter { limit: 10, page: 1, name: Some("web".into()), ..Default::default() },
+        ServerFilter { limit: 10, page: 1, status: Some("SHUTOFF".into()), ..Default::default() },
+    ] {
+        assert!(!f.membership_is_fixed());
+        assert_eq!(st.server_list_ids("p1", &f).await.unwrap(), None, "{f:?}");
+    }
+    let unfiltered = ServerFilter { limit: 2, page: 1, ..Default::default() };
+    assert_eq!(st.server_list_ids("p1", &unfiltered).await.unwrap().is_some(), st.cluster().is_none());
 }

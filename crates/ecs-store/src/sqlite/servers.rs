@@ -429,10 +429,10 @@ fn column_page(
     Ok((count, sql, page_args))
 }
 
-/// The count and the page's server ids of a list filtered on columns only, in one snapshot;
-/// `None` for a list with body filters.
+/// The count and the page's server ids of a list whose membership is fixed
+/// ([`ServerFilter::membership_is_fixed`]), in one snapshot; `None` for any other list.
 fn list_ids_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<Option<(i64, Vec<String>)>, StoreError> {
-    if body_filters(f) {
+    if !f.membership_is_fixed() {
         return Ok(None);
     }
     super::in_snapshot(c, |c| {

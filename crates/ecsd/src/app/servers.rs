@@ -138,8 +138,8 @@ pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Ser
     list_of(app, caller, &list_filter(q)?).await
 }
 
-/// [`list`]'s answer in JSON. Where the store can tell whether a kept detail is current, the
-/// page is its ids, and each server's detail is the one kept from the last answer that showed
+/// [`list`]'s answer in JSON. Where the store can tell whether a kept detail is current and
+/// the list's matches no write can change, the page is its ids, and each server's detail is the one kept from the last answer that showed
 /// it (a GET or a list) or is read, rendered and kept; a server deleted between the page's read
 /// and its own is left out. Elsewhere, [`list`] rendered.
 pub async fn list_answer(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Bytes, Error> {
