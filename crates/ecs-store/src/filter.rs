@@ -36,9 +36,14 @@ impl ServerFilter {
                 && self.ip_eq.is_none()
                 && self.flavor.is_none()
                 && self.status.is_none()
-                && self.tags.is_empty()
-                && self.not_tags.is_empty()
-                && self.reservation_id.is_none())
+                && !self.filters_bodies())
+    }
+
+    /// Whether the list filters on what only the JSON body holds (tags, reservation ids), so
+    /// that a store must decode the matches of its columns' query to apply [`Self::matches_body`].
+    pub(crate) fn filters_bodies(&self) -> bool {
+        self.server_ids.is_none()
+            && (!self.tags.is_empty() || !self.not_tags.is_empty() || self.reservation_id.is_some())
     }
 
     /// The filters no store expresses in SQL columns (tags and the reservation live in the

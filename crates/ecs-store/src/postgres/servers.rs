@@ -310,8 +310,7 @@ fn list_where(project_id: &str, f: &ServerFilter, args: &mut Args) -> String {
 }
 
 async fn list_in(c: &impl GenericClient, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
-    let body_filters =
-        f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some());
+    let body_filters = f.filters_bodies();
     let marker_seq: Option<i64> = match &f.marker {
         Some(m) => Some(
             match query_opt(c, "SELECT seq FROM servers WHERE id = $1 AND project_id = $2", &[m, &project_id]).await? {

@@ -364,11 +364,6 @@ fn list_where(project_id: &str, f: &ServerFilter) -> (String, Vec<String>) {
     (sql, args)
 }
 
-/// Whether `f` filters on what only the JSON body holds (tags, reservation ids).
-fn body_filters(f: &ServerFilter) -> bool {
-    f.server_ids.is_none() && (!f.tags.is_empty() || !f.not_tags.is_empty() || f.reservation_id.is_some())
-}
-
 /// Where a list's page starts: the position after which a list with `f.marker` starts
 /// (`i64::MAX` for an unknown marker: from the top, as before markers were checked), and the
 /// matches to skip (the pages before `f.page`, without a marker).
@@ -446,7 +441,7 @@ fn list_ids_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<Opt
 fn list_in(c: &Connection, project_id: &str, f: &ServerFilter) -> Result<ServerPage, StoreError> {
     let (cond, args) = list_where(project_id, f);
     let (marker_seq, skip) = page_start(c, project_id, f)?;
-    if !body_filters(f) {
+    if !f.filters_bodies() {
         let (count, sql, page_args) = column_page(c, project_id, f, marker_seq, skip)?;
         let bodies = strings_of(c, &sql, &page_args)?;
         let servers = bodies.iter().map(|b| decode::<Server>(b)).collect::<Result<Vec<_>, _>>()?;
