@@ -27,17 +27,10 @@ pub async fn create(app: &App, caller: &Caller, body: CreateServersBody) -> Resu
     super::create::create(app, caller, body.server, body.dry_run).await
 }
 
-/// `GET /v1/{project_id}/cloudservers/{server_id}`.
-/// The server and its security groups' names are one read of the store.
-pub async fn show(app: &App, caller: &Caller, id: &str) -> Result<ServerEnvelope, Error> {
-    let also = ecs_store::AlsoRead { group_names: true, ..Default::default() };
-    let (row, read) = super::server_with_of(app, &caller.project_id, id, also).await?;
-    let mut names = read.group_names;
-    Ok(ServerEnvelope { server: detail_with_access(app, &row, &mut names).await })
-}
-
-/// [`show`]'s answer in JSON: the detail kept from the last answer while the store says nothing
-/// it was made of has changed (see [`crate::shown_servers`]), else read, rendered and kept.
+/// `GET /v1/{project_id}/cloudservers/{server_id}`, in JSON: the detail kept from the last
+/// answer while the store says nothing it was made of has changed (see
+/// [`crate::shown_servers`]), else read (the server and its security groups' names in one read
+/// of the store), rendered and kept.
 pub async fn answer(app: &App, caller: &Caller, id: &str) -> Result<Bytes, Error> {
     shown(app, &caller.project_id, id).await
 }
@@ -133,15 +126,11 @@ fn list_filter(q: &ServerListQuery) -> Result<ServerFilter, Error> {
     })
 }
 
-/// `GET /v1/{project_id}/cloudservers/detail`.
-pub async fn list(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<ServerList, Error> {
-    list_of(app, caller, &list_filter(q)?).await
-}
-
-/// [`list`]'s answer in JSON. Where the store can tell whether a kept detail is current and
-/// the list's matches no write can change, the page is its ids, and each server's detail is the one kept from the last answer that showed
-/// it (a GET or a list) or is read, rendered and kept; a server deleted between the page's read
-/// and its own is left out. Elsewhere, [`list`] rendered.
+/// `GET /v1/{project_id}/cloudservers/detail`, in JSON. Where the store can tell whether a
+/// kept detail is current and the list's matches no write can change, the page is its ids, and
+/// each server's detail is the one kept from the last answer that showed it (a GET or a list)
+/// or is read, rendered and kept; a server deleted between the page's read and its own is left
+/// out. Elsewhere, the page is read and rendered from one snapshot.
 pub async fn list_answer(app: &App, caller: &Caller, q: &ServerListQuery) -> Result<Bytes, Error> {
     let filter = list_filter(q)?;
     let Some((count, ids)) = app.ctx.store.server_list_ids(&caller.project_id, &filter).await.map_err(internal)? else {
