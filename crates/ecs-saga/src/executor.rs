@@ -1,7 +1,7 @@
 //! Runs sagas: forward through the steps, undo on failure, resume from the log after a crash.
 
-use crate::log::{LogError, Outcome, SagaLog, SagaRecord, StepEvent, StepId};
-use crate::saga::{Outputs, Saga, StepCx, StepError, INTERNAL};
+use crate::log::{LogError, LogWrite, Outcome, SagaLog, SagaRecord, StepEvent, StepId, StepWrite};
+use crate::saga::{Outputs, PendingWrite, Saga, StepCx, StepError, INTERNAL};
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::Value;
@@ -93,16 +93,26 @@ trait Runner<C>: Send + Sync {
     fn positional_layout(&self, version: u32) -> Option<&'static [&'static str]>;
     fn parse(&self, params: &Value) -> Result<Box<AnyParams>, StepError>;
     fn operation(&self, params: &AnyParams) -> &'static str;
-    async fn forward(
-        &self,
-        ctx: &C,
-        params: &AnyParams,
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<Value, StepError>;
-    async fn undo(&self, ctx: &C, params: &AnyParams, id: &str, out: &Outputs, step: usize) -> Result<(), StepError>;
+    async fn forward(&self, at: At<'_, C>, step: usize) -> Result<Value, StepError>;
+    async fn undo(&self, at: At<'_, C>, step: usize) -> Result<(), StepError>;
 }
+
+/// What an action runs with, besides its step: the context, the saga's decoded parameters, its
+/// id, the outputs so far and the slot of the write it may hand back.
+struct At<'a, C> {
+    ctx: &'a C,
+    params: &'a AnyParams,
+    id: &'a str,
+    outputs: &'a Outputs,
+    write: &'a PendingWrite,
+}
+
+impl<C> Clone for At<'_, C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<C> Copy for At<'_, C> {}
 
 struct Typed<S> {
     names: Vec<&'static str>,
@@ -162,28 +172,14 @@ impl<S: Saga> Runner<S::Ctx> for Typed<S> {
     fn operation(&self, params: &AnyParams) -> &'static str {
         typed::<S>(params).map(S::operation).unwrap_or("unknown")
     }
-    async fn forward(
-        &self,
-        ctx: &S::Ctx,
-        params: &AnyParams,
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<Value, StepError> {
-        let params = typed::<S>(params)?;
-        let cx = StepCx { ctx, params, saga_id: id, outputs: out };
+    async fn forward(&self, at: At<'_, S::Ctx>, step: usize) -> Result<Value, StepError> {
+        let params = typed::<S>(at.params)?;
+        let cx = StepCx { ctx: at.ctx, params, saga_id: at.id, outputs: at.outputs, write: at.write };
         (S::STEPS[step].forward)(&cx).await
     }
-    async fn undo(
-        &self,
-        ctx: &S::Ctx,
-        params: &AnyParams,
-        id: &str,
-        out: &Outputs,
-        step: usize,
-    ) -> Result<(), StepError> {
-        let params = typed::<S>(params)?;
-        let cx = StepCx { ctx, params, saga_id: id, outputs: out };
+    async fn undo(&self, at: At<'_, S::Ctx>, step: usize) -> Result<(), StepError> {
+        let params = typed::<S>(at.params)?;
+        let cx = StepCx { ctx: at.ctx, params, saga_id: at.id, outputs: at.outputs, write: at.write };
         match S::STEPS[step].undo {
             Some(undo) => undo(&cx).await,
             None => Ok(()),
@@ -647,6 +643,12 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 let result = self.forward_step(&run, &mut st, i, started, next).instrument(span).await?;
                 started = next == Some(i + 1) && result.is_ok();
                 match result {
+                    // The last step's success was recorded with the saga's end (said here,
+                    // in the saga's span rather than the step's).
+                    Ok(()) if next.is_none() => {
+                        trace_outcome(&Outcome::Succeeded);
+                        return Ok(());
+                    }
                     Ok(()) => {}
                     Err(e) if i >= runner.no_return() => {
                         // Past the point of no return the saga cannot go back; after retries
@@ -728,25 +730,26 @@ impl<C: Send + Sync + 'static> Inner<C> {
             // Last thing before the action: a node whose lease lapsed (a long pause) must not
             // call a driver for a saga another node may be running now.
             self.fenced(run).await?;
-            let outputs = &st.outputs;
+            let pending = PendingWrite::default();
+            let at = At { ctx: &*self.ctx, params, id: &rec.id, outputs: &st.outputs, write: &pending };
             let result = self
                 .until_space(&rec.id, name, || async {
+                    // A write handed in by a try that failed is not made.
+                    drop(pending.take());
                     let hold = Hold { saga_id: rec.id.clone(), epoch: rec.epoch };
-                    let first = HOLD.scope(hold.clone(), runner.forward(&self.ctx, params, &rec.id, outputs, i)).await;
+                    let first = HOLD.scope(hold.clone(), runner.forward(at, i)).await;
                     match first {
-                        Ok(first) if self.twice => {
-                            match HOLD.scope(hold, runner.forward(&self.ctx, params, &rec.id, outputs, i)).await {
-                                Ok(second) if second == first => Ok(second),
-                                Ok(second) => Err(StepError::engine(
-                                    INTERNAL,
-                                    format!("step {name} is not idempotent: {first} then {second}"),
-                                )),
-                                Err(e) if e.no_space => Err(e),
-                                Err(e) => {
-                                    Err(StepError::engine(INTERNAL, format!("step {name} failed when repeated: {e}")))
-                                }
+                        Ok(first) if self.twice => match HOLD.scope(hold, runner.forward(at, i)).await {
+                            Ok(second) if second == first => Ok(second),
+                            Ok(second) => Err(StepError::engine(
+                                INTERNAL,
+                                format!("step {name} is not idempotent: {first} then {second}"),
+                            )),
+                            Err(e) if e.no_space => Err(e),
+                            Err(e) => {
+                                Err(StepError::engine(INTERNAL, format!("step {name} failed when repeated: {e}")))
                             }
-                        }
+                        },
                         other => other,
                     }
                 })
@@ -755,13 +758,14 @@ impl<C: Send + Sync + 'static> Inner<C> {
                 Ok(output) => {
                     // The next step's start goes in the same write: the log is still complete
                     // at every point a crash can hit (a `Started` only says "may have begun").
-                    let succeeded = StepEvent::Succeeded { step: run.id(i), output: output.clone() };
-                    match next {
-                        Some(n) if n == i + 1 => {
-                            self.append(rec, &[succeeded, StepEvent::Started { step: run.id(n) }]).await?
-                        }
-                        _ => self.append(rec, &[succeeded]).await?,
+                    // So do the step's own write, if it handed one in, and the saga's end when
+                    // no step is left: one durable write for all of it.
+                    let mut events = vec![StepEvent::Succeeded { step: run.id(i), output: output.clone() }];
+                    if let Some(n) = next.filter(|&n| n == i + 1) {
+                        events.push(StepEvent::Started { step: run.id(n) });
                     }
+                    let outcome = next.is_none().then_some(Outcome::Succeeded);
+                    self.record(rec, events, outcome, pending.take()).await?;
                     tracing::debug!(attempt = attempt + 1, "step succeeded");
                     st.done[i] = true;
                     st.outputs.insert(name, output);
@@ -793,11 +797,16 @@ impl<C: Send + Sync + 'static> Inner<C> {
             self.append(rec, &[StepEvent::UndoStarted { step: run.id(i) }]).await?;
             self.fenced(run).await?;
             let name = runner.steps()[i];
+            let pending = PendingWrite::default();
+            let at = At { ctx: &*self.ctx, params, id: &rec.id, outputs: &st.outputs, write: &pending };
             let hold = || Hold { saga_id: rec.id.clone(), epoch: rec.epoch };
-            let undo = || HOLD.scope(hold(), runner.undo(&self.ctx, params, &rec.id, &st.outputs, i));
+            let undo = || {
+                drop(pending.take());
+                HOLD.scope(hold(), runner.undo(at, i))
+            };
             match self.until_space(&rec.id, name, undo).await {
                 Ok(()) => {
-                    self.append(rec, &[StepEvent::UndoFinished { step: run.id(i) }]).await?;
+                    self.record(rec, vec![StepEvent::UndoFinished { step: run.id(i) }], None, pending.take()).await?;
                     return Ok(Ok(()));
                 }
                 Err(e) => {
@@ -844,9 +853,35 @@ impl<C: Send + Sync + 'static> Inner<C> {
     /// record of the last one on disk would break recovery, so the saga waits instead. A
     /// fenced write is never retried: the saga is another node's.
     async fn append(&self, rec: &SagaRecord, events: &[StepEvent]) -> Result<(), Dropped> {
+        self.record(rec, events.to_vec(), None, None).await
+    }
+
+    /// Appends `events`, records the saga's `outcome` when there is one, and commits the
+    /// action's own `write` when it handed one in: in one durable write, retried like
+    /// [`Inner::append`].
+    async fn record(
+        &self,
+        rec: &SagaRecord,
+        events: Vec<StepEvent>,
+        outcome: Option<Outcome>,
+        write: Option<Box<dyn StepWrite>>,
+    ) -> Result<(), Dropped> {
         let mut pause = Duration::from_millis(10);
         loop {
-            match self.log.append(&rec.id, rec.epoch, events).await {
+            let written = match (&write, &outcome) {
+                (Some(w), _) => {
+                    let log = LogWrite {
+                        saga_id: rec.id.clone(),
+                        epoch: rec.epoch,
+                        events: events.clone(),
+                        outcome: outcome.clone(),
+                    };
+                    w.commit(log).await
+                }
+                (None, Some(o)) => self.log.append_and_finish(&rec.id, rec.epoch, &events, o).await,
+                (None, None) => self.log.append(&rec.id, rec.epoch, &events).await,
+            };
+            match written {
                 Ok(()) => return Ok(()),
                 Err(LogError::Fenced(_)) => return Err(Dropped),
                 Err(e) => {
@@ -859,15 +894,7 @@ impl<C: Send + Sync + 'static> Inner<C> {
     }
 
     async fn finish(&self, rec: &SagaRecord, outcome: Outcome) -> Result<(), Dropped> {
-        match &outcome {
-            Outcome::Succeeded => tracing::debug!(outcome = "succeeded", "saga finished"),
-            Outcome::Failed(e) => {
-                tracing::debug!(outcome = "failed", code = e.code.as_deref().unwrap_or_default(), "saga finished")
-            }
-            Outcome::Stuck(e) => {
-                tracing::warn!(outcome = "stuck", code = e.code.as_deref().unwrap_or_default(), "saga finished")
-            }
-        }
+        trace_outcome(&outcome);
         let mut pause = Duration::from_millis(10);
         loop {
             match self.log.finish(&rec.id, rec.epoch, &outcome).await {
@@ -879,6 +906,19 @@ impl<C: Send + Sync + 'static> Inner<C> {
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
             }
+        }
+    }
+}
+
+/// Says how a saga ended, in its span.
+fn trace_outcome(outcome: &Outcome) {
+    match outcome {
+        Outcome::Succeeded => tracing::debug!(outcome = "succeeded", "saga finished"),
+        Outcome::Failed(e) => {
+            tracing::debug!(outcome = "failed", code = e.code.as_deref().unwrap_or_default(), "saga finished")
+        }
+        Outcome::Stuck(e) => {
+            tracing::warn!(outcome = "stuck", code = e.code.as_deref().unwrap_or_default(), "saga finished")
         }
     }
 }

@@ -120,10 +120,49 @@ pub trait SagaLog: Send + Sync {
     async fn append(&self, saga_id: &str, epoch: i64, events: &[StepEvent]) -> Result<(), LogError>;
     /// Records the end of a saga.
     async fn finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), LogError>;
+    /// Appends the last events of a saga and records its end: the executor records the last
+    /// step's success and the outcome it makes certain together. A log should do it in one
+    /// durable write; this default does it in two, which recovery also reads right (a log
+    /// whose every step succeeded is finished as `Succeeded` on resume).
+    async fn append_and_finish(
+        &self,
+        saga_id: &str,
+        epoch: i64,
+        events: &[StepEvent],
+        outcome: &Outcome,
+    ) -> Result<(), LogError> {
+        self.append(saga_id, epoch, events).await?;
+        self.finish(saga_id, epoch, outcome).await
+    }
     /// Every saga that has not finished, with its events in order.
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError>;
     /// The saga `saga_id` with its events in order, or `None` once it has finished (or was
     /// never recorded). The executor reads a saga that waited for its turn again when the turn
     /// comes, instead of holding the records of a whole backlog in memory.
     async fn load(&self, saga_id: &str) -> Result<Option<SagaRecord>, LogError>;
+}
+
+/// What the executor records of a step when the step's own write goes with it (see
+/// [`StepWrite`]): the events to append, and the saga's outcome when the step was its last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogWrite {
+    pub saga_id: String,
+    /// The epoch the saga is held with: checked in the same transaction as the write.
+    pub epoch: i64,
+    pub events: Vec<StepEvent>,
+    pub outcome: Option<Outcome>,
+}
+
+/// A step's write to the application's own store, handed to the executor (through
+/// [`crate::StepCx::write_with_log`]) rather than made by the step: the executor commits it in
+/// the same transaction as the log's record of the step. A step that changes a server's state
+/// and then has its success logged took two durable writes; this takes one, and a crash can
+/// no longer fall between the state and its record. The write must be repeatable: the
+/// executor commits it again when a commit fails for a reason that may pass (a busy or full
+/// disk), and a commit that never happened leaves the step to be run again.
+#[async_trait]
+pub trait StepWrite: Send + Sync {
+    /// Writes the step's change together with `log`, atomically. `Fenced` when the saga is
+    /// held with a newer epoch (nothing written); `Failed` when the write may work later.
+    async fn commit(&self, log: LogWrite) -> Result<(), LogError>;
 }

@@ -1,5 +1,6 @@
 //! What a saga is: the trait each long operation implements, its step context and typed keys.
 
+use crate::log::StepWrite;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -108,6 +109,33 @@ pub struct StepCx<'a, S: Saga + ?Sized> {
     pub params: &'a S::Params,
     pub saga_id: &'a str,
     pub outputs: &'a Outputs,
+    /// The write the action hands to the executor, if any.
+    pub(crate) write: &'a PendingWrite,
+}
+
+impl<S: Saga + ?Sized> StepCx<'_, S> {
+    /// Hands the action's store write to the executor, which commits it in the same
+    /// transaction as the log's record of the action's success ([`StepWrite`]). The last write
+    /// handed in counts; none is committed when the action fails. The action cannot read the
+    /// write back: it is made after the action returns.
+    pub fn write_with_log(&self, write: impl StepWrite + 'static) {
+        *self.write.lock() = Some(Box::new(write));
+    }
+}
+
+/// The slot of the write an action hands to the executor.
+#[derive(Default)]
+pub(crate) struct PendingWrite(std::sync::Mutex<Option<Box<dyn StepWrite>>>);
+
+impl PendingWrite {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Box<dyn StepWrite>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The write handed in since the last take, if any.
+    pub(crate) fn take(&self) -> Option<Box<dyn StepWrite>> {
+        self.lock().take()
+    }
 }
 
 /// What a step action returns: a boxed future borrowing the step's context.

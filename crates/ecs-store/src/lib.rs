@@ -121,6 +121,12 @@ pub struct Begin {
     /// is empty), writes it there, and gives the old one back, before the server is written.
     /// An address another NIC holds is `AddressInUse`, a full subnet `AddressesExhausted`.
     pub readdress: Vec<Readdress>,
+    /// Volumes deleted (by id; a missing one is skipped).
+    pub delete_volumes: Vec<String>,
+    /// A saga step's record, written in the same transaction as the step's changes above
+    /// ([`ecs_saga::StepWrite`]): its events appended, and the saga finished when it carries
+    /// an outcome. A store several nodes share checks its epoch as it checks `fence`.
+    pub log: Option<ecs_saga::LogWrite>,
 }
 
 /// A primary NIC's old address, given back when it takes a new one (see [`Begin::readdress`]).

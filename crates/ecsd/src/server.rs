@@ -186,6 +186,17 @@ impl ecs_saga::SagaLog for StoreLog {
         crate::metrics::job_finished(id, o);
         Ok(())
     }
+    async fn append_and_finish(
+        &self,
+        id: &str,
+        epoch: i64,
+        e: &[ecs_saga::StepEvent],
+        o: &ecs_saga::Outcome,
+    ) -> Result<(), ecs_saga::LogError> {
+        self.0.append_and_finish(id, epoch, e, o).await?;
+        crate::metrics::job_finished(id, o);
+        Ok(())
+    }
     async fn unfinished(&self) -> Result<Vec<ecs_saga::SagaRecord>, ecs_saga::LogError> {
         self.0.unfinished().await
     }

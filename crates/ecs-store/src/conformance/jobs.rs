@@ -3,6 +3,7 @@
 use super::Backend;
 use crate::Begin;
 use ecs_model::job::{job_type, Job, JobStatus};
+use ecs_model::server::Server;
 use ecs_saga::{Outcome, SagaRecord, StepError, StepEvent};
 
 pub(super) async fn a_saga_recorded_as_started_makes_its_job_running_and_keeps_its_events(b: &dyn Backend) {
@@ -137,4 +138,80 @@ pub(super) async fn finished_jobs_expire_with_their_sagas(b: &dyn Backend) {
     assert!(st.job_get("p1", &done.id).await.unwrap().is_none());
     assert_eq!(st.job_get("p1", &running.id).await.unwrap().unwrap().0.status, JobStatus::Running);
     assert_eq!(st.unfinished().await.unwrap().len(), 1, "the running saga stays");
+}
+
+/// A step's record ([`Begin::log`]) with the step's changes: a server's state, a volume
+/// inserted and one deleted. All of it lands, or none of it.
+pub(super) async fn a_steps_record_lands_with_its_changes_or_not_at_all(b: &dyn Backend) {
+    let st = b.open().await;
+    let server = super::create(st.as_ref(), "p1", &["s"]).await.remove(0);
+    let old = super::volume("p1", Some(&server.id), Some(0), true);
+    st.volume_put(old.clone()).await.unwrap();
+    let begin = super::reinstall_of(&server, true);
+    let id = begin.jobs[0].id.clone();
+    st.begin(begin).await.unwrap();
+    let server = st.server_only("p1", &server.id).await.unwrap().unwrap();
+    let new = super::volume("p1", Some(&server.id), Some(0), true);
+    let record = |events: Vec<StepEvent>, outcome: Option<Outcome>| {
+        Some(ecs_saga::LogWrite { saga_id: id.clone(), epoch: 0, events, outcome })
+    };
+    let ok = |step: &'static str| StepEvent::Succeeded { step: step.into(), output: serde_json::json!(null) };
+    let started = |step: &'static str| StepEvent::Started { step: step.into() };
+    let mut changed = server.clone();
+    changed.name = "changed".into();
+
+    // One that loses its compare-and-swap writes nothing: no event, no volume.
+    let stale = Server { generation: server.generation - 1, ..changed.clone() };
+    let lost = Begin {
+        update_servers: vec![stale],
+        insert_volumes: vec![new.clone()],
+        delete_volumes: vec![old.id.clone()],
+        log: record(vec![ok("stop_server"), started("swap_disk")], None),
+        ..Default::default()
+    };
+    assert!(matches!(st.begin(lost).await, Err(crate::StoreError::Conflict(_))));
+    assert_eq!(st.load(&id).await.unwrap().unwrap().events, [started("stop_server")]);
+    assert!(st.volume_get(&new.id).await.unwrap().is_none());
+    assert!(st.volume_get(&old.id).await.unwrap().is_some());
+
+    let won = Begin {
+        update_servers: vec![changed],
+        insert_volumes: vec![new.clone()],
+        delete_volumes: vec![old.id.clone()],
+        log: record(vec![ok("stop_server"), started("swap_disk")], None),
+        ..Default::default()
+    };
+    st.begin(won).await.unwrap();
+    assert_eq!(
+        st.load(&id).await.unwrap().unwrap().events,
+        [started("stop_server"), ok("stop_server"), started("swap_disk")]
+    );
+    assert_eq!(st.server_only("p1", &server.id).await.unwrap().unwrap().name, "changed");
+    assert!(st.volume_get(&new.id).await.unwrap().is_some());
+    assert!(st.volume_get(&old.id).await.unwrap().is_none());
+
+    // The last step's record with the saga's end: the job is over, the saga no longer open.
+    let last = Begin { log: record(vec![ok("swap_disk")], Some(Outcome::Succeeded)), ..Default::default() };
+    st.begin(last).await.unwrap();
+    assert!(st.load(&id).await.unwrap().is_none());
+    let job = st.job_get("p1", &id).await.unwrap().unwrap().0;
+    assert_eq!(job.status, JobStatus::Success);
+    assert!(job.end_ms.is_some());
+    let logged = st.saga_events(std::slice::from_ref(&id)).await.unwrap();
+    assert_eq!(logged.len(), 4, "{logged:?}");
+}
+
+/// The last events and the end in one call, as the executor records a saga's last step.
+pub(super) async fn the_last_events_and_the_end_are_recorded_together(b: &dyn Backend) {
+    let st = b.open().await;
+    let job = Job::new("p1", job_type::REINSTALL_OS, None, Some("srv"), 5);
+    let saga = SagaRecord::new(job.id.clone(), "reinstall_os", 2, serde_json::json!({}));
+    st.begin(Begin { jobs: vec![job.clone()], sagas: vec![saga], ..Default::default() }).await.unwrap();
+    let failure = StepError::new("Ecs.0101", "the image is gone");
+    let events = [StepEvent::Failed { step: "stop_server".into(), error: failure.clone() }];
+    st.append_and_finish(&job.id, 0, &events, &Outcome::Failed(failure)).await.unwrap();
+    assert!(st.load(&job.id).await.unwrap().is_none());
+    let got = st.job_get("p1", &job.id).await.unwrap().unwrap().0;
+    assert_eq!((got.status, got.error_code.as_deref()), (JobStatus::Fail, Some("Ecs.0101")));
+    assert_eq!(st.saga_events(std::slice::from_ref(&job.id)).await.unwrap().len(), 1);
 }

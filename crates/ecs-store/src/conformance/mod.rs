@@ -190,6 +190,8 @@ conformance! {
     jobs::one_unfinished_saga_is_read_by_its_id,
     jobs::a_batch_job_lists_its_sub_jobs_in_order,
     jobs::finished_jobs_expire_with_their_sagas,
+    jobs::a_steps_record_lands_with_its_changes_or_not_at_all,
+    jobs::the_last_events_and_the_end_are_recorded_together,
     catalog::keypair_names_are_unique_per_project,
     catalog::keypairs_page_by_name,
     catalog::images_are_replaced_by_id,

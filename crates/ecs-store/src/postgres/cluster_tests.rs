@@ -85,6 +85,11 @@ async fn a_live_nodes_sagas_are_not_claimed_and_a_dead_ones_are_claimed_once_wit
     // So are its steps' other writes (a server's state), in their own transaction.
     let stale = Begin { fence: Some(ecs_saga::Hold { saga_id: id.clone(), epoch: 0 }), ..Default::default() };
     assert!(matches!(a.begin(stale).await, Err(StoreError::Fenced(s)) if s == id));
+    // And so is a step's record written with the step's changes.
+    let log =
+        ecs_saga::LogWrite { saga_id: id.clone(), epoch: 0, events: ok_event("stop_server").to_vec(), outcome: None };
+    let stale = Begin { log: Some(log), ..Default::default() };
+    assert!(matches!(a.begin(stale).await, Err(StoreError::Fenced(s)) if s == id));
     let held = Begin { fence: Some(ecs_saga::Hold { saga_id: id.clone(), epoch: 1 }), ..Default::default() };
     a.begin(held).await.expect("the holder's epoch passes the fence");
     winner.append(&id, 1, &ok_event("stop_server")).await.unwrap();

@@ -164,6 +164,86 @@ pub(super) async fn fence_write_in(c: &impl GenericClient, hold: &ecs_saga::Hold
     }
 }
 
+/// Appends `events` after the saga's event `last` (which its fence read) and makes its job
+/// RUNNING when they start its first step.
+async fn append_in(
+    c: &impl GenericClient,
+    saga_id: &str,
+    epoch: i64,
+    last: i64,
+    events: &[StepEvent],
+    me: Option<&str>,
+) -> Result<(), Refused> {
+    events_insert_in(c, saga_id, last, events, me, epoch).await?;
+    if starts_first_step(events) && last == 0 {
+        if let Some(mut job) = job_get_in(c, saga_id, true).await? {
+            if job.status == JobStatus::Init {
+                job.status = JobStatus::Running;
+                job_put_in(c, &job).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records the end of a saga held at `epoch` and ends its job.
+async fn finish_in(c: &impl GenericClient, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), Refused> {
+    // The fence is the update's own condition.
+    let n = execute(
+        c,
+        "UPDATE sagas SET done = true, outcome = $1 WHERE id = $2 AND owner_epoch = $3",
+        &[&encode(outcome)?, &saga_id, &epoch],
+    )
+    .await?;
+    if n == 0 {
+        // Held with another epoch, or not in the log: either way not this writer's.
+        return Err(Refused::Fenced);
+    }
+    if let Some(mut job) = job_get_in(c, saga_id, true).await? {
+        job.end_ms = Some(ecs_model::timefmt::now_ms());
+        match outcome.clone() {
+            Outcome::Succeeded => job.status = JobStatus::Success,
+            Outcome::Failed(e) | Outcome::Stuck(e) => {
+                job.status = JobStatus::Fail;
+                // A fault of the saga engine itself is a system exception.
+                job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
+                job.fail_reason = Some(e.message);
+            }
+        }
+        job_put_in(c, &job).await?;
+    }
+    Ok(())
+}
+
+/// The fence of a step's record written with the step's changes ([`crate::Begin::log`]):
+/// the saga's row locked FOR SHARE, as [`fence_write_in`] does, first in the transaction;
+/// returns the number of its last event, for [`log_write_in`].
+pub(super) async fn log_fence_in(c: &impl GenericClient, log: &ecs_saga::LogWrite) -> Result<i64, StoreError> {
+    fence_in(c, &log.saga_id, log.epoch).await.map_err(|r| fenced_store(&log.saga_id, r))
+}
+
+/// Writes a step's record after its fence ([`log_fence_in`] gave `last`).
+pub(super) async fn log_write_in(
+    c: &impl GenericClient,
+    log: &ecs_saga::LogWrite,
+    last: i64,
+    me: Option<&str>,
+) -> Result<(), StoreError> {
+    let id = &log.saga_id;
+    append_in(c, id, log.epoch, last, &log.events, me).await.map_err(|r| fenced_store(id, r))?;
+    if let Some(outcome) = &log.outcome {
+        finish_in(c, id, log.epoch, outcome).await.map_err(|r| fenced_store(id, r))?;
+    }
+    Ok(())
+}
+
+fn fenced_store(saga_id: &str, r: Refused) -> StoreError {
+    match r {
+        Refused::Fenced => StoreError::Fenced(saga_id.to_string()),
+        Refused::Store(e) => e,
+    }
+}
+
 fn refused(saga_id: &str, r: Refused) -> LogError {
     match r {
         Refused::Fenced => LogError::Fenced(saga_id.to_string()),
@@ -299,45 +379,30 @@ impl PgStore {
         // events.
         let last = fence_in(&tx, saga_id, epoch).await?;
         let me = self.member().map(|m| m.name);
-        events_insert_in(&tx, saga_id, last, events, me.as_deref(), epoch).await?;
-        if starts_first_step(events) && last == 0 {
-            if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
-                if job.status == JobStatus::Init {
-                    job.status = JobStatus::Running;
-                    job_put_in(&tx, &job).await?;
-                }
-            }
-        }
+        append_in(&tx, saga_id, epoch, last, events, me.as_deref()).await?;
         Ok(commit(tx).await?)
     }
 
     async fn log_finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), Refused> {
         let mut c = self.client().await?;
         let tx = transaction(&mut c).await?;
-        // The fence is the update's own condition.
-        let n = execute(
-            &tx,
-            "UPDATE sagas SET done = true, outcome = $1 WHERE id = $2 AND owner_epoch = $3",
-            &[&encode(outcome)?, &saga_id, &epoch],
-        )
-        .await?;
-        if n == 0 {
-            // Held with another epoch, or not in the log: either way not this writer's.
-            return Err(Refused::Fenced);
-        }
-        if let Some(mut job) = job_get_in(&tx, saga_id, true).await? {
-            job.end_ms = Some(ecs_model::timefmt::now_ms());
-            match outcome.clone() {
-                Outcome::Succeeded => job.status = JobStatus::Success,
-                Outcome::Failed(e) | Outcome::Stuck(e) => {
-                    job.status = JobStatus::Fail;
-                    // A fault of the saga engine itself is a system exception.
-                    job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
-                    job.fail_reason = Some(e.message);
-                }
-            }
-            job_put_in(&tx, &job).await?;
-        }
+        finish_in(&tx, saga_id, epoch, outcome).await?;
+        Ok(commit(tx).await?)
+    }
+
+    async fn log_append_and_finish(
+        &self,
+        saga_id: &str,
+        epoch: i64,
+        events: &[StepEvent],
+        outcome: &Outcome,
+    ) -> Result<(), Refused> {
+        let mut c = self.client().await?;
+        let tx = transaction(&mut c).await?;
+        let last = fence_in(&tx, saga_id, epoch).await?;
+        let me = self.member().map(|m| m.name);
+        append_in(&tx, saga_id, epoch, last, events, me.as_deref()).await?;
+        finish_in(&tx, saga_id, epoch, outcome).await?;
         Ok(commit(tx).await?)
     }
 
@@ -355,6 +420,16 @@ impl SagaLog for PgStore {
 
     async fn finish(&self, saga_id: &str, epoch: i64, outcome: &Outcome) -> Result<(), LogError> {
         self.log_finish(saga_id, epoch, outcome).await.map_err(|r| refused(saga_id, r))
+    }
+
+    async fn append_and_finish(
+        &self,
+        saga_id: &str,
+        epoch: i64,
+        events: &[StepEvent],
+        outcome: &Outcome,
+    ) -> Result<(), LogError> {
+        self.log_append_and_finish(saga_id, epoch, events, outcome).await.map_err(|r| refused(saga_id, r))
     }
 
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {

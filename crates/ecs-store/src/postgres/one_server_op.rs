@@ -28,6 +28,8 @@ pub(super) fn fits(b: &Begin) -> bool {
         && b.attach_nics.is_empty()
         && b.release_nics.is_empty()
         && b.readdress.is_empty()
+        && b.delete_volumes.is_empty()
+        && b.log.is_none()
         && matches!((b.jobs.as_slice(), b.sagas.as_slice()), ([j], [s]) if j.id == s.id)
 }
 

@@ -455,6 +455,10 @@ impl PgStore {
         if let Some(hold) = &b.fence {
             super::jobs::fence_write_in(&tx, hold).await?;
         }
+        let last_event = match &b.log {
+            Some(log) => super::jobs::log_fence_in(&tx, log).await?,
+            None => 0,
+        };
         let project = b.insert_servers.first().or(b.update_servers.first()).map(|s| s.project_id.clone());
         if let (Some(q), Some(project)) = (&b.quota, project) {
             super::catalog::lock_project(&tx, &project).await?;
@@ -524,6 +528,13 @@ impl PgStore {
             }
         }
         futures_util::future::try_join_all(writes).await?;
+        for id in &b.delete_volumes {
+            execute(&tx, "DELETE FROM volumes WHERE id = $1", &[id]).await?;
+        }
+        if let Some(log) = &b.log {
+            let me = member.map(|m| m.name.as_str());
+            super::jobs::log_write_in(&tx, log, last_event, me).await?;
+        }
         commit(tx).await?;
         Ok(inserted)
     }

@@ -140,64 +140,110 @@ impl SqliteStore {
     }
 }
 
+/// The events' bodies, encoded off the writer thread.
+fn bodies_of(events: &[StepEvent]) -> Result<Vec<String>, LogError> {
+    events.iter().map(|e| serde_json::to_string(e).map_err(|e| LogError::Failed(e.to_string()))).collect()
+}
+
+/// Appends events (encoded: `bodies`) to a saga's log; `starting` when they start its first
+/// step, which makes its job RUNNING.
+fn append_in(c: &Connection, id: &str, bodies: &[String], starting: bool) -> Result<(), StoreError> {
+    // Events are numbered 1, 2, 3... and only ever deleted with their saga, so the count is
+    // the last number. Not `MAX(seq)` (nor `ORDER BY seq DESC LIMIT 1`): with the
+    // `saga_id = ?1` parameter, SQLite compiles those again on every execution, which was a
+    // fifth of the writer thread's time.
+    let last: i64 =
+        query_row_cached(c, "SELECT COUNT(*) FROM saga_events WHERE saga_id = ?1", params![id], |r| r.get(0))
+            .map_err(backend)?;
+    events_insert_in(c, id, last, bodies)?;
+    if starting && last == 0 {
+        if let Some(mut job) = job_get_in(c, id)? {
+            if job.status == JobStatus::Init {
+                job.status = JobStatus::Running;
+                job_put_in(c, &job)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records the end of a saga (encoded: `text`) and ends its job.
+fn finish_in(c: &Connection, id: &str, outcome: Outcome, text: &str) -> Result<(), StoreError> {
+    execute_cached(c, "UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2", params![text, id]).map_err(backend)?;
+    if let Some(mut job) = job_get_in(c, id)? {
+        job.end_ms = Some(ecs_model::timefmt::now_ms());
+        match outcome {
+            Outcome::Succeeded => job.status = JobStatus::Success,
+            Outcome::Failed(e) | Outcome::Stuck(e) => {
+                job.status = JobStatus::Fail;
+                // A fault of the saga engine itself is a system exception.
+                job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
+                job.fail_reason = Some(e.message);
+            }
+        }
+        job_put_in(c, &job)?;
+    }
+    Ok(())
+}
+
+/// A saga step's record ([`crate::Begin::log`]), encoded off the writer thread.
+pub(crate) struct EncodedLog {
+    id: String,
+    bodies: Vec<String>,
+    starting: bool,
+    outcome: Option<(Outcome, String)>,
+}
+
+impl EncodedLog {
+    pub(crate) fn new(log: ecs_saga::LogWrite) -> Result<Self, StoreError> {
+        let bodies = bodies_of(&log.events).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let outcome = log.outcome.map(|o| encode(&o).map(|text| (o, text))).transpose()?;
+        Ok(EncodedLog { starting: starts_first_step(&log.events), id: log.saga_id, bodies, outcome })
+    }
+
+    /// Writes it, in the caller's transaction.
+    pub(crate) fn write_in(self, c: &Connection) -> Result<(), StoreError> {
+        append_in(c, &self.id, &self.bodies, self.starting)?;
+        match self.outcome {
+            Some((outcome, text)) => finish_in(c, &self.id, outcome, &text),
+            None => Ok(()),
+        }
+    }
+}
+
 #[async_trait]
 impl SagaLog for SqliteStore {
     // The epoch is not checked: one process at a time opens a SQLite store (the data
     // directory's lock), so no other node can have adopted a saga.
     async fn append(&self, saga_id: &str, _epoch: i64, events: &[StepEvent]) -> Result<(), LogError> {
         let id = saga_id.to_string();
-        let bodies = events
-            .iter()
-            .map(|e| serde_json::to_string(e).map_err(|e| LogError::Failed(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let bodies = bodies_of(events)?;
         let starting = starts_first_step(events);
-        self.write(move |c| {
-            // Events are numbered 1, 2, 3... and only ever deleted with their saga, so the count
-            // is the last number. Not `MAX(seq)` (nor `ORDER BY seq DESC LIMIT 1`): with the
-            // `saga_id = ?1` parameter, SQLite compiles those again on every execution, which
-            // was a fifth of the writer thread's time.
-            let last: i64 =
-                query_row_cached(c, "SELECT COUNT(*) FROM saga_events WHERE saga_id = ?1", params![id], |r| r.get(0))
-                    .map_err(backend)?;
-            events_insert_in(c, &id, last, &bodies)?;
-            if starting && last == 0 {
-                if let Some(mut job) = job_get_in(c, &id)? {
-                    if job.status == JobStatus::Init {
-                        job.status = JobStatus::Running;
-                        job_put_in(c, &job)?;
-                    }
-                }
-            }
-            Ok(())
-        })
-        .await
-        .map_err(log_err)
+        self.write(move |c| append_in(c, &id, &bodies, starting)).await.map_err(log_err)
     }
 
     async fn finish(&self, saga_id: &str, _epoch: i64, outcome: &Outcome) -> Result<(), LogError> {
         let id = saga_id.to_string();
         let outcome = outcome.clone();
-        self.write(move |c| {
-            let text = serde_json::to_string(&outcome).map_err(backend)?;
-            execute_cached(c, "UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2", params![text, id])
-                .map_err(backend)?;
-            if let Some(mut job) = job_get_in(c, &id)? {
-                job.end_ms = Some(ecs_model::timefmt::now_ms());
-                match outcome {
-                    Outcome::Succeeded => job.status = JobStatus::Success,
-                    Outcome::Failed(e) | Outcome::Stuck(e) => {
-                        job.status = JobStatus::Fail;
-                        // A fault of the saga engine itself is a system exception.
-                        job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
-                        job.fail_reason = Some(e.message);
-                    }
-                }
-                job_put_in(c, &job)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(log_err)
+        let text = encode(&outcome).map_err(log_err)?;
+        self.write(move |c| finish_in(c, &id, outcome, &text)).await.map_err(log_err)
+    }
+
+    async fn append_and_finish(
+        &self,
+        saga_id: &str,
+        epoch: i64,
+        events: &[StepEvent],
+        outcome: &Outcome,
+    ) -> Result<(), LogError> {
+        let log = ecs_saga::LogWrite {
+            saga_id: saga_id.to_string(),
+            epoch,
+            events: events.to_vec(),
+            outcome: Some(outcome.clone()),
+        };
+        let log = EncodedLog::new(log).map_err(log_err)?;
+        self.write(move |c| log.write_in(c)).await.map_err(log_err)
     }
 
     async fn unfinished(&self) -> Result<Vec<SagaRecord>, LogError> {

@@ -602,7 +602,8 @@ impl SqliteStore {
         self.read(|c| query_bodies(c, "SELECT body FROM volumes ORDER BY id", "")).await
     }
 
-    pub(crate) async fn begin_op(&self, b: Begin) -> Result<Vec<Server>, StoreError> {
+    pub(crate) async fn begin_op(&self, mut b: Begin) -> Result<Vec<Server>, StoreError> {
+        let log = b.log.take().map(jobs::EncodedLog::new).transpose()?;
         self.write(move |c| {
             let project = b.insert_servers.first().or(b.update_servers.first()).map(|s| s.project_id.clone());
             if let (Some(q), Some(project)) = (&b.quota, project) {
@@ -630,6 +631,9 @@ impl SqliteStore {
             for v in &b.insert_volumes {
                 volume_put_in(c, v)?;
             }
+            for id in &b.delete_volumes {
+                execute_cached(c, "DELETE FROM volumes WHERE id = ?1", params![id]).map_err(backend)?;
+            }
             // A saga recorded with its first step started makes its job RUNNING at once, as
             // appending that event later would have.
             let started: std::collections::HashSet<&str> =
@@ -645,6 +649,9 @@ impl SqliteStore {
             }
             for s in &b.sagas {
                 jobs::saga_insert_in(c, s)?;
+            }
+            if let Some(log) = log {
+                log.write_in(c)?;
             }
             Ok(inserted)
         })

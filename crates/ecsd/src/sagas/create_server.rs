@@ -105,13 +105,12 @@ async fn destroy_vm(cx: &Cx<'_>) -> Result<(), StepError> {
 
 async fn mark_active(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
-    cx.ctx
-        .update_server(&p.project_id, &p.server_id, |s| {
-            s.vm_state = VmState::Active;
-            s.task_state = None;
-            s.launched_ms.get_or_insert(now_ms());
-        })
-        .await?;
+    // Written with the step's record and the saga's end, in one transaction.
+    cx.write_with_log(cx.ctx.server_write(&p.project_id, &p.server_id, |s| {
+        s.vm_state = VmState::Active;
+        s.task_state = None;
+        s.launched_ms.get_or_insert(now_ms());
+    }));
     Ok(Value::Null)
 }
 

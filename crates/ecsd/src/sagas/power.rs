@@ -116,23 +116,22 @@ async fn record_state(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
     let vm = if matches!(p.action, Action::Stop { .. }) { VmState::Stopped } else { VmState::Active };
     let delivered = if cx.outputs.try_get(&APPLIED).unwrap_or(false) { p.password_hash.clone() } else { None };
-    cx.ctx
-        .update_server(&p.project_id, &p.server_id, |s| {
-            if let Some(h) = &delivered {
-                s.admin_pass_hash = Some(h.clone());
-                // A reset made while this action ran is newer: it stays pending.
-                if s.pending_password_hash.as_ref() == Some(h) {
-                    s.pending_password_hash = None;
-                }
+    // Written with the step's record and the saga's end, in one transaction.
+    cx.write_with_log(cx.ctx.server_write(&p.project_id, &p.server_id, move |s| {
+        if let Some(h) = &delivered {
+            s.admin_pass_hash = Some(h.clone());
+            // A reset made while this action ran is newer: it stays pending.
+            if s.pending_password_hash.as_ref() == Some(h) {
+                s.pending_password_hash = None;
             }
-            s.vm_state = vm;
-            s.task_state = None;
-            s.fault = None;
-            if vm == VmState::Active {
-                s.launched_ms = Some(ecs_model::timefmt::now_ms());
-            }
-        })
-        .await?;
+        }
+        s.vm_state = vm;
+        s.task_state = None;
+        s.fault = None;
+        if vm == VmState::Active {
+            s.launched_ms = Some(ecs_model::timefmt::now_ms());
+        }
+    }));
     Ok(Value::Null)
 }
 

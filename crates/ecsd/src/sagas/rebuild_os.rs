@@ -106,17 +106,15 @@ fn vm(p: &Params, disk: &str) -> VmSpec {
     }
 }
 
-async fn set_task(cx: &Cx<'_>, vm: Option<VmState>, task: TaskState) -> Result<(), StepError> {
+/// The server's new power and task state, written with the step's record.
+fn set_task(cx: &Cx<'_>, vm: Option<VmState>, task: TaskState) {
     let p = cx.params;
-    cx.ctx
-        .update_server(&p.project_id, &p.server_id, |s| {
-            if let Some(v) = vm {
-                s.vm_state = v;
-            }
-            s.task_state = Some(task);
-        })
-        .await?;
-    Ok(())
+    cx.write_with_log(cx.ctx.server_write(&p.project_id, &p.server_id, move |s| {
+        if let Some(v) = vm {
+            s.vm_state = v;
+        }
+        s.task_state = Some(task);
+    }));
 }
 
 async fn stop_server(cx: &Cx<'_>) -> Result<Value, StepError> {
@@ -124,7 +122,7 @@ async fn stop_server(cx: &Cx<'_>) -> Result<Value, StepError> {
     if p.was_running {
         cx.ctx.driver.vm_stop(&p.server_id, false).await.map_err(driver_step_error)?;
     }
-    set_task(cx, Some(VmState::Stopped), TaskState::Rebuilding).await?;
+    set_task(cx, Some(VmState::Stopped), TaskState::Rebuilding);
     Ok(Value::Null)
 }
 
@@ -156,12 +154,14 @@ async fn new_disk_id(cx: &Cx<'_>) -> Result<Value, StepError> {
 }
 
 // The task state tells the user where the rebuild is: `rebuilding` while the new disk is built,
-// `rebuild_block_device_mapping` while it is prepared and attached, `rebuild_spawning` while
-// the server boots from it.
+// `rebuild_block_device_mapping` while it is prepared and attached (from the end of
+// `create_disk`, with whose record it is written), `rebuild_spawning` while the server boots
+// from it.
 async fn create_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
     let spec = DiskSpec::from_image(&cx.outputs.get(&NEW_DISK)?, &p.image.id, p.image.file.clone(), p.old_disk.size_gb);
     cx.ctx.driver.disk_create(&spec).await.map_err(driver_step_error)?;
+    set_task(cx, None, TaskState::RebuildBlockDeviceMapping);
     Ok(Value::Null)
 }
 
@@ -175,7 +175,6 @@ async fn delete_new_disk(cx: &Cx<'_>) -> Result<(), StepError> {
 
 async fn inject(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
-    set_task(cx, None, TaskState::RebuildBlockDeviceMapping).await?;
     let id = cx.outputs.get(&NEW_DISK)?;
     // A /v2 call on an image without Cloud-Init cannot deliver anything, exactly as the real
     // service warns; the disk is still replaced.
@@ -193,14 +192,8 @@ async fn swap_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
     // One transaction: the old disk detached, the new one at boot index 0, and the task state
     // that says the server now boots from it.
     let volumes = vec![old, new_volume(p, &id)];
-    cx.ctx
-        .update_server_and_volumes(
-            &p.project_id,
-            &p.server_id,
-            |s| s.task_state = Some(TaskState::RebuildSpawning),
-            volumes,
-        )
-        .await?;
+    let write = cx.ctx.server_write(&p.project_id, &p.server_id, |s| s.task_state = Some(TaskState::RebuildSpawning));
+    cx.write_with_log(write.with_volumes(volumes));
     Ok(Value::Null)
 }
 
@@ -216,26 +209,25 @@ async fn boot(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
     let id = cx.outputs.get(&NEW_DISK)?;
     cx.ctx.driver.vm_start(&vm(p, &id)).await.map_err(driver_step_error)?;
-    let key_name = p.key_name.clone();
-    let hash = p.injection.password_hash.clone();
-    cx.ctx
-        .update_server(&p.project_id, &p.server_id, |s| {
-            s.vm_state = VmState::Active;
-            s.task_state = None;
-            s.os_change_failed = false;
-            s.fault = None;
-            s.image_id = p.image.id.clone();
-            image_metadata(&mut s.metadata, &p.image.image);
-            s.key_name = key_name.clone();
-            s.admin_pass_hash = hash.clone();
-            // The new disk carries the reinstall's credentials: a reset made before it is void.
-            s.pending_password_hash = None;
-            if p.cloud_init_api {
-                s.user_data = p.injection.user_data.clone();
-            }
-            s.launched_ms = Some(now_ms());
-        })
-        .await?;
+    let (key_name, hash) = (p.key_name.clone(), p.injection.password_hash.clone());
+    let (image_id, image) = (p.image.id.clone(), p.image.image.clone());
+    let user_data = p.cloud_init_api.then(|| p.injection.user_data.clone());
+    cx.write_with_log(cx.ctx.server_write(&p.project_id, &p.server_id, move |s| {
+        s.vm_state = VmState::Active;
+        s.task_state = None;
+        s.os_change_failed = false;
+        s.fault = None;
+        s.image_id = image_id.clone();
+        image_metadata(&mut s.metadata, &image);
+        s.key_name = key_name.clone();
+        s.admin_pass_hash = hash.clone();
+        // The new disk carries the reinstall's credentials: a reset made before it is void.
+        s.pending_password_hash = None;
+        if let Some(user_data) = &user_data {
+            s.user_data = user_data.clone();
+        }
+        s.launched_ms = Some(now_ms());
+    }));
     Ok(Value::Null)
 }
 
@@ -247,7 +239,7 @@ async fn stop_new(cx: &Cx<'_>) -> Result<(), StepError> {
 async fn delete_old_disk(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
     cx.ctx.driver.disk_delete(&p.old_disk.id).await.map_err(driver_step_error)?;
-    cx.ctx.store.volume_delete(&p.old_disk.id).await.map_err(store_step_error)?;
+    cx.write_with_log(cx.ctx.store_write().deleting_volume(&p.old_disk.id));
     Ok(Value::Null)
 }
 
