@@ -12,6 +12,8 @@ use std::sync::Arc;
 pub struct Ctx {
     pub store: Arc<dyn Store>,
     pub driver: Arc<dyn ComputeDriver>,
+    /// Servers as the sagas' handed writes left them ([`crate::step_writes`]).
+    pub written: Arc<crate::step_writes::WrittenServers>,
 }
 
 /// Everything a request handler needs, behind one `Arc`: the router clones the state for
@@ -147,98 +149,5 @@ impl Ctx {
         }
         Err(step_error(Code::Ecs1000, Code::Ecs1000.default_message())
             .with_detail(format!("server {server_id} kept changing; update abandoned")))
-    }
-}
-
-/// A saga step's changes to the store: one server's state, volumes written and deleted. The
-/// step hands it to the executor ([`ecs_saga::StepCx::write_with_log`]), which commits it in
-/// one transaction with the step's record instead of after a write of its own (a reinstall
-/// took 14 durable writes, of which 5 were its steps' own).
-pub struct StoreWrite {
-    store: Arc<dyn Store>,
-    server: Option<ServerChange>,
-    volumes: Vec<ecs_model::volume::Volume>,
-    delete_volumes: Vec<String>,
-}
-
-/// A change to one server, applied to the server as it is when the write commits.
-struct ServerChange {
-    project_id: String,
-    server_id: String,
-    change: Box<dyn Fn(&mut Server) + Send + Sync>,
-}
-
-impl Ctx {
-    /// A write of `change` to a server, as [`Ctx::update_server`] makes it (read, changed,
-    /// compare-and-swap, again when a concurrent writer got there first), for a step to hand
-    /// to the executor. A server that no longer exists is left alone, with the volumes the
-    /// write carries for it.
-    pub fn server_write(
-        &self,
-        project_id: &str,
-        server_id: &str,
-        change: impl Fn(&mut Server) + Send + Sync + 'static,
-    ) -> StoreWrite {
-        let server = ServerChange {
-            project_id: project_id.to_string(),
-            server_id: server_id.to_string(),
-            change: Box::new(change),
-        };
-        StoreWrite { server: Some(server), ..self.store_write() }
-    }
-
-    /// A write that changes no server (volumes only).
-    pub fn store_write(&self) -> StoreWrite {
-        StoreWrite { store: self.store.clone(), server: None, volumes: Vec::new(), delete_volumes: Vec::new() }
-    }
-}
-
-impl StoreWrite {
-    /// Also writes `volumes` (inserted or replaced) for the server.
-    pub fn with_volumes(self, volumes: Vec<ecs_model::volume::Volume>) -> Self {
-        StoreWrite { volumes, ..self }
-    }
-
-    /// Also deletes the volume `id`'s row.
-    pub fn deleting_volume(mut self, id: &str) -> Self {
-        self.delete_volumes.push(id.to_string());
-        self
-    }
-}
-
-#[async_trait::async_trait]
-impl ecs_saga::StepWrite for StoreWrite {
-    async fn commit(&self, log: ecs_saga::LogWrite) -> Result<(), ecs_saga::LogError> {
-        let failed = |e: StoreError| ecs_saga::LogError::Failed(e.to_string());
-        for _ in 0..100 {
-            let mut b = ecs_store::Begin {
-                delete_volumes: self.delete_volumes.clone(),
-                log: Some(log.clone()),
-                ..Default::default()
-            };
-            if let Some(c) = &self.server {
-                if let Some(mut s) = self.store.server_only(&c.project_id, &c.server_id).await.map_err(failed)? {
-                    (c.change)(&mut s);
-                    s.updated_ms = ecs_model::timefmt::now_ms();
-                    b.update_servers.push(s);
-                    b.insert_volumes = self.volumes.clone();
-                }
-            } else {
-                b.insert_volumes = self.volumes.clone();
-            }
-            match self.store.begin(b).await {
-                Ok(_) => {
-                    if let Some(outcome) = &log.outcome {
-                        crate::metrics::job_finished(&log.saga_id, outcome);
-                    }
-                    return Ok(());
-                }
-                Err(StoreError::Conflict(_)) => continue,
-                Err(StoreError::Fenced(id)) => return Err(ecs_saga::LogError::Fenced(id)),
-                Err(e) => return Err(failed(e)),
-            }
-        }
-        let id = self.server.as_ref().map(|c| c.server_id.as_str()).unwrap_or_default();
-        Err(ecs_saga::LogError::Failed(format!("server {id} kept changing; the step's write is tried again")))
     }
 }

@@ -32,6 +32,7 @@ pub mod sagas;
 pub mod server;
 pub mod shown_servers;
 pub mod sim_records;
+pub mod step_writes;
 pub mod tls;
 
 #[cfg(test)]

@@ -124,8 +124,8 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
     for p in opts.accounts.projects() {
         store.network_default(&p).await.map_err(|e| e.to_string())?;
     }
-    let ctx = Arc::new(Ctx { store: store.clone(), driver });
-    let log: Arc<dyn ecs_saga::SagaLog> = Arc::new(StoreLog(store.clone()));
+    let ctx = Arc::new(Ctx { store: store.clone(), driver, written: Default::default() });
+    let log: Arc<dyn ecs_saga::SagaLog> = Arc::new(StoreLog(store.clone(), ctx.written.clone()));
     let faults = match shared {
         true => Faults::shared(store.clone()).await.map_err(|e| format!("cannot read the shared faults: {e}"))?,
         false => Arc::new(Faults::default()),
@@ -173,8 +173,9 @@ pub async fn build(mut opts: Options) -> Result<App, String> {
     }))
 }
 
-/// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`).
-struct StoreLog(Arc<dyn Store>);
+/// The store seen as a saga log (trait upcasting through a newtype keeps one `Arc<dyn Store>`),
+/// which also forgets the server a saga that ends kept ([`crate::step_writes::WrittenServers`]).
+struct StoreLog(Arc<dyn Store>, Arc<crate::step_writes::WrittenServers>);
 
 #[async_trait::async_trait]
 impl ecs_saga::SagaLog for StoreLog {
@@ -183,6 +184,7 @@ impl ecs_saga::SagaLog for StoreLog {
     }
     async fn finish(&self, id: &str, epoch: i64, o: &ecs_saga::Outcome) -> Result<(), ecs_saga::LogError> {
         self.0.finish(id, epoch, o).await?;
+        self.1.forget(id);
         crate::metrics::job_finished(id, o);
         Ok(())
     }
@@ -194,6 +196,7 @@ impl ecs_saga::SagaLog for StoreLog {
         o: &ecs_saga::Outcome,
     ) -> Result<(), ecs_saga::LogError> {
         self.0.append_and_finish(id, epoch, e, o).await?;
+        self.1.forget(id);
         crate::metrics::job_finished(id, o);
         Ok(())
     }

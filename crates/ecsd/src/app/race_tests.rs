@@ -210,7 +210,7 @@ async fn a_server_locked_between_the_gate_and_the_write_is_not_renamed() {
     let id = h.create_server().await;
     let store = Arc::new(LockedInBetween { inner: h.app.ctx.store.clone(), fired: AtomicBool::new(false) });
     let app = App::new(crate::context::AppState {
-        ctx: Arc::new(Ctx { store, driver: h.app.ctx.driver.clone() }),
+        ctx: Arc::new(Ctx { store, driver: h.app.ctx.driver.clone(), written: Default::default() }),
         ..(*h.app).clone()
     });
     let body: UpdateServerBody = serde_json::from_value(serde_json::json!({"server": {"name": "renamed"}})).unwrap();

@@ -27,7 +27,7 @@ pub struct Harness {
 
 pub(crate) const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
-const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
+pub(crate) const USER: &str = "7e25b1da389f4697a79df3a0e5bd494e";
 
 impl Harness {
     /// Every saga step runs twice (idempotency).
