@@ -88,7 +88,8 @@ pub(crate) async fn release(ctx: &Ctx, project_id: &str, server_id: &str, port_i
 
 async fn record_state(cx: &Cx<'_>) -> Result<Value, StepError> {
     let p = cx.params;
-    cx.ctx.update_server(&p.project_id, &p.server_id, |s| s.task_state = None).await?;
+    // Written with the step's record and the saga's end, in one transaction.
+    cx.write_with_log(cx.ctx.server_write(&p.project_id, &p.server_id, |s| s.task_state = None));
     Ok(Value::Null)
 }
 

@@ -69,7 +69,9 @@ async fn record(cx: &Cx<'_>) -> Result<Value, StepError> {
         pending: None,
         ..p.before.clone()
     };
-    cx.ctx.update_server_and_volumes(&p.project_id, &p.server_id, |s| s.task_state = None, vec![attached]).await?;
+    // With the step's record and the saga's end, in the same transaction.
+    let write = cx.ctx.server_write(&p.project_id, &p.server_id, |s| s.task_state = None);
+    cx.write_with_log(write.with_volumes(vec![attached]));
     Ok(Value::Null)
 }
 
