@@ -200,16 +200,7 @@ async fn finish_in(c: &impl GenericClient, saga_id: &str, epoch: i64, outcome: &
         return Err(Refused::Fenced);
     }
     if let Some(mut job) = job_get_in(c, saga_id, true).await? {
-        job.end_ms = Some(ecs_model::timefmt::now_ms());
-        match outcome.clone() {
-            Outcome::Succeeded => job.status = JobStatus::Success,
-            Outcome::Failed(e) | Outcome::Stuck(e) => {
-                job.status = JobStatus::Fail;
-                // A fault of the saga engine itself is a system exception.
-                job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
-                job.fail_reason = Some(e.message);
-            }
-        }
+        crate::rules::end_job(&mut job, outcome.clone());
         job_put_in(c, &job).await?;
     }
     Ok(())

@@ -171,16 +171,7 @@ fn append_in(c: &Connection, id: &str, bodies: &[String], starting: bool) -> Res
 fn finish_in(c: &Connection, id: &str, outcome: Outcome, text: &str) -> Result<(), StoreError> {
     execute_cached(c, "UPDATE sagas SET done = 1, outcome = ?1 WHERE id = ?2", params![text, id]).map_err(backend)?;
     if let Some(mut job) = job_get_in(c, id)? {
-        job.end_ms = Some(ecs_model::timefmt::now_ms());
-        match outcome {
-            Outcome::Succeeded => job.status = JobStatus::Success,
-            Outcome::Failed(e) | Outcome::Stuck(e) => {
-                job.status = JobStatus::Fail;
-                // A fault of the saga engine itself is a system exception.
-                job.error_code = Some(e.code.unwrap_or_else(|| ecs_types::Code::Ecs1000.as_str().to_string()));
-                job.fail_reason = Some(e.message);
-            }
-        }
+        crate::rules::end_job(&mut job, outcome);
         job_put_in(c, &job)?;
     }
     Ok(())
