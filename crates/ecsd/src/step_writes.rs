@@ -138,7 +138,10 @@ impl ecs_saga::StepWrite for StoreWrite {
                 if let Some(mut s) = current {
                     (c.change)(&mut s);
                     s.updated_ms = ecs_model::timefmt::now_ms();
-                    changed = Some(Server { generation: s.generation + 1, ..s.clone() });
+                    // The saga's last write (it carries the end) is never kept: no copy.
+                    if log.outcome.is_none() {
+                        changed = Some(Server { generation: s.generation + 1, ..s.clone() });
+                    }
                     b.update_servers.push(s);
                     b.insert_volumes = self.volumes.clone();
                 }
